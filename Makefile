@@ -1,0 +1,39 @@
+# wireprobe: `make run` and `make test` are the two entry points; both install what is missing.
+SHELL := /bin/bash
+CONFIG ?= examples/wireprobe.yaml
+NODE ?= node
+TESTS_UNIT = $(shell find dist/test/unit -name '*.test.js' 2>/dev/null | sort)
+TESTS_INT  = $(shell find dist/test/integration -name '*.test.js' 2>/dev/null | sort)
+
+.PHONY: run test deps deps-test build lint typecheck unit integration bench clean
+
+deps:
+	@scripts/install-deps.sh run
+
+deps-test:
+	@scripts/install-deps.sh test
+
+build: deps
+	@rm -rf dist
+	@npx tsc -p .
+
+lint: deps
+	@npx eslint --max-warnings 0 .
+
+run: build
+	$(NODE) dist/src/main.js run --config $(CONFIG)
+
+unit:
+	$(NODE) --test --test-concurrency=1 $(shell find dist/test/unit -name '*.test.js' | sort)
+
+integration:
+	$(NODE) --test --test-concurrency=1 $(shell find dist/test/integration -name '*.test.js' | sort)
+
+test: deps-test build lint
+	$(NODE) --test --test-concurrency=1 $(shell find dist/test -name '*.test.js' | sort)
+
+bench: deps-test build
+	$(NODE) dist/bench/engine-bench.js
+
+clean:
+	rm -rf dist

@@ -1,0 +1,127 @@
+/**
+ * Composition: wires config, engine, worker pool, targets, loop, metrics and HTTP together and
+ * returns start/stop handles. No process-level side effects here (see main.ts).
+ */
+import type { Server } from 'node:http';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Config } from './config/types.js';
+import type { LookupFn } from './dns/resolver.js';
+import { createResolver } from './dns/resolver.js';
+import { createHttpApp, listen } from './http/server.js';
+import type { Clock } from './lib/clock.js';
+import type { Logger } from './lib/logger.js';
+import { createCatalog, type Catalog } from './metrics/catalog.js';
+import { registerEngineMetrics } from './metrics/engine-metrics.js';
+import { Engine } from './net/engine.js';
+import type { CaptureFactory, RawSender, RouteResolver } from './net/types.js';
+import { ProbeLoop } from './scheduler/loop.js';
+import { TargetManager } from './targets/manager.js';
+import { createFrameDecoder } from './workers/frame-decoder.js';
+import { createWorkerPool } from './workers/pool.js';
+
+export interface AppDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly version: string;
+  readonly lookup: LookupFn;
+  readonly routes: RouteResolver;
+  readonly sender: () => RawSender;
+  readonly captures: CaptureFactory;
+  readonly idBase: number;
+  /** must match the capture factory's buffer timeout */
+  readonly captureDelayMs: number;
+}
+
+export interface App {
+  readonly catalog: Catalog;
+  /** resolves once targets are loaded and /metrics is served */
+  start(): Promise<void>;
+  /** stops probing, drains in-flight probes for at most `drainMs`, closes everything */
+  stop(drainMs: number): Promise<void>;
+}
+
+const DNS_TIMEOUT_MS = 5000;
+
+export function createApp(config: Config, deps: AppDeps): App {
+  const { clock, log } = deps;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const catalog = createCatalog(registry);
+  const pool = createWorkerPool({ minThreads: 1, maxThreads: 1, taskTimeoutMs: 5000 });
+  const engine = new Engine({
+    sender: deps.sender(),
+    captures: deps.captures,
+    decoder: createFrameDecoder(pool),
+    clock,
+    log: log.child('engine'),
+    idBase: deps.idBase,
+    captureDelayMs: deps.captureDelayMs,
+    pumpMs: 20,
+  });
+  const probeName = config.global.probe_name;
+  const abort = new AbortController();
+  let manager: TargetManager | null = null;
+  const loop = new ProbeLoop(
+    {
+      engine,
+      clock,
+      log: log.child('loop'),
+      onIteration: (s) => catalog.iterationTime.labels({ probe_name: probeName }).set(s),
+      beforeRound: () => manager?.refreshDue(),
+    },
+    { intervalS: config.global.interval, intervalPacketsS: config.global.interval_packets },
+  );
+  manager = new TargetManager({
+    config,
+    catalog,
+    engine,
+    loop,
+    routes: deps.routes,
+    resolve: createResolver(deps.lookup, DNS_TIMEOUT_MS),
+    clock,
+    log: log.child('targets'),
+    signal: abort.signal,
+  });
+  registerEngineMetrics(registry, () => ({
+    ...engine.counters,
+    inFlight: engine.inFlight,
+    sendLagSeconds: loop.sendLagMs / 1000,
+    workerTasks: pool.completed(),
+    captures: engine.captureCounters(),
+  }));
+  let ready = false;
+  let server: Server | null = null;
+
+  return {
+    catalog,
+    async start() {
+      catalog.netprobifyInfo.labels({ version: deps.version, scapy_version: 'none' }).set(1);
+      catalog.info.labels({ version: deps.version }).set(1);
+      catalog.reloadFailed.labels({ probe_name: probeName }).set(0);
+      catalog.processTimedOut.labels({ probe_name: probeName }).inc(0);
+      manager.primeMetrics();
+      const http = createHttpApp({ registry, ready: () => ready });
+      server = await listen(http, config.global.prometheus_address, config.global.prometheus_port);
+      await manager.init();
+      loop.start();
+      ready = true;
+      log.info('probing', {
+        targets: manager.targetCount,
+        tasks: loop.taskCount,
+        listen: `${config.global.prometheus_address}:${config.global.prometheus_port}`,
+      });
+    },
+    async stop(drainMs) {
+      ready = false;
+      abort.abort();
+      loop.stop();
+      await engine.close(drainMs);
+      await new Promise<void>((resolve) => {
+        if (!server) return resolve();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await pool.close();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * The validated, defaulted, frozen configuration. Produced only by config/load.ts from
+ * schema/config.schema.json; downstream code never sees raw YAML and never checks for
+ * missing defaults.
+ */
+export type ProbeType = 'ICMPping' | 'TCPsyn' | 'UDPunreachable';
+export type AddressFamily = 'ipv4' | 'ipv6';
+export type NetprobifyLogLevel = 'CRITICAL' | 'ERROR' | 'WARNING' | 'INFO' | 'DEBUG' | 'NOTSET';
+export type AlertLevel = 'paging' | 'paging_validation' | 'sandbox' | 'no_alert';
+
+export interface GlobalConfig {
+  readonly probe_name: string;
+  /** seconds between round starts */
+  readonly interval: number;
+  /** seconds between two packets of one target in one round (0: paced by the engine) */
+  readonly interval_packets: number;
+  /** accepted for netprobify compatibility; wireprobe runs one engine, not processes */
+  readonly nb_proc: number;
+  readonly verbose: 0 | 1;
+  readonly logging_level: NetprobifyLogLevel;
+  readonly prometheus_port: number;
+  readonly prometheus_address: string;
+  /** seconds; 0 = re-resolve every round (netprobify's behaviour) */
+  readonly dns_update_interval: number;
+  /** seconds; 0 = no periodic reload */
+  readonly reload_conf_interval: number;
+  /** accepted for compatibility; wireprobe always uses L3 raw sockets */
+  readonly l3_raw_socket: boolean;
+  /** seconds: upper bound on one target's round (send + wait) */
+  readonly timeout: number;
+  readonly percentile: readonly number[];
+  readonly disable_dynamic_inventories: readonly string[];
+}
+
+export interface GroupConfig {
+  readonly name: string;
+  readonly src_ipv4: string | null;
+  readonly src_ipv6: string | null;
+  readonly src_subnet_ipv4: string | null;
+  readonly src_subnet_ipv6: string | null;
+  readonly src_port_a: number;
+  readonly src_port_z: number;
+  readonly ip_payload_size: number | null;
+  readonly dscp: number;
+  readonly permit_target_auto_register: boolean;
+}
+
+export interface ThresholdConfig {
+  readonly latency?: number;
+  readonly loss?: number;
+}
+
+export interface TargetConfig {
+  readonly name: string;
+  readonly description: string;
+  readonly type: ProbeType;
+  readonly destination: string;
+  /** explicit or auto-detected (IP literal → its family; otherwise ipv4) */
+  readonly address_family: AddressFamily;
+  readonly dont_fragment: boolean;
+  readonly is_subnet: boolean;
+  readonly dst_port: number | null;
+  readonly nb_packets: number;
+  readonly ip_payload_size: number | null;
+  readonly threshold: ThresholdConfig;
+  readonly alert_level: AlertLevel;
+  /** null is exported as the label value "None" (netprobify formatting) */
+  readonly state: 'in production' | 'validation' | null;
+  /** seconds to wait for replies after the target's last packet */
+  readonly timeout: number;
+  /** seconds; defaults to global.dns_update_interval */
+  readonly dns_update_interval: number;
+  readonly auto_register_to_groups: boolean;
+  readonly explicit_groups: {
+    readonly register_to: readonly string[];
+    readonly exclude_from: readonly string[];
+  };
+}
+
+export interface Config {
+  /** path the config was read from (for messages) */
+  readonly file: string;
+  readonly global: GlobalConfig;
+  readonly groups: Readonly<Record<string, GroupConfig>>;
+  readonly targets: Readonly<Record<string, TargetConfig>>;
+}

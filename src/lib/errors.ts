@@ -1,0 +1,39 @@
+/**
+ * The coded error catalog. Every error wireprobe raises on purpose is an AppError
+ * with a stable `code`; callers branch on the code, never on the message.
+ */
+export const ErrorCodes = {
+  CFG_ERR_INVALID: 'CFG_ERR_INVALID',
+  CFG_ERR_READ: 'CFG_ERR_READ',
+  CFG_ERR_YAML: 'CFG_ERR_YAML',
+  NET_ERR_PERMISSION: 'NET_ERR_PERMISSION',
+  NET_ERR_SOCKET: 'NET_ERR_SOCKET',
+  NET_ERR_CAPTURE: 'NET_ERR_CAPTURE',
+  NET_ERR_ROUTE: 'NET_ERR_ROUTE',
+  NET_ERR_SEND: 'NET_ERR_SEND',
+  PKT_ERR_DECODE: 'PKT_ERR_DECODE',
+  PKT_ERR_ENCODE: 'PKT_ERR_ENCODE',
+  DNS_ERR_RESOLVE: 'DNS_ERR_RESOLVE',
+  OP_ERR_TIMEOUT: 'OP_ERR_TIMEOUT',
+  CLI_ERR_USAGE: 'CLI_ERR_USAGE',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = code;
+  }
+}
+
+export function isAppError(e: unknown, code?: ErrorCode): e is AppError {
+  return e instanceof AppError && (code === undefined || e.code === code);
+}
+
+/** Message of any thrown value, for logs. */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+/**
+ * The composition root and the only file with process-level side effects: argv, signals,
+ * stderr, exit codes.
+ *
+ *   wireprobe run [--config FILE]     probe and serve metrics (the default command)
+ *   wireprobe check-config FILE       validate a config file: exit 0, or a precise error and 65
+ *   wireprobe version
+ * netprobify's form `wireprobe FILE` is accepted too.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createApp } from './app.js';
+import { loadConfigFile } from './config/load.js';
+import { systemLookup } from './dns/resolver.js';
+import { systemClock } from './lib/clock.js';
+import { isAppError, ErrorCodes, errorMessage } from './lib/errors.js';
+import { createLogger, levelFromNetprobify } from './lib/logger.js';
+import { createCaptureFactory, defaultCaptureOptions } from './net/capture.js';
+import { randomIdBase } from './net/engine.js';
+import { checkRawPermission, createRawSender } from './net/raw-transport.js';
+import { createRouteResolver } from './net/route.js';
+
+const EX_USAGE = 64;
+const EX_DATAERR = 65;
+const EX_NOPERM = 77;
+const SHUTDOWN_DRAIN_MS = 2000;
+const SHUTDOWN_HARD_MS = 8000;
+
+const root = new URL('../../', import.meta.url);
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function usage(): string {
+  return [
+    'usage: wireprobe run [--config FILE]',
+    '       wireprobe check-config FILE',
+    '       wireprobe version',
+  ].join('\n');
+}
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`wireprobe: ${message}\n`);
+  process.exit(code);
+}
+
+function defaultConfigPath(): string {
+  if (existsSync('config.yaml')) return 'config.yaml';
+  return fileURLToPath(new URL('examples/wireprobe.yaml', root));
+}
+
+async function checkConfig(file: string | undefined): Promise<void> {
+  if (!file) fail(`check-config needs a FILE\n${usage()}`, EX_USAGE);
+  const { config, warnings } = await loadConfigFile(file);
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  const nTargets = Object.keys(config.targets).length;
+  const nGroups = Object.keys(config.groups).length;
+  process.stdout.write(`${file}: OK (${nTargets} targets, ${nGroups} groups)\n`);
+}
+
+async function run(file: string): Promise<void> {
+  const { config, warnings } = await loadConfigFile(file);
+  const log = createLogger((line) => process.stderr.write(`${line}\n`), levelFromNetprobify(config.global.logging_level));
+  for (const w of warnings) log.warn(w);
+  checkRawPermission();
+  const app = createApp(config, {
+    clock: systemClock,
+    log,
+    version: version(),
+    lookup: systemLookup,
+    routes: createRouteResolver(),
+    sender: createRawSender,
+    captures: createCaptureFactory(defaultCaptureOptions),
+    idBase: randomIdBase(),
+    captureDelayMs: defaultCaptureOptions.bufferTimeoutMs,
+  });
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    // a closed pcap session keeps the event loop alive: always exit explicitly, bounded
+    setTimeout(() => process.exit(0), SHUTDOWN_HARD_MS).unref();
+    app
+      .stop(SHUTDOWN_DRAIN_MS)
+      .catch((e: unknown) => log.error('error while stopping', { err: errorMessage(e) }))
+      .finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => log.warn('configuration reload is not available in this version; restart to apply changes'));
+  await app.start();
+}
+
+function parseRunArgs(args: string[]): string {
+  let file: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--config' || a === '-c') file = args[++i];
+    else if (a.startsWith('--config=')) file = a.slice('--config='.length);
+    else if (!a.startsWith('-') && file === undefined) file = a;
+    else fail(`unknown argument ${a}\n${usage()}`, EX_USAGE);
+  }
+  if (file === undefined && args.some((a) => a === '--config' || a === '-c')) fail(`--config needs a FILE`, EX_USAGE);
+  return file ?? defaultConfigPath();
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'version':
+    case '--version':
+      process.stdout.write(`wireprobe ${version()}\n`);
+      return;
+    case 'check-config':
+      return checkConfig(rest[0]);
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${usage()}\n`);
+      return;
+    case 'run':
+      return run(parseRunArgs(rest));
+    default:
+      return run(parseRunArgs(argv));
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  if (isAppError(e, ErrorCodes.CFG_ERR_INVALID) || isAppError(e, ErrorCodes.CFG_ERR_YAML) || isAppError(e, ErrorCodes.CFG_ERR_READ)) {
+    fail(e.message, EX_DATAERR);
+  }
+  if (isAppError(e, ErrorCodes.NET_ERR_PERMISSION)) fail(e.message, EX_NOPERM);
+  fail(errorMessage(e), 1);
+});

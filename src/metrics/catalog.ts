@@ -1,0 +1,97 @@
+/**
+ * Every metric wireprobe exports: name, help, type and labels, declared once on an explicit
+ * registry. The netprobify families keep netprobify's names, labels and label formatting
+ * (contract §2); wireprobe's own additions are documented as such.
+ */
+import { Counter, Gauge, Registry } from 'prom-client';
+import { FastFamily, FastHistogram } from './fast.js';
+
+/** netprobify label sets */
+export const T3 = ['probe_name', 'destination', 'address_family'] as const;
+export const T5 = ['probe_name', 'destination', 'address_family', 'state', 'group'] as const;
+export const T6 = [...T5, 'percentile'] as const;
+
+/** RTT histogram buckets: 10 µs … 10 s in 1-2-5 steps (19 buckets). */
+export const RTT_BUCKETS: readonly number[] = (() => {
+  const out: number[] = [];
+  for (let decade = -5; decade <= 1; decade++) {
+    for (const m of [1, 2, 5]) {
+      const v = Number((m * 10 ** decade).toPrecision(3));
+      if (v <= 10) out.push(v);
+    }
+  }
+  return out;
+})();
+
+type L5 = (typeof T5)[number];
+
+/** Per-target families of one probe type (hot path: see fast.ts). */
+export interface ProbeTypeMetrics {
+  readonly sent: FastFamily<L5>;
+  readonly loss: FastFamily<L5>;
+  readonly lossRatio: FastFamily<L5>;
+  readonly roundTrip: FastFamily<(typeof T6)[number]>;
+  readonly sentCreated: FastFamily<L5>;
+  readonly lossCreated: FastFamily<L5>;
+  readonly rtt: FastHistogram<L5>;
+  readonly lastSuccess: FastFamily<L5>;
+  readonly indeterminate: FastFamily<L5>;
+  readonly sendErrors: FastFamily<L5>;
+}
+
+function probeTypeMetrics(registry: Registry, prefix: string, human: string): ProbeTypeMetrics {
+  const counter = (name: string, help: string): FastFamily<L5> => new FastFamily(registry, 'counter', name, help, T5);
+  const gauge = (name: string, help: string): FastFamily<L5> => new FastFamily(registry, 'gauge', name, help, T5);
+  return {
+    sent: counter(`${prefix}_sent_total`, `${human} probes sent and settled (answered or lost)`),
+    loss: counter(`${prefix}_loss_total`, `${human} probes without a reply within the target timeout`),
+    lossRatio: gauge(`${prefix}_loss_ratio`, `${human} loss ratio (0..1) of the last completed round`),
+    roundTrip: new FastFamily(registry, 'gauge', `${prefix}_round_trip_seconds`, `${human} round-trip time percentile of the last completed round (NaN when nothing answered)`, T6),
+    sentCreated: gauge(`${prefix}_sent_created`, `Unix time the ${prefix}_sent_total series was created`),
+    lossCreated: gauge(`${prefix}_loss_created`, `Unix time the ${prefix}_loss_total series was created`),
+    rtt: new FastHistogram(registry, `${prefix}_rtt_seconds`, `${human} round-trip times from kernel capture timestamps (wireprobe)`, T5, RTT_BUCKETS),
+    lastSuccess: gauge(`${prefix}_last_success_timestamp_seconds`, `Unix time of the last ${human} round with at least one reply (wireprobe)`),
+    indeterminate: counter(`${prefix}_indeterminate_total`, `${human} probes left unanswered while the capture dropped frames: neither sent nor lost (wireprobe)`),
+    sendErrors: counter(`${prefix}_send_errors_total`, `${human} probes the kernel refused to send: neither sent nor lost (wireprobe)`),
+  };
+}
+
+export interface Catalog {
+  readonly registry: Registry;
+  readonly icmp: ProbeTypeMetrics;
+  readonly threshold: Gauge<'probe_name' | 'destination' | 'address_family' | 'type' | 'state' | 'alert_level' | 'group'>;
+  readonly resolutionStatus: Gauge<(typeof T3)[number]>;
+  readonly resolutionChange: Counter<(typeof T3)[number]>;
+  readonly resolutionChangeCreated: Gauge<(typeof T3)[number]>;
+  readonly timeOoo: Counter<'probe_name' | 'destination' | 'address_family' | 'group'>;
+  readonly iterationTime: Gauge<'probe_name'>;
+  readonly targetNameDup: Counter<'target_name'>;
+  readonly processTimedOut: Counter<'probe_name'>;
+  readonly reloadFailed: Gauge<'probe_name'>;
+  readonly netprobifyInfo: Gauge<'version' | 'scapy_version'>;
+  readonly info: Gauge<'version'>;
+}
+
+export function createCatalog(registry: Registry = new Registry()): Catalog {
+  const r = [registry];
+  return {
+    registry,
+    icmp: probeTypeMetrics(registry, 'icmp', 'ICMP echo'),
+    threshold: new Gauge({
+      name: 'threshold',
+      help: 'Configured alerting threshold of a target per group (latency in seconds, loss as a 0..1 ratio)',
+      labelNames: ['probe_name', 'destination', 'address_family', 'type', 'state', 'alert_level', 'group'],
+      registers: r,
+    }),
+    resolutionStatus: new Gauge({ name: 'app_host_resolution_status', help: 'Whether the target destination resolves (1) or not (0)', labelNames: T3, registers: r }),
+    resolutionChange: new Counter({ name: 'app_host_resolution_change_total', help: 'Changes of the resolved address of a target, the first resolution included', labelNames: T3, registers: r }),
+    resolutionChangeCreated: new Gauge({ name: 'app_host_resolution_change_created', help: 'Unix time the app_host_resolution_change_total series was created', labelNames: T3, registers: r }),
+    timeOoo: new Counter({ name: 'app_time_ooo_total', help: 'RTT samples discarded because the reply timestamp preceded the request (always 0 with kernel timestamps; kept for netprobify compatibility)', labelNames: ['probe_name', 'destination', 'address_family', 'group'], registers: r }),
+    iterationTime: new Gauge({ name: 'app_iteration_time_seconds', help: 'Duration of the last complete probing round, from its start to its last settled probe', labelNames: ['probe_name'], registers: r }),
+    targetNameDup: new Counter({ name: 'app_target_name_dup_total', help: 'Duplicate target names met while loading targets', labelNames: ['target_name'], registers: r }),
+    processTimedOut: new Counter({ name: 'app_process_timed_out_total', help: 'Target rounds abandoned after the global timeout', labelNames: ['probe_name'], registers: r }),
+    reloadFailed: new Gauge({ name: 'app_reload_conf_failed_status', help: 'Whether the last configuration reload failed (1) and the previous configuration is still in use', labelNames: ['probe_name'], registers: r }),
+    netprobifyInfo: new Gauge({ name: 'netprobify_info', help: 'netprobify-compatible build information (version is wireprobe\'s; no scapy)', labelNames: ['version', 'scapy_version'], registers: r }),
+    info: new Gauge({ name: 'wireprobe_info', help: 'wireprobe build information', labelNames: ['version'], registers: r }),
+  };
+}

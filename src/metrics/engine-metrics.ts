@@ -1,0 +1,83 @@
+/**
+ * wireprobe's own health: engine and capture counters, read at scrape time from plain
+ * counters the engine keeps (cheap local reads, no I/O).
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export interface EngineSnapshot {
+  readonly sent: number;
+  readonly sendErrors: number;
+  readonly matched: number;
+  readonly late: number;
+  readonly duplicates: number;
+  readonly unmatched: number;
+  readonly txNotCaptured: number;
+  readonly slotsExhausted: number;
+  readonly decodeErrors: number;
+  readonly inFlight: number;
+  readonly sendLagSeconds: number;
+  readonly workerTasks: number;
+  readonly captures: readonly { iface: string; received: number; dropped: number }[];
+}
+
+export function registerEngineMetrics(registry: Registry, snapshot: () => EngineSnapshot): void {
+  const r = [registry];
+  const take = snapshot;
+  const counter = (name: string, help: string, pick: (s: EngineSnapshot) => number): void => {
+    new Counter({
+      name,
+      help,
+      registers: r,
+      collect() {
+        this.reset();
+        this.inc(pick(take()));
+      },
+    });
+  };
+  new Gauge({
+    name: 'wireprobe_probes_in_flight',
+    help: 'Probes sent and not yet settled',
+    registers: r,
+    collect() {
+      this.set(take().inFlight);
+    },
+  });
+  counter('wireprobe_probes_sent_total', 'Probe packets handed to the kernel, all types and targets', (s) => s.sent);
+  counter('wireprobe_send_errors_total', 'Probe packets the kernel refused to send', (s) => s.sendErrors);
+  counter('wireprobe_replies_matched_total', 'Replies matched to a probe of ours', (s) => s.matched);
+  counter('wireprobe_replies_late_total', 'Replies matched to a probe but later than its timeout (counted as loss)', (s) => s.late);
+  counter('wireprobe_replies_duplicate_total', 'Second and later replies to one probe', (s) => s.duplicates);
+  counter('wireprobe_frames_unmatched_total', 'Captured frames that passed the filter but matched no probe in flight', (s) => s.unmatched);
+  counter('wireprobe_requests_not_captured_total', 'Answered probes whose outgoing request was not captured (no RTT sample)', (s) => s.txNotCaptured);
+  counter('wireprobe_probe_ids_exhausted_total', 'Probes not sent because every probe identifier was in flight', (s) => s.slotsExhausted);
+  counter('wireprobe_decode_errors_total', 'Capture batches the worker pool failed to decode', (s) => s.decodeErrors);
+  counter('wireprobe_worker_tasks_total', 'Tasks completed by the worker pool', (s) => s.workerTasks);
+  new Gauge({
+    name: 'wireprobe_send_lag_seconds',
+    help: 'Largest delay of a send behind its planned time during the last round',
+    registers: r,
+    collect() {
+      this.set(take().sendLagSeconds);
+    },
+  });
+  new Counter({
+    name: 'wireprobe_capture_received_packets_total',
+    help: 'Frames the kernel delivered to the capture, per interface',
+    labelNames: ['interface'],
+    registers: r,
+    collect() {
+      this.reset();
+      for (const c of take().captures) this.labels({ interface: c.iface }).inc(c.received);
+    },
+  });
+  new Counter({
+    name: 'wireprobe_capture_dropped_packets_total',
+    help: 'Frames the capture lost (kernel buffer full or interface drops), per interface; probes left unanswered meanwhile are counted as indeterminate, not as loss',
+    labelNames: ['interface'],
+    registers: r,
+    collect() {
+      this.reset();
+      for (const c of take().captures) this.labels({ interface: c.iface }).inc(c.dropped);
+    },
+  });
+}

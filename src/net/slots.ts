@@ -1,0 +1,99 @@
+/**
+ * The table of probes in flight. A probe owns a slot from send until its deadline has passed;
+ * the slot number is the probe's identity on the wire (for ICMP: id = base + slot >> 16,
+ * seq = slot & 0xffff). Plain typed arrays: no allocation per probe.
+ */
+export const SlotState = { FREE: 0, PENDING: 1, DONE: 2 } as const;
+
+export class SlotTable {
+  readonly capacity: number;
+  /** slots in use are < window; it doubles when the cursor runs into a busy slot */
+  window: number;
+  #cursor = 0;
+  readonly state: Uint8Array;
+  /** kernel timestamps, µs since the epoch; 0 = not seen */
+  readonly txUs: Float64Array;
+  readonly sentMono: Float64Array;
+  readonly timeoutUs: Float64Array;
+  readonly peer: Uint32Array;
+  readonly capture: Uint16Array;
+  readonly index: Int32Array;
+  readonly owner: unknown[];
+
+  constructor(capacity: number, initialWindow = 65536) {
+    this.capacity = capacity;
+    this.window = Math.min(initialWindow, capacity);
+    this.state = new Uint8Array(capacity);
+    this.txUs = new Float64Array(capacity);
+    this.sentMono = new Float64Array(capacity);
+    this.timeoutUs = new Float64Array(capacity);
+    this.peer = new Uint32Array(capacity);
+    this.capture = new Uint16Array(capacity);
+    this.index = new Int32Array(capacity);
+    this.owner = [];
+  }
+
+  /** Returns a free slot, or -1 when every slot is in flight. */
+  alloc(): number {
+    let s = this.#cursor;
+    if (this.state[s] !== SlotState.FREE) {
+      if (this.window < this.capacity) {
+        s = this.window;
+        this.window = Math.min(this.window * 2, this.capacity);
+      } else {
+        const start = s;
+        do {
+          s = (s + 1) % this.window;
+        } while (this.state[s] !== SlotState.FREE && s !== start);
+        if (this.state[s] !== SlotState.FREE) return -1;
+      }
+    }
+    this.#cursor = (s + 1) % this.window;
+    this.state[s] = SlotState.PENDING;
+    this.txUs[s] = 0;
+    return s;
+  }
+
+  free(s: number): void {
+    this.state[s] = SlotState.FREE;
+    this.owner[s] = undefined;
+  }
+}
+
+/** A FIFO of slots sharing one timeout: their deadlines are in send order. */
+export class DeadlineQueue {
+  readonly timeoutMs: number;
+  #buf = new Int32Array(1024);
+  #head = 0;
+  #len = 0;
+
+  constructor(timeoutMs: number) {
+    this.timeoutMs = timeoutMs;
+  }
+
+  get length(): number {
+    return this.#len;
+  }
+
+  push(slot: number): void {
+    if (this.#len === this.#buf.length) {
+      const next = new Int32Array(this.#buf.length * 2);
+      for (let i = 0; i < this.#len; i++) next[i] = this.#buf[(this.#head + i) % this.#buf.length]!;
+      this.#buf = next;
+      this.#head = 0;
+    }
+    this.#buf[(this.#head + this.#len) % this.#buf.length] = slot;
+    this.#len++;
+  }
+
+  peek(): number {
+    return this.#len === 0 ? -1 : this.#buf[this.#head]!;
+  }
+
+  shift(): number {
+    const s = this.#buf[this.#head]!;
+    this.#head = (this.#head + 1) % this.#buf.length;
+    this.#len--;
+    return s;
+  }
+}

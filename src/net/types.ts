@@ -1,0 +1,76 @@
+/**
+ * The seam between probe logic and native packet I/O. Everything behind these interfaces
+ * (raw-socket, pcap) lives in the main thread; see DEVELOPERS.md "A hard fact about the
+ * native packages". Swapping the implementation (for example moving the engine into a child
+ * process) only has to honour these types.
+ */
+import type { DecodedBatch } from '../packet/probe-frame.js';
+
+export type Family = 4 | 6;
+
+/** Sends complete IP packets (IP header included) through shared raw sockets. */
+export interface RawSender {
+  /** Synchronous send; throws AppError NET_ERR_SEND on a socket error (EMSGSIZE, ENOBUFS, …). */
+  send(family: Family, protocol: number, packet: Uint8Array, length: number, dst: string): void;
+  close(): void;
+}
+
+export interface CaptureStats {
+  /** packets the kernel delivered to the capture */
+  received: number;
+  /** packets dropped by the kernel because the capture buffer was full */
+  dropped: number;
+  /** packets dropped by the interface/driver */
+  ifDropped: number;
+}
+
+/** One live capture on one interface with one BPF filter. */
+export interface Capture {
+  readonly iface: string;
+  readonly linkType: number;
+  /** read everything the kernel has made visible so far (synchronously emits frames) */
+  poll(): void;
+  stats(): CaptureStats;
+  close(): void;
+}
+
+export type FrameSink = (tsSec: number, tsUsec: number, frame: Uint8Array, caplen: number) => void;
+
+export interface CaptureFactory {
+  open(iface: string, filter: string, onFrame: FrameSink): Capture;
+}
+
+export interface RouteInfo {
+  /** egress interface */
+  readonly dev: string;
+  /** preferred source address the kernel would use, if any */
+  readonly prefsrc: string | null;
+}
+
+export interface RouteResolver {
+  /** Looks up the route to every address (bounded by a timeout); missing entries have no route. */
+  lookup(addresses: readonly string[], signal: AbortSignal): Promise<Map<string, RouteInfo>>;
+}
+
+/** Runs the CPU part of the capture path (decoding frame batches) off the main thread. */
+export interface FrameDecoder {
+  decode(batch: Uint8Array, used: number): Promise<DecodedBatch>;
+}
+
+/** What became of one probe. */
+export const Outcome = {
+  /** answered within its timeout; rtt is known unless the request frame was not captured */
+  OK: 1,
+  /** no answer within the timeout (or the answer came too late) */
+  LOST: 2,
+  /** no answer, but the capture dropped frames meanwhile: we cannot tell, so it is not loss */
+  INDETERMINATE: 3,
+  /** the kernel refused the send (EMSGSIZE, ENOBUFS, no route, …) or no probe id was free */
+  SEND_ERROR: 4,
+} as const;
+export type Outcome = (typeof Outcome)[keyof typeof Outcome];
+
+/** Receives the outcome of each probe it sent; `index` is the caller's own probe number. */
+export interface OutcomeSink {
+  onOutcome(index: number, outcome: Outcome, rttSeconds: number): void;
+}

@@ -1,0 +1,47 @@
+/** ICMP echo (netprobify type ICMPping), IPv4 and IPv6. */
+import { addrHash, parseIp } from '../packet/addr.js';
+import { createEchoTemplate } from '../packet/icmp.js';
+import { AppError, ErrorCodes } from '../lib/errors.js';
+import type { EchoProbe } from '../net/engine.js';
+import type { ProbeKind } from './types.js';
+
+const ICMP_HEADER = 8;
+
+/** Bytes after the IP header (netprobify §3.5): the target's value, else the group's, else 8. */
+export function icmpPayloadSize(target: number | null, group: number | null): number {
+  const chosen = target !== null && target !== 0 ? target : group ?? ICMP_HEADER;
+  return Math.max(ICMP_HEADER, chosen);
+}
+
+export const icmpProbe: ProbeKind = {
+  type: 'ICMPping',
+  metricPrefix: 'icmp',
+  prepare({ target, group, address, family, route, capture }) {
+    const dst = parseIp(address);
+    if (!dst) throw new AppError(ErrorCodes.PKT_ERR_ENCODE, `not an IP address: ${address}`);
+    const configured = family === 4 ? group.src_ipv4 : group.src_ipv6;
+    const srcText = configured ?? route.prefsrc;
+    // IPv4: a zero source is filled in by the kernel; IPv6 needs it for the checksum
+    const src = srcText ? parseIp(srcText) : family === 4 ? new Uint8Array(4) : null;
+    if (!src || src.length !== dst.length) {
+      throw new AppError(ErrorCodes.NET_ERR_ROUTE, `no IPv${family} source address to reach ${address} via ${route.dev}`);
+    }
+    const probe: EchoProbe = {
+      family,
+      dst: address,
+      peerHash: addrHash(dst, 0, dst.length),
+      template: createEchoTemplate({
+        family,
+        src,
+        dst,
+        tos: group.dscp << 2,
+        ttl: 64,
+        dontFragment: target.dont_fragment,
+        ipPayloadSize: icmpPayloadSize(target.ip_payload_size, group.ip_payload_size),
+      }),
+      capture,
+      timeoutMs: target.timeout * 1000,
+    };
+    return { send: (engine, sink, index) => engine.sendEcho(probe, sink, index) };
+  },
+};

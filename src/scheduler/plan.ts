@@ -1,0 +1,46 @@
+/**
+ * Pure pacing arithmetic: when each packet of a (target, group) round is sent. Rounds start
+ * every `interval`; each task gets a stable phase so tasks are spread over the interval
+ * instead of bursting at its start, and its packets are spaced by `interval_packets` (or, when
+ * that is 0, by an automatic gap so one target never receives a burst).
+ */
+
+/** longest automatic gap between two packets of one task (ms) */
+export const AUTO_GAP_MAX_MS = 10;
+
+export interface TaskTiming {
+  /** ms from the round start to the task's first packet */
+  readonly offsetMs: number;
+  /** ms between two packets of the task */
+  readonly gapMs: number;
+}
+
+/** A stable fraction in [0, 1) for a task key (FNV-1a), so a task keeps its phase across rounds. */
+export function phaseOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) / 4294967296;
+}
+
+export function planTask(
+  intervalS: number,
+  intervalPacketsS: number,
+  packets: number,
+  timeoutS: number,
+  phase: number,
+): TaskTiming {
+  const intervalMs = intervalS * 1000;
+  const gapMs =
+    intervalPacketsS > 0
+      ? intervalPacketsS * 1000
+      : packets > 1
+        ? Math.min(AUTO_GAP_MAX_MS, (0.5 * intervalMs) / packets)
+        : 0;
+  const span = (packets - 1) * gapMs + timeoutS * 1000;
+  // leave 10 % of the interval so a round settles before the next one starts
+  const room = Math.max(0, 0.9 * intervalMs - span);
+  return { offsetMs: phase * room, gapMs };
+}

@@ -1,0 +1,245 @@
+/**
+ * Targets at run time: resolves destinations (asynchronously, re-resolving on schedule), finds
+ * their egress routes, prepares one probe per (target, group, address), and keeps the loop's
+ * tasks and the per-target health metrics (resolution status, thresholds) in step.
+ */
+import type { Config, GroupConfig, TargetConfig } from '../config/types.js';
+import { groupsOfTarget } from '../config/membership.js';
+import { expandDestination } from '../config/subnet.js';
+import type { LookupFn } from '../dns/resolver.js';
+import type { Clock } from '../lib/clock.js';
+import { errorMessage } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import type { Catalog } from '../metrics/catalog.js';
+import { createTaskRecorder, type TaskRecorder } from '../metrics/record.js';
+import type { Engine } from '../net/engine.js';
+import type { RouteInfo, RouteResolver } from '../net/types.js';
+import { formatIp, parseIp } from '../packet/addr.js';
+import { probeKinds } from '../probes/index.js';
+import type { PreparedProbe, ProbeKind } from '../probes/types.js';
+import type { ProbeLoop, SchedTask } from '../scheduler/loop.js';
+import { percentile } from '../stats/percentile.js';
+
+/** upper bound on the addresses of one is_subnet target */
+export const MAX_SUBNET_ADDRESSES = 65536;
+
+interface TaskRt extends SchedTask {
+  readonly group: GroupConfig;
+  /** present while the target is active; its series exist only then */
+  recorder: TaskRecorder | null;
+}
+
+interface TargetRt {
+  readonly cfg: TargetConfig;
+  readonly kind: ProbeKind;
+  readonly family: 4 | 6;
+  readonly tasks: TaskRt[];
+  addresses: readonly string[] | null;
+  nextRefreshMono: number;
+  resolving: boolean;
+  active: boolean;
+}
+
+export interface TargetManagerDeps {
+  readonly config: Config;
+  readonly catalog: Catalog;
+  readonly engine: Engine;
+  readonly loop: ProbeLoop;
+  readonly routes: RouteResolver;
+  readonly resolve: LookupFn;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+}
+
+function canonical(ip: string): string | null {
+  const b = parseIp(ip);
+  return b ? formatIp(b) : null;
+}
+
+export class TargetManager {
+  readonly #d: TargetManagerDeps;
+  readonly #targets: TargetRt[] = [];
+
+  constructor(deps: TargetManagerDeps) {
+    this.#d = deps;
+    const { config, log } = deps;
+    for (const cfg of Object.values(config.targets)) {
+      const kind = probeKinds[cfg.type];
+      if (!kind) {
+        log.warn('probe type not supported yet: target not probed', { target: cfg.name, type: cfg.type });
+        continue;
+      }
+      const groups = groupsOfTarget(config, cfg).map((g) => config.groups[g]!);
+      if (groups.length === 0) log.warn('target belongs to no group: not probed', { target: cfg.name });
+      const rt: TargetRt = {
+        cfg,
+        kind,
+        family: cfg.address_family === 'ipv6' ? 6 : 4,
+        tasks: [],
+        addresses: null,
+        nextRefreshMono: 0,
+        resolving: false,
+        active: false,
+      };
+      for (const group of groups) rt.tasks.push(this.#makeTask(rt, group));
+      this.#targets.push(rt);
+    }
+  }
+
+  get targetCount(): number {
+    return this.#targets.length;
+  }
+
+  #labels3(t: TargetRt): { probe_name: string; destination: string; address_family: string } {
+    return { probe_name: this.#d.config.global.probe_name, destination: t.cfg.name, address_family: t.cfg.address_family };
+  }
+
+  #makeTask(t: TargetRt, group: GroupConfig): TaskRt {
+    const task: TaskRt = {
+      key: `${t.cfg.name}\u0000${group.name}`,
+      nbPackets: t.cfg.nb_packets,
+      timeoutS: t.cfg.timeout,
+      probes: [],
+      group,
+      recorder: null,
+      onRound: (r) => task.recorder?.record(r),
+    };
+    return task;
+  }
+
+  #attachRecorder(t: TargetRt, task: TaskRt): void {
+    if (task.recorder) return;
+    const { config, catalog, clock } = this.#d;
+    task.recorder = createTaskRecorder(
+      catalog[t.kind.metricPrefix],
+      catalog,
+      { ...this.#labels3(t), state: t.cfg.state ?? 'None', group: task.group.name },
+      config.global.percentile,
+      percentile,
+      clock.wallMs(),
+    );
+  }
+
+  /** First pass: literals and subnets now (one route lookup for all), hostnames in the background. */
+  async init(): Promise<void> {
+    const literal: { t: TargetRt; addrs: string[] }[] = [];
+    for (const t of this.#targets) {
+      if (t.tasks.length === 0) continue;
+      const addrs = this.#literalAddresses(t);
+      if (addrs) literal.push({ t, addrs });
+      else this.#resolveHost(t);
+    }
+    const all = [...new Set(literal.flatMap((x) => x.addrs))];
+    let routes = new Map<string, RouteInfo>();
+    try {
+      routes = await this.#d.routes.lookup(all, this.#d.signal);
+    } catch (e) {
+      this.#d.log.error('route lookup failed', { err: errorMessage(e) });
+    }
+    for (const { t, addrs } of literal) this.#activate(t, addrs, routes);
+  }
+
+  #literalAddresses(t: TargetRt): string[] | null {
+    const dest = t.cfg.destination;
+    if (t.cfg.is_subnet) return expandDestination(dest, MAX_SUBNET_ADDRESSES);
+    const c = canonical(dest);
+    return c ? [c] : null;
+  }
+
+  /** At each round start: launch the DNS refreshes that are due (never awaited by the loop). */
+  refreshDue(): void {
+    const now = this.#d.clock.monoMs();
+    for (const t of this.#targets) {
+      if (t.tasks.length === 0 || t.resolving || now < t.nextRefreshMono) continue;
+      if (t.cfg.is_subnet || canonical(t.cfg.destination)) continue;
+      this.#resolveHost(t);
+    }
+  }
+
+  #resolveHost(t: TargetRt): void {
+    t.resolving = true;
+    const { resolve, clock, log, catalog } = this.#d;
+    const done = (): void => {
+      t.resolving = false;
+      t.nextRefreshMono = clock.monoMs() + t.cfg.dns_update_interval * 1000;
+    };
+    resolve(t.cfg.destination, t.family)
+      .then(async (address) => {
+        const addr = canonical(address) ?? address;
+        if (t.active && t.addresses?.length === 1 && t.addresses[0] === addr) return;
+        const routes = await this.#d.routes.lookup([addr], this.#d.signal);
+        this.#activate(t, [addr], routes);
+      })
+      .catch((e: unknown) => {
+        log.warn('destination does not resolve: target inactive', { target: t.cfg.name, err: errorMessage(e) });
+        catalog.resolutionStatus.labels(this.#labels3(t)).set(0);
+        this.#deactivate(t);
+      })
+      .finally(done);
+  }
+
+  #activate(t: TargetRt, addrs: readonly string[], routes: Map<string, RouteInfo>): void {
+    const { engine, log, catalog, loop } = this.#d;
+    const perGroup = new Map<TaskRt, PreparedProbe[]>(t.tasks.map((k) => [k, []]));
+    for (const address of addrs) {
+      const route = routes.get(address);
+      if (!route) {
+        log.warn('no route to destination address', { target: t.cfg.name, address });
+        continue;
+      }
+      try {
+        const capture = engine.captureFor(route.dev);
+        for (const task of t.tasks) {
+          const family = t.family;
+          perGroup.get(task)!.push(t.kind.prepare({ target: t.cfg, group: task.group, address, family, route, capture }));
+        }
+      } catch (e) {
+        log.warn('cannot probe destination address', { target: t.cfg.name, address, err: errorMessage(e) });
+      }
+    }
+    const l3 = this.#labels3(t);
+    const changed = !t.addresses || t.addresses.join(',') !== addrs.join(',');
+    t.addresses = addrs;
+    t.active = true;
+    catalog.resolutionStatus.labels(l3).set(1);
+    if (changed) catalog.resolutionChange.labels(l3).inc();
+    this.#setThresholds(t);
+    for (const task of t.tasks) {
+      task.probes = perGroup.get(task)!;
+      this.#attachRecorder(t, task);
+      loop.setTask(task);
+    }
+    log.debug('target active', { target: t.cfg.name, addresses: addrs.length });
+  }
+
+  #deactivate(t: TargetRt): void {
+    if (!t.active) return;
+    t.active = false;
+    for (const task of t.tasks) {
+      task.probes = [];
+      this.#d.loop.removeTask(task.key);
+      task.recorder?.remove();
+      task.recorder = null;
+    }
+  }
+
+  #setThresholds(t: TargetRt): void {
+    const { catalog } = this.#d;
+    const base = { ...this.#labels3(t), state: t.cfg.state ?? 'None', alert_level: t.cfg.alert_level };
+    for (const task of t.tasks) {
+      for (const [type, value] of Object.entries(t.cfg.threshold)) {
+        if (typeof value === 'number') catalog.threshold.labels({ ...base, type, group: task.group.name }).set(value);
+      }
+    }
+  }
+
+  /** Registers every series known in advance so scrapes never miss a target. */
+  primeMetrics(): void {
+    const { catalog } = this.#d;
+    for (const t of this.#targets) {
+      catalog.resolutionChange.labels(this.#labels3(t)).inc(0);
+      catalog.resolutionChangeCreated.labels(this.#labels3(t)).set(this.#d.clock.wallMs() / 1000);
+    }
+  }
+}
