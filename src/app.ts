@@ -3,7 +3,7 @@
  * returns start/stop handles. No process-level side effects here (see main.ts).
  */
 import type { Server } from 'node:http';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { Config } from './config/types.js';
 import type { LookupFn } from './dns/resolver.js';
 import { createResolver } from './dns/resolver.js';
@@ -12,6 +12,7 @@ import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 import { createCatalog, type Catalog } from './metrics/catalog.js';
 import { registerEngineMetrics } from './metrics/engine-metrics.js';
+import { registerProcessMetrics } from './metrics/process-metrics.js';
 import { Engine } from './net/engine.js';
 import type { CaptureFactory, RawSender, RouteResolver } from './net/types.js';
 import { ProbeLoop } from './scheduler/loop.js';
@@ -45,9 +46,9 @@ const DNS_TIMEOUT_MS = 5000;
 export function createApp(config: Config, deps: AppDeps): App {
   const { clock, log } = deps;
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  registerProcessMetrics(registry, clock.wallMs());
   const catalog = createCatalog(registry);
-  const pool = createWorkerPool({ minThreads: 1, maxThreads: 1, taskTimeoutMs: 5000 });
+  const pool = createWorkerPool({ minThreads: 1, maxThreads: 1 });
   const engine = new Engine({
     sender: deps.sender(),
     captures: deps.captures,
@@ -56,7 +57,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     log: log.child('engine'),
     idBase: deps.idBase,
     captureDelayMs: deps.captureDelayMs,
-    pumpMs: 20,
+    pumpMs: 50,
   });
   const probeName = config.global.probe_name;
   const abort = new AbortController();
@@ -100,7 +101,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       catalog.reloadFailed.labels({ probe_name: probeName }).set(0);
       catalog.processTimedOut.labels({ probe_name: probeName }).inc(0);
       manager.primeMetrics();
-      const http = createHttpApp({ registry, ready: () => ready });
+      const http = createHttpApp({ registry, fast: catalog.fast, ready: () => ready });
       server = await listen(http, config.global.prometheus_address, config.global.prometheus_port);
       await manager.init();
       loop.start();

@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app.js';
 import { loadConfigFile } from './config/load.js';
+import { loadConfigInWorker } from './workers/config-loader.js';
 import { systemLookup } from './dns/resolver.js';
 import { systemClock } from './lib/clock.js';
 import { isAppError, ErrorCodes, errorMessage } from './lib/errors.js';
@@ -62,7 +63,7 @@ async function checkConfig(file: string | undefined): Promise<void> {
 }
 
 async function run(file: string): Promise<void> {
-  const { config, warnings } = await loadConfigFile(file);
+  const { config, warnings } = await loadConfigInWorker(file);
   const log = createLogger((line) => process.stderr.write(`${line}\n`), levelFromNetprobify(config.global.logging_level));
   for (const w of warnings) log.warn(w);
   checkRawPermission();
@@ -124,6 +125,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'run':
       return run(parseRunArgs(rest));
+    case undefined:
     default:
       return run(parseRunArgs(argv));
   }

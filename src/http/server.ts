@@ -5,9 +5,11 @@
 import express, { type Express } from 'express';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import type { FastRegistry } from '../metrics/fast.js';
 
 export interface HttpDeps {
   readonly registry: Registry;
+  readonly fast: FastRegistry;
   readonly ready: () => boolean;
 }
 
@@ -18,8 +20,11 @@ export function createHttpApp(deps: HttpDeps): Express {
     deps.registry
       .metrics()
       .then((text) => {
-        res.set('Content-Type', deps.registry.contentType);
-        res.send(text);
+        res.status(200).set('Content-Type', deps.registry.contentType);
+        // the per-target families are streamed in chunks: with 10 000 targets they are ~40 MB
+        res.write(text.endsWith('\n') ? text : `${text}\n`);
+        deps.fast.expose((chunk) => res.write(chunk));
+        res.end();
       })
       .catch(next);
   });

@@ -4,7 +4,7 @@
  * (contract §2); wireprobe's own additions are documented as such.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import { FastFamily, FastHistogram } from './fast.js';
+import { FastFamily, FastHistogram, FastRegistry } from './fast.js';
 
 /** netprobify label sets */
 export const T3 = ['probe_name', 'destination', 'address_family'] as const;
@@ -39,7 +39,7 @@ export interface ProbeTypeMetrics {
   readonly sendErrors: FastFamily<L5>;
 }
 
-function probeTypeMetrics(registry: Registry, prefix: string, human: string): ProbeTypeMetrics {
+function probeTypeMetrics(registry: FastRegistry, prefix: string, human: string): ProbeTypeMetrics {
   const counter = (name: string, help: string): FastFamily<L5> => new FastFamily(registry, 'counter', name, help, T5);
   const gauge = (name: string, help: string): FastFamily<L5> => new FastFamily(registry, 'gauge', name, help, T5);
   return {
@@ -57,7 +57,10 @@ function probeTypeMetrics(registry: Registry, prefix: string, human: string): Pr
 }
 
 export interface Catalog {
+  /** prom-client: everything but the per-target hot-path families */
   readonly registry: Registry;
+  /** the per-target hot-path families (see fast.ts) */
+  readonly fast: FastRegistry;
   readonly icmp: ProbeTypeMetrics;
   readonly threshold: Gauge<'probe_name' | 'destination' | 'address_family' | 'type' | 'state' | 'alert_level' | 'group'>;
   readonly resolutionStatus: Gauge<(typeof T3)[number]>;
@@ -72,11 +75,12 @@ export interface Catalog {
   readonly info: Gauge<'version'>;
 }
 
-export function createCatalog(registry: Registry = new Registry()): Catalog {
+export function createCatalog(registry: Registry = new Registry(), fast: FastRegistry = new FastRegistry()): Catalog {
   const r = [registry];
   return {
     registry,
-    icmp: probeTypeMetrics(registry, 'icmp', 'ICMP echo'),
+    fast,
+    icmp: probeTypeMetrics(fast, 'icmp', 'ICMP echo'),
     threshold: new Gauge({
       name: 'threshold',
       help: 'Configured alerting threshold of a target per group (latency in seconds, loss as a 0..1 ratio)',

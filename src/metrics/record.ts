@@ -43,16 +43,17 @@ export function createTaskRecorder(
   pct: PercentileFn,
   nowWallMs: number,
 ): TaskRecorder {
-  const l = { ...labels };
-  const sent = m.sent.child(l);
-  const loss = m.loss.child(l);
+  const l = Object.freeze({ ...labels });
+  const k = m.sent.key(l);
+  const sent = m.sent.child(l, k);
+  const loss = m.loss.child(l, k);
   let ratio: ValueHandle | null = null;
-  const hist = m.rtt.child(l);
-  const last = m.lastSuccess.child(l);
-  const indet = m.indeterminate.child(l);
-  const sendErr = m.sendErrors.child(l);
-  m.sentCreated.child(l).value = nowWallMs / 1000;
-  m.lossCreated.child(l).value = nowWallMs / 1000;
+  const hist = m.rtt.child(l, k);
+  const last = m.lastSuccess.child(l, k);
+  const indet = m.indeterminate.child(l, k);
+  const sendErr = m.sendErrors.child(l, k);
+  m.sentCreated.child(l, k).value = nowWallMs / 1000;
+  m.lossCreated.child(l, k).value = nowWallMs / 1000;
   let rt: [number, ValueHandle][] | null = null;
   const ooo = { probe_name: l.probe_name, destination: l.destination, address_family: l.address_family, group: l.group };
   catalog.timeOoo.labels(ooo).inc(0);
@@ -63,17 +64,17 @@ export function createTaskRecorder(
       indet.value += r.indeterminate;
       sendErr.value += r.sendErrors;
       if (r.sent > 0) {
-        ratio ??= m.lossRatio.child(l);
+        ratio ??= m.lossRatio.child(l, k);
         ratio.value = r.lost / r.sent;
       }
-      rt ??= percentiles.map((p) => [p, m.roundTrip.child({ ...l, percentile: String(p) })]);
+      rt ??= percentiles.map((p) => [p, m.roundTrip.child(Object.freeze({ ...l, percentile: String(p) }))]);
       for (const [p, h] of rt) h.value = pct(r.rtts, p, r.rttCount);
       for (let i = 0; i < r.rttCount; i++) m.rtt.observe(hist, r.rtts[i]!);
       if (r.sent > r.lost) last.value = r.endWallMs / 1000;
     },
     remove() {
       for (const f of [m.sent, m.loss, m.lossRatio, m.sentCreated, m.lossCreated, m.rtt, m.lastSuccess, m.indeterminate, m.sendErrors]) {
-        f.remove(l);
+        f.remove(l, k);
       }
       for (const p of percentiles) m.roundTrip.remove({ ...l, percentile: String(p) });
       catalog.timeOoo.remove(ooo);

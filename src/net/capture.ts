@@ -33,7 +33,7 @@ export interface CaptureOptions {
 }
 
 export const defaultCaptureOptions: CaptureOptions = {
-  bufferBytes: 32 * 1024 * 1024,
+  bufferBytes: 8 * 1024 * 1024,
   snapLength: 256,
   bufferTimeoutMs: 10,
 };

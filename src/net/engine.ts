@@ -31,6 +31,8 @@ export interface EchoProbe {
   /** addrHash of the destination bytes */
   readonly peerHash: number;
   readonly template: EchoTemplate;
+  /** a Buffer view of template.bytes, made once */
+  readonly wire: Buffer;
   /** index returned by Engine.captureFor() */
   readonly capture: number;
   readonly timeoutMs: number;
@@ -82,7 +84,7 @@ export class Engine {
   readonly #queues = new Map<number, DeadlineQueue>();
   readonly #captures: CaptureState[] = [];
   readonly #captureByIface = new Map<string, number>();
-  #batch = new Uint8Array(BATCH_BYTES);
+  readonly #batch = new Uint8Array(BATCH_BYTES);
   #used = 0;
   #batchLink = -1;
   #chain: Promise<void> = Promise.resolve();
@@ -130,9 +132,9 @@ export class Engine {
       sink.onOutcome(index, Outcome.SEND_ERROR, NaN);
       return;
     }
-    const bytes = p.template.stamp(this.#d.idBase + (s >>> 16), s & 0xffff);
+    p.template.stamp(this.#d.idBase + (s >>> 16), s & 0xffff);
     try {
-      this.#d.sender.send(p.family, p.family === 4 ? 1 : 58, bytes, p.template.length, p.dst);
+      this.#d.sender.send(p.family, p.family === 4 ? 1 : 58, p.wire, p.template.length, p.dst);
     } catch (e) {
       t.free(s);
       this.counters.sendErrors++;
@@ -168,9 +170,9 @@ export class Engine {
   /** Hands the current batch to the decoder; results are applied strictly in capture order. */
   #dispatchBatch(): void {
     if (this.#used === 0) return;
-    const batch = this.#batch;
+    // hand over an exact-size copy and keep the big buffer: allocation follows the traffic
     const used = this.#used;
-    this.#batch = new Uint8Array(BATCH_BYTES);
+    const batch = this.#batch.slice(0, used);
     this.#used = 0;
     const decoded = this.#d.decoder.decode(batch, used);
     this.#chain = this.#chain.then(

@@ -70,9 +70,8 @@ export function createRawSender(): RawSender {
   return {
     send(family, protocol, packet, length, dst) {
       const s = sockets.get(family * 256 + protocol) ?? open(family, protocol);
-      const buf = Buffer.isBuffer(packet) ? packet : Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
       try {
-        s.wrap.send(buf, 0, length, dst, cbNoop);
+        s.wrap.send(packet, 0, length, dst, cbNoop);
       } catch (e) {
         throw new AppError(ErrorCodes.NET_ERR_SEND, errorMessage(e), { cause: e });
       }

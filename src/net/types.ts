@@ -10,8 +10,11 @@ export type Family = 4 | 6;
 
 /** Sends complete IP packets (IP header included) through shared raw sockets. */
 export interface RawSender {
-  /** Synchronous send; throws AppError NET_ERR_SEND on a socket error (EMSGSIZE, ENOBUFS, …). */
-  send(family: Family, protocol: number, packet: Uint8Array, length: number, dst: string): void;
+  /**
+   * Synchronous send; throws AppError NET_ERR_SEND on a socket error (EMSGSIZE, ENOBUFS, …).
+   * `packet` is a Buffer so the native binding can use it without a conversion per send.
+   */
+  send(family: Family, protocol: number, packet: Buffer, length: number, dst: string): void;
   close(): void;
 }
 

@@ -26,19 +26,21 @@ export const icmpProbe: ProbeKind = {
     if (!src || src.length !== dst.length) {
       throw new AppError(ErrorCodes.NET_ERR_ROUTE, `no IPv${family} source address to reach ${address} via ${route.dev}`);
     }
+    const template = createEchoTemplate({
+      family,
+      src,
+      dst,
+      tos: group.dscp << 2,
+      ttl: 64,
+      dontFragment: target.dont_fragment,
+      ipPayloadSize: icmpPayloadSize(target.ip_payload_size, group.ip_payload_size),
+    });
     const probe: EchoProbe = {
       family,
       dst: address,
       peerHash: addrHash(dst, 0, dst.length),
-      template: createEchoTemplate({
-        family,
-        src,
-        dst,
-        tos: group.dscp << 2,
-        ttl: 64,
-        dontFragment: target.dont_fragment,
-        ipPayloadSize: icmpPayloadSize(target.ip_payload_size, group.ip_payload_size),
-      }),
+      template,
+      wire: Buffer.from(template.bytes.buffer, template.bytes.byteOffset, template.length),
       capture,
       timeoutMs: target.timeout * 1000,
     };

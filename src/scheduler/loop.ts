@@ -10,10 +10,10 @@ import type { Engine } from '../net/engine.js';
 import type { PreparedProbe } from '../probes/types.js';
 import type { RoundResult } from '../metrics/record.js';
 import { phaseOf, planTask } from './plan.js';
-import { RoundAccount } from './round.js';
+import { Round, type Iteration, type RoundOwner } from './round.js';
 
 /** sends due within this many ms are made together (fewer timer wake-ups) */
-const QUANTUM_MS = 2;
+const QUANTUM_MS = 4;
 
 export interface SchedTask {
   readonly key: string;
@@ -24,13 +24,31 @@ export interface SchedTask {
   onRound(r: RoundResult): void;
 }
 
-interface Pending {
-  time: number;
+/** The loop's own state of a task: its phase and its recycled round objects. */
+class TaskState implements RoundOwner {
   readonly task: SchedTask;
-  readonly probes: readonly PreparedProbe[];
-  readonly account: RoundAccount;
-  readonly gapMs: number;
-  next: number;
+  readonly phase: number;
+  readonly #free: Round[] = [];
+  readonly #loop: ProbeLoop;
+
+  constructor(task: SchedTask, loop: ProbeLoop) {
+    this.task = task;
+    this.phase = phaseOf(task.key);
+    this.#loop = loop;
+  }
+
+  take(now: () => number): Round {
+    return this.#free.pop() ?? new Round(this, now);
+  }
+
+  roundDone(round: Round): void {
+    this.task.onRound(round);
+    const it = round.iteration;
+    round.iteration = null;
+    round.probes = [];
+    this.#free.push(round);
+    if (it && --it.outstanding === 0) this.#loop.iterationDone(it);
+  }
 }
 
 export interface LoopOptions {
@@ -42,7 +60,7 @@ export interface LoopDeps {
   readonly engine: Engine;
   readonly clock: Clock;
   readonly log: Logger;
-  /** called when every task of round `n` has settled, with its duration in seconds */
+  /** called when every task round of an iteration has settled, with its duration in seconds */
   readonly onIteration: (seconds: number) => void;
   /** called at the start of every round, before its sends are planned */
   readonly beforeRound: () => void;
@@ -51,8 +69,9 @@ export interface LoopDeps {
 export class ProbeLoop {
   readonly #d: LoopDeps;
   #opts: LoopOptions;
-  readonly #tasks = new Map<string, SchedTask>();
-  readonly #heap = new MinHeap<Pending>((p) => p.time);
+  readonly #tasks = new Map<string, TaskState>();
+  readonly #heap = new MinHeap<Round>((r) => r.time);
+  readonly #wallNow: () => number;
   #sendTimer: TimerHandle | null = null;
   #roundTimer: TimerHandle | null = null;
   #armedFor = Infinity;
@@ -65,6 +84,7 @@ export class ProbeLoop {
   constructor(deps: LoopDeps, opts: LoopOptions) {
     this.#d = deps;
     this.#opts = opts;
+    this.#wallNow = () => deps.clock.wallMs();
   }
 
   setOptions(opts: LoopOptions): void {
@@ -72,12 +92,14 @@ export class ProbeLoop {
   }
 
   setTask(t: SchedTask): void {
-    this.#tasks.set(t.key, t);
+    if (this.#tasks.get(t.key)?.task !== t) this.#tasks.set(t.key, new TaskState(t, this));
   }
 
   removeTask(key: string): void {
+    const st = this.#tasks.get(key);
+    if (!st) return;
     this.#tasks.delete(key);
-    this.#heap.removeWhere((p) => p.task.key === key);
+    this.#heap.removeWhere((r) => r.owner === st);
   }
 
   get taskCount(): number {
@@ -98,6 +120,10 @@ export class ProbeLoop {
     this.#roundTimer = null;
   }
 
+  iterationDone(it: Iteration): void {
+    this.#d.onIteration((this.#d.clock.monoMs() - it.startMono) / 1000);
+  }
+
   #startRound(): void {
     if (!this.#running) return;
     const { clock } = this.#d;
@@ -106,21 +132,16 @@ export class ProbeLoop {
     this.sendLagMs = this.#lagThisRound;
     this.#lagThisRound = 0;
     const { intervalS, intervalPacketsS } = this.#opts;
-    let outstanding = 0;
-    const settle = (): void => {
-      if (--outstanding === 0) this.#d.onIteration((clock.monoMs() - start) / 1000);
-    };
-    for (const task of this.#tasks.values()) {
+    const iteration: Iteration = { startMono: start, outstanding: 0 };
+    for (const st of this.#tasks.values()) {
+      const task = st.task;
       if (task.probes.length === 0) continue;
-      const probes = task.probes;
-      const n = probes.length * task.nbPackets;
-      const timing = planTask(intervalS, intervalPacketsS, n, task.timeoutS, phaseOf(task.key));
-      outstanding++;
-      const account = new RoundAccount(n, () => clock.wallMs(), (r) => {
-        task.onRound(r);
-        settle();
-      });
-      this.#heap.push({ time: start + timing.offsetMs, task, probes, account, gapMs: timing.gapMs, next: 0 });
+      const total = task.probes.length * task.nbPackets;
+      const timing = planTask(intervalS, intervalPacketsS, total, task.timeoutS, st.phase);
+      iteration.outstanding++;
+      const round = st.take(this.#wallNow);
+      round.reset(task.probes, total, start + timing.offsetMs, timing.gapMs, iteration);
+      this.#heap.push(round);
     }
     this.#nextRoundAt = start + intervalS * 1000;
     this.#roundTimer = clock.setTimer(this.#nextRoundAt - clock.monoMs(), () => this.#startRound());
@@ -144,16 +165,18 @@ export class ProbeLoop {
     const { clock, engine } = this.#d;
     const now = clock.monoMs();
     const horizon = now + QUANTUM_MS;
-    for (let p = this.#heap.peek(); p && p.time <= horizon; p = this.#heap.peek()) {
+    for (let r = this.#heap.peek(); r && r.time <= horizon; r = this.#heap.peek()) {
       this.#heap.pop();
-      const lag = now - p.time;
+      const lag = now - r.time;
       if (lag > this.#lagThisRound) this.#lagThisRound = lag;
-      const i = p.next++;
-      p.probes[i % p.probes.length]!.send(engine, p.account, i);
-      if (p.next < p.account.total) {
-        p.time += p.gapMs;
-        this.#heap.push(p);
+      const i = r.next++;
+      const more = r.next < r.total;
+      if (more) {
+        r.time += r.gapMs;
+        this.#heap.push(r);
       }
+      // the outcome may settle (and recycle) the round synchronously: touch it before sending
+      r.probes[i % r.probes.length]!.send(engine, r, i);
     }
     this.#armSend();
   }

@@ -1,58 +1,78 @@
 /**
- * Accounting of one round of one (target, group) task: collects the outcome of each of its
- * probes and, when the last one settles, hands a RoundResult to the task's recorder.
+ * One round of one (target, group) task: its send cursor and the accounting of its probes'
+ * outcomes. Round objects are recycled per task, so a steady state allocates nothing per round.
  */
 import { Outcome, type OutcomeSink } from '../net/types.js';
 import type { RoundResult } from '../metrics/record.js';
+import type { PreparedProbe } from '../probes/types.js';
 
-export class RoundAccount implements OutcomeSink {
-  readonly total: number;
+/** Counts the settled task rounds of one global round, to time the whole iteration. */
+export interface Iteration {
+  readonly startMono: number;
+  outstanding: number;
+}
+
+export interface RoundOwner {
+  /** a round settled: record it and recycle the object */
+  roundDone(round: Round): void;
+}
+
+export class Round implements OutcomeSink, RoundResult {
+  /** planned time of the next send (monotonic ms) */
+  time = 0;
+  gapMs = 0;
+  next = 0;
+  total = 0;
+  probes: readonly PreparedProbe[] = [];
+  iteration: Iteration | null = null;
+  sent = 0;
+  lost = 0;
+  indeterminate = 0;
+  sendErrors = 0;
+  rtts: Float64Array = new Float64Array(1);
+  rttCount = 0;
+  endWallMs = 0;
   #settled = 0;
-  #lost = 0;
-  #indeterminate = 0;
-  #sendErrors = 0;
-  #answered = 0;
-  readonly #rtts: Float64Array;
-  #rttCount = 0;
-  readonly #onDone: (r: RoundResult) => void;
+  readonly owner: RoundOwner;
   readonly #now: () => number;
 
-  constructor(total: number, now: () => number, onDone: (r: RoundResult) => void) {
-    this.total = total;
-    this.#rtts = new Float64Array(total);
+  constructor(owner: RoundOwner, now: () => number) {
+    this.owner = owner;
     this.#now = now;
-    this.#onDone = onDone;
+  }
+
+  reset(probes: readonly PreparedProbe[], total: number, startMono: number, gapMs: number, iteration: Iteration): void {
+    this.probes = probes;
+    this.total = total;
+    this.time = startMono;
+    this.gapMs = gapMs;
+    this.next = 0;
+    this.iteration = iteration;
+    this.sent = this.lost = this.indeterminate = this.sendErrors = this.rttCount = this.#settled = 0;
+    if (this.rtts.length < total) this.rtts = new Float64Array(total);
   }
 
   onOutcome(_index: number, outcome: Outcome, rttSeconds: number): void {
     switch (outcome) {
       case Outcome.OK:
-        this.#answered++;
-        if (!Number.isNaN(rttSeconds)) this.#rtts[this.#rttCount++] = rttSeconds;
+        this.sent++;
+        if (!Number.isNaN(rttSeconds)) this.rtts[this.rttCount++] = rttSeconds;
         break;
       case Outcome.LOST:
-        this.#lost++;
+        this.sent++;
+        this.lost++;
         break;
       case Outcome.INDETERMINATE:
-        this.#indeterminate++;
+        this.indeterminate++;
         break;
       case Outcome.SEND_ERROR:
-        this.#sendErrors++;
+        this.sendErrors++;
         break;
     }
-    if (++this.#settled === this.total) this.#finish();
-  }
-
-  #finish(): void {
-    const rtts = this.#rtts.subarray(0, this.#rttCount).sort();
-    this.#onDone({
-      sent: this.#answered + this.#lost,
-      lost: this.#lost,
-      indeterminate: this.#indeterminate,
-      sendErrors: this.#sendErrors,
-      rtts,
-      rttCount: this.#rttCount,
-      endWallMs: this.#now(),
-    });
+    if (++this.#settled === this.total) {
+      this.rtts.subarray(0, this.rttCount).sort();
+      this.endWallMs = this.#now();
+      this.owner.roundDone(this);
+    }
   }
 }

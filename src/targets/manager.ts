@@ -5,7 +5,7 @@
  */
 import type { Config, GroupConfig, TargetConfig } from '../config/types.js';
 import { groupsOfTarget } from '../config/membership.js';
-import { expandDestination } from '../config/subnet.js';
+import { expandDestination, MAX_SUBNET_ADDRESSES } from '../config/subnet.js';
 import type { LookupFn } from '../dns/resolver.js';
 import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
@@ -20,8 +20,6 @@ import type { PreparedProbe, ProbeKind } from '../probes/types.js';
 import type { ProbeLoop, SchedTask } from '../scheduler/loop.js';
 import { percentile } from '../stats/percentile.js';
 
-/** upper bound on the addresses of one is_subnet target */
-export const MAX_SUBNET_ADDRESSES = 65536;
 
 interface TaskRt extends SchedTask {
   readonly group: GroupConfig;
@@ -33,6 +31,8 @@ interface TargetRt {
   readonly cfg: TargetConfig;
   readonly kind: ProbeKind;
   readonly family: 4 | 6;
+  /** destination is a hostname (resolved and re-resolved), not a literal or subnet */
+  readonly isHostname: boolean;
   readonly tasks: TaskRt[];
   addresses: readonly string[] | null;
   nextRefreshMono: number;
@@ -76,6 +76,7 @@ export class TargetManager {
         cfg,
         kind,
         family: cfg.address_family === 'ipv6' ? 6 : 4,
+        isHostname: !cfg.is_subnet && canonical(cfg.destination) === null,
         tasks: [],
         addresses: null,
         nextRefreshMono: 0,
@@ -151,9 +152,7 @@ export class TargetManager {
   refreshDue(): void {
     const now = this.#d.clock.monoMs();
     for (const t of this.#targets) {
-      if (t.tasks.length === 0 || t.resolving || now < t.nextRefreshMono) continue;
-      if (t.cfg.is_subnet || canonical(t.cfg.destination)) continue;
-      this.#resolveHost(t);
+      if (t.isHostname && t.tasks.length > 0 && !t.resolving && now >= t.nextRefreshMono) this.#resolveHost(t);
     }
   }
 

@@ -1,12 +1,29 @@
 /**
- * The task table of the worker pool: names, inputs and outputs. Inputs and outputs are plain,
- * structured-cloneable data; large buffers are transferred.
+ * The task table of the worker threads: names, inputs and outputs. Inputs and outputs are
+ * plain, structured-cloneable data; large buffers are transferred.
  */
+import type { Config } from '../config/types.js';
+import type { ConfigProblem } from '../config/errors.js';
+import type { ErrorCode } from '../lib/errors.js';
 import type { DecodedBatch } from '../packet/probe-frame.js';
+
+/** A coded failure carried across the thread boundary (class instances do not survive it). */
+export interface TaskFailure {
+  readonly ok: false;
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly file?: string;
+  readonly problems?: readonly ConfigProblem[];
+}
 
 export interface TaskMap {
   /** decode a batch of captured frames (see packet/probe-frame.ts for the record format) */
   decodeBatch: { in: { batch: Uint8Array; used: number }; out: DecodedBatch };
+  /** read, parse and validate a config file (its transient memory stays in the worker) */
+  loadConfig: {
+    in: { path: string };
+    out: { ok: true; config: Config; warnings: string[] } | TaskFailure;
+  };
 }
 
 export type TaskName = keyof TaskMap;

@@ -1,14 +1,27 @@
 /**
- * Worker entry point: named pure handlers, one per TaskMap entry. Runs in piscina worker
- * threads; imports nothing native (no raw-socket, no pcap, no prom-client, no logger).
+ * Worker entry point: named handlers, one per TaskMap entry. Runs in worker threads; imports
+ * nothing native (no raw-socket, no pcap, no prom-client, no logger).
  */
+import { loadConfigFile } from '../config/load.js';
+import { ConfigError } from '../config/errors.js';
+import { AppError, ErrorCodes, errorMessage } from '../lib/errors.js';
 import { decodeBatch as decode } from '../packet/probe-frame.js';
 import type { TaskMap } from './protocol.js';
 
-type Handlers = { [K in keyof TaskMap]: (input: TaskMap[K]['in']) => TaskMap[K]['out'] };
+type Handlers = { [K in keyof TaskMap]: (input: TaskMap[K]['in']) => TaskMap[K]['out'] | Promise<TaskMap[K]['out']> };
 
 export const decodeBatch: Handlers['decodeBatch'] = (input) => decode(input.batch, input.used);
 
-// compile-time check that every task of the table has a handler here
-const handlers: Handlers = { decodeBatch };
-void handlers;
+export const loadConfig: Handlers['loadConfig'] = async ({ path }) => {
+  try {
+    const { config, warnings } = await loadConfigFile(path);
+    return { ok: true, config, warnings };
+  } catch (e) {
+    if (e instanceof ConfigError) return { ok: false, code: e.code, message: e.message, file: e.file, problems: e.problems };
+    if (e instanceof AppError) return { ok: false, code: e.code, message: e.message };
+    return { ok: false, code: ErrorCodes.CFG_ERR_READ, message: `${path}: ${errorMessage(e)}` };
+  }
+};
+
+/** every task of the table, by name (compile-time exhaustive) */
+export const handlers: Handlers = { decodeBatch, loadConfig };

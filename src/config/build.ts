@@ -1,0 +1,122 @@
+/**
+ * Builds the typed, frozen Config from data that passed the schema (defaults applied) and the
+ * semantic checks. Fills the defaults that depend on other values: description, address
+ * family, per-target DNS interval, and the nulls for absent optional values.
+ */
+import { ipFamily } from './address.js';
+import { parseDestinationRange } from './subnet.js';
+import type {
+  AddressFamily,
+  AlertLevel,
+  Config,
+  GlobalConfig,
+  GroupConfig,
+  ProbeType,
+  TargetConfig,
+  ThresholdConfig,
+} from './types.js';
+
+/** The shape of the data after schema validation with defaults (see schema/config.schema.json). */
+export interface RawConfig {
+  global: GlobalConfig;
+  groups: Record<string, RawGroup>;
+  targets: Record<string, RawTarget>;
+}
+
+interface RawGroup {
+  src_ip?: string;
+  src_ipv4?: string;
+  src_ipv6?: string;
+  src_subnet_ipv4?: string;
+  src_subnet_ipv6?: string;
+  src_port_a: number;
+  src_port_z: number;
+  ip_payload_size?: number;
+  dscp: number;
+  permit_target_auto_register: boolean;
+}
+
+interface RawTarget {
+  description?: string;
+  type: ProbeType;
+  destination: string;
+  address_family?: AddressFamily;
+  dont_fragment: boolean;
+  is_subnet: boolean;
+  dst_port?: number;
+  nb_packets: number;
+  ip_payload_size?: number;
+  threshold: ThresholdConfig;
+  alert_level: AlertLevel;
+  state?: 'in production' | 'validation';
+  timeout: number;
+  dns_update_interval?: number;
+  auto_register_to_groups: boolean;
+  explicit_groups: { register_to: string[]; exclude_from: string[] };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function buildGroup(name: string, g: RawGroup): GroupConfig {
+  return {
+    name,
+    src_ipv4: g.src_ipv4 ?? g.src_ip ?? null,
+    src_ipv6: g.src_ipv6 ?? null,
+    src_subnet_ipv4: g.src_subnet_ipv4 ?? null,
+    src_subnet_ipv6: g.src_subnet_ipv6 ?? null,
+    src_port_a: g.src_port_a,
+    src_port_z: g.src_port_z,
+    ip_payload_size: g.ip_payload_size ?? null,
+    dscp: g.dscp,
+    permit_target_auto_register: g.permit_target_auto_register,
+  };
+}
+
+/** Explicit value, else the family of an address or network destination, else ipv4. */
+function detectFamily(t: RawTarget): AddressFamily {
+  if (t.address_family !== undefined) return t.address_family;
+  const family = t.is_subnet ? parseDestinationRange(t.destination)?.family : ipFamily(t.destination);
+  return family ?? 'ipv4';
+}
+
+function buildTarget(name: string, t: RawTarget, global: GlobalConfig): TargetConfig {
+  return {
+    name,
+    description: t.description ?? name,
+    type: t.type,
+    destination: t.destination,
+    address_family: detectFamily(t),
+    dont_fragment: t.dont_fragment,
+    is_subnet: t.is_subnet,
+    dst_port: t.dst_port ?? null,
+    nb_packets: t.nb_packets,
+    ip_payload_size: t.ip_payload_size ?? null,
+    threshold: { ...t.threshold },
+    alert_level: t.alert_level,
+    state: t.state ?? null,
+    timeout: t.timeout,
+    dns_update_interval: t.dns_update_interval ?? global.dns_update_interval,
+    auto_register_to_groups: t.auto_register_to_groups,
+    explicit_groups: {
+      register_to: [...t.explicit_groups.register_to],
+      exclude_from: [...t.explicit_groups.exclude_from],
+    },
+  };
+}
+
+export function buildConfig(raw: RawConfig, file: string): Config {
+  const global: GlobalConfig = {
+    ...raw.global,
+    percentile: [...raw.global.percentile],
+    disable_dynamic_inventories: [...raw.global.disable_dynamic_inventories],
+  };
+  const groups = Object.fromEntries(Object.entries(raw.groups).map(([n, g]) => [n, buildGroup(n, g)]));
+  const targets = Object.fromEntries(Object.entries(raw.targets).map(([n, t]) => [n, buildTarget(n, t, global)]));
+  return deepFreeze({ file, global, groups, targets });
+}

@@ -1,0 +1,164 @@
+/**
+ * Semantic rules JSON Schema cannot express: address syntax, port order, subnet sizes,
+ * destination forms, address-family consistency. netprobify crashes (or silently drops the
+ * value) on most of these; wireprobe reports them as config errors with positions.
+ * Runs on the defaulted data; a rule is skipped when a value it reads has a schema problem.
+ */
+import { ipFamily, isHostname, networkAddress, parseCidr, parseIPv4, parseIPv6, formatAddress } from './address.js';
+import type { Segment } from './errors.js';
+import type { Issue } from './issue.js';
+import { MAX_SUBNET_ADDRESSES, parseDestinationRange } from './subnet.js';
+import type { AddressFamily } from './types.js';
+
+export interface CheckContext {
+  /** true when the value at this path (or inside it) already has a schema problem */
+  skip(segments: readonly Segment[]): boolean;
+  /** true when the path is written in the file (not filled in by a default) */
+  written(segments: readonly Segment[]): boolean;
+}
+
+export interface CheckResult {
+  readonly errors: Issue[];
+  readonly warnings: Issue[];
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+function members(value: unknown): [string, Obj][] {
+  return isObj(value) ? Object.entries(value).filter((e): e is [string, Obj] => isObj(e[1])) : [];
+}
+
+const FAMILY = { ipv4: 'IPv4', ipv6: 'IPv6' } as const;
+const EXAMPLE_NETWORK = { ipv4: '192.0.2.0/29', ipv6: '2001:db8::/125' } as const;
+
+function addressIssue(value: unknown, family: AddressFamily, segments: Segment[]): Issue[] {
+  if (typeof value !== 'string') return [];
+  const valid = family === 'ipv4' ? parseIPv4(value) !== null : parseIPv6(value) !== null;
+  return valid ? [] : [{ segments, message: `must be an ${FAMILY[family]} address (got ${JSON.stringify(value)})` }];
+}
+
+function subnetIssue(value: unknown, family: AddressFamily, segments: Segment[]): Issue[] {
+  if (typeof value !== 'string') return [];
+  const at = (message: string): Issue[] => [{ segments, message }];
+  const cidr = parseCidr(value);
+  if (cidr === null || cidr.family !== family) {
+    const example = EXAMPLE_NETWORK[family];
+    return at(`must be an ${FAMILY[family]} network in CIDR notation, e.g. ${example} (got ${JSON.stringify(value)})`);
+  }
+  const network = networkAddress(cidr);
+  if (network !== cidr.address) {
+    const fixed = `${formatAddress(family, network)}/${cidr.prefix}`;
+    return at(`must not have host bits set (got ${JSON.stringify(value)}, the network is ${fixed})`);
+  }
+  if (cidr.prefix === cidr.bits) {
+    const single = family === 'ipv4' ? 'src_ipv4' : 'src_ipv6';
+    return at(`must contain at least 2 addresses (got a /${cidr.prefix}); use ${single} for a single address`);
+  }
+  return [];
+}
+
+function portOrderIssue(group: Obj, at: Segment[], ctx: CheckContext): Issue[] {
+  const { src_port_a: a, src_port_z: z } = group;
+  if (typeof a !== 'number' || typeof z !== 'number' || z >= a) return [];
+  if (ctx.skip([...at, 'src_port_a']) || ctx.skip([...at, 'src_port_z'])) return [];
+  const zWritten = ctx.written([...at, 'src_port_z']);
+  const show = (key: string, value: number): string =>
+    ctx.written([...at, key]) ? `${key} (${value})` : `${key} (${value}, the default)`;
+  const segments = [...at, zWritten ? 'src_port_z' : 'src_port_a'];
+  return [{ segments, message: `${show('src_port_z', z)} must be >= ${show('src_port_a', a)}` }];
+}
+
+function checkGroup(name: string, group: Obj, ctx: CheckContext, out: CheckResult): void {
+  const at = ['groups', name];
+  out.errors.push(
+    ...portOrderIssue(group, at, ctx),
+    ...addressIssue(group.src_ip, 'ipv4', [...at, 'src_ip']),
+    ...addressIssue(group.src_ipv4, 'ipv4', [...at, 'src_ipv4']),
+    ...addressIssue(group.src_ipv6, 'ipv6', [...at, 'src_ipv6']),
+    ...subnetIssue(group.src_subnet_ipv4, 'ipv4', [...at, 'src_subnet_ipv4']),
+    ...subnetIssue(group.src_subnet_ipv6, 'ipv6', [...at, 'src_subnet_ipv6']),
+  );
+  if (group.src_ip !== undefined) {
+    const message =
+      group.src_ipv4 === undefined
+        ? 'deprecated alias; write src_ipv4 instead'
+        : 'deprecated alias of src_ipv4, ignored because src_ipv4 is set';
+    out.warnings.push({ segments: [...at, 'src_ip'], message, anchor: 'key' });
+  }
+}
+
+const RANGE_FORMS = 'a CIDR network (e.g. 192.168.0.0/24) or an IPv4 range (e.g. 192.168.0.1-5, 10.0.*.1)';
+
+/** Checks the destination's form; returns its family and what it is, when known. */
+type DestinationKind = [family: AddressFamily, description: string];
+
+function destinationKind(target: Obj, at: Segment[], ctx: CheckContext, out: CheckResult): DestinationKind | null {
+  const dest = target.destination;
+  if (typeof dest !== 'string' || ctx.skip([...at, 'is_subnet'])) return null;
+  const fail = (message: string): null => {
+    out.errors.push({ segments: [...at, 'destination'], message });
+    return null;
+  };
+  const shown = JSON.stringify(dest);
+  if (target.is_subnet === true) {
+    const range = parseDestinationRange(dest);
+    if (range === null) return fail(`must be ${RANGE_FORMS} when is_subnet is true (got ${shown})`);
+    if (range.size > BigInt(MAX_SUBNET_ADDRESSES)) {
+      return fail(`expands to ${range.size} addresses, more than ${MAX_SUBNET_ADDRESSES} (got ${shown})`);
+    }
+    return [range.family, `an ${FAMILY[range.family]} network`];
+  }
+  const family = ipFamily(dest);
+  if (family !== null) return [family, `an ${FAMILY[family]} address`];
+  if (parseDestinationRange(dest) !== null) {
+    return fail(`is an address range; set is_subnet: true to probe every address in it (got ${shown})`);
+  }
+  return isHostname(dest) ? null : fail(`must be an IP address or a hostname (got ${shown})`);
+}
+
+function checkTarget(
+  name: string,
+  target: Obj,
+  groups: ReadonlySet<string>,
+  ctx: CheckContext,
+  out: CheckResult,
+): void {
+  const at = ['targets', name];
+  const kind = destinationKind(target, at, ctx, out);
+  const family = target.address_family;
+  if (kind !== null && typeof family === 'string' && family !== kind[0] && !ctx.skip([...at, 'address_family'])) {
+    const message = `${family} does not match the destination ${JSON.stringify(target.destination)} (${kind[1]})`;
+    out.errors.push({ segments: [...at, 'address_family'], message });
+  }
+  const explicit = isObj(target.explicit_groups) ? target.explicit_groups.register_to : undefined;
+  if (!Array.isArray(explicit)) return;
+  explicit.forEach((group: unknown, i) => {
+    if (typeof group === 'string' && !groups.has(group)) {
+      const segments = [...at, 'explicit_groups', 'register_to', i];
+      out.warnings.push({ segments, message: `group "${group}" does not exist; ignored` });
+    }
+  });
+}
+
+function checkGlobal(global: Obj, out: CheckResult): void {
+  const address = global.prometheus_address;
+  if (typeof address === 'string' && ipFamily(address) === null && !isHostname(address)) {
+    const message = `must be an IP address or a hostname (got ${JSON.stringify(address)})`;
+    out.errors.push({ segments: ['global', 'prometheus_address'], message });
+  }
+}
+
+export function semanticIssues(data: unknown, ctx: CheckContext): CheckResult {
+  const out: CheckResult = { errors: [], warnings: [] };
+  if (!isObj(data)) return out;
+  if (isObj(data.global)) checkGlobal(data.global, out);
+  const groups = members(data.groups);
+  for (const [name, group] of groups) checkGroup(name, group, ctx, out);
+  const groupNames = new Set(groups.map(([name]) => name));
+  for (const [name, target] of members(data.targets)) checkTarget(name, target, groupNames, ctx, out);
+  return out;
+}

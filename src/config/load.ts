@@ -1,0 +1,121 @@
+/**
+ * Config loading: YAML (1.1, as netprobify's PyYAML reads it) → ajv against
+ * schema/config.schema.json (defaults applied) → semantic checks → frozen typed Config.
+ * Every problem is reported at once, one line each, sorted by position.
+ */
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
+import { AppError, ErrorCodes } from '../lib/errors.js';
+import { buildConfig, type RawConfig } from './build.js';
+import { semanticIssues } from './checks.js';
+import { ConfigError, formatProblem, sortProblems, type ConfigProblem, type Segment } from './errors.js';
+import { toProblem, type Issue } from './issue.js';
+import { createLocator, findFloatIntegers, type Locator } from './locate.js';
+import { groupsOfTarget } from './membership.js';
+import { schemaIssues, type SchemaNode } from './schema-issues.js';
+import type { Config } from './types.js';
+
+export interface LoadedConfig {
+  readonly config: Config;
+  /** formatted like error lines: `<file>:<line>:<col>: <keypath>: <message>` */
+  readonly warnings: string[];
+}
+
+/** dist/src/config/ → the package root, where schema/ is shipped. */
+const SCHEMA_URL = new URL('../../../schema/config.schema.json', import.meta.url);
+
+let compiled: { schema: SchemaNode; validate: ValidateFunction } | undefined;
+
+function validator(): { schema: SchemaNode; validate: ValidateFunction } {
+  if (compiled === undefined) {
+    const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as SchemaNode;
+    const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, verbose: true });
+    compiled = { schema, validate: ajv.compile(schema) };
+  }
+  return compiled;
+}
+
+interface Parsed {
+  readonly doc: Document.Parsed;
+  readonly locator: Locator;
+  readonly data: unknown;
+  readonly warnings: ConfigProblem[];
+}
+
+function yamlErrorText(e: YAMLError): string {
+  return e.code === 'MULTIPLE_DOCS' ? 'the file must hold a single document' : e.message;
+}
+
+function parseYaml(text: string, file: string): Parsed {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, version: '1.1', prettyErrors: false });
+  const problem = (offset: number, message: string): ConfigProblem => ({
+    ...lineCounter.linePos(offset),
+    path: '',
+    message,
+  });
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => problem(e.pos[0], `invalid YAML: ${yamlErrorText(e)}`));
+    throw new ConfigError(ErrorCodes.CFG_ERR_YAML, file, problems);
+  }
+  const warnings = doc.warnings.map((w) => problem(w.pos[0], `YAML: ${w.message}`));
+  try {
+    return { doc, locator: createLocator(doc, lineCounter), data: doc.toJS(), warnings };
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new ConfigError(ErrorCodes.CFG_ERR_YAML, file, [problem(0, `invalid YAML: ${reason}`)]);
+  }
+}
+
+/** Whether some issue lies at or inside `segments`. */
+function hasIssueAt(issues: readonly Issue[], segments: readonly Segment[]): boolean {
+  return issues.some((i) => segments.every((s, k) => i.segments[k] === s));
+}
+
+function membershipWarnings(config: Config): Issue[] {
+  return Object.values(config.targets)
+    .filter((t) => groupsOfTarget(config, t).length === 0)
+    .map((t) => ({
+      segments: ['targets', t.name],
+      anchor: 'key' as const,
+      message: 'belongs to no group; it will not be probed',
+    }));
+}
+
+export function parseConfig(text: string, file: string): LoadedConfig {
+  const { doc, locator, data, warnings: yamlWarnings } = parseYaml(text, file);
+  const { schema, validate } = validator();
+  validate(data);
+  const schemaErrors = schemaIssues(validate.errors ?? [], findFloatIntegers(doc), data, schema);
+  const semantic = semanticIssues(data, {
+    skip: (segments: readonly Segment[]) => hasIssueAt(schemaErrors, segments),
+    written: (segments: readonly Segment[]) => locator.has(segments),
+  });
+  const errors = [...schemaErrors, ...semantic.errors];
+  if (errors.length > 0) {
+    throw new ConfigError(ErrorCodes.CFG_ERR_INVALID, file, errors.map((i) => toProblem(i, locator)));
+  }
+  const config = buildConfig(data as RawConfig, file);
+  const warnings = [...semantic.warnings, ...membershipWarnings(config)].map((i) => toProblem(i, locator));
+  return { config, warnings: sortProblems([...yamlWarnings, ...warnings]).map((p) => formatProblem(file, p)) };
+}
+
+/** The OS reason of a failed read, e.g. `no such file or directory (ENOENT)`. */
+function readFailure(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const match = /^([A-Z]+): ([^,]+)/.exec(message);
+  return match === null ? message : `${match[2]} (${match[1]})`;
+}
+
+export async function loadConfigFile(path: string): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const message = `cannot read config file ${JSON.stringify(path)}: ${readFailure(e)}`;
+    throw new AppError(ErrorCodes.CFG_ERR_READ, message, { cause: e });
+  }
+  return parseConfig(text, path);
+}

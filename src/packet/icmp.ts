@@ -1,0 +1,131 @@
+/**
+ * ICMPv4 / ICMPv6 echo request templates: the whole IP packet is built once and each
+ * probe only stamps (id, seq) and an incrementally computed checksum into it.
+ */
+import { AppError, ErrorCodes } from '../lib/errors.js';
+import { foldChecksum, pseudoHeaderSum, sum16 } from './checksum.js';
+import { IPV4_HEADER_LENGTH, writeIpv4Header } from './ipv4.js';
+import { IPV6_HEADER_LENGTH, writeIpv6Header } from './ipv6.js';
+
+export const ICMP4_ECHO_REQUEST = 8;
+export const ICMP4_ECHO_REPLY = 0;
+export const ICMP4_DEST_UNREACH = 3;
+export const ICMP6_ECHO_REQUEST = 128;
+export const ICMP6_ECHO_REPLY = 129;
+export const ICMP6_DEST_UNREACH = 1;
+export const IPPROTO_ICMP = 1;
+export const IPPROTO_ICMPV6 = 58;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+
+/** Length of the ICMP echo header: type, code, checksum, identifier, sequence. */
+export const ICMP_ECHO_HEADER_LENGTH = 8;
+
+export interface EchoTemplateOptions {
+  family: 4 | 6;
+  /** 4 or 16 bytes; IPv4 may be 0.0.0.0 (the kernel fills it in with IP_HDRINCL). */
+  src: Uint8Array;
+  dst: Uint8Array;
+  /** IPv4 TOS or IPv6 traffic class byte. */
+  tos: number;
+  /** IPv4 TTL or IPv6 hop limit. */
+  ttl: number;
+  /** IPv4 only. */
+  dontFragment: boolean;
+  /** Bytes after the IP header, INCLUDING the 8-byte ICMP header; values < 8 are raised to 8. */
+  ipPayloadSize: number;
+  /** Optional fill pattern repeated over the echo data (default 0x00..0xff repeating). */
+  data?: Uint8Array;
+}
+
+export interface EchoTemplate {
+  /** The full IP packet; the same array is returned by every stamp() call. */
+  readonly bytes: Uint8Array;
+  readonly length: number;
+  /** Writes id/seq (masked to 16 bits) and the matching ICMP checksum; returns `bytes`. */
+  stamp(id: number, seq: number): Uint8Array;
+}
+
+function encodeError(message: string): AppError {
+  return new AppError(ErrorCodes.PKT_ERR_ENCODE, message);
+}
+
+function fillEchoData(bytes: Uint8Array, start: number, data: Uint8Array | undefined): void {
+  const n = bytes.length;
+  if (data === undefined || data.length === 0) {
+    for (let i = start; i < n; i++) bytes[i] = (i - start) & 0xff;
+    return;
+  }
+  const m = data.length;
+  for (let i = start, j = 0; i < n; i++) {
+    bytes[i] = data[j]!;
+    j = j + 1 === m ? 0 : j + 1;
+  }
+}
+
+/**
+ * Builds an echo-request packet template. IPv4: IP id 0 (the kernel fills it in) and
+ * the header checksum computed over the header as built; IPv6: flow label 0. Throws
+ * PKT_ERR_ENCODE on a bad address length or a packet larger than 65535 bytes.
+ */
+export function createEchoTemplate(o: EchoTemplateOptions): EchoTemplate {
+  const v4 = o.family === 4;
+  const addrLen = v4 ? 4 : 16;
+  if (o.family !== 4 && o.family !== 6) throw encodeError(`unknown IP family ${String(o.family)}`);
+  if (o.src.length !== addrLen || o.dst.length !== addrLen) {
+    throw encodeError(`IPv${o.family} echo template needs ${addrLen}-byte addresses`);
+  }
+  if (!Number.isFinite(o.ipPayloadSize)) throw encodeError('echo size must be a finite number');
+  const size = Math.max(ICMP_ECHO_HEADER_LENGTH, Math.floor(o.ipPayloadSize));
+  const ipLen = v4 ? IPV4_HEADER_LENGTH : IPV6_HEADER_LENGTH;
+  // IPv4's total length field covers the header; IPv6's payload length does not.
+  if ((v4 ? ipLen + size : size) > 0xffff) {
+    throw encodeError(`echo packet of ${size} bytes after the IP header is too large`);
+  }
+  const bytes = new Uint8Array(ipLen + size);
+  if (v4) {
+    writeIpv4Header(bytes, 0, {
+      src: o.src,
+      dst: o.dst,
+      protocol: IPPROTO_ICMP,
+      tos: o.tos,
+      ttl: o.ttl,
+      id: 0,
+      dontFragment: o.dontFragment,
+      payloadLength: size,
+    });
+  } else {
+    writeIpv6Header(bytes, 0, {
+      src: o.src,
+      dst: o.dst,
+      nextHeader: IPPROTO_ICMPV6,
+      hopLimit: o.ttl,
+      trafficClass: o.tos,
+      flowLabel: 0,
+      payloadLength: size,
+    });
+  }
+  const icmp = ipLen;
+  bytes[icmp] = v4 ? ICMP4_ECHO_REQUEST : ICMP6_ECHO_REQUEST;
+  // code, checksum, id and seq stay zero so that they add nothing to the base sum.
+  fillEchoData(bytes, icmp + ICMP_ECHO_HEADER_LENGTH, o.data);
+  let base = sum16(bytes, icmp, bytes.length);
+  if (!v4) base += pseudoHeaderSum(o.src, o.dst, IPPROTO_ICMPV6, size);
+
+  return {
+    bytes,
+    length: bytes.length,
+    stamp(id: number, seq: number): Uint8Array {
+      const i = id & 0xffff;
+      const s = seq & 0xffff;
+      bytes[icmp + 4] = i >>> 8;
+      bytes[icmp + 5] = i & 0xff;
+      bytes[icmp + 6] = s >>> 8;
+      bytes[icmp + 7] = s & 0xff;
+      const cs = foldChecksum(base + i + s);
+      bytes[icmp + 2] = cs >>> 8;
+      bytes[icmp + 3] = cs & 0xff;
+      return bytes;
+    },
+  };
+}

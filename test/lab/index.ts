@@ -1,0 +1,22 @@
+// The integration-test lab: import everything from here.
+export { createLab, LAB } from './lab.js';
+export type { DelayedEchoOptions, ExecOptions, FetchResult, Lab, LabProcess, LabSide, Truth, TruthStats } from './lab.js';
+export { listNamespaces, reapStaleLabs, STATE_DIR } from './lab-registry.js';
+export { findOnPath, LAB_TOOLS, PING, PROMTOOL, requireRoot, requireTools, TCPDUMP } from './require-tools.js';
+export type { ToolRequirement } from './require-tools.js';
+export { readPcap, writePcap } from './pcap-file.js';
+export type { PcapFile, PcapPacket } from './pcap-file.js';
+export { echoKey, echoProbes, echoTruth, summarizeEcho } from './echo-truth.js';
+export type { EchoProbe, EchoSummary, EchoTruthEntry, TruthPacket } from './echo-truth.js';
+export { buildIpv4Echo, formatIpv6, internetChecksum, ipFromFrame, parseEcho, parseIp } from './ip-packet.js';
+export { percentile } from './percentile.js';
+export { find, findAll, parseExposition, parseTypes, sum } from './exposition.js';
+export type { Sample } from './exposition.js';
+export { REPO_ROOT, startWireprobe, WIREPROBE_MAIN } from './wireprobe.js';
+export type { WireprobeHandle, WireprobeOptions } from './wireprobe.js';
+export { netprobifyConfig, DEFAULT_GLOBAL, DEFAULT_PORT } from './config.js';
+export type { GlobalSection, TargetSpec } from './config.js';
+export { deadIpv4, deadIpv6, labIpv4Targets, labIpv6Targets, targetName } from './targets.js';
+export { sleep, waitFor } from './wait-for.js';
+export { runCommand, runChecked } from './processes.js';
+export type { RunResult } from './processes.js';
