@@ -10,6 +10,10 @@ import { FastFamily, FastHistogram, FastRegistry } from './fast.js';
 export const T3 = ['probe_name', 'destination', 'address_family'] as const;
 export const T5 = ['probe_name', 'destination', 'address_family', 'state', 'group'] as const;
 export const T6 = [...T5, 'percentile'] as const;
+/** app_time_ooo_total */
+export const T4 = ['probe_name', 'destination', 'address_family', 'group'] as const;
+/** threshold */
+export const TH = ['probe_name', 'destination', 'address_family', 'type', 'state', 'alert_level', 'group'] as const;
 
 /** RTT histogram buckets: 10 µs … 10 s in 1-2-5 steps (19 buckets). */
 export const RTT_BUCKETS: readonly number[] = (() => {
@@ -62,11 +66,11 @@ export interface Catalog {
   /** the per-target hot-path families (see fast.ts) */
   readonly fast: FastRegistry;
   readonly icmp: ProbeTypeMetrics;
-  readonly threshold: Gauge<'probe_name' | 'destination' | 'address_family' | 'type' | 'state' | 'alert_level' | 'group'>;
-  readonly resolutionStatus: Gauge<(typeof T3)[number]>;
-  readonly resolutionChange: Counter<(typeof T3)[number]>;
-  readonly resolutionChangeCreated: Gauge<(typeof T3)[number]>;
-  readonly timeOoo: Counter<'probe_name' | 'destination' | 'address_family' | 'group'>;
+  readonly threshold: FastFamily<(typeof TH)[number]>;
+  readonly resolutionStatus: FastFamily<(typeof T3)[number]>;
+  readonly resolutionChange: FastFamily<(typeof T3)[number]>;
+  readonly resolutionChangeCreated: FastFamily<(typeof T3)[number]>;
+  readonly timeOoo: FastFamily<(typeof T4)[number]>;
   readonly iterationTime: Gauge<'probe_name'>;
   readonly targetNameDup: Counter<'target_name'>;
   readonly processTimedOut: Counter<'probe_name'>;
@@ -81,16 +85,11 @@ export function createCatalog(registry: Registry = new Registry(), fast: FastReg
     registry,
     fast,
     icmp: probeTypeMetrics(fast, 'icmp', 'ICMP echo'),
-    threshold: new Gauge({
-      name: 'threshold',
-      help: 'Configured alerting threshold of a target per group (latency in seconds, loss as a 0..1 ratio)',
-      labelNames: ['probe_name', 'destination', 'address_family', 'type', 'state', 'alert_level', 'group'],
-      registers: r,
-    }),
-    resolutionStatus: new Gauge({ name: 'app_host_resolution_status', help: 'Whether the target destination resolves (1) or not (0)', labelNames: T3, registers: r }),
-    resolutionChange: new Counter({ name: 'app_host_resolution_change_total', help: 'Changes of the resolved address of a target, the first resolution included', labelNames: T3, registers: r }),
-    resolutionChangeCreated: new Gauge({ name: 'app_host_resolution_change_created', help: 'Unix time the app_host_resolution_change_total series was created', labelNames: T3, registers: r }),
-    timeOoo: new Counter({ name: 'app_time_ooo_total', help: 'RTT samples discarded because the reply timestamp preceded the request (always 0 with kernel timestamps; kept for netprobify compatibility)', labelNames: ['probe_name', 'destination', 'address_family', 'group'], registers: r }),
+    threshold: new FastFamily(fast, 'gauge', 'threshold', 'Configured alerting threshold of a target per group (latency in seconds, loss as a 0..1 ratio)', TH),
+    resolutionStatus: new FastFamily(fast, 'gauge', 'app_host_resolution_status', 'Whether the target destination resolves (1) or not (0)', T3),
+    resolutionChange: new FastFamily(fast, 'counter', 'app_host_resolution_change_total', 'Changes of the resolved address of a target, the first resolution included', T3),
+    resolutionChangeCreated: new FastFamily(fast, 'gauge', 'app_host_resolution_change_created', 'Unix time the app_host_resolution_change_total series was created', T3),
+    timeOoo: new FastFamily(fast, 'counter', 'app_time_ooo_total', 'RTT samples discarded because the reply timestamp preceded the request (always 0 with kernel timestamps; kept for netprobify compatibility)', T4),
     iterationTime: new Gauge({ name: 'app_iteration_time_seconds', help: 'Duration of the last complete probing round, from its start to its last settled probe', labelNames: ['probe_name'], registers: r }),
     targetNameDup: new Counter({ name: 'app_target_name_dup_total', help: 'Duplicate target names met while loading targets', labelNames: ['target_name'], registers: r }),
     processTimedOut: new Counter({ name: 'app_process_timed_out_total', help: 'Target rounds abandoned after the global timeout', labelNames: ['probe_name'], registers: r }),

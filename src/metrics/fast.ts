@@ -27,9 +27,17 @@ export function formatValue(v: number): string {
   return String(v);
 }
 
-/** `a="x",b="y"` for the label names in order */
-function renderLabels<L extends string>(names: readonly L[], labels: Labels<L>): string {
-  return names.map((n) => `${n}="${escapeLabel(labels[n])}"`).join(',');
+/**
+ * A label set rendered once (`a="x",b="y"`, in the family's label order). The rendered text is
+ * also the series key, so one string per label set serves every family that uses it.
+ */
+export interface LabelSet<L extends string> {
+  readonly names: readonly L[];
+  readonly rendered: string;
+}
+
+export function labelSet<L extends string>(names: readonly L[], labels: Labels<L>): LabelSet<L> {
+  return { names, rendered: names.map((n) => `${n}="${escapeLabel(labels[n])}"`).join(',') };
 }
 
 export type ChunkSink = (text: string) => void;
@@ -47,7 +55,7 @@ abstract class Family<L extends string, S> implements FastMetric {
   readonly name: string;
   readonly help: string;
   readonly labelNames: readonly L[];
-  protected readonly series = new Map<string, { rendered: string; s: S }>();
+  protected readonly series = new Map<string, S>();
 
   constructor(registry: FastRegistry, name: string, help: string, labelNames: readonly L[]) {
     this.name = name;
@@ -56,29 +64,27 @@ abstract class Family<L extends string, S> implements FastMetric {
     registry.add(this);
   }
 
-  /** the series key of a label set; compute it once and pass it to child()/remove() */
-  key(labels: Labels<L>): string {
-    let k = '';
-    for (const n of this.labelNames) k += `${labels[n]}\u0000`;
-    return k;
-  }
-
   protected abstract create(): S;
   protected abstract type(): string;
   protected abstract lines(rendered: string, s: S, push: (line: string) => void): void;
 
-  /** the series for these labels, created (at zero) if new */
-  child(labels: Labels<L>, key: string = this.key(labels)): S {
-    let e = this.series.get(key);
-    if (!e) {
-      e = { rendered: renderLabels(this.labelNames, labels), s: this.create() };
-      this.series.set(key, e);
-    }
-    return e.s;
+  #check(ls: LabelSet<L>): void {
+    if (ls.names !== this.labelNames) throw new Error(`${this.name}: label set of other label names`);
   }
 
-  remove(labels: Labels<L>, key: string = this.key(labels)): void {
-    this.series.delete(key);
+  /** the series of this label set, created (at zero) if new */
+  child(ls: LabelSet<L>): S {
+    let s = this.series.get(ls.rendered);
+    if (s === undefined) {
+      this.#check(ls);
+      s = this.create();
+      this.series.set(ls.rendered, s);
+    }
+    return s;
+  }
+
+  remove(ls: LabelSet<L>): void {
+    this.series.delete(ls.rendered);
   }
 
   get seriesCount(): number {
@@ -94,7 +100,7 @@ abstract class Family<L extends string, S> implements FastMetric {
         buf = '';
       }
     };
-    for (const { rendered, s } of this.series.values()) this.lines(rendered, s, push);
+    for (const [rendered, s] of this.series) this.lines(rendered, s, push);
     if (buf.length > 0) out(buf);
   }
 }

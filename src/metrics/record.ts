@@ -2,8 +2,8 @@
  * Turns round results into metric updates, in one place. Series handles are resolved once per
  * (target, group), so recording a round is a handful of plain additions.
  */
-import type { Catalog, ProbeTypeMetrics } from './catalog.js';
-import type { ValueHandle } from './fast.js';
+import { T4, T5, T6, type Catalog, type ProbeTypeMetrics } from './catalog.js';
+import { labelSet, type HistogramHandle, type LabelSet, type ValueHandle } from './fast.js';
 
 export interface TaskLabels {
   readonly probe_name: string;
@@ -29,55 +29,70 @@ export interface RoundResult {
 
 export type PercentileFn = (sorted: Float64Array, p: number, n: number) => number;
 
-export interface TaskRecorder {
-  record(r: RoundResult): void;
-  /** removes every series of this (target, group), exactly */
-  remove(): void;
-}
+/** The series of one (target, group) of one probe type. */
+export class TaskRecorder {
+  readonly #m: ProbeTypeMetrics;
+  readonly #catalog: Catalog;
+  readonly #l5: LabelSet<(typeof T5)[number]>;
+  readonly #l4: LabelSet<(typeof T4)[number]>;
+  readonly #pct: readonly { p: number; ls: LabelSet<(typeof T6)[number]> }[];
+  readonly #percentile: PercentileFn;
+  readonly #sent: ValueHandle;
+  readonly #loss: ValueHandle;
+  readonly #indet: ValueHandle;
+  readonly #sendErr: ValueHandle;
+  readonly #last: ValueHandle;
+  readonly #hist: HistogramHandle;
+  /** created by the first round, as netprobify does */
+  #ratio: ValueHandle | null = null;
+  #rt: ValueHandle[] | null = null;
 
-export function createTaskRecorder(
-  m: ProbeTypeMetrics,
-  catalog: Catalog,
-  labels: TaskLabels,
-  percentiles: readonly number[],
-  pct: PercentileFn,
-  nowWallMs: number,
-): TaskRecorder {
-  const l = Object.freeze({ ...labels });
-  const k = m.sent.key(l);
-  const sent = m.sent.child(l, k);
-  const loss = m.loss.child(l, k);
-  let ratio: ValueHandle | null = null;
-  const hist = m.rtt.child(l, k);
-  const last = m.lastSuccess.child(l, k);
-  const indet = m.indeterminate.child(l, k);
-  const sendErr = m.sendErrors.child(l, k);
-  m.sentCreated.child(l, k).value = nowWallMs / 1000;
-  m.lossCreated.child(l, k).value = nowWallMs / 1000;
-  let rt: [number, ValueHandle][] | null = null;
-  const ooo = { probe_name: l.probe_name, destination: l.destination, address_family: l.address_family, group: l.group };
-  catalog.timeOoo.labels(ooo).inc(0);
-  return {
-    record(r) {
-      sent.value += r.sent;
-      loss.value += r.lost;
-      indet.value += r.indeterminate;
-      sendErr.value += r.sendErrors;
-      if (r.sent > 0) {
-        ratio ??= m.lossRatio.child(l, k);
-        ratio.value = r.lost / r.sent;
-      }
-      rt ??= percentiles.map((p) => [p, m.roundTrip.child(Object.freeze({ ...l, percentile: String(p) }))]);
-      for (const [p, h] of rt) h.value = pct(r.rtts, p, r.rttCount);
-      for (let i = 0; i < r.rttCount; i++) m.rtt.observe(hist, r.rtts[i]!);
-      if (r.sent > r.lost) last.value = r.endWallMs / 1000;
-    },
-    remove() {
-      for (const f of [m.sent, m.loss, m.lossRatio, m.sentCreated, m.lossCreated, m.rtt, m.lastSuccess, m.indeterminate, m.sendErrors]) {
-        f.remove(l, k);
-      }
-      for (const p of percentiles) m.roundTrip.remove({ ...l, percentile: String(p) });
-      catalog.timeOoo.remove(ooo);
-    },
-  };
+  constructor(m: ProbeTypeMetrics, catalog: Catalog, labels: TaskLabels, percentiles: readonly number[], pct: PercentileFn, nowWallMs: number) {
+    this.#m = m;
+    this.#catalog = catalog;
+    this.#percentile = pct;
+    this.#l5 = labelSet(T5, labels);
+    this.#l4 = labelSet(T4, labels);
+    this.#pct = percentiles.map((p) => ({ p, ls: labelSet(T6, { ...labels, percentile: String(p) }) }));
+    this.#sent = m.sent.child(this.#l5);
+    this.#loss = m.loss.child(this.#l5);
+    this.#indet = m.indeterminate.child(this.#l5);
+    this.#sendErr = m.sendErrors.child(this.#l5);
+    this.#last = m.lastSuccess.child(this.#l5);
+    // 0 = never: an alert on `time() - last_success` fires for a target that never answered
+    this.#last.value = 0;
+    this.#hist = m.rtt.child(this.#l5);
+    m.sentCreated.child(this.#l5).value = nowWallMs / 1000;
+    m.lossCreated.child(this.#l5).value = nowWallMs / 1000;
+    catalog.timeOoo.child(this.#l4);
+  }
+
+  record(r: RoundResult): void {
+    const m = this.#m;
+    this.#sent.value += r.sent;
+    this.#loss.value += r.lost;
+    this.#indet.value += r.indeterminate;
+    this.#sendErr.value += r.sendErrors;
+    if (r.sent > 0) {
+      this.#ratio ??= m.lossRatio.child(this.#l5);
+      this.#ratio.value = r.lost / r.sent;
+    }
+    this.#rt ??= this.#pct.map(({ ls }) => m.roundTrip.child(ls));
+    for (let i = 0; i < this.#pct.length; i++) {
+      this.#rt[i]!.value = this.#percentile(r.rtts, this.#pct[i]!.p, r.rttCount);
+    }
+    for (let i = 0; i < r.rttCount; i++) m.rtt.observe(this.#hist, r.rtts[i]!);
+    if (r.sent > r.lost) this.#last.value = r.endWallMs / 1000;
+  }
+
+  /** removes every series of this (target, group), exactly */
+  remove(): void {
+    const m = this.#m;
+    for (const f of [m.sent, m.loss, m.lossRatio, m.sentCreated, m.lossCreated, m.lastSuccess, m.indeterminate, m.sendErrors]) {
+      f.remove(this.#l5);
+    }
+    m.rtt.remove(this.#l5);
+    for (const { ls } of this.#pct) m.roundTrip.remove(ls);
+    this.#catalog.timeOoo.remove(this.#l4);
+  }
 }

@@ -40,7 +40,8 @@ export function planTask(
         ? Math.min(AUTO_GAP_MAX_MS, (0.5 * intervalMs) / packets)
         : 0;
   const span = (packets - 1) * gapMs + timeoutS * 1000;
-  // leave 10 % of the interval so a round settles before the next one starts
-  const room = Math.max(0, 0.9 * intervalMs - span);
-  return { offsetMs: phase * room, gapMs };
+  // leave 10 % of the interval so a round settles before the next one starts; when a task's
+  // round cannot fit, spread it anyway (its rounds overlap) rather than burst every task at once
+  const room = 0.9 * intervalMs - span;
+  return { offsetMs: phase * (room > 0 ? room : Math.max(0, intervalMs - (packets - 1) * gapMs)), gapMs };
 }

@@ -6,6 +6,23 @@ import { Outcome, type OutcomeSink } from '../net/types.js';
 import type { RoundResult } from '../metrics/record.js';
 import type { PreparedProbe } from '../probes/types.js';
 
+/** Sorts a[0..n) ascending in place; small rounds (the common case) without allocating. */
+export function sortPrefix(a: Float64Array, n: number): void {
+  if (n > 32) {
+    a.subarray(0, n).sort();
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const v = a[i]!;
+    let j = i - 1;
+    while (j >= 0 && a[j]! > v) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = v;
+  }
+}
+
 /** Counts the settled task rounds of one global round, to time the whole iteration. */
 export interface Iteration {
   readonly startMono: number;
@@ -70,7 +87,7 @@ export class Round implements OutcomeSink, RoundResult {
         break;
     }
     if (++this.#settled === this.total) {
-      this.rtts.subarray(0, this.rttCount).sort();
+      sortPrefix(this.rtts, this.rttCount);
       this.endWallMs = this.#now();
       this.owner.roundDone(this);
     }

@@ -11,7 +11,9 @@ import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Catalog } from '../metrics/catalog.js';
-import { createTaskRecorder, type TaskRecorder } from '../metrics/record.js';
+import { TaskRecorder } from '../metrics/record.js';
+import { T3, TH } from '../metrics/catalog.js';
+import { labelSet, type LabelSet } from '../metrics/fast.js';
 import type { Engine } from '../net/engine.js';
 import type { RouteInfo, RouteResolver } from '../net/types.js';
 import { formatIp, parseIp } from '../packet/addr.js';
@@ -38,6 +40,7 @@ interface TargetRt {
   nextRefreshMono: number;
   resolving: boolean;
   active: boolean;
+  ls3: LabelSet<(typeof T3)[number]> | null;
 }
 
 export interface TargetManagerDeps {
@@ -82,6 +85,7 @@ export class TargetManager {
         nextRefreshMono: 0,
         resolving: false,
         active: false,
+        ls3: null,
       };
       for (const group of groups) rt.tasks.push(this.#makeTask(rt, group));
       this.#targets.push(rt);
@@ -94,6 +98,10 @@ export class TargetManager {
 
   #labels3(t: TargetRt): { probe_name: string; destination: string; address_family: string } {
     return { probe_name: this.#d.config.global.probe_name, destination: t.cfg.name, address_family: t.cfg.address_family };
+  }
+
+  #ls3(t: TargetRt): LabelSet<(typeof T3)[number]> {
+    return (t.ls3 ??= labelSet(T3, this.#labels3(t)));
   }
 
   #makeTask(t: TargetRt, group: GroupConfig): TaskRt {
@@ -112,7 +120,7 @@ export class TargetManager {
   #attachRecorder(t: TargetRt, task: TaskRt): void {
     if (task.recorder) return;
     const { config, catalog, clock } = this.#d;
-    task.recorder = createTaskRecorder(
+    task.recorder = new TaskRecorder(
       catalog[t.kind.metricPrefix],
       catalog,
       { ...this.#labels3(t), state: t.cfg.state ?? 'None', group: task.group.name },
@@ -172,7 +180,7 @@ export class TargetManager {
       })
       .catch((e: unknown) => {
         log.warn('destination does not resolve: target inactive', { target: t.cfg.name, err: errorMessage(e) });
-        catalog.resolutionStatus.labels(this.#labels3(t)).set(0);
+        catalog.resolutionStatus.child(this.#ls3(t)).value = 0;
         this.#deactivate(t);
       })
       .finally(done);
@@ -197,12 +205,12 @@ export class TargetManager {
         log.warn('cannot probe destination address', { target: t.cfg.name, address, err: errorMessage(e) });
       }
     }
-    const l3 = this.#labels3(t);
+    const l3 = this.#ls3(t);
     const changed = !t.addresses || t.addresses.join(',') !== addrs.join(',');
     t.addresses = addrs;
     t.active = true;
-    catalog.resolutionStatus.labels(l3).set(1);
-    if (changed) catalog.resolutionChange.labels(l3).inc();
+    catalog.resolutionStatus.child(l3).value = 1;
+    if (changed) catalog.resolutionChange.child(l3).value++;
     this.#setThresholds(t);
     for (const task of t.tasks) {
       task.probes = perGroup.get(task)!;
@@ -228,7 +236,7 @@ export class TargetManager {
     const base = { ...this.#labels3(t), state: t.cfg.state ?? 'None', alert_level: t.cfg.alert_level };
     for (const task of t.tasks) {
       for (const [type, value] of Object.entries(t.cfg.threshold)) {
-        if (typeof value === 'number') catalog.threshold.labels({ ...base, type, group: task.group.name }).set(value);
+        if (typeof value === 'number') catalog.threshold.child(labelSet(TH, { ...base, type, group: task.group.name })).value = value;
       }
     }
   }
@@ -237,8 +245,8 @@ export class TargetManager {
   primeMetrics(): void {
     const { catalog } = this.#d;
     for (const t of this.#targets) {
-      catalog.resolutionChange.labels(this.#labels3(t)).inc(0);
-      catalog.resolutionChangeCreated.labels(this.#labels3(t)).set(this.#d.clock.wallMs() / 1000);
+      catalog.resolutionChange.child(this.#ls3(t));
+      catalog.resolutionChangeCreated.child(this.#ls3(t)).value = this.#d.clock.wallMs() / 1000;
     }
   }
 }
