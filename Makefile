@@ -2,8 +2,6 @@
 SHELL := /bin/bash
 CONFIG ?= examples/wireprobe.yaml
 NODE ?= node
-TESTS_UNIT = $(shell find dist/test/unit -name '*.test.js' 2>/dev/null | sort)
-TESTS_INT  = $(shell find dist/test/integration -name '*.test.js' 2>/dev/null | sort)
 
 .PHONY: run test deps deps-test build lint typecheck unit integration bench clean
 

@@ -1,0 +1,91 @@
+/**
+ * Fakes at the net/ seam: a sender that records packets, captures the test feeds with frames,
+ * and a decoder that runs the real batch decoder inline.
+ */
+import type { Capture, CaptureFactory, CaptureStats, Family, FrameDecoder, FrameSink, RawSender } from '../../src/net/types.js';
+import { decodeBatch } from '../../src/packet/probe-frame.js';
+
+export interface SentPacket {
+  family: Family;
+  protocol: number;
+  bytes: Uint8Array;
+  dst: string;
+}
+
+export class FakeSender implements RawSender {
+  readonly sent: SentPacket[] = [];
+  /** throw this on the next sends, when set */
+  failWith: Error | null = null;
+  closed = false;
+
+  send(family: Family, protocol: number, packet: Buffer, length: number, dst: string): void {
+    if (this.failWith) throw this.failWith;
+    this.sent.push({ family, protocol, bytes: Uint8Array.from(packet.subarray(0, length)), dst });
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+export class FakeCapture implements Capture {
+  readonly iface: string;
+  readonly linkType = 12; // DLT_RAW: frames are bare IP packets
+  readonly filter: string;
+  readonly #sink: FrameSink;
+  readonly #queue: { sec: number; usec: number; frame: Uint8Array }[] = [];
+  stat: CaptureStats = { received: 0, dropped: 0, ifDropped: 0 };
+  closed = false;
+
+  constructor(iface: string, filter: string, sink: FrameSink) {
+    this.iface = iface;
+    this.filter = filter;
+    this.#sink = sink;
+  }
+
+  /** queue a frame (a bare IP packet) with its kernel timestamp in µs since the epoch */
+  push(frame: Uint8Array, tsUs: number): void {
+    this.#queue.push({ sec: Math.floor(tsUs / 1e6), usec: tsUs % 1e6, frame });
+    this.stat = { ...this.stat, received: this.stat.received + 1 };
+  }
+
+  poll(): void {
+    for (const f of this.#queue.splice(0)) this.#sink(f.sec, f.usec, Buffer.from(f.frame), f.frame.length);
+  }
+
+  stats(): CaptureStats {
+    return this.stat;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+export class FakeCaptureFactory implements CaptureFactory {
+  readonly opened: FakeCapture[] = [];
+
+  open(iface: string, filter: string, onFrame: FrameSink): Capture {
+    const c = new FakeCapture(iface, filter, onFrame);
+    this.opened.push(c);
+    return c;
+  }
+}
+
+export const inlineDecoder: FrameDecoder = {
+  decode: (batch, used) => Promise.resolve(decodeBatch(batch, used)),
+};
+
+/** An echo reply for a captured echo request (bare IP packets): swap addresses, set the type. */
+export function echoReplyFor(request: Uint8Array): Uint8Array {
+  const r = Uint8Array.from(request);
+  const v4 = (r[0]! >> 4) === 4;
+  const a = v4 ? 12 : 8;
+  const len = v4 ? 4 : 16;
+  const src = r.slice(a, a + len);
+  r.copyWithin(a, a + len, a + 2 * len);
+  r.set(src, a + len);
+  const icmp = v4 ? (r[0]! & 0xf) * 4 : 40;
+  r[icmp] = v4 ? 0 : 129;
+  return r;
+}

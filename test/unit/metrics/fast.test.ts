@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FastFamily, FastHistogram, FastRegistry, formatValue, labelSet } from '../../../src/metrics/fast.js';
+
+const L = ['a', 'b'] as const;
+
+function text(r: FastRegistry): string {
+  let out = '';
+  r.expose((c) => (out += c));
+  return out;
+}
+
+void test('counters and gauges render once-rendered, escaped label sets', () => {
+  const r = new FastRegistry();
+  const c = new FastFamily(r, 'counter', 'x_total', 'a "counter"\nwith help', L);
+  const ls = labelSet(L, { a: 'q"uo\\te', b: 'line\nbreak' });
+  c.child(ls).value += 3;
+  assert.equal(
+    text(r),
+    '# HELP x_total a "counter"\\nwith help\n# TYPE x_total counter\n' +
+      'x_total{a="q\\"uo\\\\te",b="line\\nbreak"} 3\n',
+  );
+  c.remove(ls);
+  assert.equal(text(r), '# HELP x_total a "counter"\\nwith help\n# TYPE x_total counter\n');
+});
+
+void test('histograms are cumulative with +Inf, _sum and _count', () => {
+  const r = new FastRegistry();
+  const h = new FastHistogram(r, 'rtt_seconds', 'rtt', L, [0.001, 0.01]);
+  const s = h.child(labelSet(L, { a: '1', b: '2' }));
+  for (const v of [0.0005, 0.001, 0.002, 5]) h.observe(s, v);
+  assert.equal(
+    text(r),
+    '# HELP rtt_seconds rtt\n# TYPE rtt_seconds histogram\n' +
+      'rtt_seconds_bucket{a="1",b="2",le="0.001"} 2\n' +
+      'rtt_seconds_bucket{a="1",b="2",le="0.01"} 3\n' +
+      'rtt_seconds_bucket{a="1",b="2",le="+Inf"} 4\n' +
+      'rtt_seconds_sum{a="1",b="2"} 5.0035\n' +
+      'rtt_seconds_count{a="1",b="2"} 4\n',
+  );
+});
+
+void test('special values, label-set checks and duplicate names', () => {
+  assert.deepEqual([NaN, Infinity, -Infinity, 0.25].map(formatValue), ['NaN', '+Inf', '-Inf', '0.25']);
+  const r = new FastRegistry();
+  const g = new FastFamily(r, 'gauge', 'g', 'h', L);
+  assert.throws(() => g.child(labelSet(['a', 'b'] as const, { a: '', b: '' })), /other label names/);
+  assert.throws(() => new FastFamily(r, 'gauge', 'g', 'h', L), /registered twice/);
+});
+
+void test('a large exposition is handed over in bounded chunks', () => {
+  const r = new FastRegistry();
+  const g = new FastFamily(r, 'gauge', 'g', 'h', L);
+  for (let i = 0; i < 5000; i++) g.child(labelSet(L, { a: `target-${i}`, b: 'group' })).value = i;
+  const chunks: string[] = [];
+  r.expose((c) => chunks.push(c));
+  assert.ok(chunks.length > 1);
+  assert.ok(chunks.every((c) => c.length < 70 * 1024));
+  assert.equal(chunks.join('').split('\n').length, 5000 + 3);
+});

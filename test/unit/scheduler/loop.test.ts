@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Engine } from '../../../src/net/engine.js';
+import { Outcome } from '../../../src/net/types.js';
+import type { RoundResult } from '../../../src/metrics/record.js';
+import type { PreparedProbe } from '../../../src/probes/types.js';
+import { ProbeLoop, type SchedTask } from '../../../src/scheduler/loop.js';
+import { FakeClock } from '../../fakes/clock.js';
+import { memoryLogger } from '../../fakes/logger.js';
+
+/** A probe that answers after `rttMs` (or never), recording when it was sent. */
+function fakeProbe(clock: FakeClock, rttMs: number | null, sends: number[]): PreparedProbe {
+  return {
+    send(_engine, sink, index) {
+      sends.push(clock.monoMs());
+      if (rttMs === null) clock.setTimer(1000, () => sink.onOutcome(index, Outcome.LOST, NaN));
+      else clock.setTimer(rttMs, () => sink.onOutcome(index, Outcome.OK, rttMs / 1000));
+    },
+  };
+}
+
+function task(key: string, probes: PreparedProbe[], nb: number, rounds: RoundResult[][]): SchedTask {
+  const mine: RoundResult[] = [];
+  rounds.push(mine);
+  return {
+    key,
+    nbPackets: nb,
+    timeoutS: 1,
+    probes,
+    onRound: (r) => mine.push({ ...r, rtts: Float64Array.from(r.rtts.subarray(0, r.rttCount)) }),
+  };
+}
+
+function makeLoop(clock: FakeClock, iterations: number[]) {
+  return new ProbeLoop(
+    { engine: {} as Engine, clock, log: memoryLogger().log, onIteration: (s) => iterations.push(s), beforeRound: () => undefined },
+    { intervalS: 10, intervalPacketsS: 0 },
+  );
+}
+
+void test('every task round settles on its own; a dead target does not hold the others', async () => {
+  const clock = new FakeClock();
+  const rounds: RoundResult[][] = [];
+  const iterations: number[] = [];
+  const loop = makeLoop(clock, iterations);
+  const fastSends: number[] = [];
+  const deadSends: number[] = [];
+  loop.setTask(task('fast', [fakeProbe(clock, 2, fastSends)], 5, rounds));
+  loop.setTask(task('dead', [fakeProbe(clock, null, deadSends)], 5, rounds));
+  loop.start();
+  await clock.advance(9999);
+  const [fast, dead] = rounds;
+  assert.equal(fast!.length, 1);
+  assert.equal(fast![0]!.sent, 5);
+  assert.equal(fast![0]!.lost, 0);
+  assert.deepEqual(Array.from(fast![0]!.rtts), [0.002, 0.002, 0.002, 0.002, 0.002]);
+  assert.equal(dead![0]!.lost, 5);
+  assert.equal(iterations.length, 1);
+  assert.ok(iterations[0]! < 9);
+  await clock.advance(20000);
+  assert.equal(fast!.length, 3);
+  assert.equal(fastSends.length, 15);
+  loop.stop();
+});
+
+void test('packets of a task are spaced, and tasks are spread over the interval', async () => {
+  const clock = new FakeClock();
+  const rounds: RoundResult[][] = [];
+  const loop = makeLoop(clock, []);
+  const sends: number[][] = [];
+  for (let i = 0; i < 50; i++) {
+    const s: number[] = [];
+    sends.push(s);
+    loop.setTask(task(`t${i}`, [fakeProbe(clock, 1, s)], 3, rounds));
+  }
+  loop.start();
+  await clock.advance(10000);
+  const firsts = sends.map((s) => s[0]!).sort((a, b) => a - b);
+  assert.ok(firsts[49]! - firsts[0]! > 5000, 'first packets spread over the interval');
+  for (const s of sends) {
+    assert.equal(s.length, 3);
+    assert.ok(s[1]! - s[0]! >= 9 && s[2]! - s[1]! >= 9, `gap ${s.join(',')}`);
+  }
+  loop.stop();
+});
+
+void test('a removed task stops being probed', async () => {
+  const clock = new FakeClock();
+  const rounds: RoundResult[][] = [];
+  const loop = makeLoop(clock, []);
+  const sends: number[] = [];
+  loop.setTask(task('x', [fakeProbe(clock, 1, sends)], 1, rounds));
+  loop.start();
+  await clock.advance(10000);
+  const n = sends.length;
+  loop.removeTask('x');
+  await clock.advance(30000);
+  assert.equal(sends.length, n);
+  loop.stop();
+});
