@@ -16,7 +16,7 @@ export interface Cidr {
 const OCTET = /^(0|[1-9][0-9]{0,2})$/;
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 const PREFIX = /^(0|[1-9][0-9]{0,2})$/;
-const LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+const LABEL = /^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$/;
 
 /** Decimal 0..255 without leading zeros (an octal reading would be ambiguous). */
 export function parseOctet(text: string): number | null {
@@ -124,7 +124,10 @@ export function formatAddress(family: AddressFamily, value: bigint): string {
   return family === 'ipv4' ? formatIPv4(Number(value)) : formatIPv6(value);
 }
 
-/** RFC 1123 host name (optionally fully qualified with a trailing dot); the last label may not be all digits. */
+/**
+ * A DNS name as resolvers accept it: RFC 1123 labels, plus "_" (common in internal names),
+ * optionally fully qualified with a trailing dot; the last label may not be all digits.
+ */
 export function isHostname(text: string): boolean {
   const name = text.endsWith('.') ? text.slice(0, -1) : text;
   if (name.length === 0 || name.length > 253) return false;

@@ -60,7 +60,7 @@ void describe('parseCidr', () => {
   });
 });
 
-void describe('isHostname (RFC 1123)', () => {
+void describe('isHostname (RFC 1123 labels, "_" allowed)', () => {
   const CASES: readonly [string, boolean][] = [
     ['bing.com', true],
     ['www.example.com.', true],
@@ -70,7 +70,8 @@ void describe('isHostname (RFC 1123)', () => {
     ['-a.com', false],
     ['a-.com', false],
     ['a..b', false],
-    ['under_score.com', false],
+    ['under_score.com', true],
+    ['_srv.example', true],
     ['10.0.0.256', false],
     ['', false],
     ['.', false],
