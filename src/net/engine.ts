@@ -23,6 +23,8 @@ import {
 
 const IDS = 16;
 const BATCH_BYTES = 128 * 1024;
+/** extra time a settled probe's identifier stays unused, beyond twice its timeout */
+const QUARANTINE_MS = 1000;
 
 export interface EchoProbe {
   readonly family: Family;
@@ -126,7 +128,8 @@ export class Engine {
 
   sendEcho(p: EchoProbe, sink: OutcomeSink, index: number): void {
     const t = this.#slots;
-    const s = t.alloc();
+    const now = this.#d.clock.monoMs();
+    const s = t.alloc(now);
     if (s < 0) {
       this.counters.slotsExhausted++;
       sink.onOutcome(index, Outcome.SEND_ERROR, NaN);
@@ -143,7 +146,7 @@ export class Engine {
       return;
     }
     this.counters.sent++;
-    t.sentMono[s] = this.#d.clock.monoMs();
+    t.sentMono[s] = now;
     t.timeoutUs[s] = p.timeoutMs * 1000;
     t.peer[s] = p.peerHash;
     t.capture[s] = p.capture;
@@ -291,7 +294,8 @@ export class Engine {
           const blind = cap !== undefined && cap.lastDropMono >= t.sentMono[s]!;
           sink.onOutcome(t.index[s]!, blind ? Outcome.INDETERMINATE : Outcome.LOST, NaN);
         }
-        t.free(s);
+        // quarantine: a very late reply must find this slot free, not a newer probe in it
+        t.free(s, t.sentMono[s]! + 2 * q.timeoutMs + QUARANTINE_MS);
       }
     }
   }

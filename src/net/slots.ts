@@ -19,6 +19,11 @@ export class SlotTable {
   readonly capture: Uint16Array;
   readonly index: Int32Array;
   readonly owner: unknown[];
+  /**
+   * Monotonic ms before which a freed slot is not handed out again: a reply arriving after its
+   * probe was settled as lost must not be credited to the next probe of the same slot.
+   */
+  readonly reusableAt: Float64Array;
 
   constructor(capacity: number, initialWindow = 65536) {
     this.capacity = capacity;
@@ -30,22 +35,34 @@ export class SlotTable {
     this.peer = new Uint32Array(capacity);
     this.capture = new Uint16Array(capacity);
     this.index = new Int32Array(capacity);
+    this.reusableAt = new Float64Array(capacity);
     this.owner = [];
   }
 
-  /** Returns a free slot, or -1 when every slot is in flight. */
-  alloc(): number {
+  #usable(s: number, nowMono: number): boolean {
+    return this.state[s] === SlotState.FREE && this.reusableAt[s]! <= nowMono;
+  }
+
+  #scan(from: number, nowMono: number): number | null {
+    let s = from;
+    do {
+      if (this.#usable(s, nowMono)) return s;
+      s = (s + 1) % this.window;
+    } while (s !== from);
+    return null;
+  }
+
+  /** Returns a free slot, or -1 when every slot is in flight or in quarantine. */
+  alloc(nowMono: number): number {
     let s = this.#cursor;
-    if (this.state[s] !== SlotState.FREE) {
+    if (!this.#usable(s, nowMono)) {
       if (this.window < this.capacity) {
         s = this.window;
         this.window = Math.min(this.window * 2, this.capacity);
       } else {
-        const start = s;
-        do {
-          s = (s + 1) % this.window;
-        } while (this.state[s] !== SlotState.FREE && s !== start);
-        if (this.state[s] !== SlotState.FREE) return -1;
+        // at full size, prefer a slot out of quarantine, else any free one
+        s = this.#scan(s, nowMono) ?? this.#scan(s, Infinity) ?? -1;
+        if (s < 0) return -1;
       }
     }
     this.#cursor = (s + 1) % this.window;
@@ -54,9 +71,11 @@ export class SlotTable {
     return s;
   }
 
-  free(s: number): void {
+  /** frees a slot; it may be handed out again from `reusableAtMono` on */
+  free(s: number, reusableAtMono = 0): void {
     this.state[s] = SlotState.FREE;
     this.owner[s] = undefined;
+    this.reusableAt[s] = reusableAtMono;
   }
 }
 
