@@ -4,6 +4,7 @@
  */
 import { addrHash } from './addr.js';
 import { networkLayerAt } from './frame.js';
+import { FrameKind, newDecodedFrame, type DecodedFrame } from './frame-kind.js';
 import {
   ICMP4_ECHO_REPLY,
   ICMP4_ECHO_REQUEST,
@@ -12,21 +13,17 @@ import {
   ICMP_ECHO_HEADER_LENGTH,
   IPPROTO_ICMP,
   IPPROTO_ICMPV6,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
 } from './icmp.js';
 import { IPV4_HEADER_LENGTH } from './ipv4.js';
 import { IPV6_HEADER_LENGTH, ipv6UpperLayer } from './ipv6.js';
+import { decodeIcmpErrorFrame, decodeTcpFrame, decodeUdpFrame, type L4Span } from './transport-frame.js';
 
-/** Kinds of decoded frames. Values 3 and up are reserved for TCP/UDP probe kinds. */
-export const FrameKind = { NONE: 0, ECHO_REQUEST: 1, ECHO_REPLY: 2 } as const;
+export { FrameKind, newDecodedFrame, type DecodedFrame } from './frame-kind.js';
 
-export interface DecodedFrame {
-  kind: number;
-  family: 4 | 6;
-  id: number;
-  seq: number;
-  /** addrHash of the IP destination for ECHO_REQUEST, of the IP source for ECHO_REPLY. */
-  peerHash: number;
-}
+/** Reused for every frame: the decoder allocates nothing. */
+const span: L4Span = { l4: 0, capturedEnd: 0, declaredLength: 0, srcOffset: 0, dstOffset: 0 };
 
 /** Fills `out` from the ICMP echo header at buf[icmp]; kind must not be NONE. */
 function setEcho(
@@ -42,7 +39,34 @@ function setEcho(
   out.id = (buf[icmp + 4]! << 8) | buf[icmp + 5]!;
   out.seq = (buf[icmp + 6]! << 8) | buf[icmp + 7]!;
   out.peerHash = addrHash(buf, peerOffset, family === 4 ? 4 : 16);
+  out.originHash = out.peerHash;
+  out.k1 = 0;
+  out.k2 = 0;
+  out.aux = 0;
+  out.proto = family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
   return true;
+}
+
+/** Echo request/reply, or an error quoting TCP/UDP, from the ICMP(v6) message in `span`. */
+function decodeIcmp(buf: Uint8Array, family: 4 | 6, out: DecodedFrame): boolean {
+  const icmp = span.l4;
+  if (icmp + ICMP_ECHO_HEADER_LENGTH > span.capturedEnd) return false;
+  const type = buf[icmp];
+  const v4 = family === 4;
+  if (type === (v4 ? ICMP4_ECHO_REQUEST : ICMP6_ECHO_REQUEST)) {
+    return setEcho(buf, icmp, FrameKind.ECHO_REQUEST, family, span.dstOffset, out);
+  }
+  if (type === (v4 ? ICMP4_ECHO_REPLY : ICMP6_ECHO_REPLY)) {
+    return setEcho(buf, icmp, FrameKind.ECHO_REPLY, family, span.srcOffset, out);
+  }
+  return decodeIcmpErrorFrame(buf, span, family, out);
+}
+
+function decodeUpper(buf: Uint8Array, protocol: number, family: 4 | 6, out: DecodedFrame): boolean {
+  if (protocol === IPPROTO_TCP) return decodeTcpFrame(buf, span, family, out);
+  if (protocol === IPPROTO_UDP) return decodeUdpFrame(buf, span, family, out);
+  if (protocol === (family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6)) return decodeIcmp(buf, family, out);
+  return false;
 }
 
 function decodeV4(buf: Uint8Array, ip: number, end: number, out: DecodedFrame): boolean {
@@ -52,14 +76,12 @@ function decodeV4(buf: Uint8Array, ip: number, end: number, out: DecodedFrame): 
   const totalLength = (buf[ip + 2]! << 8) | buf[ip + 3]!;
   if (totalLength < headerLength) return false;
   if ((((buf[ip + 6]! << 8) | buf[ip + 7]!) & 0x1fff) !== 0) return false; // non-first fragment
-  if (buf[ip + 9] !== IPPROTO_ICMP) return false;
-  const icmp = ip + headerLength;
-  const icmpEnd = ip + totalLength < end ? ip + totalLength : end;
-  if (icmp + ICMP_ECHO_HEADER_LENGTH > icmpEnd) return false;
-  const type = buf[icmp];
-  if (type === ICMP4_ECHO_REQUEST) return setEcho(buf, icmp, FrameKind.ECHO_REQUEST, 4, ip + 16, out);
-  if (type === ICMP4_ECHO_REPLY) return setEcho(buf, icmp, FrameKind.ECHO_REPLY, 4, ip + 12, out);
-  return false;
+  span.l4 = ip + headerLength;
+  span.capturedEnd = ip + totalLength < end ? ip + totalLength : end;
+  span.declaredLength = totalLength - headerLength;
+  span.srcOffset = ip + 12;
+  span.dstOffset = ip + 16;
+  return decodeUpper(buf, buf[ip + 9]!, 4, out);
 }
 
 function decodeV6(buf: Uint8Array, ip: number, end: number, out: DecodedFrame): boolean {
@@ -67,21 +89,25 @@ function decodeV6(buf: Uint8Array, ip: number, end: number, out: DecodedFrame): 
   const payloadOffset = ip + IPV6_HEADER_LENGTH;
   const declaredEnd = payloadOffset + ((buf[ip + 4]! << 8) | buf[ip + 5]!);
   const payloadEnd = declaredEnd < end ? declaredEnd : end;
+  // Extension headers are walked here, in user space: BPF cannot follow them (libpcap#600).
   const upper = ipv6UpperLayer(buf, payloadOffset, payloadEnd, buf[ip + 6]!);
-  if (upper < 0 || upper % 256 !== IPPROTO_ICMPV6) return false;
-  const icmp = Math.floor(upper / 256);
-  if (icmp + ICMP_ECHO_HEADER_LENGTH > payloadEnd) return false;
-  const type = buf[icmp];
-  if (type === ICMP6_ECHO_REQUEST) return setEcho(buf, icmp, FrameKind.ECHO_REQUEST, 6, ip + 24, out);
-  if (type === ICMP6_ECHO_REPLY) return setEcho(buf, icmp, FrameKind.ECHO_REPLY, 6, ip + 8, out);
-  return false;
+  if (upper < 0) return false;
+  span.l4 = Math.floor(upper / 256);
+  span.capturedEnd = payloadEnd;
+  span.declaredLength = declaredEnd - span.l4;
+  span.srcOffset = ip + 8;
+  span.dstOffset = ip + 24;
+  return decodeUpper(buf, upper % 256, 6, out);
 }
 
 /**
  * Decodes the captured frame buf[off..off+len) into `out` (mutated, nothing allocated).
- * Returns true for a complete ICMP/ICMPv6 echo request or reply header; otherwise false
- * with out.kind = NONE (other fields untouched). Non-first IPv4/IPv6 fragments are
- * rejected. Checksums are not verified. Never throws, never reads past off+len.
+ * Returns true for a complete ICMP/ICMPv6 echo request or reply header, a TCP SYN,
+ * SYN-ACK or RST, a UDP datagram, or an ICMP/ICMPv6 error quoting TCP or UDP (see
+ * DecodedFrame for the fields of each kind); otherwise false with out.kind = NONE (other
+ * fields untouched). TCP and UDP are decoded over IPv4 and IPv6, behind any IPv4 options
+ * or IPv6 extension headers. Non-first IPv4/IPv6 fragments are rejected. Checksums are
+ * not verified. Never throws, never reads past off+len.
  */
 export function decodeProbeFrame(
   buf: Uint8Array,
@@ -146,6 +172,7 @@ export function packFrame(
   return next;
 }
 
+/** Column arrays of decoded frames; see DecodedFrame for what each field means per kind. */
 export interface DecodedBatch {
   count: number;
   kind: Uint8Array;
@@ -153,6 +180,11 @@ export interface DecodedBatch {
   id: Uint16Array;
   seq: Uint16Array;
   peerHash: Uint32Array;
+  k1: Uint32Array;
+  k2: Uint32Array;
+  aux: Uint16Array;
+  proto: Uint8Array;
+  originHash: Uint32Array;
   /** tsSec * 1e6 + tsUsec */
   tsUs: Float64Array;
 }
@@ -187,9 +219,14 @@ export function decodeBatch(batch: Uint8Array, used: number): DecodedBatch {
     id: new Uint16Array(records),
     seq: new Uint16Array(records),
     peerHash: new Uint32Array(records),
+    k1: new Uint32Array(records),
+    k2: new Uint32Array(records),
+    aux: new Uint16Array(records),
+    proto: new Uint8Array(records),
+    originHash: new Uint32Array(records),
     tsUs: new Float64Array(records),
   };
-  const frame: DecodedFrame = { kind: FrameKind.NONE, family: 4, id: 0, seq: 0, peerHash: 0 };
+  const frame = newDecodedFrame();
   let count = 0;
   let o = 0;
   for (let r = 0; r < records; r++) {
@@ -201,6 +238,11 @@ export function decodeBatch(batch: Uint8Array, used: number): DecodedBatch {
       result.id[count] = frame.id;
       result.seq[count] = frame.seq;
       result.peerHash[count] = frame.peerHash;
+      result.k1[count] = frame.k1;
+      result.k2[count] = frame.k2;
+      result.aux[count] = frame.aux;
+      result.proto[count] = frame.proto;
+      result.originHash[count] = frame.originHash;
       result.tsUs[count] = readU32LE(batch, o) * 1e6 + readU32LE(batch, o + 4);
       count++;
     }

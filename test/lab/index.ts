@@ -9,6 +9,8 @@ export type { PcapFile, PcapPacket } from './pcap-file.js';
 export { echoKey, echoProbes, echoTruth, summarizeEcho } from './echo-truth.js';
 export type { EchoProbe, EchoSummary, EchoTruthEntry, TruthPacket } from './echo-truth.js';
 export { buildIpv4Echo, formatIpv6, internetChecksum, ipFromFrame, parseEcho, parseIp } from './ip-packet.js';
+export { echoRequestHeaders, ipHeaderOf } from './ip-header.js';
+export type { EchoRequestHeader, IpHeader } from './ip-header.js';
 export { percentile } from './percentile.js';
 export { find, findAll, parseExposition, parseTypes, sum } from './exposition.js';
 export type { Sample } from './exposition.js';

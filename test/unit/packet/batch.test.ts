@@ -10,6 +10,7 @@ import {
   type DecodedBatch,
 } from '../../../src/packet/probe-frame.js';
 import { fixtureLinkType, hex, loadHex, rng } from './fixtures.js';
+import { L4_EXPECTED, L4_FIXTURES } from './l4-fixtures.js';
 
 const LOCAL4 = addrHash(parseIp('127.0.0.1')!, 0, 4);
 const LOCAL6 = addrHash(parseIp('::1')!, 0, 16);
@@ -92,6 +93,28 @@ void test('decodeBatch emits only the good frames, in order, with exact timestam
   assert.deepEqual(rows(decodeBatch(Buffer.from(batch), used)), rows(d));
 });
 
+void test('decodeBatch: the TCP/UDP/ICMP-error columns, for every fixture, in capture order', () => {
+  const names = [...L4_FIXTURES, 'eth-icmp4-echo-reply.hex'];
+  const { batch, used } = pack(names.map((name, i) => ({ name, sec: 100 + i, usec: i })));
+  const d = decodeBatch(batch, used);
+  const want = names.flatMap((name, i) => {
+    const f = name === 'eth-icmp4-echo-reply.hex'
+      ? { kind: REP, family: 4, id: 4804, seq: 1, peerHash: LOCAL4, k1: 0, k2: 0, aux: 0, proto: 1, originHash: LOCAL4 }
+      : L4_EXPECTED[name];
+    if (f === false || f === undefined) return [];
+    return [[f.kind, f.family, f.id, f.seq, f.peerHash, f.k1, f.k2, f.aux, f.proto, f.originHash, (100 + i) * 1e6 + i]];
+  });
+  const got = Array.from({ length: d.count }, (_, i) => [
+    d.kind[i]!, d.family[i]!, d.id[i]!, d.seq[i]!, d.peerHash[i]!, d.k1[i]!, d.k2[i]!, d.aux[i]!, d.proto[i]!,
+    d.originHash[i]!, d.tsUs[i]!,
+  ]);
+  assert.deepEqual(got, want);
+  assert.equal(d.count, names.length - 1); // eth-tcp6-ack.hex is not a probe frame
+  for (const col of [d.k1, d.k2, d.aux, d.proto, d.originHash]) assert.equal(col.length, names.length);
+  assert.ok(d.k1 instanceof Uint32Array && d.k2 instanceof Uint32Array && d.originHash instanceof Uint32Array);
+  assert.ok(d.aux instanceof Uint16Array && d.proto instanceof Uint8Array);
+});
+
 void test('decodeBatch stops at a record that runs past `used`', () => {
   const { batch, used } = pack([
     { name: 'eth-icmp4-echo-request.hex', sec: 1, usec: 1 },
@@ -134,6 +157,6 @@ void test('decodeBatch never throws on random batches', () => {
     for (let o = 8; o + 1 < b.length && r.next() < 0.7; o += 16) b[o + 1] = 0;
     const d = decodeBatch(b, r.int(b.length + 20));
     assert.ok(d.count <= d.kind.length);
-    for (let k = 0; k < d.count; k++) assert.ok(d.kind[k] === REQ || d.kind[k] === REP);
+    for (let k = 0; k < d.count; k++) assert.ok(d.kind[k]! >= REQ && d.kind[k]! <= FrameKind.ICMP_ERROR);
   }
 });

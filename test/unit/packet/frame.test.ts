@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as frame from '../../../src/packet/frame.js';
 import { networkLayer, networkLayerAt } from '../../../src/packet/frame.js';
 import { concat, fixtureLinkType, frameFixtureNames, loadHex } from './fixtures.js';
+import { L4_FIXTURES } from './l4-fixtures.js';
 
 const v4 = loadHex('raw-icmp4-echo-request.hex');
 const v6 = loadHex('raw-icmp6-echo-reply.hex');
@@ -30,6 +31,7 @@ void test('networkLayer finds the IP header in every fixture', () => {
     'sll2-icmp4-echo-reply.hex': 20, 'sll2-icmp6-echo-request.hex': 20,
     'raw-icmp4-echo-request.hex': 0, 'raw-icmp6-echo-reply.hex': 0,
     'null-icmp6-echo-request.hex': 4, 'loop-icmp4-echo-reply.hex': 4,
+    ...Object.fromEntries(L4_FIXTURES.map((n) => [n, 14])),
   };
   const names = frameFixtureNames();
   assert.deepEqual(names, Object.keys(expected).sort());

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { networkLayerAt } from '../../../src/packet/frame.js';
 import { decodeIpv4 } from '../../../src/packet/ipv4.js';
 import { decodeIpv6 } from '../../../src/packet/ipv6.js';
-import { decodeProbeFrame, FrameKind, type DecodedFrame } from '../../../src/packet/probe-frame.js';
+import { decodeProbeFrame, FrameKind, newDecodedFrame, type DecodedFrame } from '../../../src/packet/probe-frame.js';
 import { concat, fixtureLinkType, frameFixtureNames, loadHex, rng } from './fixtures.js';
 
 const LINK_TYPES = [0, 1, 12, 101, 108, 113, 276, 7];
@@ -26,7 +26,7 @@ function mutate(r: ReturnType<typeof rng>): { bytes: Uint8Array; linkType: numbe
     case 1: {
       bytes = base.bytes.slice(0, Math.min(base.bytes.length, 40 + r.int(120)));
       // Flip bytes mostly within the headers, where the decisions are made.
-      for (let n = 1 + r.int(4); n > 0; n--) bytes[r.int(Math.min(bytes.length, 80))] = r.int(256);
+      for (let n = 1 + r.int(4); n > 0; n--) bytes[r.int(Math.min(bytes.length, 140))] = r.int(256);
       break;
     }
     case 2: {
@@ -41,22 +41,29 @@ function mutate(r: ReturnType<typeof rng>): { bytes: Uint8Array; linkType: numbe
 }
 
 const snapshot = (ok: boolean, f: DecodedFrame): unknown[] =>
-  ok ? [f.kind, f.family, f.id, f.seq, f.peerHash] : [FrameKind.NONE];
+  ok ? [f.kind, f.family, f.id, f.seq, f.peerHash, f.k1, f.k2, f.aux, f.proto, f.originHash] : [FrameKind.NONE];
+const KINDS: number[] = Object.values(FrameKind).filter((k) => k !== FrameKind.NONE);
+const u32 = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 
 void test(`decodeProbeFrame: ${ITERATIONS} mutated frames, no throw, no reads past len`, () => {
   const r = rng(0xc0ffee);
-  const out: DecodedFrame = { kind: 0, family: 4, id: 0, seq: 0, peerHash: 0 };
+  const out = newDecodedFrame();
   let accepted = 0;
+  const perKind = new Map<number, number>();
   for (let i = 0; i < ITERATIONS; i++) {
     const { bytes, linkType } = mutate(r);
     const ok = decodeProbeFrame(bytes, 0, bytes.length, linkType, out);
     const first = snapshot(ok, out);
     if (ok) {
       accepted++;
-      assert.ok(out.kind === FrameKind.ECHO_REQUEST || out.kind === FrameKind.ECHO_REPLY);
+      perKind.set(out.kind, (perKind.get(out.kind) ?? 0) + 1);
+      assert.ok(KINDS.includes(out.kind));
       assert.ok(out.family === 4 || out.family === 6);
       assert.ok(out.id >= 0 && out.id <= 0xffff && out.seq >= 0 && out.seq <= 0xffff);
-      assert.ok(out.peerHash >= 0 && out.peerHash <= 0xffffffff);
+      assert.ok(u32(out.peerHash) && u32(out.originHash) && u32(out.k1) && u32(out.k2));
+      assert.ok(out.aux >= 0 && out.aux <= 0xffff && [1, 6, 17, 58].includes(out.proto));
+      if (out.kind === FrameKind.TCP_SYN || out.kind === FrameKind.TCP_REPLY) assert.equal(out.proto, 6);
+      if (out.kind === FrameKind.UDP_PROBE) assert.equal(out.proto, 17);
     } else {
       assert.equal(out.kind, FrameKind.NONE);
     }
@@ -68,6 +75,7 @@ void test(`decodeProbeFrame: ${ITERATIONS} mutated frames, no throw, no reads pa
   }
   // The mutations must leave a fair share of decodable frames, or the loop proves little.
   assert.ok(accepted > ITERATIONS / 10, `only ${accepted} frames decoded`);
+  for (const k of KINDS) assert.ok((perKind.get(k) ?? 0) > 100, `kind ${k} decoded ${perKind.get(k) ?? 0} times`);
 });
 
 void test(`networkLayer / decodeIpv4 / decodeIpv6: ${ITERATIONS} inputs, results stay in range`, () => {

@@ -7,13 +7,20 @@ import {
   type DecodedFrame,
 } from '../../../src/packet/probe-frame.js';
 import { concat, fixtureLinkType, frameFixtureNames, loadHex } from './fixtures.js';
+import { L4_EXPECTED, LEGACY_PORT_UNREACH } from './l4-fixtures.js';
 
 const hashOf = (s: string): number => addrHash(parseIp(s)!, 0, parseIp(s)!.length);
 const LOCAL4 = hashOf('127.0.0.1');
 const LOCAL6 = hashOf('::1');
 const { NONE, ECHO_REQUEST: REQ, ECHO_REPLY: REP } = FrameKind;
 
-const fresh = (): DecodedFrame => ({ kind: 99, family: 4, id: -1, seq: -1, peerHash: -1 });
+const fresh = (): DecodedFrame => ({
+  kind: 99, family: 4, id: -1, seq: -1, peerHash: -1, k1: -1, k2: -1, aux: -1, proto: -1, originHash: -1,
+});
+/** The full DecodedFrame of an echo frame. */
+const echo = (kind: number, family: 4 | 6, id: number, seq: number, peerHash: number): DecodedFrame => ({
+  kind, family, id, seq, peerHash, k1: 0, k2: 0, aux: 0, proto: family === 4 ? 1 : 58, originHash: peerHash,
+});
 
 function decode(f: Uint8Array, linkType: number): DecodedFrame | false {
   const out = fresh();
@@ -23,13 +30,14 @@ function decode(f: Uint8Array, linkType: number): DecodedFrame | false {
 }
 
 void test('FrameKind values', () => {
-  assert.deepEqual(FrameKind, { NONE: 0, ECHO_REQUEST: 1, ECHO_REPLY: 2 });
+  assert.deepEqual(FrameKind, {
+    NONE: 0, ECHO_REQUEST: 1, ECHO_REPLY: 2, TCP_SYN: 3, TCP_REPLY: 4, UDP_PROBE: 5, ICMP_ERROR: 6,
+  });
 });
 
 void test('decodeProbeFrame on every fixture: exact fields or false', () => {
-  const e = (kind: number, family: 4 | 6, id: number): DecodedFrame => ({
-    kind, family, id, seq: 1, peerHash: family === 4 ? LOCAL4 : LOCAL6,
-  });
+  const e = (kind: number, family: 4 | 6, id: number): DecodedFrame =>
+    echo(kind, family, id, 1, family === 4 ? LOCAL4 : LOCAL6);
   const expected: Record<string, DecodedFrame | false> = {
     'eth-icmp4-echo-request.hex': e(REQ, 4, 4804),
     'eth-icmp4-echo-reply.hex': e(REP, 4, 4804),
@@ -45,7 +53,7 @@ void test('decodeProbeFrame on every fixture: exact fields or false', () => {
     'eth-icmp6-frag-second.hex': false,
     'eth-icmp6-hbh-frag-first.hex': e(REQ, 6, 4908),
     'eth-icmp6-hbh-frag-second.hex': false,
-    'eth-icmp4-port-unreach.hex': false,
+    'eth-icmp4-port-unreach.hex': LEGACY_PORT_UNREACH,
     'raw-icmp4-echo-request.hex': e(REQ, 4, 4804),
     'raw-icmp6-echo-reply.hex': e(REP, 6, 4805),
     'null-icmp6-echo-request.hex': e(REQ, 6, 4805),
@@ -55,6 +63,7 @@ void test('decodeProbeFrame on every fixture: exact fields or false', () => {
     'eth-ipv4-truncated-header.hex': false,
     'eth-ipv4-ihl4.hex': false,
     'eth-icmp4-truncated.hex': false,
+    ...L4_EXPECTED,
   };
   const names = frameFixtureNames();
   assert.deepEqual(names, Object.keys(expected).sort());
@@ -107,7 +116,7 @@ void test('a frame inside a larger buffer: offset honoured, nothing read past le
   const big = concat(new Uint8Array(5).fill(0xaa), f, new Uint8Array(16).fill(0xbb));
   const out = fresh();
   assert.equal(decodeProbeFrame(big, 5, f.length, 276, out), true);
-  assert.deepEqual(out, { kind: REQ, family: 6, id: 4857, seq: 1, peerHash: LOCAL6 });
+  assert.deepEqual(out, echo(REQ, 6, 4857, 1, LOCAL6));
   // Cut one byte short of the ICMP header while the real bytes still follow in the buffer.
   assert.equal(decodeProbeFrame(big, 5, 20 + 40 + 7, 276, out), false);
   assert.equal(decodeProbeFrame(big, 5, 0, 276, out), false);
@@ -123,14 +132,14 @@ void test('IPv4 header options are skipped', () => {
   opts[14] = 0x46;
   opts[17] = 88;
   const d = decode(opts, 1);
-  assert.deepEqual(d, { kind: REP, family: 4, id: 4804, seq: 1, peerHash: LOCAL4 });
+  assert.deepEqual(d, echo(REP, 4, 4804, 1, LOCAL4));
 });
 
 void test('other protocols and ICMP types are not echo frames', () => {
   const f4 = loadHex('eth-icmp4-echo-request.hex');
   const udp = f4.slice();
-  udp[23] = 17;
-  assert.equal(decode(udp, 1), false);
+  udp[23] = 17; // the echo header read as a UDP header (length field 4804)
+  assert.equal((decode(udp, 1) as DecodedFrame).kind, FrameKind.UDP_PROBE);
   for (const type of [3, 11, 13, 128, 129]) {
     const t = f4.slice();
     t[34] = type;
