@@ -99,7 +99,10 @@ export class ProbeLoop {
     const st = this.#tasks.get(key);
     if (!st) return;
     this.#tasks.delete(key);
-    this.#heap.removeWhere((r) => r.owner === st);
+    const removed: Round[] = [];
+    this.#heap.removeWhere((r) => r.owner === st && removed.push(r) > 0);
+    // rounds cut short still settle, so their iteration is still timed
+    for (const r of removed) r.truncate();
   }
 
   get taskCount(): number {

@@ -69,6 +69,12 @@ export class Round implements OutcomeSink, RoundResult {
     if (this.rtts.length < total) this.rtts = new Float64Array(total);
   }
 
+  /** Stops the round at the packets already sent (its task was removed); settles it if none is in flight. */
+  truncate(): void {
+    this.total = this.next;
+    if (this.#settled === this.total) this.#finish();
+  }
+
   onOutcome(_index: number, outcome: Outcome, rttSeconds: number): void {
     switch (outcome) {
       case Outcome.OK:
@@ -86,10 +92,12 @@ export class Round implements OutcomeSink, RoundResult {
         this.sendErrors++;
         break;
     }
-    if (++this.#settled === this.total) {
-      sortPrefix(this.rtts, this.rttCount);
-      this.endWallMs = this.#now();
-      this.owner.roundDone(this);
-    }
+    if (++this.#settled === this.total) this.#finish();
+  }
+
+  #finish(): void {
+    sortPrefix(this.rtts, this.rttCount);
+    this.endWallMs = this.#now();
+    this.owner.roundDone(this);
   }
 }

@@ -98,3 +98,20 @@ void test('a removed task stops being probed', async () => {
   assert.equal(sends.length, n);
   loop.stop();
 });
+
+void test('removing a task mid-round still completes the iteration', async () => {
+  const clock = new FakeClock();
+  const rounds: RoundResult[][] = [];
+  const iterations: number[] = [];
+  const loop = makeLoop(clock, iterations);
+  const sends: number[] = [];
+  loop.setTask(task('slow', [fakeProbe(clock, 1, sends)], 400, rounds));
+  loop.start();
+  await clock.advance(5000);
+  assert.ok(sends.length > 0 && sends.length < 400, `sent ${sends.length}`);
+  loop.removeTask('slow');
+  await clock.advance(2000);
+  assert.equal(iterations.length, 1);
+  assert.equal(rounds[0]![0]!.sent, sends.length);
+  loop.stop();
+});
