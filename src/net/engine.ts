@@ -190,6 +190,11 @@ export class Engine {
     const t = this.#slots;
     const base = this.#d.idBase;
     for (let i = 0; i < b.count; i++) {
+      const kind = b.kind[i];
+      if (kind !== FrameKind.ECHO_REQUEST && kind !== FrameKind.ECHO_REPLY) {
+        this.counters.unmatched++;
+        continue;
+      }
       const idOff = (b.id[i]! - base) & 0xffff;
       if (idOff >= IDS) {
         this.counters.unmatched++;
@@ -202,7 +207,7 @@ export class Engine {
         continue;
       }
       const ts = b.tsUs[i]!;
-      if (b.kind[i] === FrameKind.ECHO_REQUEST) {
+      if (kind === FrameKind.ECHO_REQUEST) {
         if (t.txUs[s] === 0) t.txUs[s] = ts;
         continue;
       }
