@@ -4,7 +4,8 @@
  */
 import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
-import type { Config } from './config/types.js';
+import type { Config, ProbeType } from './config/types.js';
+import { groupsOfTarget } from './config/membership.js';
 import type { LookupFn } from './dns/resolver.js';
 import { createResolver } from './dns/resolver.js';
 import { createHttpApp, listen } from './http/server.js';
@@ -29,6 +30,8 @@ export interface AppDeps {
   readonly sender: () => RawSender;
   readonly captures: CaptureFactory;
   readonly idBase: number;
+  /** base of TCP sequence numbers */
+  readonly seqBase: number;
   /** must match the capture factory's buffer timeout */
   readonly captureDelayMs: number;
 }
@@ -42,6 +45,15 @@ export interface App {
 }
 
 const DNS_TIMEOUT_MS = 5000;
+
+/** The source-port ranges of the groups that targets of `type` belong to. */
+function portRanges(config: Config, type: ProbeType): [number, number][] {
+  const groups = new Set<string>();
+  for (const t of Object.values(config.targets)) {
+    if (t.type === type) for (const g of groupsOfTarget(config, t)) groups.add(g);
+  }
+  return [...groups].map((g) => [config.groups[g]!.src_port_a, config.groups[g]!.src_port_z]);
+}
 
 export function createApp(config: Config, deps: AppDeps): App {
   const { clock, log } = deps;
@@ -58,6 +70,10 @@ export function createApp(config: Config, deps: AppDeps): App {
     idBase: deps.idBase,
     captureDelayMs: deps.captureDelayMs,
     pumpMs: 50,
+    tcpPorts: portRanges(config, 'TCPsyn'),
+    udpPorts: portRanges(config, 'UDPunreachable'),
+    seqBase: deps.seqBase,
+    onUnmatched: (what, peerHash) => manager?.unmatched(what, peerHash),
   });
   const probeName = config.global.probe_name;
   const abort = new AbortController();

@@ -8,6 +8,7 @@
  *   wireprobe version
  * netprobify's form `wireprobe FILE` is accepted too.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app.js';
@@ -76,6 +77,7 @@ async function run(file: string): Promise<void> {
     sender: createRawSender,
     captures: createCaptureFactory(defaultCaptureOptions),
     idBase: randomIdBase(),
+    seqBase: randomBytes(4).readUInt32BE(0),
     captureDelayMs: defaultCaptureOptions.bufferTimeoutMs,
   });
   let stopping = false;

@@ -3,6 +3,7 @@
  * factory so tests can start it on port 0.
  */
 import express, { type Express } from 'express';
+import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { FastRegistry } from '../metrics/fast.js';
@@ -17,16 +18,19 @@ export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.get('/metrics', (_req, res, next) => {
-    deps.registry
-      .metrics()
-      .then((text) => {
-        res.status(200).set('Content-Type', deps.registry.contentType);
-        // the per-target families are streamed in chunks: with 10 000 targets they are ~40 MB
-        res.write(text.endsWith('\n') ? text : `${text}\n`);
-        deps.fast.expose((chunk) => res.write(chunk));
-        res.end();
-      })
-      .catch(next);
+    const send = async (): Promise<void> => {
+      const text = await deps.registry.metrics();
+      res.status(200).set('Content-Type', deps.registry.contentType);
+      res.write(text.endsWith('\n') ? text : `${text}\n`);
+      // the per-target families (~40 MB with 10 000 targets) are streamed with backpressure,
+      // so a scrape holds a few chunks in memory, not the whole text
+      for (const chunk of deps.fast.chunks()) {
+        if (res.destroyed) return;
+        if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      }
+      res.end();
+    };
+    send().catch(next);
   });
   app.get('/-/healthy', (_req, res) => {
     res.type('text/plain').send('wireprobe is healthy\n');

@@ -41,9 +41,11 @@ export interface ProbeTypeMetrics {
   readonly lastSuccess: FastFamily<L5>;
   readonly indeterminate: FastFamily<L5>;
   readonly sendErrors: FastFamily<L5>;
+  /** TCP and UDP probes only: answers that were ICMP errors */
+  readonly icmpErrors: FastFamily<L5> | null;
 }
 
-function probeTypeMetrics(registry: FastRegistry, prefix: string, human: string): ProbeTypeMetrics {
+function probeTypeMetrics(registry: FastRegistry, prefix: string, human: string, icmpErrors: boolean): ProbeTypeMetrics {
   const counter = (name: string, help: string): FastFamily<L5> => new FastFamily(registry, 'counter', name, help, T5);
   const gauge = (name: string, help: string): FastFamily<L5> => new FastFamily(registry, 'gauge', name, help, T5);
   return {
@@ -57,6 +59,9 @@ function probeTypeMetrics(registry: FastRegistry, prefix: string, human: string)
     lastSuccess: gauge(`${prefix}_last_success_timestamp_seconds`, `Unix time of the last ${human} round with at least one reply (wireprobe)`),
     indeterminate: counter(`${prefix}_indeterminate_total`, `${human} probes left unanswered while the capture dropped frames: neither sent nor lost (wireprobe)`),
     sendErrors: counter(`${prefix}_send_errors_total`, `${human} probes the kernel refused to send: neither sent nor lost (wireprobe)`),
+    icmpErrors: icmpErrors
+      ? counter(`${prefix}_icmp_errors_total`, `${human} probes answered by an ICMP error other than the expected one (unreachable, administratively prohibited, …): sent, not lost (wireprobe)`)
+      : null,
   };
 }
 
@@ -66,11 +71,17 @@ export interface Catalog {
   /** the per-target hot-path families (see fast.ts) */
   readonly fast: FastRegistry;
   readonly icmp: ProbeTypeMetrics;
+  readonly tcpsyn: ProbeTypeMetrics;
+  readonly udp_unreachable: ProbeTypeMetrics;
   readonly threshold: FastFamily<(typeof TH)[number]>;
   readonly resolutionStatus: FastFamily<(typeof T3)[number]>;
   readonly resolutionChange: FastFamily<(typeof T3)[number]>;
   readonly resolutionChangeCreated: FastFamily<(typeof T3)[number]>;
   readonly timeOoo: FastFamily<(typeof T4)[number]>;
+  /** netprobify's diagnostic "counts": gauges that only grow (names kept for compatibility) */
+  readonly tcpMatchAckFail: FastFamily<(typeof T3)[number]>;
+  readonly tcpPortMismatch: FastFamily<(typeof T3)[number]>;
+  readonly udpPortMismatch: FastFamily<(typeof T3)[number]>;
   readonly iterationTime: Gauge<'probe_name'>;
   readonly targetNameDup: Counter<'target_name'>;
   readonly processTimedOut: Counter<'probe_name'>;
@@ -84,11 +95,16 @@ export function createCatalog(registry: Registry = new Registry(), fast: FastReg
   return {
     registry,
     fast,
-    icmp: probeTypeMetrics(fast, 'icmp', 'ICMP echo'),
+    icmp: probeTypeMetrics(fast, 'icmp', 'ICMP echo', false),
+    tcpsyn: probeTypeMetrics(fast, 'tcpsyn', 'TCP SYN', true),
+    udp_unreachable: probeTypeMetrics(fast, 'udp_unreachable', 'UDP port-unreachable', true),
     threshold: new FastFamily(fast, 'gauge', 'threshold', 'Configured alerting threshold of a target per group (latency in seconds, loss as a 0..1 ratio)', TH),
     resolutionStatus: new FastFamily(fast, 'gauge', 'app_host_resolution_status', 'Whether the target destination resolves (1) or not (0)', T3),
     resolutionChange: new FastFamily(fast, 'counter', 'app_host_resolution_change_total', 'Changes of the resolved address of a target, the first resolution included', T3),
     resolutionChangeCreated: new FastFamily(fast, 'gauge', 'app_host_resolution_change_created', 'Unix time the app_host_resolution_change_total series was created', T3),
+    tcpMatchAckFail: new FastFamily(fast, 'gauge', 'tcpsyn_match_ack_fail_count', 'TCP replies from the target whose acknowledgement matches no SYN of ours (only grows; not multiplied by the group count)', T3),
+    tcpPortMismatch: new FastFamily(fast, 'gauge', 'tcpsyn_port_mismatch_count', 'TCP replies from the target matching a SYN of ours by acknowledgement but not by ports (only grows)', T3),
+    udpPortMismatch: new FastFamily(fast, 'gauge', 'udp_unreachable_port_mismatch_count', 'ICMP errors about the target quoting a UDP datagram that matches none of our probes by ports and tag (only grows)', T3),
     timeOoo: new FastFamily(fast, 'counter', 'app_time_ooo_total', 'RTT samples discarded because the reply timestamp preceded the request (always 0 with kernel timestamps; kept for netprobify compatibility)', T4),
     iterationTime: new Gauge({ name: 'app_iteration_time_seconds', help: 'Duration of the last complete probing round, from its start to its last settled probe', labelNames: ['probe_name'], registers: r }),
     targetNameDup: new Counter({ name: 'app_target_name_dup_total', help: 'Duplicate target names met while loading targets', labelNames: ['target_name'], registers: r }),

@@ -12,6 +12,8 @@ export interface EngineSnapshot {
   readonly duplicates: number;
   readonly unmatched: number;
   readonly txNotCaptured: number;
+  readonly icmpErrors: number;
+  readonly rstSent: number;
   readonly slotsExhausted: number;
   readonly decodeErrors: number;
   readonly inFlight: number;
@@ -49,6 +51,8 @@ export function registerEngineMetrics(registry: Registry, snapshot: () => Engine
   counter('wireprobe_replies_duplicate_total', 'Second and later replies to one probe', (s) => s.duplicates);
   counter('wireprobe_frames_unmatched_total', 'Captured frames that passed the filter but matched no probe in flight', (s) => s.unmatched);
   counter('wireprobe_requests_not_captured_total', 'Answered probes whose outgoing request was not captured (no RTT sample)', (s) => s.txNotCaptured);
+  counter('wireprobe_icmp_errors_total', 'TCP and UDP probes answered by an ICMP error other than the expected one', (s) => s.icmpErrors);
+  counter('wireprobe_tcp_resets_sent_total', 'RSTs sent to close the half-open connection after a SYN-ACK', (s) => s.rstSent);
   counter('wireprobe_probe_ids_exhausted_total', 'Probes not sent because every probe identifier was in flight', (s) => s.slotsExhausted);
   counter('wireprobe_decode_errors_total', 'Capture batches the worker pool failed to decode', (s) => s.decodeErrors);
   counter('wireprobe_worker_tasks_total', 'Tasks completed by the worker pool', (s) => s.workerTasks);

@@ -48,7 +48,8 @@ const CHUNK = 64 * 1024;
 export interface FastMetric {
   readonly name: string;
   readonly seriesCount: number;
-  expose(out: ChunkSink): void;
+  /** the family's text in chunks of about CHUNK characters */
+  chunks(): Generator<string>;
 }
 
 abstract class Family<L extends string, S> implements FastMetric {
@@ -66,7 +67,8 @@ abstract class Family<L extends string, S> implements FastMetric {
 
   protected abstract create(): S;
   protected abstract type(): string;
-  protected abstract lines(rendered: string, s: S, push: (line: string) => void): void;
+  /** the exposition lines of one series, newline-terminated */
+  protected abstract lines(rendered: string, s: S): string;
 
   #check(ls: LabelSet<L>): void {
     if (ls.names !== this.labelNames) throw new Error(`${this.name}: label set of other label names`);
@@ -91,18 +93,18 @@ abstract class Family<L extends string, S> implements FastMetric {
     return this.series.size;
   }
 
-  expose(out: ChunkSink): void {
+  *chunks(): Generator<string> {
     let buf = `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} ${this.type()}\n`;
-    const push = (line: string): void => {
-      buf += line;
+    for (const [rendered, s] of this.series) {
+      buf += this.lines(rendered, s);
       if (buf.length >= CHUNK) {
-        out(buf);
+        yield buf;
         buf = '';
       }
-    };
-    for (const [rendered, s] of this.series) this.lines(rendered, s, push);
-    if (buf.length > 0) out(buf);
+    }
+    if (buf.length > 0) yield buf;
   }
+
 }
 
 export interface ValueHandle {
@@ -126,8 +128,8 @@ export class FastFamily<L extends string> extends Family<L, ValueHandle> {
     return this.#type;
   }
 
-  protected lines(rendered: string, s: ValueHandle, push: (line: string) => void): void {
-    push(`${this.name}{${rendered}} ${formatValue(s.value)}\n`);
+  protected lines(rendered: string, s: ValueHandle): string {
+    return `${this.name}{${rendered}} ${formatValue(s.value)}\n`;
   }
 }
 
@@ -170,7 +172,7 @@ export class FastHistogram<L extends string> extends Family<L, HistogramHandle> 
     h.count++;
   }
 
-  protected lines(rendered: string, s: HistogramHandle, push: (line: string) => void): void {
+  protected lines(rendered: string, s: HistogramHandle): string {
     const head = `${this.name}_bucket{${rendered}`;
     let acc = 0;
     let text = '';
@@ -178,7 +180,7 @@ export class FastHistogram<L extends string> extends Family<L, HistogramHandle> 
       acc += s.counts[i]!;
       text += `${head}${this.#le[i]!}${acc}\n`;
     }
-    push(`${text}${this.name}_sum{${rendered}} ${formatValue(s.sum)}\n${this.name}_count{${rendered}} ${s.count}\n`);
+    return `${text}${this.name}_sum{${rendered}} ${formatValue(s.sum)}\n${this.name}_count{${rendered}} ${s.count}\n`;
   }
 }
 
@@ -195,7 +197,12 @@ export class FastRegistry {
     return this.#metrics.map((m) => m.name);
   }
 
+  /** every family's text, in chunks: a consumer can wait between them (backpressure) */
+  *chunks(): Generator<string> {
+    for (const m of this.#metrics) yield* m.chunks();
+  }
+
   expose(out: ChunkSink): void {
-    for (const m of this.#metrics) m.expose(out);
+    for (const c of this.chunks()) out(c);
   }
 }

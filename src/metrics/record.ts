@@ -20,6 +20,8 @@ export interface RoundResult {
   readonly lost: number;
   readonly indeterminate: number;
   readonly sendErrors: number;
+  /** answered by an ICMP error (unreachable, prohibited): part of `sent`, not of `lost` */
+  readonly icmpErrors: number;
   /** RTT samples in seconds, ascending, `rttCount` valid entries */
   readonly rtts: Float64Array;
   readonly rttCount: number;
@@ -41,6 +43,7 @@ export class TaskRecorder {
   readonly #loss: ValueHandle;
   readonly #indet: ValueHandle;
   readonly #sendErr: ValueHandle;
+  readonly #icmpErr: ValueHandle | null;
   readonly #last: ValueHandle;
   readonly #hist: HistogramHandle;
   /** created by the first round, as netprobify does */
@@ -58,6 +61,7 @@ export class TaskRecorder {
     this.#loss = m.loss.child(this.#l5);
     this.#indet = m.indeterminate.child(this.#l5);
     this.#sendErr = m.sendErrors.child(this.#l5);
+    this.#icmpErr = m.icmpErrors ? m.icmpErrors.child(this.#l5) : null;
     this.#last = m.lastSuccess.child(this.#l5);
     // 0 = never: an alert on `time() - last_success` fires for a target that never answered
     this.#last.value = 0;
@@ -73,6 +77,7 @@ export class TaskRecorder {
     this.#loss.value += r.lost;
     this.#indet.value += r.indeterminate;
     this.#sendErr.value += r.sendErrors;
+    if (this.#icmpErr) this.#icmpErr.value += r.icmpErrors;
     if (r.sent > 0) {
       this.#ratio ??= m.lossRatio.child(this.#l5);
       this.#ratio.value = r.lost / r.sent;
@@ -82,7 +87,7 @@ export class TaskRecorder {
       this.#rt[i]!.value = this.#percentile(r.rtts, this.#pct[i]!.p, r.rttCount);
     }
     for (let i = 0; i < r.rttCount; i++) m.rtt.observe(this.#hist, r.rtts[i]!);
-    if (r.sent > r.lost) this.#last.value = r.endWallMs / 1000;
+    if (r.sent > r.lost + r.icmpErrors) this.#last.value = r.endWallMs / 1000;
   }
 
   /** removes every series of this (target, group), exactly */
@@ -92,6 +97,7 @@ export class TaskRecorder {
       f.remove(this.#l5);
     }
     m.rtt.remove(this.#l5);
+    m.icmpErrors?.remove(this.#l5);
     for (const { ls } of this.#pct) m.roundTrip.remove(ls);
     this.#catalog.timeOoo.remove(this.#l4);
   }

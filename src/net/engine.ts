@@ -5,7 +5,12 @@
  * timestamp of the captured request. Main thread only.
  */
 import { FrameKind, packFrame, recordSize, type DecodedBatch } from '../packet/probe-frame.js';
-import { echoFilter } from '../packet/bpf.js';
+import { echoFilter, tcpFilter, udpFilter } from '../packet/bpf.js';
+import { ICMP4_DEST_UNREACH, ICMP6_DEST_UNREACH } from '../packet/icmp.js';
+import { ICMP4_CODE_PORT_UNREACH, ICMP6_CODE_PORT_UNREACH } from '../packet/icmp-error.js';
+import { TCP_ACK, TCP_SYN, writeTcpRst, type SynTemplate } from '../packet/tcp.js';
+import type { UdpTemplate } from '../packet/udp.js';
+import { L4Ids } from './l4-ids.js';
 import type { EchoTemplate } from '../packet/icmp.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -40,6 +45,33 @@ export interface EchoProbe {
   readonly timeoutMs: number;
 }
 
+/** What every probe tells the engine besides its packet. */
+interface ProbeBase {
+  readonly family: Family;
+  /** canonical destination address */
+  readonly dst: string;
+  /** addrHash of the destination bytes */
+  readonly peerHash: number;
+  /** index returned by Engine.captureFor() */
+  readonly capture: number;
+  readonly timeoutMs: number;
+}
+
+export interface TcpProbe extends ProbeBase {
+  readonly template: SynTemplate;
+  /** a Buffer view of template.bytes, made once */
+  readonly wire: Buffer;
+  readonly dstPort: number;
+  /** what the RST after a SYN-ACK needs */
+  readonly rst: { readonly src: Uint8Array; readonly dst: Uint8Array; readonly tos: number; readonly ttl: number };
+}
+
+export interface UdpProbe extends ProbeBase {
+  readonly template: UdpTemplate;
+  readonly wire: Buffer;
+  readonly dstPort: number;
+}
+
 export interface EngineDeps {
   readonly sender: RawSender;
   readonly captures: CaptureFactory;
@@ -52,6 +84,17 @@ export interface EngineDeps {
   readonly captureDelayMs: number;
   /** how often in-flight probes are matched and reaped (ms) */
   readonly pumpMs: number;
+  /** our source-port ranges for TCP and UDP probes (they shape the capture filter) */
+  readonly tcpPorts: readonly [number, number][];
+  readonly udpPorts: readonly [number, number][];
+  /** base of TCP sequence numbers (random per process by default) */
+  readonly seqBase: number;
+  /**
+   * An answer from a probed address that matches none of our probes: a TCP reply whose
+   * acknowledgement matches no SYN of ours ('tcp_ack') or whose ports differ from the SYN's
+   * ('tcp_port'), an ICMP error quoting a UDP probe of ours with other ports ('udp_port').
+   */
+  readonly onUnmatched?: (what: 'tcp_ack' | 'tcp_port' | 'udp_port', peerHash: number) => void;
 }
 
 export interface EngineCounters {
@@ -62,6 +105,8 @@ export interface EngineCounters {
   duplicates: number;
   unmatched: number;
   txNotCaptured: number;
+  icmpErrors: number;
+  rstSent: number;
   slotsExhausted: number;
   decodeErrors: number;
 }
@@ -83,6 +128,11 @@ interface CaptureState {
 export class Engine {
   readonly #d: EngineDeps;
   readonly #slots = new SlotTable(IDS * 65536);
+  readonly #l4: L4Ids;
+  /** per slot: the TCP probe, for the RST after its SYN-ACK */
+  readonly #tcpOf: (TcpProbe | undefined)[] = [];
+  readonly #rstBuf = Buffer.alloc(128);
+  readonly #filter: string;
   readonly #queues = new Map<number, DeadlineQueue>();
   readonly #captures: CaptureState[] = [];
   readonly #captureByIface = new Map<string, number>();
@@ -95,11 +145,16 @@ export class Engine {
   #closed = false;
   readonly counters: EngineCounters = {
     sent: 0, sendErrors: 0, matched: 0, late: 0, duplicates: 0, unmatched: 0,
-    txNotCaptured: 0, slotsExhausted: 0, decodeErrors: 0,
+    txNotCaptured: 0, icmpErrors: 0, rstSent: 0, slotsExhausted: 0, decodeErrors: 0,
   };
 
   constructor(deps: EngineDeps) {
     this.#d = deps;
+    this.#l4 = new L4Ids(this.#slots.capacity, deps.seqBase);
+    const parts = [echoFilter(deps.idBase)];
+    if (deps.tcpPorts.length > 0) parts.push(tcpFilter([...deps.tcpPorts]));
+    if (deps.udpPorts.length > 0) parts.push(udpFilter([...deps.udpPorts]));
+    this.#filter = parts.map((p) => `(${p})`).join(' or ');
   }
 
   get inFlight(): number {
@@ -113,7 +168,7 @@ export class Engine {
     const known = this.#captureByIface.get(iface);
     if (known !== undefined) return known;
     const idx = this.#captures.length;
-    const cap = this.#d.captures.open(iface, echoFilter(this.#d.idBase), (sec, usec, frame, caplen) =>
+    const cap = this.#d.captures.open(iface, this.#filter, (sec, usec, frame, caplen) =>
       this.#onFrame(cap.linkType, sec, usec, frame, caplen),
     );
     this.#captures.push({ cap, dropped: 0, received: 0, lastDropMono: -Infinity });
@@ -126,27 +181,31 @@ export class Engine {
     return this.#captures.map((c) => ({ iface: c.cap.iface, received: c.received, dropped: c.dropped }));
   }
 
-  sendEcho(p: EchoProbe, sink: OutcomeSink, index: number): void {
-    const t = this.#slots;
-    const now = this.#d.clock.monoMs();
-    const s = t.alloc(now);
+  /** a slot for a new probe, or -1 (the sink has been told) */
+  #alloc(sink: OutcomeSink, index: number): number {
+    const s = this.#slots.alloc(this.#d.clock.monoMs());
     if (s < 0) {
       this.counters.slotsExhausted++;
       sink.onOutcome(index, Outcome.SEND_ERROR, NaN);
-      return;
     }
-    p.template.stamp(this.#d.idBase + (s >>> 16), s & 0xffff);
+    return s;
+  }
+
+  /** sends the stamped packet of slot `s` and tracks it; false if the kernel refused it */
+  #transmit(s: number, p: ProbeBase, protocol: number, wire: Buffer, length: number, sink: OutcomeSink, index: number): boolean {
+    const t = this.#slots;
     try {
-      this.#d.sender.send(p.family, p.family === 4 ? 1 : 58, p.wire, p.template.length, p.dst);
+      this.#d.sender.send(p.family, protocol, wire, length, p.dst);
     } catch (e) {
+      this.#l4.release(s);
       t.free(s);
       this.counters.sendErrors++;
       this.#d.log.debug('send failed', { dst: p.dst, err: errorMessage(e) });
       sink.onOutcome(index, Outcome.SEND_ERROR, NaN);
-      return;
+      return false;
     }
     this.counters.sent++;
-    t.sentMono[s] = now;
+    t.sentMono[s] = this.#d.clock.monoMs();
     t.timeoutUs[s] = p.timeoutMs * 1000;
     t.peer[s] = p.peerHash;
     t.capture[s] = p.capture;
@@ -159,6 +218,38 @@ export class Engine {
     }
     q.push(s);
     this.#arm();
+    return true;
+  }
+
+  sendEcho(p: EchoProbe, sink: OutcomeSink, index: number): void {
+    const s = this.#alloc(sink, index);
+    if (s < 0) return;
+    p.template.stamp(this.#d.idBase + (s >>> 16), s & 0xffff);
+    this.#transmit(s, p, p.family === 4 ? 1 : 58, p.wire, p.template.length, sink, index);
+  }
+
+  sendTcpSyn(p: TcpProbe, srcPort: number, sink: OutcomeSink, index: number): void {
+    const s = this.#alloc(sink, index);
+    if (s < 0) return;
+    this.#l4.ports[s] = ((srcPort << 16) | p.dstPort) >>> 0;
+    this.#l4.dataLen[s] = p.template.dataLength;
+    p.template.stamp(srcPort, this.#l4.tcpSeq(s), 0);
+    if (this.#transmit(s, p, 6, p.wire, p.template.length, sink, index)) this.#tcpOf[s] = p;
+  }
+
+  sendUdp(p: UdpProbe, srcPort: number, sink: OutcomeSink, index: number): void {
+    const s = this.#alloc(sink, index);
+    if (s < 0) return;
+    const tag = this.#l4.bindUdp(s, srcPort, p.family);
+    if (tag < 0) {
+      this.#slots.free(s);
+      this.counters.slotsExhausted++;
+      sink.onOutcome(index, Outcome.SEND_ERROR, NaN);
+      return;
+    }
+    this.#l4.ports[s] = ((srcPort << 16) | p.dstPort) >>> 0;
+    p.template.stamp(srcPort, tag);
+    this.#transmit(s, p, 17, p.wire, p.template.length, sink, index);
   }
 
   #onFrame(linkType: number, sec: number, usec: number, frame: Uint8Array, caplen: number): void {
@@ -192,7 +283,7 @@ export class Engine {
     for (let i = 0; i < b.count; i++) {
       const kind = b.kind[i];
       if (kind !== FrameKind.ECHO_REQUEST && kind !== FrameKind.ECHO_REPLY) {
-        this.counters.unmatched++;
+        this.#applyL4(b, i, kind!);
         continue;
       }
       const idOff = (b.id[i]! - base) & 0xffff;
@@ -219,33 +310,92 @@ export class Engine {
     }
   }
 
-  #complete(s: number, rxUs: number): void {
+  /** TCP and UDP frames: our probes going out, their answers, and ICMP errors quoting them */
+  #applyL4(b: DecodedBatch, i: number, kind: number): void {
     const t = this.#slots;
-    const tx = t.txUs[s]!;
-    const sink = t.owner[s] as OutcomeSink;
-    t.state[s] = SlotState.DONE;
-    t.owner[s] = undefined;
-    if (tx === 0) {
-      this.counters.txNotCaptured++;
-      this.counters.matched++;
-      sink.onOutcome(t.index[s]!, Outcome.OK, NaN);
+    const k1 = b.k1[i]!;
+    const k2 = b.k2[i]!;
+    const cap = t.capacity;
+    const proto = b.proto[i];
+    let s: number;
+    if (kind === FrameKind.TCP_SYN) s = this.#l4.slotFromSeq(k2, cap);
+    else if (kind === FrameKind.TCP_REPLY) s = this.#l4.slotFromAck(k2, cap);
+    else if (kind === FrameKind.UDP_PROBE || (kind === FrameKind.ICMP_ERROR && proto === 17)) s = this.#l4.slotFromUdp(k1 >>> 16, k2);
+    else if (kind === FrameKind.ICMP_ERROR && proto === 6) s = this.#l4.slotFromSeq(k2, cap);
+    else s = -1;
+    if (s < 0 || t.state[s] === SlotState.FREE || this.#l4.ports[s] !== k1 || t.peer[s] !== b.peerHash[i]) {
+      this.counters.unmatched++;
+      const known = s >= 0 && t.state[s] !== SlotState.FREE && t.peer[s] === b.peerHash[i];
+      if (kind === FrameKind.TCP_REPLY) this.#d.onUnmatched?.(known ? 'tcp_port' : 'tcp_ack', b.peerHash[i]!);
+      else if (kind === FrameKind.ICMP_ERROR && proto === 17) this.#d.onUnmatched?.('udp_port', b.peerHash[i]!);
       return;
     }
+    const ts = b.tsUs[i]!;
+    if (kind === FrameKind.TCP_SYN || kind === FrameKind.UDP_PROBE) {
+      if (t.txUs[s] === 0) t.txUs[s] = ts;
+      return;
+    }
+    if (t.state[s] !== SlotState.PENDING) {
+      this.counters.duplicates++;
+      return;
+    }
+    if (kind === FrameKind.TCP_REPLY) {
+      const probe = this.#tcpOf[s];
+      if (probe && (b.aux[i]! & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) this.#sendRst(probe, k1, k2);
+      this.#complete(s, ts);
+      return;
+    }
+    // an ICMP error: for UDP, a port unreachable from the target itself is the answer we want
+    const type = b.aux[i]! >>> 8;
+    const code = b.aux[i]! & 0xff;
+    const portUnreach =
+      (b.family[i] === 4 && type === ICMP4_DEST_UNREACH && code === ICMP4_CODE_PORT_UNREACH) ||
+      (b.family[i] === 6 && type === ICMP6_DEST_UNREACH && code === ICMP6_CODE_PORT_UNREACH);
+    if (proto === 17 && portUnreach && b.originHash[i] === b.peerHash[i]) this.#complete(s, ts);
+    else {
+      this.counters.icmpErrors++;
+      this.#complete(s, ts, Outcome.ICMP_ERROR);
+    }
+  }
+
+  /** resets the half-open connection at once: RST with seq = the SYN-ACK's acknowledgement */
+  #sendRst(p: TcpProbe, ports: number, ack: number): void {
+    const len = writeTcpRst(this.#rstBuf, 0, {
+      family: p.family, src: p.rst.src, dst: p.rst.dst, tos: p.rst.tos, ttl: p.rst.ttl,
+      srcPort: ports >>> 16, dstPort: ports & 0xffff, seq: ack,
+    });
+    try {
+      this.#d.sender.send(p.family, 6, this.#rstBuf, len, p.dst);
+      this.counters.rstSent++;
+    } catch (e) {
+      this.#d.log.debug('RST send failed', { dst: p.dst, err: errorMessage(e) });
+    }
+  }
+
+  #complete(s: number, rxUs: number, answer: Outcome = Outcome.OK): void {
+    const t = this.#slots;
+    const tx = t.txUs[s]!;
     const rttUs = rxUs - tx;
-    if (rttUs < 0) {
-      // a reply older than our request: a stale answer to an earlier user of this slot
-      t.state[s] = SlotState.PENDING;
-      t.owner[s] = sink;
+    if (tx !== 0 && rttUs < 0) {
+      // an answer older than our request: meant for an earlier user of this slot
       this.counters.unmatched++;
       return;
     }
-    if (rttUs > t.timeoutUs[s]!) {
+    const sink = t.owner[s] as OutcomeSink;
+    t.state[s] = SlotState.DONE;
+    t.owner[s] = undefined;
+    this.#tcpOf[s] = undefined;
+    if (tx === 0) {
+      this.counters.txNotCaptured++;
+      this.counters.matched++;
+      sink.onOutcome(t.index[s]!, answer, NaN);
+    } else if (rttUs > t.timeoutUs[s]!) {
       this.counters.late++;
       sink.onOutcome(t.index[s]!, Outcome.LOST, NaN);
-      return;
+    } else {
+      this.counters.matched++;
+      sink.onOutcome(t.index[s]!, answer, rttUs / 1e6);
     }
-    this.counters.matched++;
-    sink.onOutcome(t.index[s]!, Outcome.OK, rttUs / 1e6);
   }
 
   #arm(): void {
@@ -300,6 +450,8 @@ export class Engine {
           sink.onOutcome(t.index[s]!, blind ? Outcome.INDETERMINATE : Outcome.LOST, NaN);
         }
         // quarantine: a very late reply must find this slot free, not a newer probe in it
+        this.#l4.release(s);
+        this.#tcpOf[s] = undefined;
         t.free(s, t.sentMono[s]! + 2 * q.timeoutMs + QUARANTINE_MS);
       }
     }

@@ -20,6 +20,7 @@ const ICMP_FILTER = 1;
 const IPPROTO_ICMP = 1;
 const IPPROTO_ICMPV6 = 58;
 const ICMP6_FILTER = 1;
+const IPPROTO_RAW = 255;
 
 export const CAP_NET_RAW_HINT =
   'wireprobe needs CAP_NET_RAW to open raw sockets and captures: run as root, or grant it with ' +
@@ -69,7 +70,10 @@ export function createRawSender(): RawSender {
 
   return {
     send(family, protocol, packet, length, dst) {
-      const s = sockets.get(family * 256 + protocol) ?? open(family, protocol);
+      // TCP and UDP go out through IPPROTO_RAW sockets, which receive nothing: a raw TCP or
+      // UDP socket would be handed a copy of every segment the host receives
+      const proto = protocol === IPPROTO_ICMP || protocol === IPPROTO_ICMPV6 ? protocol : IPPROTO_RAW;
+      const s = sockets.get(family * 256 + proto) ?? open(family, proto);
       try {
         s.wrap.send(packet, 0, length, dst, cbNoop);
       } catch (e) {

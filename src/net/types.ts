@@ -70,6 +70,8 @@ export const Outcome = {
   INDETERMINATE: 3,
   /** the kernel refused the send (EMSGSIZE, ENOBUFS, no route, …) or no probe id was free */
   SEND_ERROR: 4,
+  /** answered by an ICMP error (unreachable, administratively prohibited, …): not loss */
+  ICMP_ERROR: 5,
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 

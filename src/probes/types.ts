@@ -7,7 +7,7 @@ import type { Engine } from '../net/engine.js';
 import type { Family, OutcomeSink, RouteInfo } from '../net/types.js';
 
 /** the Catalog key of the type's metric families */
-export type MetricPrefix = 'icmp';
+export type MetricPrefix = 'icmp' | 'tcpsyn' | 'udp_unreachable';
 
 export interface PrepareInput {
   readonly target: TargetConfig;
@@ -18,6 +18,11 @@ export interface PrepareInput {
   readonly route: RouteInfo;
   /** capture index on the route's interface */
   readonly capture: number;
+  /**
+   * Shared by every address of one (target, group): the source-port round robin position. It
+   * carries over from round to round, so the whole port range is used over time.
+   */
+  readonly portCursor: { n: number };
 }
 
 export interface PreparedProbe {

@@ -46,6 +46,7 @@ export class Round implements OutcomeSink, RoundResult {
   lost = 0;
   indeterminate = 0;
   sendErrors = 0;
+  icmpErrors = 0;
   rtts: Float64Array = new Float64Array(1);
   rttCount = 0;
   endWallMs = 0;
@@ -65,7 +66,7 @@ export class Round implements OutcomeSink, RoundResult {
     this.gapMs = gapMs;
     this.next = 0;
     this.iteration = iteration;
-    this.sent = this.lost = this.indeterminate = this.sendErrors = this.rttCount = this.#settled = 0;
+    this.sent = this.lost = this.indeterminate = this.sendErrors = this.icmpErrors = this.rttCount = this.#settled = 0;
     if (this.rtts.length < total) this.rtts = new Float64Array(total);
   }
 
@@ -90,6 +91,10 @@ export class Round implements OutcomeSink, RoundResult {
         break;
       case Outcome.SEND_ERROR:
         this.sendErrors++;
+        break;
+      case Outcome.ICMP_ERROR:
+        this.sent++;
+        this.icmpErrors++;
         break;
     }
     if (++this.#settled === this.total) this.#finish();

@@ -16,7 +16,7 @@ import { T3, TH } from '../metrics/catalog.js';
 import { labelSet, type LabelSet } from '../metrics/fast.js';
 import type { Engine } from '../net/engine.js';
 import type { RouteInfo, RouteResolver } from '../net/types.js';
-import { formatIp, parseIp } from '../packet/addr.js';
+import { addrHash, formatIp, parseIp } from '../packet/addr.js';
 import { probeKinds } from '../probes/index.js';
 import type { PreparedProbe, ProbeKind } from '../probes/types.js';
 import type { ProbeLoop, SchedTask } from '../scheduler/loop.js';
@@ -25,6 +25,7 @@ import { percentile } from '../stats/percentile.js';
 
 interface TaskRt extends SchedTask {
   readonly group: GroupConfig;
+  readonly portCursor: { n: number };
   /** present while the target is active; its series exist only then */
   recorder: TaskRecorder | null;
 }
@@ -63,6 +64,8 @@ function canonical(ip: string): string | null {
 export class TargetManager {
   readonly #d: TargetManagerDeps;
   readonly #targets: TargetRt[] = [];
+  /** probed address (addrHash) → the targets probing it, for the diagnostic counts */
+  readonly #byPeer = new Map<number, Set<TargetRt>>();
 
   constructor(deps: TargetManagerDeps) {
     this.#d = deps;
@@ -111,6 +114,7 @@ export class TargetManager {
       timeoutS: t.cfg.timeout,
       probes: [],
       group,
+      portCursor: { n: 0 },
       recorder: null,
       onRound: (r) => task.recorder?.record(r),
     };
@@ -199,12 +203,15 @@ export class TargetManager {
         const capture = engine.captureFor(route.dev);
         for (const task of t.tasks) {
           const family = t.family;
-          perGroup.get(task)!.push(t.kind.prepare({ target: t.cfg, group: task.group, address, family, route, capture }));
+          perGroup.get(task)!.push(
+            t.kind.prepare({ target: t.cfg, group: task.group, address, family, route, capture, portCursor: task.portCursor }),
+          );
         }
       } catch (e) {
         log.warn('cannot probe destination address', { target: t.cfg.name, address, err: errorMessage(e) });
       }
     }
+    this.#index(t, t.addresses, addrs);
     const l3 = this.#ls3(t);
     const changed = !t.addresses || t.addresses.join(',') !== addrs.join(',');
     t.addresses = addrs;
@@ -247,6 +254,34 @@ export class TargetManager {
     for (const t of this.#targets) {
       catalog.resolutionChange.child(this.#ls3(t));
       catalog.resolutionChangeCreated.child(this.#ls3(t)).value = this.#d.clock.wallMs() / 1000;
+      if (t.cfg.type === 'TCPsyn') {
+        catalog.tcpMatchAckFail.child(this.#ls3(t));
+        catalog.tcpPortMismatch.child(this.#ls3(t));
+      } else if (t.cfg.type === 'UDPunreachable') catalog.udpPortMismatch.child(this.#ls3(t));
+    }
+  }
+
+  #index(t: TargetRt, before: readonly string[] | null, after: readonly string[]): void {
+    const hash = (a: string): number => {
+      const b = parseIp(a)!;
+      return addrHash(b, 0, b.length);
+    };
+    for (const a of before ?? []) this.#byPeer.get(hash(a))?.delete(t);
+    for (const a of after) {
+      const h = hash(a);
+      let set = this.#byPeer.get(h);
+      if (!set) this.#byPeer.set(h, (set = new Set()));
+      set.add(t);
+    }
+  }
+
+  /** counts an answer that matched no probe against the targets probing its sender, once each */
+  unmatched(what: 'tcp_ack' | 'tcp_port' | 'udp_port', peerHash: number): void {
+    const { catalog } = this.#d;
+    const family = what === 'tcp_ack' ? catalog.tcpMatchAckFail : what === 'tcp_port' ? catalog.tcpPortMismatch : catalog.udpPortMismatch;
+    const type = what === 'udp_port' ? 'UDPunreachable' : 'TCPsyn';
+    for (const t of this.#byPeer.get(peerHash) ?? []) {
+      if (t.cfg.type === type) family.child(this.#ls3(t)).value++;
     }
   }
 }

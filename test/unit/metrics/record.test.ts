@@ -23,6 +23,7 @@ const round = (rtts: number[], lost: number): RoundResult => ({
   lost,
   indeterminate: 0,
   sendErrors: 0,
+  icmpErrors: 0,
   rtts: Float64Array.from(rtts),
   rttCount: rtts.length,
   endWallMs: 1_700_000_000_500,

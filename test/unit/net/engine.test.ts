@@ -24,6 +24,9 @@ function setup() {
     idBase: ID_BASE,
     captureDelayMs: 10,
     pumpMs: 20,
+    tcpPorts: [],
+    udpPorts: [],
+    seqBase: 0x12345678,
   });
   const capIdx = engine.captureFor('veth0');
   const cap = captures.opened[0]!;
@@ -57,7 +60,7 @@ void test('one capture per interface, filtered on our identifier block', () => {
   const { engine, cap } = setup();
   assert.equal(engine.captureFor('veth0'), 0);
   assert.equal(engine.captureFor('lo'), 1);
-  assert.equal(cap.filter, echoFilter(ID_BASE));
+  assert.equal(cap.filter, `(${echoFilter(ID_BASE)})`);
 });
 
 void test('RTT is reply timestamp minus request timestamp; late and missing replies are loss', async () => {
