@@ -3,8 +3,8 @@
  * factory so tests can start it on port 0.
  */
 import express, { type Express } from 'express';
-import { once } from 'node:events';
 import type { Server } from 'node:http';
+import type { Writable } from 'node:stream';
 import type { Registry } from 'prom-client';
 import type { FastRegistry } from '../metrics/fast.js';
 
@@ -12,6 +12,19 @@ export interface HttpDeps {
   readonly registry: Registry;
   readonly fast: FastRegistry;
   readonly ready: () => boolean;
+}
+
+/** Resolves on 'drain' or 'close', whichever comes first, leaving no listener behind. */
+function drainOrClose(res: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }
 
 export function createHttpApp(deps: HttpDeps): Express {
@@ -26,7 +39,7 @@ export function createHttpApp(deps: HttpDeps): Express {
       // so a scrape holds a few chunks in memory, not the whole text
       for (const chunk of deps.fast.chunks()) {
         if (res.destroyed) return;
-        if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        if (!res.write(chunk)) await drainOrClose(res);
       }
       res.end();
     };

@@ -22,3 +22,26 @@ export { deadIpv4, deadIpv6, labIpv4Targets, labIpv6Targets, targetName } from '
 export { sleep, waitFor } from './wait-for.js';
 export { runCommand, runChecked } from './processes.js';
 export type { RunResult } from './processes.js';
+export {
+  decodeL4,
+  decodeL4All,
+  ICMP4_ADMIN_PROHIBITED,
+  ICMP4_PORT_UNREACH,
+  ICMP4_UNREACH,
+  ICMP6_ADMIN_PROHIBITED,
+  ICMP6_PORT_UNREACH,
+  ICMP6_UNREACH,
+  isIcmpError,
+  isRst,
+  isSyn,
+  isSynAck,
+  isTcp,
+  isUdp,
+  pairSyns,
+  pairUdp,
+  sortedRttSeconds,
+  TCP_FLAG,
+} from './l4-truth.js';
+export type { IcmpError, L4Packet, QuotedPacket, SynProbe, TcpSegment, UdpDatagram, UdpProbeTruth } from './l4-truth.js';
+export { msToNs, quietScrapes, scrapeUntil } from './scrape-log.js';
+export type { TimedScrape } from './scrape-log.js';
