@@ -1,0 +1,214 @@
+// /proc readings for the benchmark: CPU ticks (utime + stime, all threads), peak RSS (VmHWM),
+// process-tree lookups, and the probe namespace's veth counters (the wire rate of both tools).
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { runCommand, sleep, type Lab } from '../test/lab/index.js';
+
+let clkTck: number | undefined;
+
+/** Clock ticks per second (`getconf CLK_TCK`), 100 when getconf is unavailable. */
+export function clockTicksPerSecond(): number {
+  if (clkTck === undefined) {
+    try {
+      const v = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 5000 }).trim());
+      clkTck = Number.isInteger(v) && v > 0 ? v : 100;
+    } catch {
+      clkTck = 100;
+    }
+  }
+  return clkTck;
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime of the whole thread group (fields 14 and 15 of /proc/PID/stat); undefined once gone. */
+export function cpuTicks(pid: number): number | undefined {
+  const stat = readText(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
+  // field 2 (comm) is parenthesised and may hold spaces: count from after the last ')'
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (rest[0] === 'Z') return undefined;
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : undefined;
+}
+
+function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
+  const status = readText(`/proc/${pid}/status`);
+  const m = status === undefined ? null : new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
+  return m === null ? undefined : Number(m[1]);
+}
+
+/** VmHWM (peak resident set since the process started) in kB; undefined once gone. */
+export function peakRssKb(pid: number): number | undefined {
+  return statusKb(pid, 'VmHWM');
+}
+
+/** VmRSS (current resident set) in kB; undefined once gone. */
+export function rssKb(pid: number): number | undefined {
+  return statusKb(pid, 'VmRSS');
+}
+
+export function commOf(pid: number): string | undefined {
+  return readText(`/proc/${pid}/comm`)?.trim();
+}
+
+/** Direct children of every thread of `pid`. */
+export function childPids(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const t of tasks) {
+    for (const c of (readText(`/proc/${pid}/task/${t}/children`) ?? '').split(' ')) {
+      const n = Number.parseInt(c, 10);
+      if (Number.isInteger(n) && n > 1) out.push(n);
+    }
+  }
+  return out;
+}
+
+/** `pid` and all its descendants (bounded walk). */
+export function processTree(pid: number): number[] {
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0 && out.length < 256) {
+    const p = queue.shift() as number;
+    out.push(p);
+    queue.push(...childPids(p));
+  }
+  return out;
+}
+
+/**
+ * The process named `comm` at or below `rootPid` (`ip netns exec` execs its command, but a wrapper
+ * such as `timeout` forks it). Polls until found or `timeoutMs` passed.
+ */
+export async function findProcess(rootPid: number, comm: string, timeoutMs: number): Promise<number | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = processTree(rootPid).find((p) => commOf(p) === comm);
+    if (hit !== undefined) return hit;
+    if (Date.now() >= deadline || commOf(rootPid) === undefined) return undefined;
+    await sleep(20);
+  }
+}
+
+export interface WireCounters {
+  readonly txPackets: number;
+  readonly rxPackets: number;
+  readonly rxDropped: number;
+  /** performance.now() when the counters were read. */
+  readonly atMs: number;
+}
+
+/** Counters of the probe namespace's veth: every echo request that left the namespace is a tx packet. */
+export async function wireCounters(lab: Lab): Promise<WireCounters> {
+  const r = await runCommand(['ip', '-n', lab.probeNs, '-s', '-j', 'link', 'show', 'dev', lab.probeIf], { timeoutMs: 10_000 });
+  const atMs = performance.now();
+  if (r.code !== 0) throw new Error(`ip -s link failed (${r.code}): ${r.stderr.trim()}`);
+  const parsed = JSON.parse(r.stdout) as { stats64?: { tx?: { packets?: number }; rx?: { packets?: number; dropped?: number } } }[];
+  const s = parsed[0]?.stats64;
+  return { txPackets: s?.tx?.packets ?? Number.NaN, rxPackets: s?.rx?.packets ?? Number.NaN, rxDropped: s?.rx?.dropped ?? Number.NaN, atMs };
+}
+
+export interface WindowSample {
+  /** Seconds between the two wire readings. */
+  readonly seconds: number;
+  /** CPU seconds of the measured processes over the window. */
+  readonly cpuSeconds: number;
+  /** Echo requests that left the probe namespace during the window. */
+  readonly wirePackets: number;
+  readonly wireRxDropped: number;
+  /** Sum of VmHWM of the measured processes at the window end (MB, 10^6 bytes). */
+  readonly peakRssMb: number;
+  /** Sum of VmRSS at the window end (MB). */
+  readonly rssEndMb: number;
+  /** Sum of VmHWM read before the window (start-up, warm-up and anything before it; MB). */
+  readonly peakBeforeMb: number;
+  /** True when VmHWM was reset at the window start, i.e. peakRssMb is the window's own peak. */
+  readonly peakReset: boolean;
+  /** False when a measured process vanished during the window (the window was cut short). */
+  readonly complete: boolean;
+}
+
+/**
+ * Resets VmHWM to the current RSS (`5` > /proc/PID/clear_refs, Linux ≥ 4.0), so that the peak read
+ * later covers the window only. Returns false if the kernel refused.
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function treeTicks(pids: readonly number[]): number | undefined {
+  let total = 0;
+  for (const p of pids) {
+    const t = cpuTicks(p);
+    if (t === undefined) return undefined;
+    total += t;
+  }
+  return total;
+}
+
+/**
+ * Measures `seconds` of a running process (and, with `withTree`, its descendants at the start):
+ * CPU ticks and wire counters at both ends, sampled every 500 ms so that a process that dies
+ * mid-window still yields the part measured before. VmHWM is read, then reset, at the start, so
+ * the peak reported is the window's own.
+ */
+export async function measureWindow(lab: Lab, pid: number, seconds: number, withTree = true): Promise<WindowSample> {
+  const hz = clockTicksPerSecond();
+  const pids = withTree ? processTree(pid) : [pid];
+  const beforeKb = pids.reduce((acc, p) => acc + (peakRssKb(p) ?? 0), 0);
+  const peakReset = pids.map(resetPeakRss).every((ok) => ok);
+  const c0 = treeTicks(pids);
+  const w0 = await wireCounters(lab);
+  if (c0 === undefined) {
+    return {
+      seconds: 0, cpuSeconds: Number.NaN, wirePackets: 0, wireRxDropped: 0, peakRssMb: Number.NaN, rssEndMb: Number.NaN,
+      peakBeforeMb: Number.NaN, peakReset: false, complete: false,
+    };
+  }
+  let lastTicks = c0;
+  let hwmKb = 0;
+  let nowKb = 0;
+  let complete = true;
+  const endAt = w0.atMs + seconds * 1000;
+  while (performance.now() < endAt) {
+    await sleep(Math.min(500, Math.max(1, endAt - performance.now())));
+    const t = treeTicks(pids);
+    if (t === undefined) {
+      complete = false;
+      break;
+    }
+    lastTicks = t;
+    hwmKb = pids.reduce((acc, p) => acc + (peakRssKb(p) ?? 0), 0);
+    nowKb = pids.reduce((acc, p) => acc + (rssKb(p) ?? 0), 0);
+  }
+  const w1 = await wireCounters(lab);
+  return {
+    seconds: (w1.atMs - w0.atMs) / 1000,
+    cpuSeconds: (lastTicks - c0) / hz,
+    wirePackets: w1.txPackets - w0.txPackets,
+    wireRxDropped: w1.rxDropped - w0.rxDropped,
+    peakRssMb: (hwmKb * 1024) / 1e6,
+    rssEndMb: (nowKb * 1024) / 1e6,
+    peakBeforeMb: (beforeKb * 1024) / 1e6,
+    peakReset,
+    complete,
+  };
+}
