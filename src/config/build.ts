@@ -6,6 +6,7 @@
 import { ipFamily } from './address.js';
 import { parseDestinationRange } from './subnet.js';
 import type {
+import { deepFreeze } from '../lib/freeze.js';
   AddressFamily,
   AlertLevel,
   Config,
@@ -55,13 +56,6 @@ interface RawTarget {
   explicit_groups: { register_to: string[]; exclude_from: string[] };
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 function buildGroup(name: string, g: RawGroup): GroupConfig {
   return {

@@ -6,6 +6,7 @@ import { AppError, ErrorCodes } from '../lib/errors.js';
 import { foldChecksum, pseudoHeaderSum, sum16 } from './checksum.js';
 import { IPV4_HEADER_LENGTH, writeIpv4Header } from './ipv4.js';
 import { IPV6_HEADER_LENGTH, writeIpv6Header } from './ipv6.js';
+import type { IpTemplateOptions } from './ip-template.js';
 
 export const ICMP4_ECHO_REQUEST = 8;
 export const ICMP4_ECHO_REPLY = 0;
@@ -21,22 +22,7 @@ export const IPPROTO_UDP = 17;
 /** Length of the ICMP echo header: type, code, checksum, identifier, sequence. */
 export const ICMP_ECHO_HEADER_LENGTH = 8;
 
-export interface EchoTemplateOptions {
-  family: 4 | 6;
-  /** 4 or 16 bytes; IPv4 may be 0.0.0.0 (the kernel fills it in with IP_HDRINCL). */
-  src: Uint8Array;
-  dst: Uint8Array;
-  /** IPv4 TOS or IPv6 traffic class byte. */
-  tos: number;
-  /** IPv4 TTL or IPv6 hop limit. */
-  ttl: number;
-  /** IPv4 only. */
-  dontFragment: boolean;
-  /** Bytes after the IP header, INCLUDING the 8-byte ICMP header; values < 8 are raised to 8. */
-  ipPayloadSize: number;
-  /** Optional fill pattern repeated over the echo data (default 0x00..0xff repeating). */
-  data?: Uint8Array;
-}
+export type EchoTemplateOptions = IpTemplateOptions;
 
 export interface EchoTemplate {
   /** The full IP packet; the same array is returned by every stamp() call. */

@@ -6,18 +6,11 @@ import { AppError, ErrorCodes } from '../lib/errors.js';
 import { sum16 } from './checksum.js';
 import { IPV4_HEADER_LENGTH, writeIpv4Header } from './ipv4.js';
 import { IPV6_HEADER_LENGTH, writeIpv6Header } from './ipv6.js';
+import type { IpTemplateOptions } from './ip-template.js';
 
-/** The IP-level options every L4 template shares. */
-export interface L4TemplateOptions {
-  family: 4 | 6;
-  src: Uint8Array;
-  dst: Uint8Array;
-  tos: number;
-  ttl: number;
-  dontFragment: boolean;
+/** The options of a TCP or UDP template: the IP-level ones and the destination port. */
+export interface L4TemplateOptions extends IpTemplateOptions {
   dstPort: number;
-  ipPayloadSize: number;
-  data?: Uint8Array;
 }
 
 export interface L4Packet {

@@ -7,7 +7,7 @@ import { foldChecksum, pseudoHeaderSum, sum16 } from './checksum.js';
 import { IPPROTO_TCP } from './icmp.js';
 import { IPV4_HEADER_LENGTH, writeIpv4Header } from './ipv4.js';
 import { IPV6_HEADER_LENGTH, writeIpv6Header } from './ipv6.js';
-import { buildIpPacket, encodeError, fillData, put16, put32 } from './l4-template.js';
+import { buildIpPacket, encodeError, fillData, put16, put32, type L4TemplateOptions } from './l4-template.js';
 
 /** A TCP header without options (data offset 5). */
 export const TCP_HEADER_LENGTH = 20;
@@ -26,26 +26,7 @@ export const TCP_AE = 0x100;
 /** Receive window advertised in our SYNs. */
 export const SYN_WINDOW = 65535;
 
-export interface SynTemplateOptions {
-  family: 4 | 6;
-  /** 4 or 16 bytes; must be the real source address (the TCP checksum covers it). */
-  src: Uint8Array;
-  dst: Uint8Array;
-  /** IPv4 TOS or IPv6 traffic class byte. */
-  tos: number;
-  /** IPv4 TTL or IPv6 hop limit. */
-  ttl: number;
-  /** IPv4 only. */
-  dontFragment: boolean;
-  dstPort: number;
-  /**
-   * Bytes after the IP header INCLUDING the 20-byte TCP header; values < 20 are raised to
-   * 20. The rest is data carried in the SYN, as netprobify does.
-   */
-  ipPayloadSize: number;
-  /** Fill pattern repeated over the SYN data (default 0x00..0xff repeating). */
-  data?: Uint8Array;
-}
+export type SynTemplateOptions = L4TemplateOptions;
 
 export interface SynTemplate {
   /** The full IP packet; the same array is returned by every stamp() call. */

@@ -17,29 +17,13 @@
  */
 import { foldChecksum, pseudoHeaderSum, sum16 } from './checksum.js';
 import { IPPROTO_UDP } from './icmp.js';
-import { buildIpPacket, fillData, l4Size, put16 } from './l4-template.js';
+import { buildIpPacket, fillData, l4Size, put16, type L4TemplateOptions } from './l4-template.js';
 
 export const UDP_HEADER_LENGTH = 8;
 /** Data bytes needed to carry the tag in the UDP checksum. */
 export const UDP_TAG_DATA_LENGTH = 2;
 
-export interface UdpTemplateOptions {
-  family: 4 | 6;
-  /** 4 or 16 bytes; must be the real source address (the UDP checksum covers it). */
-  src: Uint8Array;
-  dst: Uint8Array;
-  /** IPv4 TOS or IPv6 traffic class byte. */
-  tos: number;
-  /** IPv4 TTL or IPv6 hop limit. */
-  ttl: number;
-  /** IPv4 only; honoured (netprobify dropped it). */
-  dontFragment: boolean;
-  dstPort: number;
-  /** Bytes after the IP header INCLUDING the 8-byte UDP header; values < 8 are raised to 8. */
-  ipPayloadSize: number;
-  /** Fill pattern repeated over the data (default 0x00..0xff); data bytes 0-1 carry the tag. */
-  data?: Uint8Array;
-}
+export type UdpTemplateOptions = L4TemplateOptions;
 
 export interface UdpTemplate {
   /** The full IP packet; the same array is returned by every stamp() call. */
