@@ -5,8 +5,8 @@
  */
 import { ipFamily } from './address.js';
 import { parseDestinationRange } from './subnet.js';
-import type {
 import { deepFreeze } from '../lib/freeze.js';
+import type {
   AddressFamily,
   AlertLevel,
   Config,
