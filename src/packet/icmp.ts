@@ -7,6 +7,7 @@ import { foldChecksum, pseudoHeaderSum, sum16 } from './checksum.js';
 import { IPV4_HEADER_LENGTH, writeIpv4Header } from './ipv4.js';
 import { IPV6_HEADER_LENGTH, writeIpv6Header } from './ipv6.js';
 import type { IpTemplateOptions } from './ip-template.js';
+import { fillData } from './l4-template.js';
 
 export const ICMP4_ECHO_REQUEST = 8;
 export const ICMP4_ECHO_REPLY = 0;
@@ -36,18 +37,6 @@ function encodeError(message: string): AppError {
   return new AppError(ErrorCodes.PKT_ERR_ENCODE, message);
 }
 
-function fillEchoData(bytes: Uint8Array, start: number, data: Uint8Array | undefined): void {
-  const n = bytes.length;
-  if (data === undefined || data.length === 0) {
-    for (let i = start; i < n; i++) bytes[i] = (i - start) & 0xff;
-    return;
-  }
-  const m = data.length;
-  for (let i = start, j = 0; i < n; i++) {
-    bytes[i] = data[j]!;
-    j = j + 1 === m ? 0 : j + 1;
-  }
-}
 
 /**
  * Builds an echo-request packet template. IPv4: IP id 0 (the kernel fills it in) and
@@ -94,7 +83,7 @@ export function createEchoTemplate(o: EchoTemplateOptions): EchoTemplate {
   const icmp = ipLen;
   bytes[icmp] = v4 ? ICMP4_ECHO_REQUEST : ICMP6_ECHO_REQUEST;
   // code, checksum, id and seq stay zero so that they add nothing to the base sum.
-  fillEchoData(bytes, icmp + ICMP_ECHO_HEADER_LENGTH, o.data);
+  fillData(bytes, icmp + ICMP_ECHO_HEADER_LENGTH, o.data);
   let base = sum16(bytes, icmp, bytes.length);
   if (!v4) base += pseudoHeaderSum(o.src, o.dst, IPPROTO_ICMPV6, size);
 

@@ -4,6 +4,7 @@ import { createEchoTemplate } from '../packet/icmp.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { EchoProbe } from '../net/engine.js';
 import type { ProbeKind } from './types.js';
+import { destinationBytes, wireOf } from './source.js';
 
 const ICMP_HEADER = 8;
 
@@ -17,8 +18,7 @@ export const icmpProbe: ProbeKind = {
   type: 'ICMPping',
   metricPrefix: 'icmp',
   prepare({ target, group, address, family, route, capture }) {
-    const dst = parseIp(address);
-    if (!dst) throw new AppError(ErrorCodes.PKT_ERR_ENCODE, `not an IP address: ${address}`);
+    const dst = destinationBytes(address);
     const configured = family === 4 ? group.src_ipv4 : group.src_ipv6;
     const srcText = configured ?? route.prefsrc;
     // IPv4: a zero source is filled in by the kernel; IPv6 needs it for the checksum
@@ -40,7 +40,7 @@ export const icmpProbe: ProbeKind = {
       dst: address,
       peerHash: addrHash(dst, 0, dst.length),
       template,
-      wire: Buffer.from(template.bytes.buffer, template.bytes.byteOffset, template.length),
+      wire: wireOf(template),
       capture,
       timeoutMs: target.timeout * 1000,
     };

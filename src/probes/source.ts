@@ -3,6 +3,18 @@ import { parseIp } from '../packet/addr.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { PrepareInput } from './types.js';
 
+/** The destination's bytes; the address comes canonical from the target manager. */
+export function destinationBytes(address: string): Uint8Array {
+  const dst = parseIp(address);
+  if (!dst) throw new AppError(ErrorCodes.PKT_ERR_ENCODE, `not an IP address: ${address}`);
+  return dst;
+}
+
+/** A Buffer view of a template's packet, made once per probe so a send converts nothing. */
+export function wireOf(template: { readonly bytes: Uint8Array; readonly length: number }): Buffer {
+  return Buffer.from(template.bytes.buffer, template.bytes.byteOffset, template.length);
+}
+
 /** The group's fixed source, else the kernel's preferred source for the route. */
 export function sourceAddress({ group, family, route, address }: PrepareInput): Uint8Array {
   const text = (family === 4 ? group.src_ipv4 : group.src_ipv6) ?? route.prefsrc;

@@ -3,12 +3,12 @@
  * RST (port closed) both mean the host answered; the half-open connection is reset as soon
  * as the SYN-ACK is seen. ICMP errors answering the SYN are their own outcome, not loss.
  */
-import { addrHash, parseIp } from '../packet/addr.js';
+import { addrHash } from '../packet/addr.js';
 import { createSynTemplate, TCP_HEADER_LENGTH } from '../packet/tcp.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { TcpProbe } from '../net/engine.js';
 import { TCP_MAX_DATA } from '../net/l4-ids.js';
-import { nextPort, sourceAddress } from './source.js';
+import { destinationBytes, nextPort, sourceAddress, wireOf } from './source.js';
 import type { ProbeKind } from './types.js';
 
 export const tcpSynProbe: ProbeKind = {
@@ -16,8 +16,7 @@ export const tcpSynProbe: ProbeKind = {
   metricPrefix: 'tcpsyn',
   prepare(input) {
     const { target, group, address, family, capture } = input;
-    const dst = parseIp(address);
-    if (!dst) throw new AppError(ErrorCodes.PKT_ERR_ENCODE, `not an IP address: ${address}`);
+    const dst = destinationBytes(address);
     // netprobify §3.5: the target's size (data carried in the SYN); the group's is ignored
     const size = Math.max(TCP_HEADER_LENGTH, target.ip_payload_size ?? TCP_HEADER_LENGTH);
     if (size - TCP_HEADER_LENGTH > TCP_MAX_DATA) {
@@ -33,7 +32,7 @@ export const tcpSynProbe: ProbeKind = {
       dst: address,
       peerHash: addrHash(dst, 0, dst.length),
       template,
-      wire: Buffer.from(template.bytes.buffer, template.bytes.byteOffset, template.length),
+      wire: wireOf(template),
       dstPort: target.dst_port ?? 0,
       rst: { src, dst, tos, ttl: 64 },
       capture,

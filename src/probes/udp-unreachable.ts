@@ -4,11 +4,10 @@
  * (IPv4 identification; UDP checksum made to carry a tag). The IPv6 flow label never changes,
  * so probes of one flow stay on one ECMP path. `dont_fragment` is honoured.
  */
-import { addrHash, parseIp } from '../packet/addr.js';
+import { addrHash } from '../packet/addr.js';
 import { createUdpTemplate, udpTagCapacity, UDP_HEADER_LENGTH, UDP_TAG_DATA_LENGTH } from '../packet/udp.js';
-import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { UdpProbe } from '../net/engine.js';
-import { nextPort, sourceAddress } from './source.js';
+import { destinationBytes, nextPort, sourceAddress, wireOf } from './source.js';
 import type { ProbeKind } from './types.js';
 
 /** The target's size, widened on IPv6 to carry the 2-byte tag that identifies the probe. */
@@ -22,8 +21,7 @@ export const udpUnreachableProbe: ProbeKind = {
   metricPrefix: 'udp_unreachable',
   prepare(input) {
     const { target, group, address, family, capture } = input;
-    const dst = parseIp(address);
-    if (!dst) throw new AppError(ErrorCodes.PKT_ERR_ENCODE, `not an IP address: ${address}`);
+    const dst = destinationBytes(address);
     const template = createUdpTemplate({
       family,
       src: sourceAddress(input),
@@ -39,7 +37,7 @@ export const udpUnreachableProbe: ProbeKind = {
       dst: address,
       peerHash: addrHash(dst, 0, dst.length),
       template,
-      wire: Buffer.from(template.bytes.buffer, template.bytes.byteOffset, template.length),
+      wire: wireOf(template),
       dstPort: target.dst_port ?? 0,
       capture,
       timeoutMs: target.timeout * 1000,
