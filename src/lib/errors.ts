@@ -16,6 +16,10 @@ export const ErrorCodes = {
   DNS_ERR_RESOLVE: 'DNS_ERR_RESOLVE',
   OP_ERR_TIMEOUT: 'OP_ERR_TIMEOUT',
   CLI_ERR_USAGE: 'CLI_ERR_USAGE',
+  EXEC_ERR_SPAWN: 'EXEC_ERR_SPAWN',
+  EXEC_ERR_OUTPUT: 'EXEC_ERR_OUTPUT',
+  CHK_ERR_UNAVAILABLE: 'CHK_ERR_UNAVAILABLE',
+  CHK_ERR_PERMISSION: 'CHK_ERR_PERMISSION',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -79,3 +79,23 @@ export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 export interface OutcomeSink {
   onOutcome(index: number, outcome: Outcome, rttSeconds: number): void;
 }
+
+/** A capture of host-check traffic (DHCP): whole frames, with their kernel timestamps. */
+export interface HostCapture {
+  readonly linkType: number;
+  stats(): CaptureStats;
+  close(): void;
+}
+
+/**
+ * Link-level I/O on a host interface for the host checks (rogue DHCP detection). Main thread
+ * only, like every raw socket and capture.
+ */
+export interface HostPacketIo {
+  /** the interface's hardware address (6 bytes) and its IPv4 addresses; throws AppError if it is missing or down */
+  interfaceInfo(iface: string): Promise<{ readonly mac: Uint8Array; readonly ipv4: readonly string[]; readonly up: boolean }>;
+  /** sends one complete IPv4 packet (header included) as a link broadcast out of `iface` */
+  sendBroadcast(iface: string, packet: Uint8Array): void;
+  /** captures whole frames matching `filter` on `iface` until closed */
+  capture(iface: string, filter: string, onFrame: (tsNs: bigint, frame: Uint8Array) => void): HostCapture;
+}
