@@ -62,8 +62,10 @@ export interface TcpProbe extends ProbeBase {
   /** a Buffer view of template.bytes, made once */
   readonly wire: Buffer;
   readonly dstPort: number;
-  /** what the RST after a SYN-ACK needs */
+  /** what the RST after a SYN-ACK needs; `src` is the source when `sources` is null */
   readonly rst: { readonly src: Uint8Array; readonly dst: Uint8Array; readonly tos: number; readonly ttl: number };
+  /** the group's source-address round robin, if any: the RST goes out from the SYN's source */
+  readonly sources: { address(i: number): Uint8Array } | null;
 }
 
 export interface UdpProbe extends ProbeBase {
@@ -131,6 +133,8 @@ export class Engine {
   readonly #l4: L4Ids;
   /** per slot: the TCP probe, for the RST after its SYN-ACK */
   readonly #tcpOf: (TcpProbe | undefined)[] = [];
+  /** source number of the SYN in slot s, for probes with a source round robin */
+  readonly #tcpSrc: number[] = [];
   readonly #rstBuf = Buffer.alloc(128);
   readonly #filter: string;
   readonly #queues = new Map<number, DeadlineQueue>();
@@ -228,13 +232,17 @@ export class Engine {
     this.#transmit(s, p, p.family === 4 ? 1 : 58, p.wire, p.template.length, sink, index);
   }
 
-  sendTcpSyn(p: TcpProbe, srcPort: number, sink: OutcomeSink, index: number): void {
+  /** `srcIndex`: the source of p.sources the template was set to (ignored without sources) */
+  sendTcpSyn(p: TcpProbe, srcPort: number, sink: OutcomeSink, index: number, srcIndex = 0): void {
     const s = this.#alloc(sink, index);
     if (s < 0) return;
     this.#l4.ports[s] = ((srcPort << 16) | p.dstPort) >>> 0;
     this.#l4.dataLen[s] = p.template.dataLength;
     p.template.stamp(srcPort, this.#l4.tcpSeq(s), 0);
-    if (this.#transmit(s, p, 6, p.wire, p.template.length, sink, index)) this.#tcpOf[s] = p;
+    if (this.#transmit(s, p, 6, p.wire, p.template.length, sink, index)) {
+      this.#tcpOf[s] = p;
+      if (p.sources) this.#tcpSrc[s] = srcIndex;
+    }
   }
 
   sendUdp(p: UdpProbe, srcPort: number, sink: OutcomeSink, index: number): void {
@@ -341,7 +349,7 @@ export class Engine {
     }
     if (kind === FrameKind.TCP_REPLY) {
       const probe = this.#tcpOf[s];
-      if (probe && (b.aux[i]! & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) this.#sendRst(probe, k1, k2);
+      if (probe && (b.aux[i]! & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) this.#sendRst(probe, k1, k2, this.#tcpSrc[s] ?? 0);
       this.#complete(s, ts);
       return;
     }
@@ -359,9 +367,9 @@ export class Engine {
   }
 
   /** resets the half-open connection at once: RST with seq = the SYN-ACK's acknowledgement */
-  #sendRst(p: TcpProbe, ports: number, ack: number): void {
+  #sendRst(p: TcpProbe, ports: number, ack: number, srcIndex: number): void {
     const len = writeTcpRst(this.#rstBuf, 0, {
-      family: p.family, src: p.rst.src, dst: p.rst.dst, tos: p.rst.tos, ttl: p.rst.ttl,
+      family: p.family, src: p.sources ? p.sources.address(srcIndex) : p.rst.src, dst: p.rst.dst, tos: p.rst.tos, ttl: p.rst.ttl,
       srcPort: ports >>> 16, dstPort: ports & 0xffff, seq: ack,
     });
     try {

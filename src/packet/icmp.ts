@@ -6,7 +6,7 @@ import { AppError, ErrorCodes } from '../lib/errors.js';
 import { foldChecksum, pseudoHeaderSum, sum16 } from './checksum.js';
 import { IPV4_HEADER_LENGTH, writeIpv4Header } from './ipv4.js';
 import { IPV6_HEADER_LENGTH, writeIpv6Header } from './ipv6.js';
-import type { IpTemplateOptions } from './ip-template.js';
+import { rewriteSource, type IpTemplateOptions } from './ip-template.js';
 import { fillData } from './l4-template.js';
 
 export const ICMP4_ECHO_REQUEST = 8;
@@ -31,6 +31,11 @@ export interface EchoTemplate {
   readonly length: number;
   /** Writes id/seq (masked to 16 bits) and the matching ICMP checksum; returns `bytes`. */
   stamp(id: number, seq: number): Uint8Array;
+  /**
+   * Replaces the source address (same family) for the following stamp() calls; IPv4: the
+   * header checksum is updated here (stamp() does not touch the IP header).
+   */
+  setSource(src: Uint8Array): void;
 }
 
 function encodeError(message: string): AppError {
@@ -85,6 +90,8 @@ export function createEchoTemplate(o: EchoTemplateOptions): EchoTemplate {
   // code, checksum, id and seq stay zero so that they add nothing to the base sum.
   fillData(bytes, icmp + ICMP_ECHO_HEADER_LENGTH, o.data);
   let base = sum16(bytes, icmp, bytes.length);
+  // IPv4 header sum without its checksum field, to update the checksum when the source moves
+  let ipv4Base = v4 ? sum16(bytes, 0, 10) + sum16(bytes, 12, IPV4_HEADER_LENGTH) : 0;
   if (!v4) base += pseudoHeaderSum(o.src, o.dst, IPPROTO_ICMPV6, size);
 
   return {
@@ -101,6 +108,17 @@ export function createEchoTemplate(o: EchoTemplateOptions): EchoTemplate {
       bytes[icmp + 2] = cs >>> 8;
       bytes[icmp + 3] = cs & 0xff;
       return bytes;
+    },
+    setSource(src: Uint8Array): void {
+      const d = rewriteSource(bytes, o.family, src);
+      if (!v4) {
+        base += d;
+        return;
+      }
+      ipv4Base += d;
+      const cs = foldChecksum(ipv4Base);
+      bytes[10] = cs >>> 8;
+      bytes[11] = cs & 0xff;
     },
   };
 }

@@ -15,3 +15,22 @@ export interface IpTemplateOptions {
   /** Fill pattern repeated over the data after the L4 header (default 0x00..0xff repeating). */
   data?: Uint8Array;
 }
+
+/**
+ * Writes a new source address into an IP packet built from these options (IPv4 at offset 12,
+ * IPv6 at 8) and returns how much the sum of its 16-bit words changed, so templates can move
+ * their precomputed checksum sums (IPv4 header, pseudo-header) instead of recomputing them.
+ */
+export function rewriteSource(bytes: Uint8Array, family: 4 | 6, src: Uint8Array): number {
+  const off = family === 4 ? 12 : 8;
+  const len = family === 4 ? 4 : 16;
+  if (src.length !== len) throw new RangeError(`IPv${family} source must be ${len} bytes (got ${src.length})`);
+  let delta = 0;
+  for (let i = 0; i < len; i += 2) {
+    const o = off + i;
+    delta += ((src[i]! << 8) | src[i + 1]!) - ((bytes[o]! << 8) | bytes[o + 1]!);
+    bytes[o] = src[i]!;
+    bytes[o + 1] = src[i + 1]!;
+  }
+  return delta;
+}

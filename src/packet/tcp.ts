@@ -8,6 +8,7 @@ import { IPPROTO_TCP } from './icmp.js';
 import { IPV4_HEADER_LENGTH, writeIpv4Header } from './ipv4.js';
 import { IPV6_HEADER_LENGTH, writeIpv6Header } from './ipv6.js';
 import { buildIpPacket, encodeError, fillData, put16, put32, type L4TemplateOptions } from './l4-template.js';
+import { rewriteSource } from './ip-template.js';
 
 /** A TCP header without options (data offset 5). */
 export const TCP_HEADER_LENGTH = 20;
@@ -40,6 +41,8 @@ export interface SynTemplate {
    * partial sum that includes the pseudo-header) and the IPv4 header checksum.
    */
   stamp(srcPort: number, seq: number, ipId: number): Uint8Array;
+  /** Replaces the source address (same family) for the following stamp() calls. */
+  setSource(src: Uint8Array): void;
 }
 
 /**
@@ -59,7 +62,8 @@ export function createSynTemplate(o: SynTemplateOptions): SynTemplate {
   put16(bytes, tcp + 14, SYN_WINDOW);
   fillData(bytes, tcp + TCP_HEADER_LENGTH, o.data);
   // sport, seq and checksum are still zero: they add nothing to the base sum.
-  const base = sum16(bytes, tcp, bytes.length) + pseudoHeaderSum(o.src, o.dst, IPPROTO_TCP, size);
+  let base = sum16(bytes, tcp, bytes.length) + pseudoHeaderSum(o.src, o.dst, IPPROTO_TCP, size);
+  let ipv4Base = ipBase;
 
   const template: SynTemplate = {
     bytes,
@@ -74,9 +78,14 @@ export function createSynTemplate(o: SynTemplateOptions): SynTemplate {
       if (v4) {
         const id = ipId & 0xffff;
         put16(bytes, 4, id);
-        put16(bytes, 10, foldChecksum(ipBase + id));
+        put16(bytes, 10, foldChecksum(ipv4Base + id));
       }
       return bytes;
+    },
+    setSource(src: Uint8Array): void {
+      const d = rewriteSource(bytes, o.family, src);
+      base += d;
+      ipv4Base += d;
     },
   };
   template.stamp(0, 0, 0);

@@ -17,6 +17,7 @@
  */
 import { foldChecksum, pseudoHeaderSum, sum16 } from './checksum.js';
 import { IPPROTO_UDP } from './icmp.js';
+import { rewriteSource } from './ip-template.js';
 import { buildIpPacket, fillData, l4Size, put16, type L4TemplateOptions } from './l4-template.js';
 
 export const UDP_HEADER_LENGTH = 8;
@@ -35,6 +36,8 @@ export interface UdpTemplate {
    * udpTagChecksum(tag); without them the ordinary UDP checksum (0 sent as 0xffff).
    */
   stamp(srcPort: number, tag: number): Uint8Array;
+  /** Replaces the source address (same family) for the following stamp() calls. */
+  setSource(src: Uint8Array): void;
 }
 
 /**
@@ -72,7 +75,8 @@ export function createUdpTemplate(o: UdpTemplateOptions): UdpTemplate {
   fillData(bytes, udp + UDP_HEADER_LENGTH, o.data);
   if (tagged) put16(bytes, udp + UDP_HEADER_LENGTH, 0);
   // sport, checksum and (when tagged) the tag word are zero: they add nothing here.
-  const base = sum16(bytes, udp, bytes.length) + pseudoHeaderSum(o.src, o.dst, IPPROTO_UDP, size);
+  let base = sum16(bytes, udp, bytes.length) + pseudoHeaderSum(o.src, o.dst, IPPROTO_UDP, size);
+  let ipv4Base = ipBase;
 
   const template: UdpTemplate = {
     bytes,
@@ -83,7 +87,7 @@ export function createUdpTemplate(o: UdpTemplateOptions): UdpTemplate {
       put16(bytes, udp, p);
       if (v4) {
         put16(bytes, 4, t);
-        put16(bytes, 10, foldChecksum(ipBase + t));
+        put16(bytes, 10, foldChecksum(ipv4Base + t));
       }
       let cs: number;
       if (tagged) {
@@ -99,6 +103,11 @@ export function createUdpTemplate(o: UdpTemplateOptions): UdpTemplate {
       }
       put16(bytes, udp + 6, cs);
       return bytes;
+    },
+    setSource(src: Uint8Array): void {
+      const d = rewriteSource(bytes, o.family, src);
+      base += d;
+      ipv4Base += d;
     },
   };
   template.stamp(0, 0);

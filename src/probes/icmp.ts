@@ -4,7 +4,7 @@ import { createEchoTemplate } from '../packet/icmp.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { EchoProbe } from '../net/engine.js';
 import type { ProbeKind } from './types.js';
-import { destinationBytes, wireOf } from './source.js';
+import { destinationBytes, nextSource, wireOf } from './source.js';
 
 const ICMP_HEADER = 8;
 
@@ -17,12 +17,13 @@ export function icmpPayloadSize(target: number | null, group: number | null): nu
 export const icmpProbe: ProbeKind = {
   type: 'ICMPping',
   metricPrefix: 'icmp',
-  prepare({ target, group, address, family, route, capture }) {
+  prepare(input) {
+    const { target, group, address, family, route, capture, sources } = input;
     const dst = destinationBytes(address);
     const configured = family === 4 ? group.src_ipv4 : group.src_ipv6;
     const srcText = configured ?? route.prefsrc;
     // IPv4: a zero source is filled in by the kernel; IPv6 needs it for the checksum
-    const src = srcText ? parseIp(srcText) : family === 4 ? new Uint8Array(4) : null;
+    const src = sources ? Uint8Array.from(sources.address(0)) : srcText ? parseIp(srcText) : family === 4 ? new Uint8Array(4) : null;
     if (!src || src.length !== dst.length) {
       throw new AppError(ErrorCodes.NET_ERR_ROUTE, `no IPv${family} source address to reach ${address} via ${route.dev}`);
     }
@@ -44,6 +45,12 @@ export const icmpProbe: ProbeKind = {
       capture,
       timeoutMs: target.timeout * 1000,
     };
-    return { send: (engine, sink, index) => engine.sendEcho(probe, sink, index) };
+    if (!sources) return { send: (engine, sink, index) => engine.sendEcho(probe, sink, index) };
+    return {
+      send(engine, sink, index) {
+        nextSource(input, template);
+        engine.sendEcho(probe, sink, index);
+      },
+    };
   },
 };

@@ -15,8 +15,12 @@ export function wireOf(template: { readonly bytes: Uint8Array; readonly length: 
   return Buffer.from(template.bytes.buffer, template.bytes.byteOffset, template.length);
 }
 
-/** The group's fixed source, else the kernel's preferred source for the route. */
-export function sourceAddress({ group, family, route, address }: PrepareInput): Uint8Array {
+/**
+ * The first source of the group's subnet round robin, else the group's fixed source, else the
+ * kernel's preferred source for the route.
+ */
+export function sourceAddress({ group, family, route, address, sources }: PrepareInput): Uint8Array {
+  if (sources) return Uint8Array.from(sources.address(0));
   const text = (family === 4 ? group.src_ipv4 : group.src_ipv6) ?? route.prefsrc;
   const src = text ? parseIp(text) : null;
   if (!src || src.length !== (family === 4 ? 4 : 16)) {
@@ -29,4 +33,16 @@ export function sourceAddress({ group, family, route, address }: PrepareInput): 
 export function nextPort(input: PrepareInput): number {
   const { src_port_a: a, src_port_z: z } = input.group;
   return a + (input.portCursor.n++ % (z - a + 1));
+}
+
+/**
+ * The next source of the group's subnet round robin, written into `template`; its number
+ * (for the engine's RST), or 0 without a round robin. Like ports, it carries over rounds.
+ */
+export function nextSource(input: PrepareInput, template: { setSource(src: Uint8Array): void }): number {
+  const pool = input.sources;
+  if (!pool) return 0;
+  const i = input.sourceCursor.n++ % pool.count;
+  template.setSource(pool.address(i));
+  return i;
 }

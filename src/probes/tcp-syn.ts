@@ -8,7 +8,7 @@ import { createSynTemplate, TCP_HEADER_LENGTH } from '../packet/tcp.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { TcpProbe } from '../net/engine.js';
 import { TCP_MAX_DATA } from '../net/l4-ids.js';
-import { destinationBytes, nextPort, sourceAddress, wireOf } from './source.js';
+import { destinationBytes, nextPort, nextSource, sourceAddress, wireOf } from './source.js';
 import type { ProbeKind } from './types.js';
 
 export const tcpSynProbe: ProbeKind = {
@@ -35,9 +35,15 @@ export const tcpSynProbe: ProbeKind = {
       wire: wireOf(template),
       dstPort: target.dst_port ?? 0,
       rst: { src, dst, tos, ttl: 64 },
+      sources: input.sources,
       capture,
       timeoutMs: target.timeout * 1000,
     };
-    return { send: (engine, sink, index) => engine.sendTcpSyn(probe, nextPort(input), sink, index) };
+    return {
+      send(engine, sink, index) {
+        const srcIndex = nextSource(input, template);
+        engine.sendTcpSyn(probe, nextPort(input), sink, index, srcIndex);
+      },
+    };
   },
 };

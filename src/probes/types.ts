@@ -5,6 +5,7 @@
 import type { GroupConfig, ProbeType, TargetConfig } from '../config/types.js';
 import type { Engine } from '../net/engine.js';
 import type { Family, OutcomeSink, RouteInfo } from '../net/types.js';
+import type { SourcePool } from './source-pool.js';
 
 /** the Catalog key of the type's metric families */
 export type MetricPrefix = 'icmp' | 'tcpsyn' | 'udp_unreachable';
@@ -23,6 +24,10 @@ export interface PrepareInput {
    * carries over from round to round, so the whole port range is used over time.
    */
   readonly portCursor: { n: number };
+  /** the group's source subnet round robin for this family (overrides src_ipv4/6), or null */
+  readonly sources: SourcePool | null;
+  /** like portCursor, for the source round robin */
+  readonly sourceCursor: { n: number };
 }
 
 export interface PreparedProbe {

@@ -7,7 +7,7 @@
 import { addrHash } from '../packet/addr.js';
 import { createUdpTemplate, udpTagCapacity, UDP_HEADER_LENGTH, UDP_TAG_DATA_LENGTH } from '../packet/udp.js';
 import type { UdpProbe } from '../net/engine.js';
-import { destinationBytes, nextPort, sourceAddress, wireOf } from './source.js';
+import { destinationBytes, nextPort, nextSource, sourceAddress, wireOf } from './source.js';
 import type { ProbeKind } from './types.js';
 
 /** The target's size, widened on IPv6 to carry the 2-byte tag that identifies the probe. */
@@ -42,6 +42,11 @@ export const udpUnreachableProbe: ProbeKind = {
       capture,
       timeoutMs: target.timeout * 1000,
     };
-    return { send: (engine, sink, index) => engine.sendUdp(probe, nextPort(input), sink, index) };
+    return {
+      send(engine, sink, index) {
+        nextSource(input, template);
+        engine.sendUdp(probe, nextPort(input), sink, index);
+      },
+    };
   },
 };

@@ -18,6 +18,7 @@ import type { Engine } from '../net/engine.js';
 import type { RouteInfo, RouteResolver } from '../net/types.js';
 import { addrHash, formatIp, parseIp } from '../packet/addr.js';
 import { probeKinds } from '../probes/index.js';
+import { createSourcePool, type SourcePool } from '../probes/source-pool.js';
 import type { PreparedProbe, ProbeKind } from '../probes/types.js';
 import type { ProbeLoop, SchedTask } from '../scheduler/loop.js';
 import { percentile } from '../stats/percentile.js';
@@ -26,6 +27,9 @@ import { percentile } from '../stats/percentile.js';
 interface TaskRt extends SchedTask {
   readonly group: GroupConfig;
   readonly portCursor: { n: number };
+  readonly sourceCursor: { n: number };
+  /** the group's source subnet round robin for the target's family, or null */
+  readonly sources: SourcePool | null;
   /** present while the target is active; its series exist only then */
   recorder: TaskRecorder | null;
 }
@@ -54,6 +58,11 @@ export interface TargetManagerDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly signal: AbortSignal;
+}
+
+function sourcePoolOf(group: GroupConfig, family: 4 | 6): SourcePool | null {
+  const subnet = family === 4 ? group.src_subnet_ipv4 : group.src_subnet_ipv6;
+  return subnet === null ? null : createSourcePool(subnet);
 }
 
 function canonical(ip: string): string | null {
@@ -115,6 +124,8 @@ export class TargetManager {
       probes: [],
       group,
       portCursor: { n: 0 },
+      sourceCursor: { n: 0 },
+      sources: sourcePoolOf(group, t.family),
       recorder: null,
       onRound: (r) => task.recorder?.record(r),
     };
@@ -199,16 +210,19 @@ export class TargetManager {
         log.warn('no route to destination address', { target: t.cfg.name, address });
         continue;
       }
-      try {
-        const capture = engine.captureFor(route.dev);
-        for (const task of t.tasks) {
+      for (const task of t.tasks) {
+        try {
+          const capture = engine.captureFor(route.dev);
           const family = t.family;
           perGroup.get(task)!.push(
-            t.kind.prepare({ target: t.cfg, group: task.group, address, family, route, capture, portCursor: task.portCursor }),
+            t.kind.prepare({
+              target: t.cfg, group: task.group, address, family, route, capture,
+              portCursor: task.portCursor, sources: task.sources, sourceCursor: task.sourceCursor,
+            }),
           );
+        } catch (e) {
+          log.warn('cannot probe destination address', { target: t.cfg.name, group: task.group.name, address, err: errorMessage(e) });
         }
-      } catch (e) {
-        log.warn('cannot probe destination address', { target: t.cfg.name, address, err: errorMessage(e) });
       }
     }
     this.#index(t, t.addresses, addrs);

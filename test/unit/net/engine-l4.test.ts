@@ -45,7 +45,7 @@ function tcpProbe(capture: number, dataLen = 0): TcpProbe {
   return {
     family: 4, dst: '198.19.0.1', peerHash: addrHash(DST, 0, 4), template,
     wire: Buffer.from(template.bytes.buffer, template.bytes.byteOffset, template.length),
-    dstPort: 80, rst: { src: SRC, dst: DST, tos: 0, ttl: 64 }, capture, timeoutMs: 1000,
+    dstPort: 80, rst: { src: SRC, dst: DST, tos: 0, ttl: 64 }, sources: null, capture, timeoutMs: 1000,
   };
 }
 
