@@ -23,7 +23,7 @@ for (const family of [4, 6] as const) {
   const first = family === 4 ? ip('198.18.0.2') : ip('2001:db8::2');
   const base = { family, dst, tos: 0xb8, ttl: 64, dontFragment: true, dstPort: 33434, ipPayloadSize: 60 };
 
-  test(`IPv${family}: after setSource, every template stamps what a fresh template with that source stamps`, () => {
+  void test(`IPv${family}: after setSource, every template stamps what a fresh template with that source stamps`, () => {
     const syn = createSynTemplate({ ...base, src: first });
     const udp = createUdpTemplate({ ...base, src: first });
     const echo = createEchoTemplate({ ...base, src: first });
@@ -41,7 +41,7 @@ for (const family of [4, 6] as const) {
   });
 }
 
-test('setSource refuses a source of the other family', () => {
+void test('setSource refuses a source of the other family', () => {
   const t = createSynTemplate({ family: 4, src: ip('198.18.0.2'), dst: ip('198.19.0.1'), tos: 0, ttl: 64, dontFragment: false, dstPort: 80, ipPayloadSize: 20 });
   assert.throws(() => t.setSource(ip('2001:db8::1')), RangeError);
 });
