@@ -44,6 +44,7 @@ interface RawTarget {
   address_family?: AddressFamily;
   dont_fragment: boolean;
   is_subnet: boolean;
+  per_host_metrics: boolean;
   dst_port?: number;
   nb_packets: number;
   ip_payload_size?: number;
@@ -88,6 +89,7 @@ function buildTarget(name: string, t: RawTarget, global: GlobalConfig): TargetCo
     address_family: detectFamily(t),
     dont_fragment: t.dont_fragment,
     is_subnet: t.is_subnet,
+    per_host_metrics: t.per_host_metrics,
     dst_port: t.dst_port ?? null,
     nb_packets: t.nb_packets,
     ip_payload_size: t.ip_payload_size ?? null,

@@ -152,6 +152,28 @@ function checkGlobal(global: Obj, out: CheckResult): void {
   }
 }
 
+/** per_host_metrics only on subnets, and within global.per_host_series_limit addresses in all. */
+function checkPerHost(data: Obj, targets: [string, Obj][], out: CheckResult): void {
+  const limit = isObj(data.global) && typeof data.global.per_host_series_limit === 'number' ? data.global.per_host_series_limit : 1024;
+  let total = 0;
+  for (const [name, target] of targets) {
+    if (target.per_host_metrics !== true) continue;
+    const at = ['targets', name, 'per_host_metrics'];
+    if (target.is_subnet !== true) {
+      out.errors.push({ segments: at, message: 'applies to is_subnet targets only (this target is one address)' });
+      continue;
+    }
+    const range = typeof target.destination === 'string' ? parseDestinationRange(target.destination) : null;
+    if (range === null) continue;
+    total += Number(range.size);
+    if (total > limit) {
+      const message = `per-host series for ${total} addresses so far exceed global.per_host_series_limit (${limit})`;
+      out.errors.push({ segments: at, message });
+      return;
+    }
+  }
+}
+
 export function semanticIssues(data: unknown, ctx: CheckContext): CheckResult {
   const out: CheckResult = { errors: [], warnings: [] };
   if (!isObj(data)) return out;
@@ -159,6 +181,8 @@ export function semanticIssues(data: unknown, ctx: CheckContext): CheckResult {
   const groups = members(data.groups);
   for (const [name, group] of groups) checkGroup(name, group, ctx, out);
   const groupNames = new Set(groups.map(([name]) => name));
-  for (const [name, target] of members(data.targets)) checkTarget(name, target, groupNames, ctx, out);
+  const targets = members(data.targets);
+  for (const [name, target] of targets) checkTarget(name, target, groupNames, ctx, out);
+  checkPerHost(data, targets, out);
   return out;
 }

@@ -30,6 +30,8 @@ export interface GlobalConfig {
   readonly timeout: number;
   readonly percentile: readonly number[];
   readonly disable_dynamic_inventories: readonly string[];
+  /** addresses, over all per_host_metrics targets, allowed per-host series */
+  readonly per_host_series_limit: number;
 }
 
 export interface GroupConfig {
@@ -59,6 +61,8 @@ export interface TargetConfig {
   readonly address_family: AddressFamily;
   readonly dont_fragment: boolean;
   readonly is_subnet: boolean;
+  /** export sent/loss/last RTT per address of an is_subnet target */
+  readonly per_host_metrics: boolean;
   readonly dst_port: number | null;
   readonly nb_packets: number;
   readonly ip_payload_size: number | null;

@@ -10,6 +10,8 @@ import { FastFamily, FastHistogram, FastRegistry } from './fast.js';
 export const T3 = ['probe_name', 'destination', 'address_family'] as const;
 export const T5 = ['probe_name', 'destination', 'address_family', 'state', 'group'] as const;
 export const T6 = [...T5, 'percentile'] as const;
+/** per-host series of is_subnet targets with per_host_metrics (wireprobe) */
+export const TP = [...T5, 'host'] as const;
 /** app_time_ooo_total */
 export const T4 = ['probe_name', 'destination', 'address_family', 'group'] as const;
 /** threshold */
@@ -43,6 +45,9 @@ export interface ProbeTypeMetrics {
   readonly sendErrors: FastFamily<L5>;
   /** TCP and UDP probes only: answers that were ICMP errors */
   readonly icmpErrors: FastFamily<L5> | null;
+  readonly hostSent: FastFamily<(typeof TP)[number]>;
+  readonly hostLoss: FastFamily<(typeof TP)[number]>;
+  readonly hostLastRtt: FastFamily<(typeof TP)[number]>;
 }
 
 function probeTypeMetrics(registry: FastRegistry, prefix: string, human: string, icmpErrors: boolean): ProbeTypeMetrics {
@@ -62,6 +67,9 @@ function probeTypeMetrics(registry: FastRegistry, prefix: string, human: string,
     icmpErrors: icmpErrors
       ? counter(`${prefix}_icmp_errors_total`, `${human} probes answered by an ICMP error other than the expected one (unreachable, administratively prohibited, …): sent, not lost (wireprobe)`)
       : null,
+    hostSent: new FastFamily(registry, 'counter', `${prefix}_host_sent_total`, `${human} probes sent and settled, per address of an is_subnet target with per_host_metrics (wireprobe)`, TP),
+    hostLoss: new FastFamily(registry, 'counter', `${prefix}_host_loss_total`, `${human} probes lost, per address of an is_subnet target with per_host_metrics (wireprobe)`, TP),
+    hostLastRtt: new FastFamily(registry, 'gauge', `${prefix}_host_last_rtt_seconds`, `${human} round-trip time of the last answered probe, per address of an is_subnet target with per_host_metrics (wireprobe)`, TP),
   };
 }
 

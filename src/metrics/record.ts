@@ -27,6 +27,16 @@ export interface RoundResult {
   readonly rttCount: number;
   /** Unix ms when the round settled */
   readonly endWallMs: number;
+  /** per-probe counts (probe = index % probes), for tasks that asked for them */
+  readonly perProbe: PerProbeTally | null;
+}
+
+/** Outcomes of one round per prepared probe (i.e. per destination address). */
+export interface PerProbeTally {
+  readonly sent: Uint32Array;
+  readonly lost: Uint32Array;
+  /** RTT (s) of the last answer in the round; NaN when none */
+  readonly lastRtt: Float64Array;
 }
 
 export type PercentileFn = (sorted: Float64Array, p: number, n: number) => number;

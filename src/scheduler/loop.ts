@@ -21,6 +21,8 @@ export interface SchedTask {
   readonly timeoutS: number;
   /** one prepared probe per destination address; empty while unresolved */
   probes: readonly PreparedProbe[];
+  /** count outcomes per probe as well (RoundResult.perProbe) */
+  readonly perProbe?: boolean;
   onRound(r: RoundResult): void;
 }
 
@@ -143,7 +145,7 @@ export class ProbeLoop {
       const timing = planTask(intervalS, intervalPacketsS, total, task.timeoutS, st.phase);
       iteration.outstanding++;
       const round = st.take(this.#wallNow);
-      round.reset(task.probes, total, start + timing.offsetMs, timing.gapMs, iteration);
+      round.reset(task.probes, total, start + timing.offsetMs, timing.gapMs, iteration, task.perProbe === true);
       this.#heap.push(round);
     }
     this.#nextRoundAt = start + intervalS * 1000;

@@ -3,7 +3,7 @@
  * outcomes. Round objects are recycled per task, so a steady state allocates nothing per round.
  */
 import { Outcome, type OutcomeSink } from '../net/types.js';
-import type { RoundResult } from '../metrics/record.js';
+import type { PerProbeTally, RoundResult } from '../metrics/record.js';
 import type { PreparedProbe } from '../probes/types.js';
 
 /** Sorts a[0..n) ascending in place; small rounds (the common case) without allocating. */
@@ -50,6 +50,7 @@ export class Round implements OutcomeSink, RoundResult {
   rtts: Float64Array = new Float64Array(1);
   rttCount = 0;
   endWallMs = 0;
+  perProbe: PerProbeTally | null = null;
   #settled = 0;
   readonly owner: RoundOwner;
   readonly #now: () => number;
@@ -59,7 +60,7 @@ export class Round implements OutcomeSink, RoundResult {
     this.#now = now;
   }
 
-  reset(probes: readonly PreparedProbe[], total: number, startMono: number, gapMs: number, iteration: Iteration): void {
+  reset(probes: readonly PreparedProbe[], total: number, startMono: number, gapMs: number, iteration: Iteration, perProbe = false): void {
     this.probes = probes;
     this.total = total;
     this.time = startMono;
@@ -68,6 +69,30 @@ export class Round implements OutcomeSink, RoundResult {
     this.iteration = iteration;
     this.sent = this.lost = this.indeterminate = this.sendErrors = this.icmpErrors = this.rttCount = this.#settled = 0;
     if (this.rtts.length < total) this.rtts = new Float64Array(total);
+    this.#resetTally(perProbe ? probes.length : 0);
+  }
+
+  #resetTally(n: number): void {
+    if (n === 0) {
+      this.perProbe = null;
+      return;
+    }
+    let t = this.perProbe;
+    if (!t || t.sent.length !== n) {
+      t = { sent: new Uint32Array(n), lost: new Uint32Array(n), lastRtt: new Float64Array(n) };
+      this.perProbe = t;
+    }
+    t.sent.fill(0);
+    t.lost.fill(0);
+    t.lastRtt.fill(NaN);
+  }
+
+  #tally(index: number, outcome: Outcome, rttSeconds: number): void {
+    const t = this.perProbe!;
+    const p = index % this.probes.length;
+    if (outcome === Outcome.OK || outcome === Outcome.LOST || outcome === Outcome.ICMP_ERROR) t.sent[p]!++;
+    if (outcome === Outcome.LOST) t.lost[p]!++;
+    if (outcome === Outcome.OK && !Number.isNaN(rttSeconds)) t.lastRtt[p] = rttSeconds;
   }
 
   /** Stops the round at the packets already sent (its task was removed); settles it if none is in flight. */
@@ -76,7 +101,8 @@ export class Round implements OutcomeSink, RoundResult {
     if (this.#settled === this.total) this.#finish();
   }
 
-  onOutcome(_index: number, outcome: Outcome, rttSeconds: number): void {
+  onOutcome(index: number, outcome: Outcome, rttSeconds: number): void {
+    if (this.perProbe) this.#tally(index, outcome, rttSeconds);
     switch (outcome) {
       case Outcome.OK:
         this.sent++;

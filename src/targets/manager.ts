@@ -11,6 +11,7 @@ import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Catalog } from '../metrics/catalog.js';
+import { HostRecorder } from '../metrics/host-record.js';
 import { TaskRecorder } from '../metrics/record.js';
 import { T3, TH } from '../metrics/catalog.js';
 import { labelSet, type LabelSet } from '../metrics/fast.js';
@@ -32,6 +33,10 @@ interface TaskRt extends SchedTask {
   readonly sources: SourcePool | null;
   /** present while the target is active; its series exist only then */
   recorder: TaskRecorder | null;
+  /** per-address series (is_subnet with per_host_metrics), while active */
+  hostRecorder: HostRecorder | null;
+  /** the address of each of `probes` */
+  hosts: readonly string[];
 }
 
 interface TargetRt {
@@ -127,22 +132,26 @@ export class TargetManager {
       sourceCursor: { n: 0 },
       sources: sourcePoolOf(group, t.family),
       recorder: null,
-      onRound: (r) => task.recorder?.record(r),
+      hostRecorder: null,
+      hosts: [],
+      perProbe: t.cfg.per_host_metrics,
+      onRound: (r) => {
+        task.recorder?.record(r);
+        task.hostRecorder?.record(r);
+      },
     };
     return task;
   }
 
   #attachRecorder(t: TargetRt, task: TaskRt): void {
-    if (task.recorder) return;
     const { config, catalog, clock } = this.#d;
-    task.recorder = new TaskRecorder(
-      catalog[t.kind.metricPrefix],
-      catalog,
-      { ...this.#labels3(t), state: t.cfg.state ?? 'None', group: task.group.name },
-      config.global.percentile,
-      percentile,
-      clock.wallMs(),
-    );
+    const labels = { ...this.#labels3(t), state: t.cfg.state ?? 'None', group: task.group.name };
+    if (t.cfg.per_host_metrics) {
+      task.hostRecorder?.remove();
+      task.hostRecorder = new HostRecorder(catalog[t.kind.metricPrefix], labels, task.hosts);
+    }
+    if (task.recorder) return;
+    task.recorder = new TaskRecorder(catalog[t.kind.metricPrefix], catalog, labels, config.global.percentile, percentile, clock.wallMs());
   }
 
   /** First pass: literals and subnets now (one route lookup for all), hostnames in the background. */
@@ -203,7 +212,7 @@ export class TargetManager {
 
   #activate(t: TargetRt, addrs: readonly string[], routes: Map<string, RouteInfo>): void {
     const { engine, log, catalog, loop } = this.#d;
-    const perGroup = new Map<TaskRt, PreparedProbe[]>(t.tasks.map((k) => [k, []]));
+    const perGroup = new Map<TaskRt, { probes: PreparedProbe[]; hosts: string[] }>(t.tasks.map((k) => [k, { probes: [], hosts: [] }]));
     for (const address of addrs) {
       const route = routes.get(address);
       if (!route) {
@@ -214,12 +223,13 @@ export class TargetManager {
         try {
           const capture = engine.captureFor(route.dev);
           const family = t.family;
-          perGroup.get(task)!.push(
-            t.kind.prepare({
-              target: t.cfg, group: task.group, address, family, route, capture,
-              portCursor: task.portCursor, sources: task.sources, sourceCursor: task.sourceCursor,
-            }),
-          );
+          const probe = t.kind.prepare({
+            target: t.cfg, group: task.group, address, family, route, capture,
+            portCursor: task.portCursor, sources: task.sources, sourceCursor: task.sourceCursor,
+          });
+          const mine = perGroup.get(task)!;
+          mine.probes.push(probe);
+          mine.hosts.push(address);
         } catch (e) {
           log.warn('cannot probe destination address', { target: t.cfg.name, group: task.group.name, address, err: errorMessage(e) });
         }
@@ -234,7 +244,7 @@ export class TargetManager {
     if (changed) catalog.resolutionChange.child(l3).value++;
     this.#setThresholds(t);
     for (const task of t.tasks) {
-      task.probes = perGroup.get(task)!;
+      ({ probes: task.probes, hosts: task.hosts } = perGroup.get(task)!);
       this.#attachRecorder(t, task);
       loop.setTask(task);
     }
@@ -249,6 +259,8 @@ export class TargetManager {
       this.#d.loop.removeTask(task.key);
       task.recorder?.remove();
       task.recorder = null;
+      task.hostRecorder?.remove();
+      task.hostRecorder = null;
     }
   }
 

@@ -37,6 +37,8 @@ const CASES: readonly [reason: string, code: ErrorCode, message: string][] = [
   ['nb-packets-zero', 'CFG_ERR_INVALID', 'invalid-nb-packets-zero.yaml:10:17: targets.web1.nb_packets: must be >= 1 (got 0)'],
   ['nb-proc-zero', 'CFG_ERR_INVALID', 'invalid-nb-proc-zero.yaml:2:50: global.nb_proc: must be >= 1 (got 0)'],
   ['percentile-zero', 'CFG_ERR_INVALID', 'invalid-percentile-zero.yaml:2:114: global.percentile[1]: must be >= 1 (got 0)'],
+  ['per-host-limit', 'CFG_ERR_INVALID', 'invalid-per-host-limit.yaml:11:23: targets.net-b.per_host_metrics: per-host series for 512 addresses so far exceed global.per_host_series_limit (300)'],
+  ['per-host-single', 'CFG_ERR_INVALID', 'invalid-per-host-single.yaml:9:23: targets.web1.per_host_metrics: applies to is_subnet targets only (this target is one address)'],
   ['port-order', 'CFG_ERR_INVALID', 'invalid-port-order.yaml:6:17: groups.standard.src_port_z: src_port_z (65000) must be >= src_port_a (65100)'],
   ['port-range', 'CFG_ERR_INVALID', 'invalid-port-range.yaml:9:15: targets.web1.dst_port: must be <= 65535 (got 65536)'],
   ['src-ipv4', 'CFG_ERR_INVALID', 'invalid-src-ipv4.yaml:5:15: groups.standard.src_ipv4: must be an IPv4 address (got "192.0.2.300")'],

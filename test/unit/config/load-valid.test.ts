@@ -30,6 +30,7 @@ function target(name: string, fields: Partial<TargetConfig>): TargetConfig {
     address_family: 'ipv4',
     dont_fragment: true,
     is_subnet: false,
+    per_host_metrics: false,
     dst_port: null,
     nb_packets: 1,
     ip_payload_size: null,
@@ -64,6 +65,7 @@ void describe('parseConfig: valid files', () => {
         timeout: 10.5,
         percentile: [99, 90, 50],
         disable_dynamic_inventories: ['consul'],
+        per_host_series_limit: 1024,
       },
       groups: {
         legacy: group('legacy', {
@@ -133,6 +135,7 @@ void describe('parseConfig: valid files', () => {
       timeout: 3600,
       percentile: [95, 50],
       disable_dynamic_inventories: [],
+      per_host_series_limit: 1024,
     });
     assert.deepEqual(config.groups, { standard: group('standard', { src_port_a: 65100, src_port_z: 65199 }) });
     const bing = { type: 'TCPsyn', destination: 'bing.com', dst_port: 443, nb_packets: 100, dns_update_interval: 300 } as const;

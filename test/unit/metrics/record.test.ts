@@ -27,6 +27,7 @@ const round = (rtts: number[], lost: number): RoundResult => ({
   rtts: Float64Array.from(rtts),
   rttCount: rtts.length,
   endWallMs: 1_700_000_000_500,
+  perProbe: null,
 });
 
 void test('netprobify names, labels and label formatting for one round', () => {
