@@ -37,7 +37,7 @@ interface RawGroup {
   permit_target_auto_register: boolean;
 }
 
-interface RawTarget {
+export interface RawTarget {
   description?: string;
   type: ProbeType;
   destination: string;
@@ -80,7 +80,7 @@ function detectFamily(t: RawTarget): AddressFamily {
   return family ?? 'ipv4';
 }
 
-function buildTarget(name: string, t: RawTarget, global: GlobalConfig): TargetConfig {
+export function buildTarget(name: string, t: RawTarget, global: GlobalConfig): TargetConfig {
   return {
     name,
     description: t.description ?? name,

@@ -28,7 +28,7 @@ const SCHEMA_URL = new URL('../../../schema/config.schema.json', import.meta.url
 
 let compiled: { schema: SchemaNode; validate: ValidateFunction } | undefined;
 
-function validator(): { schema: SchemaNode; validate: ValidateFunction } {
+export function validator(): { schema: SchemaNode; validate: ValidateFunction } {
   if (compiled === undefined) {
     const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as SchemaNode;
     const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, verbose: true });
