@@ -9,6 +9,10 @@ import { groupsOfTarget } from './config/membership.js';
 import type { LookupFn } from './dns/resolver.js';
 import { createResolver } from './dns/resolver.js';
 import { createHttpApp, listen } from './http/server.js';
+import type { LoadedConfig } from './config/load.js';
+import { levelFromNetprobify } from './lib/logger.js';
+import { ConfigReloader, type ReloadResult, type ReloadTrigger } from './reload.js';
+import { TargetSet } from './targets/target-set.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 import { createCatalog, type Catalog } from './metrics/catalog.js';
@@ -34,6 +38,11 @@ export interface AppDeps {
   readonly seqBase: number;
   /** must match the capture factory's buffer timeout */
   readonly captureDelayMs: number;
+  /** the config file (for reloads) and how to load one */
+  readonly configPath: string;
+  loadConfig(path: string): Promise<LoadedConfig>;
+  /** reload when the file changes (besides SIGHUP, POST /-/reload and reload_conf_interval) */
+  readonly watchConfig: boolean;
 }
 
 export interface App {
@@ -42,6 +51,10 @@ export interface App {
   start(): Promise<void>;
   /** stops probing, drains in-flight probes for at most `drainMs`, closes everything */
   stop(drainMs: number): Promise<void>;
+  /** re-reads the config file; a bad one leaves the running config in place */
+  reload(trigger: ReloadTrigger): Promise<ReloadResult>;
+  /** the running target set (file, API, inventories) */
+  readonly targets: TargetSet;
 }
 
 const DNS_TIMEOUT_MS = 5000;
@@ -99,6 +112,30 @@ export function createApp(config: Config, deps: AppDeps): App {
     log: log.child('targets'),
     signal: abort.signal,
   });
+  const targets = new TargetSet(
+    config,
+    async (merged) => {
+      engine.setPortRanges(portRanges(merged, 'TCPsyn'), portRanges(merged, 'UDPunreachable'));
+      const s = await manager?.apply(merged);
+      log.info('target set applied', { ...s });
+    },
+    log.child('targets'),
+  );
+  const reloader = new ConfigReloader({
+    path: deps.configPath,
+    load: (path) => deps.loadConfig(path),
+    current: () => targets.config(),
+    apply: async (next) => {
+      log.setLevel(levelFromNetprobify(next.global.logging_level));
+      await targets.setFile(next);
+    },
+    clock,
+    log: log.child('reload'),
+    setFailed: (v) => catalog.reloadFailed.labels({ probe_name: probeName }).set(v),
+    setLastSuccess: (s) => catalog.reloadLastSuccess.set(s),
+    countReload: (result) => catalog.reloads.labels({ result }).inc(),
+    watchFile: deps.watchConfig,
+  });
   registerEngineMetrics(registry, () => ({
     ...engine.counters,
     inFlight: engine.inFlight,
@@ -111,16 +148,21 @@ export function createApp(config: Config, deps: AppDeps): App {
 
   return {
     catalog,
+    targets,
+    reload: (trigger) => reloader.reload(trigger),
     async start() {
       catalog.netprobifyInfo.labels({ version: deps.version, scapy_version: 'none' }).set(1);
       catalog.info.labels({ version: deps.version }).set(1);
       catalog.reloadFailed.labels({ probe_name: probeName }).set(0);
+      catalog.reloadLastSuccess.set(clock.wallMs() / 1000);
+      for (const result of ['ok', 'failed', 'unchanged']) catalog.reloads.labels({ result }).inc(0);
       catalog.processTimedOut.labels({ probe_name: probeName }).inc(0);
       manager.primeMetrics();
-      const http = createHttpApp({ registry, fast: catalog.fast, ready: () => ready });
+      const http = createHttpApp({ registry, fast: catalog.fast, ready: () => ready, reload: () => reloader.reload('http') });
       server = await listen(http, config.global.prometheus_address, config.global.prometheus_port);
       await manager.init();
       loop.start();
+      await reloader.start();
       ready = true;
       log.info('probing', {
         targets: manager.targetCount,
@@ -130,6 +172,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     },
     async stop(drainMs) {
       ready = false;
+      reloader.stop();
       abort.abort();
       loop.stop();
       await engine.close(drainMs);

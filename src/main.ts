@@ -38,7 +38,7 @@ function version(): string {
 
 function usage(): string {
   return [
-    'usage: wireprobe run [--config FILE]',
+    'usage: wireprobe run [--config FILE] [--watch-config]',
     '       wireprobe check-config FILE',
     '       wireprobe version',
   ].join('\n');
@@ -63,7 +63,7 @@ async function checkConfig(file: string | undefined): Promise<void> {
   process.stdout.write(`${file}: OK (${nTargets} targets, ${nGroups} groups)\n`);
 }
 
-async function run(file: string): Promise<void> {
+async function run({ file, watchConfig }: RunArgs): Promise<void> {
   const { config, warnings } = await loadConfigInWorker(file);
   const log = createLogger((line) => process.stderr.write(`${line}\n`), levelFromNetprobify(config.global.logging_level));
   for (const w of warnings) log.warn(w);
@@ -79,6 +79,9 @@ async function run(file: string): Promise<void> {
     idBase: randomIdBase(),
     seqBase: randomBytes(4).readUInt32BE(0),
     captureDelayMs: defaultCaptureOptions.bufferTimeoutMs,
+    configPath: file,
+    loadConfig: loadConfigInWorker,
+    watchConfig,
   });
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -94,21 +97,30 @@ async function run(file: string): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGHUP', () => log.warn('configuration reload is not available in this version; restart to apply changes'));
+  process.on('SIGHUP', () => {
+    app.reload('signal').catch((e: unknown) => log.error('reload failed', { err: errorMessage(e) }));
+  });
   await app.start();
 }
 
-function parseRunArgs(args: string[]): string {
+interface RunArgs {
+  readonly file: string;
+  readonly watchConfig: boolean;
+}
+
+function parseRunArgs(args: string[]): RunArgs {
   let file: string | undefined;
+  let watchConfig = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--config' || a === '-c') file = args[++i];
+    if (a === '--watch-config') watchConfig = true;
+    else if (a === '--config' || a === '-c') file = args[++i];
     else if (a.startsWith('--config=')) file = a.slice('--config='.length);
     else if (!a.startsWith('-') && file === undefined) file = a;
     else fail(`unknown argument ${a}\n${usage()}`, EX_USAGE);
   }
   if (file === undefined && args.some((a) => a === '--config' || a === '-c')) fail(`--config needs a FILE`, EX_USAGE);
-  return file ?? defaultConfigPath();
+  return { file: file ?? defaultConfigPath(), watchConfig };
 }
 
 async function main(argv: string[]): Promise<void> {

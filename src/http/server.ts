@@ -1,5 +1,5 @@
 /**
- * The HTTP surface: /metrics (Prometheus text exposition), /-/healthy, /-/ready. Built by a
+ * The HTTP surface: /metrics (Prometheus text exposition), /-/healthy, /-/ready, POST /-/reload. Built by a
  * factory so tests can start it on port 0.
  */
 import express, { type Express } from 'express';
@@ -12,6 +12,8 @@ export interface HttpDeps {
   readonly registry: Registry;
   readonly fast: FastRegistry;
   readonly ready: () => boolean;
+  /** POST /-/reload: reloads the config file; ok=false keeps the running config */
+  readonly reload?: () => Promise<{ ok: boolean; message: string }>;
 }
 
 /** Resolves on 'drain' or 'close', whichever comes first, leaving no listener behind. */
@@ -52,6 +54,17 @@ export function createHttpApp(deps: HttpDeps): Express {
     if (deps.ready()) res.type('text/plain').send('wireprobe is ready\n');
     else res.status(503).type('text/plain').send('wireprobe is starting\n');
   });
+  const reload = deps.reload;
+  if (reload) {
+    app.post('/-/reload', (_req, res, next) => {
+      reload()
+        .then((r) => {
+          if (r.ok) res.status(200).json({ status: 'ok', message: r.message });
+          else res.status(422).json({ error: { code: 'CFG_ERR_INVALID', message: r.message } });
+        })
+        .catch(next);
+    });
+  }
   app.get('/', (_req, res) => {
     res.type('text/html').send('<html><body><h1>wireprobe</h1><p><a href="/metrics">metrics</a></p></body></html>\n');
   });

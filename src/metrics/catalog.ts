@@ -94,6 +94,8 @@ export interface Catalog {
   readonly targetNameDup: Counter<'target_name'>;
   readonly processTimedOut: Counter<'probe_name'>;
   readonly reloadFailed: Gauge<'probe_name'>;
+  readonly reloadLastSuccess: Gauge;
+  readonly reloads: Counter<'result'>;
   readonly netprobifyInfo: Gauge<'version' | 'scapy_version'>;
   readonly info: Gauge<'version'>;
 }
@@ -118,6 +120,8 @@ export function createCatalog(registry: Registry = new Registry(), fast: FastReg
     targetNameDup: new Counter({ name: 'app_target_name_dup_total', help: 'Duplicate target names met while loading targets', labelNames: ['target_name'], registers: r }),
     processTimedOut: new Counter({ name: 'app_process_timed_out_total', help: 'Target rounds abandoned after the global timeout', labelNames: ['probe_name'], registers: r }),
     reloadFailed: new Gauge({ name: 'app_reload_conf_failed_status', help: 'Whether the last configuration reload failed (1) and the previous configuration is still in use', labelNames: ['probe_name'], registers: r }),
+    reloadLastSuccess: new Gauge({ name: 'wireprobe_reload_last_success_timestamp_seconds', help: 'Unix time of the last successful configuration reload (the start counts as one)', registers: r }),
+    reloads: new Counter({ name: 'wireprobe_reloads_total', help: 'Configuration reload attempts by result: ok, failed (the running configuration stays), unchanged (periodic or watch trigger, same content)', labelNames: ['result'], registers: r }),
     netprobifyInfo: new Gauge({ name: 'netprobify_info', help: 'netprobify-compatible build information (version is wireprobe\'s; no scapy)', labelNames: ['version', 'scapy_version'], registers: r }),
     info: new Gauge({ name: 'wireprobe_info', help: 'wireprobe build information', labelNames: ['version'], registers: r }),
   };

@@ -88,15 +88,21 @@ export function createCaptureFactory(
         throw new AppError(ErrorCodes.NET_ERR_CAPTURE, `capture on ${iface}: unsupported link type ${linkName}`);
       }
       let closed = false;
+      // The binding's close() only breaks the loop: libpcap is closed (and its poll watcher
+      // stopped) by the next dispatch that finds a frame, which returns -2. So reads go on after
+      // close() until then; a closed session on a quiet interface is released by its next frame.
+      let released = false;
       const read = (): void => {
-        if (!closed) session.dispatch(buf, header);
+        if (!released && session.dispatch(buf, header) === -2) released = true;
       };
       session.read_callback = read;
       session.start_polling();
       return {
         iface,
         linkType,
-        poll: read,
+        poll: () => {
+          if (!closed) read();
+        },
         stats(): CaptureStats {
           if (closed) return { received: 0, dropped: 0, ifDropped: 0 };
           const s = session.stats();

@@ -120,9 +120,12 @@ export interface CaptureCounters {
 }
 
 interface CaptureState {
-  readonly cap: Capture;
+  cap: Capture;
   dropped: number;
   received: number;
+  /** counts of the captures this one replaced (filter changes) */
+  baseDropped: number;
+  baseReceived: number;
   /** monotonic time of the last check that found new drops */
   lastDropMono: number;
 }
@@ -136,7 +139,7 @@ export class Engine {
   /** source number of the SYN in slot s, for probes with a source round robin */
   readonly #tcpSrc: number[] = [];
   readonly #rstBuf = Buffer.alloc(128);
-  readonly #filter: string;
+  #filter: string;
   readonly #queues = new Map<number, DeadlineQueue>();
   readonly #captures: CaptureState[] = [];
   readonly #captureByIface = new Map<string, number>();
@@ -155,10 +158,35 @@ export class Engine {
   constructor(deps: EngineDeps) {
     this.#d = deps;
     this.#l4 = new L4Ids(this.#slots.capacity, deps.seqBase);
-    const parts = [echoFilter(deps.idBase)];
-    if (deps.tcpPorts.length > 0) parts.push(tcpFilter([...deps.tcpPorts]));
-    if (deps.udpPorts.length > 0) parts.push(udpFilter([...deps.udpPorts]));
-    this.#filter = parts.map((p) => `(${p})`).join(' or ');
+    this.#filter = captureFilter(deps.idBase, deps.tcpPorts, deps.udpPorts);
+  }
+
+  /**
+   * New source-port ranges (config reload): every capture whose filter changes is replaced by
+   * one with the new filter, opened before the old one is read a last time and closed, so no
+   * answer falls between them (one seen twice counts as a duplicate).
+   */
+  setPortRanges(tcpPorts: readonly [number, number][], udpPorts: readonly [number, number][]): void {
+    const filter = captureFilter(this.#d.idBase, tcpPorts, udpPorts);
+    if (filter === this.#filter) return;
+    this.#filter = filter;
+    for (const c of this.#captures) {
+      const old = c.cap;
+      c.cap = this.#open(old.iface);
+      old.poll();
+      const s = old.stats();
+      c.baseReceived += s.received;
+      c.baseDropped += s.dropped + s.ifDropped;
+      old.close();
+    }
+    this.#d.log.info('capture filters changed', { captures: this.#captures.length });
+  }
+
+  #open(iface: string): Capture {
+    const cap = this.#d.captures.open(iface, this.#filter, (sec, usec, frame, caplen) =>
+      this.#onFrame(cap.linkType, sec, usec, frame, caplen),
+    );
+    return cap;
   }
 
   get inFlight(): number {
@@ -172,10 +200,8 @@ export class Engine {
     const known = this.#captureByIface.get(iface);
     if (known !== undefined) return known;
     const idx = this.#captures.length;
-    const cap = this.#d.captures.open(iface, this.#filter, (sec, usec, frame, caplen) =>
-      this.#onFrame(cap.linkType, sec, usec, frame, caplen),
-    );
-    this.#captures.push({ cap, dropped: 0, received: 0, lastDropMono: -Infinity });
+    const cap = this.#open(iface);
+    this.#captures.push({ cap, dropped: 0, received: 0, baseDropped: 0, baseReceived: 0, lastDropMono: -Infinity });
     this.#captureByIface.set(iface, idx);
     this.#d.log.info('capture opened', { iface, link_type: cap.linkType });
     return idx;
@@ -437,10 +463,10 @@ export class Engine {
   #checkDrops(now: number): void {
     for (const c of this.#captures) {
       const s = c.cap.stats();
-      const dropped = s.dropped + s.ifDropped;
+      const dropped = c.baseDropped + s.dropped + s.ifDropped;
       if (dropped > c.dropped) c.lastDropMono = now;
       c.dropped = dropped;
-      c.received = s.received;
+      c.received = c.baseReceived + s.received;
     }
   }
 
@@ -478,6 +504,14 @@ export class Engine {
     for (const c of this.#captures) c.cap.close();
     this.#d.sender.close();
   }
+}
+
+/** The BPF filter of every capture: our echo identifiers, and the TCP/UDP source-port ranges in use. */
+function captureFilter(idBase: number, tcpPorts: readonly [number, number][], udpPorts: readonly [number, number][]): string {
+  const parts = [echoFilter(idBase)];
+  if (tcpPorts.length > 0) parts.push(tcpFilter([...tcpPorts]));
+  if (udpPorts.length > 0) parts.push(udpFilter([...udpPorts]));
+  return parts.map((p) => `(${p})`).join(' or ');
 }
 
 /** A random ICMP identifier block for this process. */

@@ -50,7 +50,18 @@ interface TargetRt {
   nextRefreshMono: number;
   resolving: boolean;
   active: boolean;
+  /** removed from the target set: a pending resolution must not bring it back */
+  retired: boolean;
   ls3: LabelSet<(typeof T3)[number]> | null;
+  /** the threshold series set for it, to remove exactly */
+  thresholds: LabelSet<(typeof TH)[number]>[];
+}
+
+export interface ApplySummary {
+  readonly kept: number;
+  readonly added: number;
+  readonly changed: number;
+  readonly removed: number;
 }
 
 export interface TargetManagerDeps {
@@ -77,36 +88,103 @@ function canonical(ip: string): string | null {
 
 export class TargetManager {
   readonly #d: TargetManagerDeps;
-  readonly #targets: TargetRt[] = [];
+  #config: Config;
+  #targets: TargetRt[] = [];
   /** probed address (addrHash) → the targets probing it, for the diagnostic counts */
   readonly #byPeer = new Map<number, Set<TargetRt>>();
 
   constructor(deps: TargetManagerDeps) {
     this.#d = deps;
-    const { config, log } = deps;
+    this.#config = deps.config;
+    for (const cfg of Object.values(deps.config.targets)) {
+      const rt = this.#create(cfg);
+      if (rt) this.#targets.push(rt);
+    }
+  }
+
+  #groupsOf(cfg: TargetConfig): GroupConfig[] {
+    return groupsOfTarget(this.#config, cfg).map((g) => this.#config.groups[g]!);
+  }
+
+  #create(cfg: TargetConfig): TargetRt | null {
+    const { log } = this.#d;
+    const kind = probeKinds[cfg.type];
+    if (!kind) {
+      log.warn('probe type not supported yet: target not probed', { target: cfg.name, type: cfg.type });
+      return null;
+    }
+    const groups = this.#groupsOf(cfg);
+    if (groups.length === 0) log.warn('target belongs to no group: not probed', { target: cfg.name });
+    const rt: TargetRt = {
+      cfg,
+      kind,
+      family: cfg.address_family === 'ipv6' ? 6 : 4,
+      isHostname: !cfg.is_subnet && canonical(cfg.destination) === null,
+      tasks: [],
+      addresses: null,
+      nextRefreshMono: 0,
+      resolving: false,
+      active: false,
+      retired: false,
+      ls3: null,
+      thresholds: [],
+    };
+    for (const group of groups) rt.tasks.push(this.#makeTask(rt, group));
+    return rt;
+  }
+
+  /** Same target config and same groups (with the same settings): nothing to redo. */
+  #unchanged(t: TargetRt, cfg: TargetConfig): boolean {
+    if (JSON.stringify(t.cfg) !== JSON.stringify(cfg)) return false;
+    return JSON.stringify(this.#groupsOf(cfg)) === JSON.stringify(t.tasks.map((k) => k.group));
+  }
+
+  /**
+   * Applies a new target set (config reload, API, inventories). Targets whose config and groups
+   * are unchanged keep probing untouched (no gap; their counters go on); removed ones lose
+   * exactly their series; new and changed ones start as at startup.
+   */
+  async apply(config: Config): Promise<ApplySummary> {
+    const before = this.#config.global;
+    this.#config = config;
+    const relabel = before.probe_name !== config.global.probe_name || before.percentile.join() !== config.global.percentile.join();
+    const prev = new Map(this.#targets.map((t) => [t.cfg.name, t]));
+    const next: TargetRt[] = [];
+    const fresh: TargetRt[] = [];
+    let changed = 0;
     for (const cfg of Object.values(config.targets)) {
-      const kind = probeKinds[cfg.type];
-      if (!kind) {
-        log.warn('probe type not supported yet: target not probed', { target: cfg.name, type: cfg.type });
+      const old = prev.get(cfg.name);
+      prev.delete(cfg.name);
+      if (old && !relabel && this.#unchanged(old, cfg)) {
+        next.push(old);
         continue;
       }
-      const groups = groupsOfTarget(config, cfg).map((g) => config.groups[g]!);
-      if (groups.length === 0) log.warn('target belongs to no group: not probed', { target: cfg.name });
-      const rt: TargetRt = {
-        cfg,
-        kind,
-        family: cfg.address_family === 'ipv6' ? 6 : 4,
-        isHostname: !cfg.is_subnet && canonical(cfg.destination) === null,
-        tasks: [],
-        addresses: null,
-        nextRefreshMono: 0,
-        resolving: false,
-        active: false,
-        ls3: null,
-      };
-      for (const group of groups) rt.tasks.push(this.#makeTask(rt, group));
-      this.#targets.push(rt);
+      if (old) {
+        this.#retire(old);
+        changed++;
+      }
+      const rt = this.#create(cfg);
+      if (rt) fresh.push(rt);
     }
+    for (const t of prev.values()) this.#retire(t);
+    this.#targets = [...next, ...fresh];
+    this.#prime(fresh);
+    await this.#startAll(fresh);
+    return { kept: next.length, added: fresh.length - changed, changed, removed: prev.size };
+  }
+
+  /** Stops a target and removes every series it had, exactly (by label set). */
+  #retire(t: TargetRt): void {
+    const { catalog } = this.#d;
+    t.retired = true;
+    this.#deactivate(t);
+    const l3 = this.#ls3(t);
+    for (const f of [catalog.resolutionStatus, catalog.resolutionChange, catalog.resolutionChangeCreated, catalog.tcpMatchAckFail, catalog.tcpPortMismatch, catalog.udpPortMismatch]) {
+      f.remove(l3);
+    }
+    for (const ls of t.thresholds) catalog.threshold.remove(ls);
+    t.thresholds = [];
+    this.#index(t, t.addresses, []);
   }
 
   get targetCount(): number {
@@ -114,7 +192,7 @@ export class TargetManager {
   }
 
   #labels3(t: TargetRt): { probe_name: string; destination: string; address_family: string } {
-    return { probe_name: this.#d.config.global.probe_name, destination: t.cfg.name, address_family: t.cfg.address_family };
+    return { probe_name: this.#config.global.probe_name, destination: t.cfg.name, address_family: t.cfg.address_family };
   }
 
   #ls3(t: TargetRt): LabelSet<(typeof T3)[number]> {
@@ -144,7 +222,8 @@ export class TargetManager {
   }
 
   #attachRecorder(t: TargetRt, task: TaskRt): void {
-    const { config, catalog, clock } = this.#d;
+    const { catalog, clock } = this.#d;
+    const config = this.#config;
     const labels = { ...this.#labels3(t), state: t.cfg.state ?? 'None', group: task.group.name };
     if (t.cfg.per_host_metrics) {
       task.hostRecorder?.remove();
@@ -155,9 +234,13 @@ export class TargetManager {
   }
 
   /** First pass: literals and subnets now (one route lookup for all), hostnames in the background. */
-  async init(): Promise<void> {
+  init(): Promise<void> {
+    return this.#startAll(this.#targets);
+  }
+
+  async #startAll(targets: readonly TargetRt[]): Promise<void> {
     const literal: { t: TargetRt; addrs: string[] }[] = [];
-    for (const t of this.#targets) {
+    for (const t of targets) {
       if (t.tasks.length === 0) continue;
       const addrs = this.#literalAddresses(t);
       if (addrs) literal.push({ t, addrs });
@@ -170,7 +253,7 @@ export class TargetManager {
     } catch (e) {
       this.#d.log.error('route lookup failed', { err: errorMessage(e) });
     }
-    for (const { t, addrs } of literal) this.#activate(t, addrs, routes);
+    for (const { t, addrs } of literal) if (!t.retired) this.#activate(t, addrs, routes);
   }
 
   #literalAddresses(t: TargetRt): string[] | null {
@@ -197,12 +280,14 @@ export class TargetManager {
     };
     resolve(t.cfg.destination, t.family)
       .then(async (address) => {
+        if (t.retired) return;
         const addr = canonical(address) ?? address;
         if (t.active && t.addresses?.length === 1 && t.addresses[0] === addr) return;
         const routes = await this.#d.routes.lookup([addr], this.#d.signal);
-        this.#activate(t, [addr], routes);
+        if (!t.retired) this.#activate(t, [addr], routes);
       })
       .catch((e: unknown) => {
+        if (t.retired) return;
         log.warn('destination does not resolve: target inactive', { target: t.cfg.name, err: errorMessage(e) });
         catalog.resolutionStatus.child(this.#ls3(t)).value = 0;
         this.#deactivate(t);
@@ -267,17 +352,26 @@ export class TargetManager {
   #setThresholds(t: TargetRt): void {
     const { catalog } = this.#d;
     const base = { ...this.#labels3(t), state: t.cfg.state ?? 'None', alert_level: t.cfg.alert_level };
+    for (const ls of t.thresholds) catalog.threshold.remove(ls);
+    t.thresholds = [];
     for (const task of t.tasks) {
       for (const [type, value] of Object.entries(t.cfg.threshold)) {
-        if (typeof value === 'number') catalog.threshold.child(labelSet(TH, { ...base, type, group: task.group.name })).value = value;
+        if (typeof value !== 'number') continue;
+        const ls = labelSet(TH, { ...base, type, group: task.group.name });
+        catalog.threshold.child(ls).value = value;
+        t.thresholds.push(ls);
       }
     }
   }
 
   /** Registers every series known in advance so scrapes never miss a target. */
   primeMetrics(): void {
+    this.#prime(this.#targets);
+  }
+
+  #prime(targets: readonly TargetRt[]): void {
     const { catalog } = this.#d;
-    for (const t of this.#targets) {
+    for (const t of targets) {
       catalog.resolutionChange.child(this.#ls3(t));
       catalog.resolutionChangeCreated.child(this.#ls3(t)).value = this.#d.clock.wallMs() / 1000;
       if (t.cfg.type === 'TCPsyn') {
