@@ -4,6 +4,7 @@
  * value) on most of these; wireprobe reports them as config errors with positions.
  * Runs on the defaulted data; a rule is skipped when a value it reads has a schema problem.
  */
+import { checkSectionIssues } from './check-rules.js';
 import { ipFamily, isHostname, networkAddress, parseCidr, parseIPv4, parseIPv6, formatAddress } from './address.js';
 import type { Segment } from './errors.js';
 import type { Issue } from './issue.js';
@@ -160,5 +161,6 @@ export function semanticIssues(data: unknown, ctx: CheckContext): CheckResult {
   for (const [name, group] of groups) checkGroup(name, group, ctx, out);
   const groupNames = new Set(groups.map(([name]) => name));
   for (const [name, target] of members(data.targets)) checkTarget(name, target, groupNames, ctx, out);
+  out.errors.push(...checkSectionIssues(data.checks, ctx));
   return out;
 }
