@@ -2,6 +2,10 @@
  * The explicit registry of host check kinds (no import side effects). Adding a kind is one
  * line here plus its `$defs/check_<kind>` in the schema.
  */
-import type { CheckKinds } from './runner.js';
+import type { CheckInstanceConfig } from '../config/types.js';
+import { routesCheck } from './routes.js';
+import type { CheckKind, CheckKindName } from './types.js';
 
-export const checkKinds = {} as const satisfies CheckKinds;
+export const checkKinds = {
+  routes: routesCheck,
+} as const satisfies { readonly [K in CheckKindName]?: CheckKind<CheckInstanceConfig> };
