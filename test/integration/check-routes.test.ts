@@ -22,6 +22,8 @@ const ROUTES = [
   { name: 'null-ok', family: 'ipv4', ...every, prefixes: [{ prefix: '198.18.102.0/24', allow_null: true }] },
   { name: 'v6', family: 'ipv6', ...every, prefixes: [{ prefix: '2001:db8:100::/64', next_hops_exact: ['2001:db8::1', '2001:db8::3'] }], routable: ['2001:db8:100::1', '2001:db8:dead:beef::1'] },
   { name: 't100', family: 'ipv4', table: 100, count_min: 2, count_max: 3, ...every },
+  // a table that does not exist: `ip` fails; the failure is logged once, the rest keeps running
+  { name: 'no-table', family: 'ipv4', table: 200, ...every },
 ];
 
 async function ip(lab: Lab, args: string): Promise<void> {
@@ -98,5 +100,14 @@ void describe('check-routes', { timeout: 90_000 }, () => {
     // one reason series per instance: the old one is gone
     assert.equal(after.filter((x) => x.name === 'wireprobe_check_failure_reason' && x.labels['name'] === 'multi-exact').length, 1);
     assert.equal(after.filter((x) => x.name === 'wireprobe_check_failure_reason' && x.labels['name'] === 'masked').length, 0);
+
+    // bad condition: failing every second, reported with a bounded reason, logged once
+    assert.equal(reason(after, 'no-table'), 'ip_failed');
+    const runs = value(after, 'wireprobe_check_runs_total', { check: 'routes', name: 'no-table', result: 'failed' }) ?? 0;
+    assert.ok(runs >= 2, `no-table failed runs: ${runs}`);
+    const logged = wp.logs().split('\n').filter((l) => l.includes('module=check.routes.no-table'));
+    assert.equal(logged.length, 1, logged.join('\n'));
+    assert.match(logged[0]!, /level=warn .*msg="check failed" check=routes name=no-table reason=ip_failed message="ip -json -4 route show table 200: Error: ipv4: FIB table does not exist."/);
+    assert.equal(await wp.stop(), 0, 'clean shutdown with checks running');
   });
 });
