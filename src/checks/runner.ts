@@ -96,22 +96,32 @@ async function within(clock: Clock, deadline: number, p: Promise<unknown>): Prom
   (timer as TimerHandle | null)?.cancel();
 }
 
+/** Logs a change of state only: first failure, another reason, recovery. */
+function logTransition(slot: Slot, o: RunOutcome): void {
+  const fields = { check: slot.kind, name: slot.config.name };
+  if (o.ok) {
+    if (slot.lastOk === false) slot.log.info('check recovered', fields);
+  } else if (slot.lastOk !== false) {
+    slot.log.warn('check failed', { ...fields, reason: o.reason, message: o.message });
+  } else if (o.reason !== slot.lastReason) {
+    slot.log.warn('check failing for another reason', { ...fields, reason: o.reason, was: slot.lastReason, message: o.message });
+  }
+}
+
+/**
+ * The due time after `due`; after a stall (event loop blocked, machine suspended) the missed
+ * runs are not caught up: the next one is the first in the future.
+ */
+export function nextDue(due: number, now: number, intervalMs: number): number {
+  const next = due + intervalMs;
+  return next > now ? next : next + Math.ceil((now - next + 1) / intervalMs) * intervalMs;
+}
+
 export function createCheckRunner(deps: RunnerDeps): CheckRunner {
   const { clock, recorder } = deps;
   const slots = slotsOf(deps);
   const shutdown = new AbortController();
   const actionsRunning = new Set<Promise<void>>();
-
-  const logTransition = (slot: Slot, o: RunOutcome): void => {
-    const fields = { check: slot.kind, name: slot.config.name };
-    if (o.ok) {
-      if (slot.lastOk === false) slot.log.info('check recovered', fields);
-    } else if (slot.lastOk !== false) {
-      slot.log.warn('check failed', { ...fields, reason: o.reason, message: o.message });
-    } else if (o.reason !== slot.lastReason) {
-      slot.log.warn('check failing for another reason', { ...fields, reason: o.reason, was: slot.lastReason, message: o.message });
-    }
-  };
 
   const startActions = (slot: Slot, o: RunOutcome): void => {
     if (slot.config.on_failure.length === 0) return;
@@ -155,11 +165,8 @@ export function createCheckRunner(deps: RunnerDeps): CheckRunner {
 
   const tick = (slot: Slot): void => {
     if (shutdown.signal.aborted) return;
-    const intervalMs = slot.config.interval * 1000;
     const now = clock.monoMs();
-    let next = slot.nextDue + intervalMs;
-    // after a stall (event loop blocked, machine suspended) the missed runs are not caught up
-    if (next <= now) next += Math.ceil((now - next + 1) / intervalMs) * intervalMs;
+    const next = nextDue(slot.nextDue, now, slot.config.interval * 1000);
     slot.nextDue = next;
     slot.timer = clock.setTimer(next - now, () => tick(slot));
     if (slot.busy !== null) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { substitute } from '../../../src/checks/actions.js';
-import { createCheckRunner, type CheckKinds, type CheckRunner } from '../../../src/checks/runner.js';
+import { createCheckRunner, nextDue, type CheckKinds, type CheckRunner } from '../../../src/checks/runner.js';
 import type { CheckContext, CheckKind, CheckResult } from '../../../src/checks/types.js';
 import type { CheckInstanceConfig, Config } from '../../../src/config/types.js';
 import { AppError, ErrorCodes } from '../../../src/lib/errors.js';
@@ -263,5 +263,14 @@ void describe('check actions: substitute', () => {
   void it('replaces each placeholder once, without re-scanning substituted values', () => {
     const vars = { check: 'routes', name: 'r1', reason: 'route_missing', message: 'see {check}' };
     assert.deepEqual(substitute(['{name}-{name}', '{message}', '{{reason}}', 'plain'], vars), ['r1-r1', 'see {check}', '{route_missing}', 'plain']);
+  });
+});
+
+void describe('check runner: nextDue', () => {
+  void it('keeps a fixed rate, and skips the runs missed during a stall instead of catching up', () => {
+    assert.equal(nextDue(1000, 1000, 500), 1500);
+    assert.equal(nextDue(1000, 1499, 500), 1500);
+    assert.equal(nextDue(1000, 1500, 500), 2000);
+    assert.equal(nextDue(1000, 3700, 500), 4000);
   });
 });
