@@ -35,6 +35,10 @@ export default tseslint.config(
     rules: restrict(['raw-socket', 'pcap', 'prom-client', 'express'], 'native I/O lives in src/net/, metrics in src/metrics/'),
   },
   {
+    files: ['src/checks/**/*.ts'],
+    rules: restrict(['raw-socket', 'pcap', 'prom-client', 'express'], 'checks return data: metrics in src/metrics/, packet I/O through CheckDeps.hostIo'),
+  },
+  {
     files: ['src/net/**/*.ts'],
     rules: restrict(['prom-client', 'express'], 'net/ does packet I/O only'),
   },

@@ -4,6 +4,8 @@
  */
 import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
+import { checkKinds } from './checks/index.js';
+import { createCheckRunner } from './checks/runner.js';
 import type { Config, ProbeType } from './config/types.js';
 import { groupsOfTarget } from './config/membership.js';
 import type { LookupFn } from './dns/resolver.js';
@@ -14,12 +16,14 @@ import { levelFromNetprobify } from './lib/logger.js';
 import { ConfigReloader, type ReloadResult, type ReloadTrigger } from './reload.js';
 import { TargetSet } from './targets/target-set.js';
 import type { Clock } from './lib/clock.js';
+import { execCommand, streamCommand } from './lib/exec.js';
 import type { Logger } from './lib/logger.js';
 import { createCatalog, type Catalog } from './metrics/catalog.js';
+import { createCheckMetrics } from './metrics/check-metrics.js';
 import { registerEngineMetrics } from './metrics/engine-metrics.js';
 import { registerProcessMetrics } from './metrics/process-metrics.js';
 import { Engine } from './net/engine.js';
-import type { CaptureFactory, RawSender, RouteResolver } from './net/types.js';
+import type { CaptureFactory, HostPacketIo, RawSender, RouteResolver } from './net/types.js';
 import { ProbeLoop } from './scheduler/loop.js';
 import { TargetManager } from './targets/manager.js';
 import { createFrameDecoder } from './workers/frame-decoder.js';
@@ -43,6 +47,8 @@ export interface AppDeps {
   loadConfig(path: string): Promise<LoadedConfig>;
   /** reload when the file changes (besides SIGHUP, POST /-/reload and reload_conf_interval) */
   readonly watchConfig: boolean;
+  /** link-level I/O for the host checks; called on first use only */
+  readonly hostIo: () => HostPacketIo;
 }
 
 export interface App {
@@ -66,6 +72,17 @@ function portRanges(config: Config, type: ProbeType): [number, number][] {
     if (t.type === type) for (const g of groupsOfTarget(config, t)) groups.add(g);
   }
   return [...groups].map((g) => [config.groups[g]!.src_port_a, config.groups[g]!.src_port_z]);
+}
+
+/** Host packet I/O created on first use, so that configs without DHCP checks never open it. */
+function lazyHostIo(make: () => HostPacketIo): HostPacketIo {
+  let io: HostPacketIo | null = null;
+  const get = (): HostPacketIo => (io ??= make());
+  return {
+    interfaceInfo: (iface) => get().interfaceInfo(iface),
+    sendBroadcast: (iface, packet) => get().sendBroadcast(iface, packet),
+    capture: (iface, filter, onFrame) => get().capture(iface, filter, onFrame),
+  };
 }
 
 export function createApp(config: Config, deps: AppDeps): App {
@@ -143,6 +160,23 @@ export function createApp(config: Config, deps: AppDeps): App {
     workerTasks: pool.completed(),
     captures: engine.captureCounters(),
   }));
+  const checksLog = log.child('checks');
+  const checks = createCheckRunner({
+    kinds: checkKinds,
+    checks: config.checks,
+    recorder: createCheckMetrics(registry, Object.values(checkKinds)),
+    checkDeps: {
+      clock,
+      log: checksLog,
+      exec: execCommand,
+      stream: streamCommand,
+      paths: { procfs: '/proc', sysfs: '/sys' },
+      pool,
+      hostIo: lazyHostIo(deps.hostIo),
+    },
+    clock,
+    log: checksLog,
+  });
   let ready = false;
   let server: Server | null = null;
 
@@ -163,10 +197,12 @@ export function createApp(config: Config, deps: AppDeps): App {
       await manager.init();
       loop.start();
       await reloader.start();
+      checks.start();
       ready = true;
       log.info('probing', {
         targets: manager.targetCount,
         tasks: loop.taskCount,
+        checks: checks.instanceCount,
         listen: `${config.global.prometheus_address}:${config.global.prometheus_port}`,
       });
     },
@@ -175,7 +211,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       reloader.stop();
       abort.abort();
       loop.stop();
-      await engine.close(drainMs);
+      await Promise.all([engine.close(drainMs), checks.stop(drainMs)]);
       await new Promise<void>((resolve) => {
         if (!server) return resolve();
         server.close(() => resolve());

@@ -4,14 +4,15 @@
  * (`CheckResult`); the runner (checks/runner.ts) owns scheduling, timeouts, the envelope
  * metrics and the conversion of samples into series. Checks never touch prom-client.
  */
+import type { CheckKindName } from '../config/types.js';
 import type { Clock } from '../lib/clock.js';
 import type { ExecFn, StreamFn } from '../lib/exec.js';
 import type { Logger } from '../lib/logger.js';
 import type { HostPacketIo } from '../net/types.js';
 import type { WorkerPool } from '../workers/pool.js';
 
-/** Kinds, as they appear under `checks:` in the config and in the `check` label. */
-export type CheckKindName = 'routes' | 'conntrack' | 'dhcp' | 'processes';
+/** Kinds, as they appear under `checks:` in the config and in the `check` label (defined in config/types). */
+export type { CheckKindName };
 
 /** One metric family a check kind may return samples for. */
 export interface MetricSpec {

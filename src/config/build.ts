@@ -4,11 +4,14 @@
  * family, per-target DNS interval, and the nulls for absent optional values.
  */
 import { ipFamily } from './address.js';
+import { buildChecks } from './build-checks.js';
 import { parseDestinationRange } from './subnet.js';
 import { deepFreeze } from '../lib/freeze.js';
 import type {
   AddressFamily,
   AlertLevel,
+  CheckInstanceConfig,
+  CheckKindName,
   Config,
   GlobalConfig,
   GroupConfig,
@@ -22,6 +25,7 @@ export interface RawConfig {
   global: GlobalConfig;
   groups: Record<string, RawGroup>;
   targets: Record<string, RawTarget>;
+  checks: Record<CheckKindName, CheckInstanceConfig[]>;
 }
 
 interface RawGroup {
@@ -114,5 +118,6 @@ export function buildConfig(raw: RawConfig, file: string): Config {
   };
   const groups = Object.fromEntries(Object.entries(raw.groups).map(([n, g]) => [n, buildGroup(n, g)]));
   const targets = Object.fromEntries(Object.entries(raw.targets).map(([n, t]) => [n, buildTarget(n, t, global)]));
-  return deepFreeze({ file, global, groups, targets });
+  const checks = buildChecks(raw.checks);
+  return deepFreeze({ file, global, groups, targets, checks });
 }

@@ -4,6 +4,7 @@
  * value) on most of these; wireprobe reports them as config errors with positions.
  * Runs on the defaulted data; a rule is skipped when a value it reads has a schema problem.
  */
+import { checkSectionIssues } from './check-rules.js';
 import { ipFamily, isHostname, networkAddress, parseCidr, parseIPv4, parseIPv6, formatAddress } from './address.js';
 import type { Segment } from './errors.js';
 import type { Issue } from './issue.js';
@@ -184,5 +185,6 @@ export function semanticIssues(data: unknown, ctx: CheckContext): CheckResult {
   const targets = members(data.targets);
   for (const [name, target] of targets) checkTarget(name, target, groupNames, ctx, out);
   checkPerHost(data, targets, out);
+  out.errors.push(...checkSectionIssues(data.checks, ctx));
   return out;
 }

@@ -24,8 +24,12 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
   array: 'a list',
 };
 
+/** `integer` → `an integer`; ajv's `string,integer` (a type list) → `a string or an integer`. */
 export function describeType(type: string): string {
-  return TYPE_NAMES[type] ?? type;
+  return type
+    .split(',')
+    .map((t) => TYPE_NAMES[t] ?? t)
+    .join(' or ');
 }
 
 function editDistance(a: string, b: string): number {

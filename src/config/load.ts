@@ -31,7 +31,7 @@ let compiled: { schema: SchemaNode; validate: ValidateFunction } | undefined;
 export function validator(): { schema: SchemaNode; validate: ValidateFunction } {
   if (compiled === undefined) {
     const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as SchemaNode;
-    const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, verbose: true });
+    const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true });
     compiled = { schema, validate: ajv.compile(schema) };
   }
   return compiled;

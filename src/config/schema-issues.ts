@@ -91,6 +91,10 @@ function wording(e: DefinedError, value: unknown): string {
   }
   if (e.keyword === 'enum') return `must be one of ${describeChoices(e.params.allowedValues)} ${got}`;
   if (e.keyword === 'pattern') return patternMessage(e.params.pattern, value);
+  if (e.keyword === 'maxLength') return `must be at most ${e.params.limit} characters long ${got}`;
+  if (e.keyword === 'minLength') {
+    return e.params.limit === 1 ? `must not be empty ${got}` : `must be at least ${e.params.limit} characters long ${got}`;
+  }
   if (e.keyword === 'required') return requiredMessage(e, value);
   return e.message ?? `fails the "${e.keyword}" rule`;
 }

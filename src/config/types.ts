@@ -81,10 +81,37 @@ export interface TargetConfig {
   };
 }
 
+/** Host check kinds, as they appear under `checks:` and in the `check` label. */
+export type CheckKindName = 'routes' | 'conntrack' | 'dhcp' | 'processes';
+
+/** A command run (no shell) when a check instance goes from success to failure. */
+export interface CheckActionConfig {
+  readonly exec: readonly string[];
+  /** seconds */
+  readonly timeout: number;
+}
+
+/**
+ * One check instance: the common keys, typed; the kind's own keys are narrowed by the kind
+ * (`#/$defs/check_<kind>` has validated and defaulted them).
+ */
+export interface CheckInstanceConfig {
+  readonly name: string;
+  readonly enabled: boolean;
+  /** seconds between two runs */
+  readonly interval: number;
+  /** seconds one run may take */
+  readonly timeout: number;
+  readonly on_failure: readonly CheckActionConfig[];
+  readonly [key: string]: unknown;
+}
+
 export interface Config {
   /** path the config was read from (for messages) */
   readonly file: string;
   readonly global: GlobalConfig;
   readonly groups: Readonly<Record<string, GroupConfig>>;
   readonly targets: Readonly<Record<string, TargetConfig>>;
+  /** host checks by kind (every kind present, possibly empty) */
+  readonly checks: Readonly<Record<CheckKindName, readonly CheckInstanceConfig[]>>;
 }

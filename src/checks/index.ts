@@ -1,0 +1,13 @@
+/**
+ * The explicit registry of host check kinds (no import side effects). Adding a kind is one
+ * line here plus its `$defs/check_<kind>` in the schema.
+ */
+import type { CheckInstanceConfig } from '../config/types.js';
+import { processesCheck } from './processes.js';
+import { routesCheck } from './routes.js';
+import type { CheckKind, CheckKindName } from './types.js';
+
+export const checkKinds = {
+  routes: routesCheck,
+  processes: processesCheck,
+} as const satisfies { readonly [K in CheckKindName]?: CheckKind<CheckInstanceConfig> };
