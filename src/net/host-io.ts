@@ -72,109 +72,123 @@ interface Handle {
 }
 
 interface Pair {
+  readonly iface: string;
+  readonly mac: Uint8Array;
   readonly primary: Handle;
   readonly secondary: Handle;
 }
 
+interface PcapContext {
+  readonly binding: NativeBinding;
+  readonly log: Logger;
+  readonly sysfs: string;
+}
+
+const netDir = (sysfs: string, iface: string): string => join(sysfs, 'class', 'net', iface);
+
+/** The interface's MAC; throws unless it exists and is an Ethernet interface. */
+function ethernetMac(sysfs: string, iface: string, fallback: ErrorCode): Uint8Array {
+  checkName(iface);
+  let type: number;
+  let mac: Uint8Array;
+  try {
+    type = Number.parseInt(readFileSync(join(netDir(sysfs, iface), 'type'), 'utf8'), 10);
+    mac = parseMac(readFileSync(join(netDir(sysfs, iface), 'address'), 'utf8'));
+  } catch (e) {
+    throw ioError(e, iface, fallback);
+  }
+  if (type !== ARPHRD_ETHER || mac.length !== 6) throw new AppError(fallback, `interface ${iface} is not an Ethernet interface`);
+  return mac;
+}
+
+async function readInterfaceInfo(sysfs: string, iface: string): Promise<{ mac: Uint8Array; ipv4: string[]; up: boolean }> {
+  checkName(iface);
+  let address: string;
+  let flags: number;
+  let operstate: string;
+  try {
+    address = await readFile(join(netDir(sysfs, iface), 'address'), 'utf8');
+    flags = Number.parseInt(await readFile(join(netDir(sysfs, iface), 'flags'), 'utf8'), 16);
+    operstate = (await readFile(join(netDir(sysfs, iface), 'operstate'), 'utf8')).trim();
+  } catch (e) {
+    if (isMissing(e)) throw new AppError(ErrorCodes.NET_ERR_NO_INTERFACE, `interface ${iface} does not exist`, { cause: e });
+    throw new AppError(ErrorCodes.NET_ERR_SOCKET, `interface ${iface}: ${errorMessage(e)}`, { cause: e });
+  }
+  const ipv4 = (networkInterfaces()[iface] ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address);
+  // administratively up, and operationally up (RFC 2863; `unknown` when the driver reports no carrier state)
+  const up = (flags & IFF_UP) !== 0 && (operstate === 'up' || operstate === 'unknown');
+  return { mac: parseMac(address), ipv4, up };
+}
+
+function openHandle(ctx: PcapContext, iface: string, filter: string, bufferBytes: number, onPacket: (h: Handle) => void, fallback: ErrorCode): Handle {
+  const session = new ctx.binding.PcapSession();
+  const buf = Buffer.alloc(SNAP_LENGTH);
+  const header = Buffer.alloc(16);
+  const onWarning = (msg: string): void => ctx.log.debug('pcap warning', { iface, msg });
+  let linkName: string;
+  const handle: { -readonly [K in keyof Handle]: Handle[K] } = { session, buf, header, linkType: -1, state: 'open' };
+  try {
+    linkName = session.open_live(iface, filter, bufferBytes, SNAP_LENGTH, '', () => onPacket(handle), false, BUFFER_TIMEOUT_MS, onWarning, false);
+  } catch (e) {
+    throw ioError(e, iface, fallback);
+  }
+  handle.linkType = LINK_TYPES[linkName] ?? -1;
+  session.read_callback = (): void => {
+    if (handle.state !== 'released' && session.dispatch(buf, header) === -2) handle.state = 'released';
+  };
+  session.start_polling();
+  return handle;
+}
+
+/** Two handles on an Ethernet interface: `primary` with `filter`, and a silent partner to release it. */
+function openPair(ctx: PcapContext, iface: string, filter: string, bufferBytes: number, onPacket: (h: Handle) => void, fallback: ErrorCode): Pair {
+  const mac = ethernetMac(ctx.sysfs, iface, fallback);
+  const hex = Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join(':');
+  const release = `ether proto 0x${ETHERTYPE_RELEASE.toString(16)} and ether src ${hex} and ether dst ${hex}`;
+  const full = filter === '' ? release : `(${filter}) or (${release})`;
+  const primary = openHandle(ctx, iface, full, bufferBytes, onPacket, fallback);
+  let secondary: Handle;
+  try {
+    secondary = openHandle(ctx, iface, release, SEND_BUFFER, () => undefined, fallback);
+  } catch (e) {
+    // a lone handle cannot be released now; the release frames of the next pair on this interface will do it
+    primary.session.close();
+    primary.state = 'closing';
+    throw e;
+  }
+  return { iface, mac, primary, secondary };
+}
+
+/** Closes both handles; each injects the release frame the other one is waiting for. */
+function closePair(ctx: PcapContext, pair: Pair): void {
+  const frame = Buffer.alloc(RELEASE_FRAME_LENGTH);
+  frame.set(pair.mac, 0);
+  frame.set(pair.mac, 6);
+  frame.writeUInt16BE(ETHERTYPE_RELEASE, 12);
+  for (const h of [pair.primary, pair.secondary]) {
+    if (h.state !== 'open') continue;
+    h.session.close();
+    h.state = 'closing';
+  }
+  for (const [from, to] of [[pair.primary, pair.secondary], [pair.secondary, pair.primary]] as const) {
+    if (to.state !== 'closing') continue;
+    try {
+      from.session.inject(frame);
+    } catch (e) {
+      ctx.log.warn('could not release a pcap handle: its socket stays open', { iface: pair.iface, err: errorMessage(e) });
+    }
+  }
+}
+
 export function createHostPacketIo(log: Logger, sysfs = '/sys'): HostPacketIo {
   const binding = createRequire(import.meta.url)('pcap/build/Release/pcap_binding') as NativeBinding;
-  const netDir = (iface: string): string => join(sysfs, 'class', 'net', iface);
-  const onWarning = (msg: string): void => log.debug('pcap warning', { msg });
-
-  /** The interface's MAC; throws unless it exists and is an Ethernet interface. */
-  const ethernetMac = (iface: string, fallback: ErrorCode): Uint8Array => {
-    checkName(iface);
-    let type: number;
-    let mac: Uint8Array;
-    try {
-      type = Number.parseInt(readFileSync(join(netDir(iface), 'type'), 'utf8'), 10);
-      mac = parseMac(readFileSync(join(netDir(iface), 'address'), 'utf8'));
-    } catch (e) {
-      throw ioError(e, iface, fallback);
-    }
-    if (type !== ARPHRD_ETHER || mac.length !== 6) throw new AppError(fallback, `interface ${iface} is not an Ethernet interface`);
-    return mac;
-  };
-
-  const openHandle = (iface: string, filter: string, bufferBytes: number, onPacket: (h: Handle) => void, fallback: ErrorCode): Handle => {
-    const session = new binding.PcapSession();
-    const buf = Buffer.alloc(SNAP_LENGTH);
-    const header = Buffer.alloc(16);
-    let linkName: string;
-    const handle: { -readonly [K in keyof Handle]: Handle[K] } = { session, buf, header, linkType: -1, state: 'open' };
-    try {
-      linkName = session.open_live(iface, filter, bufferBytes, SNAP_LENGTH, '', () => onPacket(handle), false, BUFFER_TIMEOUT_MS, onWarning, false);
-    } catch (e) {
-      throw ioError(e, iface, fallback);
-    }
-    handle.linkType = LINK_TYPES[linkName] ?? -1;
-    session.read_callback = (): void => {
-      if (handle.state !== 'released' && session.dispatch(buf, header) === -2) handle.state = 'released';
-    };
-    session.start_polling();
-    return handle;
-  };
-
-  const openPair = (iface: string, filter: string, bufferBytes: number, onPacket: (h: Handle) => void, fallback: ErrorCode): Pair & { mac: Uint8Array } => {
-    const mac = ethernetMac(iface, fallback);
-    const hex = Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join(':');
-    const release = `ether proto 0x${ETHERTYPE_RELEASE.toString(16)} and ether src ${hex} and ether dst ${hex}`;
-    const full = filter === '' ? release : `(${filter}) or (${release})`;
-    const primary = openHandle(iface, full, bufferBytes, onPacket, fallback);
-    let secondary: Handle;
-    try {
-      secondary = openHandle(iface, release, SEND_BUFFER, () => undefined, fallback);
-    } catch (e) {
-      // a lone handle cannot be released now; the release frames of the next pair on this interface will do it
-      primary.session.close();
-      primary.state = 'closing';
-      throw e;
-    }
-    return { primary, secondary, mac };
-  };
-
-  const closePair = (iface: string, mac: Uint8Array, pair: Pair): void => {
-    const frame = Buffer.alloc(RELEASE_FRAME_LENGTH);
-    frame.set(mac, 0);
-    frame.set(mac, 6);
-    frame.writeUInt16BE(ETHERTYPE_RELEASE, 12);
-    for (const h of [pair.primary, pair.secondary]) {
-      if (h.state !== 'open') continue;
-      h.session.close();
-      h.state = 'closing';
-    }
-    for (const [from, to] of [[pair.primary, pair.secondary], [pair.secondary, pair.primary]] as const) {
-      if (to.state !== 'closing') continue;
-      try {
-        from.session.inject(frame);
-      } catch (e) {
-        log.warn('could not release a pcap handle: its socket stays open', { iface, err: errorMessage(e) });
-      }
-    }
-  };
+  const ctx: PcapContext = { binding, log, sysfs };
 
   return {
-    async interfaceInfo(iface) {
-      checkName(iface);
-      let address: string;
-      let flags: number;
-      let operstate: string;
-      try {
-        address = await readFile(join(netDir(iface), 'address'), 'utf8');
-        flags = Number.parseInt(await readFile(join(netDir(iface), 'flags'), 'utf8'), 16);
-        operstate = (await readFile(join(netDir(iface), 'operstate'), 'utf8')).trim();
-      } catch (e) {
-        if (isMissing(e)) throw new AppError(ErrorCodes.NET_ERR_NO_INTERFACE, `interface ${iface} does not exist`, { cause: e });
-        throw new AppError(ErrorCodes.NET_ERR_SOCKET, `interface ${iface}: ${errorMessage(e)}`, { cause: e });
-      }
-      const ipv4 = (networkInterfaces()[iface] ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address);
-      // administratively up, and operationally up (RFC 2863; `unknown` when the driver reports no carrier state)
-      const up = (flags & IFF_UP) !== 0 && (operstate === 'up' || operstate === 'unknown');
-      return { mac: parseMac(address), ipv4, up };
-    },
+    interfaceInfo: (iface) => readInterfaceInfo(sysfs, iface),
 
     sendBroadcast(iface, packet) {
-      const pair = openPair(iface, '', SEND_BUFFER, () => undefined, ErrorCodes.NET_ERR_SEND);
+      const pair = openPair(ctx, iface, '', SEND_BUFFER, () => undefined, ErrorCodes.NET_ERR_SEND);
       try {
         const frame = Buffer.alloc(14 + packet.length);
         frame.fill(0xff, 0, 6);
@@ -185,7 +199,7 @@ export function createHostPacketIo(log: Logger, sysfs = '/sys'): HostPacketIo {
       } catch (e) {
         throw ioError(e, iface, ErrorCodes.NET_ERR_SEND);
       } finally {
-        closePair(iface, pair.mac, pair);
+        closePair(ctx, pair);
       }
     },
 
@@ -195,7 +209,7 @@ export function createHostPacketIo(log: Logger, sysfs = '/sys'): HostPacketIo {
         const tsNs = BigInt(h.header.readUInt32LE(0)) * 1_000_000_000n + BigInt(h.header.readUInt32LE(4)) * 1000n;
         onFrame(tsNs, h.buf.subarray(0, Math.min(h.header.readUInt32LE(8), SNAP_LENGTH)));
       };
-      const pair = openPair(iface, filter, CAPTURE_BUFFER, onPacket, ErrorCodes.NET_ERR_CAPTURE);
+      const pair = openPair(ctx, iface, filter, CAPTURE_BUFFER, onPacket, ErrorCodes.NET_ERR_CAPTURE);
       const { primary } = pair;
       return {
         linkType: primary.linkType,
@@ -208,7 +222,7 @@ export function createHostPacketIo(log: Logger, sysfs = '/sys'): HostPacketIo {
           if (primary.state !== 'open') return;
           // hand over what the kernel holds already, then release both handles
           primary.session.dispatch(primary.buf, primary.header);
-          closePair(iface, pair.mac, pair);
+          closePair(ctx, pair);
         },
       };
     },
