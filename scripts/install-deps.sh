@@ -8,7 +8,7 @@ mode="${1:-run}"
 
 need=(libpcap-dev python3 make g++ iproute2)
 if [ "$mode" = test ]; then
-  need+=(tcpdump nftables prometheus fping hping3 procps)
+  need+=(tcpdump nftables prometheus fping hping3 procps dnsmasq)
 fi
 
 missing=()
@@ -25,10 +25,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # prometheus pulls in its service; we only use promtool and the binary, never the unit.
+  # prometheus and dnsmasq pull in their services; the tests only run the binaries, never the units.
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   if [ "$mode" = test ] && command -v systemctl >/dev/null 2>&1; then
     systemctl disable --now prometheus >/dev/null 2>&1 || true
+    systemctl disable --now dnsmasq >/dev/null 2>&1 || true
   fi
 fi
 

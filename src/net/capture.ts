@@ -13,7 +13,7 @@ import { CAP_NET_RAW_HINT } from './raw-transport.js';
 import type { Capture, CaptureFactory, CaptureStats, FrameSink } from './types.js';
 
 /** The part of pcap@3's native PcapSession that we use. */
-interface NativeSession {
+export interface NativeSession {
   open_live(
     device: string,
     filter: string,
@@ -27,17 +27,19 @@ interface NativeSession {
     promiscuous: boolean,
   ): string;
   dispatch(buf: Buffer, header: Buffer): number;
+  /** pcap_inject(): sends one complete link-layer frame; throws on failure */
+  inject(frame: Buffer): void;
   start_polling(): void;
   close(): void;
   stats(): { ps_recv: number; ps_drop: number; ps_ifdrop: number };
   read_callback?: () => void;
 }
 
-interface NativeBinding {
+export interface NativeBinding {
   PcapSession: new () => NativeSession;
 }
 
-const LINK_TYPES: Record<string, number> = {
+export const LINK_TYPES: Readonly<Record<string, number>> = {
   LINKTYPE_NULL: 0,
   LINKTYPE_ETHERNET: 1,
   LINKTYPE_RAW: 12,

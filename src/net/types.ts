@@ -92,10 +92,18 @@ export interface HostCapture {
  * only, like every raw socket and capture.
  */
 export interface HostPacketIo {
-  /** the interface's hardware address (6 bytes) and its IPv4 addresses; throws AppError if it is missing or down */
+  /**
+   * the interface's hardware address (6 bytes; empty when it has no Ethernet address), its IPv4
+   * addresses and whether it is up (administratively and operationally); throws AppError
+   * NET_ERR_NO_INTERFACE if it is missing
+   */
   interfaceInfo(iface: string): Promise<{ readonly mac: Uint8Array; readonly ipv4: readonly string[]; readonly up: boolean }>;
-  /** sends one complete IPv4 packet (header included) as a link broadcast out of `iface` */
+  /** sends one complete IPv4 packet (header included) as a link broadcast out of `iface`; throws like capture(), NET_ERR_SEND on a send failure */
   sendBroadcast(iface: string, packet: Uint8Array): void;
-  /** captures whole frames matching `filter` on `iface` until closed */
+  /**
+   * captures whole frames matching `filter` on `iface` until closed; `frame` is only valid during
+   * the call (the buffer is reused). Throws AppError NET_ERR_PERMISSION, NET_ERR_NO_INTERFACE,
+   * NET_ERR_INTERFACE_DOWN or NET_ERR_CAPTURE.
+   */
   capture(iface: string, filter: string, onFrame: (tsNs: bigint, frame: Uint8Array) => void): HostCapture;
 }
