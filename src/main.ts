@@ -8,6 +8,7 @@
  *   wireprobe version
  * netprobify's form `wireprobe FILE` is accepted too.
  */
+import { createHostPacketIo } from './net/host-io.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,13 +17,12 @@ import { loadConfigFile } from './config/load.js';
 import { loadConfigInWorker } from './workers/config-loader.js';
 import { systemLookup } from './dns/resolver.js';
 import { systemClock } from './lib/clock.js';
-import { AppError, isAppError, ErrorCodes, errorMessage } from './lib/errors.js';
+import { isAppError, ErrorCodes, errorMessage } from './lib/errors.js';
 import { createLogger, levelFromNetprobify } from './lib/logger.js';
 import { createCaptureFactory, defaultCaptureOptions } from './net/capture.js';
 import { randomIdBase } from './net/engine.js';
 import { checkRawPermission, createRawSender } from './net/raw-transport.js';
 import { createRouteResolver } from './net/route.js';
-import type { HostPacketIo } from './net/types.js';
 
 const EX_USAGE = 64;
 const EX_DATAERR = 65;
@@ -35,14 +35,6 @@ const root = new URL('../../', import.meta.url);
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string };
   return pkg.version;
-}
-
-/** Placeholder until net/host-io.ts lands: DHCP checks fail with reason socket_error. */
-function hostIoNotBuilt(): HostPacketIo {
-  const fail = (): never => {
-    throw new AppError(ErrorCodes.NET_ERR_SOCKET, 'host packet I/O not built yet');
-  };
-  return { interfaceInfo: fail, sendBroadcast: fail, capture: fail };
 }
 
 function usage(): string {
@@ -91,7 +83,7 @@ async function run({ file, watchConfig }: RunArgs): Promise<void> {
     configPath: file,
     loadConfig: loadConfigInWorker,
     watchConfig,
-    hostIo: hostIoNotBuilt,
+    hostIo: () => createHostPacketIo(log.child('host-io')),
   });
   let stopping = false;
   const shutdown = (signal: string): void => {

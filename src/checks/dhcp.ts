@@ -9,6 +9,7 @@
  * unsupported_interface, permission_denied, capture_failed, send_failed, timeout.
  */
 import { randomInt } from 'node:crypto';
+import type { CheckInstanceConfig } from '../config/types.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, ErrorCodes, isAppError } from '../lib/errors.js';
 import type { HostCapture } from '../net/types.js';
@@ -17,10 +18,7 @@ import { createOfferCollector, dhcpMetricSpecs, evaluateOffers, type OfferPolicy
 import type { CheckDeps, CheckInstance, CheckKind, CheckResult } from './types.js';
 
 /** One `checks.dhcp[]` entry, as validated and defaulted by `#/$defs/check_dhcp`. */
-export interface DhcpCheckOptions {
-  readonly name: string;
-  /** seconds one run may take */
-  readonly timeout: number;
+export interface DhcpCheckOptions extends CheckInstanceConfig {
   readonly interface: string;
   /** seconds to collect offers after the DISCOVER; less than `timeout` */
   readonly window: number;

@@ -3,6 +3,7 @@
  * line here plus its `$defs/check_<kind>` in the schema.
  */
 import type { CheckInstanceConfig } from '../config/types.js';
+import { dhcpCheck } from './dhcp.js';
 import { processesCheck } from './processes.js';
 import { routesCheck } from './routes.js';
 import type { CheckKind, CheckKindName } from './types.js';
@@ -10,4 +11,5 @@ import type { CheckKind, CheckKindName } from './types.js';
 export const checkKinds = {
   routes: routesCheck,
   processes: processesCheck,
+  dhcp: dhcpCheck,
 } as const satisfies { readonly [K in CheckKindName]?: CheckKind<CheckInstanceConfig> };

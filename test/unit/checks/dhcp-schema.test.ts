@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 
 const schema = JSON.parse(readFileSync(new URL('../../../../schema/config.schema.json', import.meta.url), 'utf8')) as { $id: string };
-const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true });
+const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true });
 ajv.addSchema(schema);
 const validate = ajv.getSchema(`${schema.$id}#/$defs/check_dhcp`);
 

@@ -57,7 +57,7 @@ class ScriptedIo implements HostPacketIo {
 }
 
 const options = (over: Partial<DhcpCheckOptions> = {}): DhcpCheckOptions => ({
-  name: 'lan', timeout: 10, interface: 'eth0', window: 3, allowed_servers: ['198.18.200.1'], allowed_macs: [], min_servers: 1, max_servers_reported: 16, ...over,
+  name: 'lan', enabled: true, interval: 30, timeout: 10, on_failure: [], interface: 'eth0', window: 3, allowed_servers: ['198.18.200.1'], allowed_macs: [], min_servers: 1, max_servers_reported: 16, ...over,
 });
 
 function setup(io: ScriptedIo, over: Partial<DhcpCheckOptions> = {}): { clock: FakeClock; run: (signal?: AbortSignal) => Promise<CheckResult> } {
