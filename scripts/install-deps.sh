@@ -8,7 +8,7 @@ mode="${1:-run}"
 
 need=(libpcap-dev python3 make g++ iproute2)
 if [ "$mode" = test ]; then
-  need+=(tcpdump nftables prometheus fping hping3 procps)
+  need+=(tcpdump nftables prometheus fping hping3 procps conntrack util-linux)
 fi
 
 missing=()
