@@ -6,9 +6,9 @@
 set -euo pipefail
 mode="${1:-run}"
 
-need=(libpcap-dev python3 make g++ iproute2)
+need=(libpcap-dev python3 make g++ iproute2 conntrack)
 if [ "$mode" = test ]; then
-  need+=(tcpdump nftables prometheus fping hping3 procps dnsmasq)
+  need+=(tcpdump nftables prometheus fping hping3 procps dnsmasq util-linux)
 fi
 
 missing=()
@@ -27,9 +27,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   # prometheus and dnsmasq pull in their services; the tests only run the binaries, never the units.
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  if [ "$mode" = test ] && command -v systemctl >/dev/null 2>&1; then
-    systemctl disable --now prometheus >/dev/null 2>&1 || true
-    systemctl disable --now dnsmasq >/dev/null 2>&1 || true
+  # only the services of packages installed just now: a dnsmasq or prometheus the host already ran is left alone
+  if command -v systemctl >/dev/null 2>&1; then
+    for svc in prometheus dnsmasq; do
+      if printf '%s\n' "${missing[@]}" | grep -qx "$svc"; then systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
+    done
   fi
 fi
 

@@ -3,6 +3,7 @@
  * line here plus its `$defs/check_<kind>` in the schema.
  */
 import type { CheckInstanceConfig } from '../config/types.js';
+import { conntrackCheck } from './conntrack.js';
 import { dhcpCheck } from './dhcp.js';
 import { processesCheck } from './processes.js';
 import { routesCheck } from './routes.js';
@@ -12,4 +13,5 @@ export const checkKinds = {
   routes: routesCheck,
   processes: processesCheck,
   dhcp: dhcpCheck,
+  conntrack: conntrackCheck,
 } as const satisfies { readonly [K in CheckKindName]?: CheckKind<CheckInstanceConfig> };

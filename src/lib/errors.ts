@@ -22,6 +22,7 @@ export const ErrorCodes = {
   EXEC_ERR_OUTPUT: 'EXEC_ERR_OUTPUT',
   CHK_ERR_UNAVAILABLE: 'CHK_ERR_UNAVAILABLE',
   CHK_ERR_PERMISSION: 'CHK_ERR_PERMISSION',
+  CHK_ERR_PARSE: 'CHK_ERR_PARSE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -2,6 +2,7 @@
  * The task table of the worker threads: names, inputs and outputs. Inputs and outputs are
  * plain, structured-cloneable data; large buffers are transferred.
  */
+import type { FlowPartial } from '../checks/conntrack-flows.js';
 import type { Config } from '../config/types.js';
 import type { ConfigProblem } from '../config/errors.js';
 import type { ErrorCode } from '../lib/errors.js';
@@ -24,6 +25,8 @@ export interface TaskMap {
     in: { path: string };
     out: { ok: true; config: Config; warnings: string[] } | TaskFailure;
   };
+  /** parse and aggregate a batch of whole `conntrack -L` lines (checks/conntrack-flows.ts); the chunk may be a view of a SharedArrayBuffer */
+  conntrackFlows: { in: { chunk: Uint8Array }; out: FlowPartial };
 }
 
 export type TaskName = keyof TaskMap;

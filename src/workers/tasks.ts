@@ -2,6 +2,7 @@
  * Worker entry point: named handlers, one per TaskMap entry. Runs in worker threads; imports
  * nothing native (no raw-socket, no pcap, no prom-client, no logger).
  */
+import { aggregateFlowBytes } from '../checks/conntrack-flows.js';
 import { loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
 import { AppError, ErrorCodes, errorMessage } from '../lib/errors.js';
@@ -23,5 +24,7 @@ export const loadConfig: Handlers['loadConfig'] = async ({ path }) => {
   }
 };
 
+export const conntrackFlows: Handlers['conntrackFlows'] = ({ chunk }) => aggregateFlowBytes(chunk);
+
 /** every task of the table, by name (compile-time exhaustive) */
-export const handlers: Handlers = { decodeBatch, loadConfig };
+export const handlers: Handlers = { decodeBatch, loadConfig, conntrackFlows };
