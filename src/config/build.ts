@@ -12,6 +12,7 @@ import type {
   Config,
   GlobalConfig,
   GroupConfig,
+  InventoryConfig,
   ProbeType,
   TargetConfig,
   ThresholdConfig,
@@ -22,6 +23,7 @@ export interface RawConfig {
   global: GlobalConfig;
   groups: Record<string, RawGroup>;
   targets: Record<string, RawTarget>;
+  inventories: InventoryConfig[];
 }
 
 interface RawGroup {
@@ -114,5 +116,6 @@ export function buildConfig(raw: RawConfig, file: string): Config {
   };
   const groups = Object.fromEntries(Object.entries(raw.groups).map(([n, g]) => [n, buildGroup(n, g)]));
   const targets = Object.fromEntries(Object.entries(raw.targets).map(([n, t]) => [n, buildTarget(n, t, global)]));
-  return deepFreeze({ file, global, groups, targets });
+  const inventories = JSON.parse(JSON.stringify(raw.inventories)) as InventoryConfig[];
+  return deepFreeze({ file, global, groups, targets, inventories });
 }

@@ -20,6 +20,7 @@ export const ErrorCodes = {
   EXEC_ERR_OUTPUT: 'EXEC_ERR_OUTPUT',
   CHK_ERR_UNAVAILABLE: 'CHK_ERR_UNAVAILABLE',
   CHK_ERR_PERMISSION: 'CHK_ERR_PERMISSION',
+  INV_ERR_LIST: 'INV_ERR_LIST',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
