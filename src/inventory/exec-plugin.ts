@@ -17,7 +17,7 @@ export interface ExecPluginOptions {
 
 function tail(text: string): string {
   const t = text.trim();
-  return t.length > 300 ? `…${t.slice(-300)}` : t;
+  return t.length > 1000 ? `…${t.slice(-1000)}` : t;
 }
 
 export function execPlugin(opts: ExecPluginOptions): InventoryPlugin {

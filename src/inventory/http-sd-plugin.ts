@@ -20,8 +20,11 @@ export interface HttpSdPluginOptions {
 async function readBody(res: Response, maxBytes: number, url: string): Promise<string> {
   const declared = Number(res.headers.get('content-length') ?? NaN);
   const tooBig = (): InventoryError => new InventoryError('size', `${url}: body over ${maxBytes} bytes`);
-  if (declared > maxBytes) throw tooBig();
   if (res.body === null) return '';
+  if (declared > maxBytes) {
+    await res.body.cancel();
+    throw tooBig();
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
