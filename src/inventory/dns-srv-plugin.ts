@@ -24,7 +24,8 @@ export function srvEntries(records: readonly SrvRecord[]): { targets: Record<str
 export function dnsSrvPlugin(opts: DnsSrvPluginOptions): InventoryPlugin {
   return {
     async list(signal) {
-      const resolver = new Resolver({ timeout: opts.timeoutMs, tries: 1 });
+      // the listing's timeout (the supervisor aborts, which cancels the query) is the one that counts
+      const resolver = new Resolver({ timeout: opts.timeoutMs + 1000, tries: 1 });
       if (opts.server !== undefined) resolver.setServers([opts.server]);
       const cancel = (): void => resolver.cancel();
       signal.addEventListener('abort', cancel, { once: true });
