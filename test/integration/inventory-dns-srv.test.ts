@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { createInventories } from '../../src/inventory/inventories.js';
@@ -68,7 +67,7 @@ async function responder(get: () => Behaviour): Promise<{ socket: Socket; port: 
     if (out !== null) socket.send(out, peer.port, peer.address);
   });
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  return { socket, port: (socket.address() as AddressInfo).port, queries };
+  return { socket, port: socket.address().port, queries };
 }
 
 async function count(registry: Registry, reason: string): Promise<number> {
