@@ -7,7 +7,7 @@ const restrict = (paths, message) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'eslint.config.js', 'dynamic-inventories/**/*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'eslint.config.js', 'dynamic-inventories/**/*.js', 'test/fixtures/**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

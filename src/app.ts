@@ -15,6 +15,7 @@ import type { LoadedConfig } from './config/load.js';
 import { levelFromNetprobify } from './lib/logger.js';
 import { ConfigReloader, type ReloadResult, type ReloadTrigger } from './reload.js';
 import { TargetSet } from './targets/target-set.js';
+import { createInventories } from './inventory/inventories.js';
 import type { Clock } from './lib/clock.js';
 import { execCommand, streamCommand } from './lib/exec.js';
 import type { Logger } from './lib/logger.js';
@@ -138,6 +139,14 @@ export function createApp(config: Config, deps: AppDeps): App {
     },
     log.child('targets'),
   );
+  const inventories = createInventories({
+    sources: targets,
+    clock,
+    log: log.child('inventory'),
+    registry,
+    exec: execCommand,
+    version: deps.version,
+  });
   const reloader = new ConfigReloader({
     path: deps.configPath,
     load: (path) => deps.loadConfig(path),
@@ -197,6 +206,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       await manager.init();
       loop.start();
       await reloader.start();
+      inventories.start();
       checks.start();
       ready = true;
       log.info('probing', {
@@ -209,6 +219,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     async stop(drainMs) {
       ready = false;
       reloader.stop();
+      await inventories.stop();
       abort.abort();
       loop.stop();
       await Promise.all([engine.close(drainMs), checks.stop(drainMs)]);

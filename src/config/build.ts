@@ -15,6 +15,7 @@ import type {
   Config,
   GlobalConfig,
   GroupConfig,
+  InventoryConfig,
   ProbeType,
   TargetConfig,
   ThresholdConfig,
@@ -26,6 +27,7 @@ export interface RawConfig {
   groups: Record<string, RawGroup>;
   targets: Record<string, RawTarget>;
   checks: Record<CheckKindName, CheckInstanceConfig[]>;
+  inventories: InventoryConfig[];
 }
 
 interface RawGroup {
@@ -119,5 +121,6 @@ export function buildConfig(raw: RawConfig, file: string): Config {
   const groups = Object.fromEntries(Object.entries(raw.groups).map(([n, g]) => [n, buildGroup(n, g)]));
   const targets = Object.fromEntries(Object.entries(raw.targets).map(([n, t]) => [n, buildTarget(n, t, global)]));
   const checks = buildChecks(raw.checks);
-  return deepFreeze({ file, global, groups, targets, checks });
+  const inventories = JSON.parse(JSON.stringify(raw.inventories)) as InventoryConfig[];
+  return deepFreeze({ file, global, groups, targets, checks, inventories });
 }

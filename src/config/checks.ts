@@ -7,6 +7,7 @@
 import { checkSectionIssues } from './check-rules.js';
 import { ipFamily, isHostname, networkAddress, parseCidr, parseIPv4, parseIPv6, formatAddress } from './address.js';
 import type { Segment } from './errors.js';
+import { inventoryIssues } from './inventory-checks.js';
 import type { Issue } from './issue.js';
 import { MAX_SUBNET_ADDRESSES, parseDestinationRange } from './subnet.js';
 import type { AddressFamily } from './types.js';
@@ -186,5 +187,6 @@ export function semanticIssues(data: unknown, ctx: CheckContext): CheckResult {
   for (const [name, target] of targets) checkTarget(name, target, groupNames, ctx, out);
   checkPerHost(data, targets, out);
   out.errors.push(...checkSectionIssues(data.checks, ctx));
+  out.errors.push(...inventoryIssues(data.inventories));
   return out;
 }

@@ -105,6 +105,30 @@ export interface CheckInstanceConfig {
   readonly on_failure: readonly CheckActionConfig[];
   readonly [key: string]: unknown;
 }
+/** Options of each inventory plugin (schema/config.schema.json `$defs/inventory_options_*`). */
+export interface InventoryPluginOptions {
+  readonly file: { readonly path: string };
+  readonly 'http-sd': { readonly url: string; readonly max_bytes?: number };
+  readonly 'dns-srv': { readonly name: string; readonly server?: string };
+  readonly exec: { readonly command: readonly string[]; readonly max_bytes?: number };
+}
+
+export type InventoryPluginName = keyof InventoryPluginOptions;
+
+/** One dynamic inventory (wireprobe extension); one variant per plugin. */
+export type InventoryConfig = {
+  [P in InventoryPluginName]: {
+    readonly name: string;
+    readonly plugin: P;
+    /** seconds */
+    readonly interval: number;
+    /** seconds */
+    readonly timeout: number;
+    readonly options: InventoryPluginOptions[P];
+    /** target keys (plus `groups`) merged under every entry; validated with each entry */
+    readonly defaults: Readonly<Record<string, unknown>>;
+  };
+}[InventoryPluginName];
 
 export interface Config {
   /** path the config was read from (for messages) */
@@ -114,4 +138,5 @@ export interface Config {
   readonly targets: Readonly<Record<string, TargetConfig>>;
   /** host checks by kind (every kind present, possibly empty) */
   readonly checks: Readonly<Record<CheckKindName, readonly CheckInstanceConfig[]>>;
+  readonly inventories: readonly InventoryConfig[];
 }

@@ -23,6 +23,7 @@ export const ErrorCodes = {
   CHK_ERR_UNAVAILABLE: 'CHK_ERR_UNAVAILABLE',
   CHK_ERR_PERMISSION: 'CHK_ERR_PERMISSION',
   CHK_ERR_PARSE: 'CHK_ERR_PARSE',
+  INV_ERR_LIST: 'INV_ERR_LIST',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -114,6 +114,7 @@ void describe('parseConfig: valid files', () => {
         ping6: target('ping6', { destination: '2001:db8::1', address_family: 'ipv6', dns_update_interval: 300 }),
       },
       checks: { routes: [], conntrack: [], dhcp: [], processes: [] },
+      inventories: [],
     };
     assert.deepEqual(config, expected);
     assert.deepEqual(warnings, ['valid-full.yaml:20:5: groups.legacy.src_ip: deprecated alias; write src_ipv4 instead']);
