@@ -56,6 +56,12 @@ export function jsonBody(limit: () => number): RequestHandler {
       return;
     }
     const max = limit();
+    if (Number(req.headers['content-length'] ?? 0) > max) {
+      // refused before reading: the connection closes after the answer instead of draining the body
+      res.set('Connection', 'close');
+      next(fromBodyParser({ type: 'entity.too.large' }, max));
+      return;
+    }
     if (parser?.limit !== max) {
       parser = { limit: max, handler: express.json({ limit: max, strict: true, inflate: false, type: () => true }) };
     }
@@ -71,13 +77,13 @@ export function jsonBody(limit: () => number): RequestHandler {
 
 /** undefined when the parsed body is acceptable, else the error to answer. */
 function checkShape(body: unknown): ApiHttpError | undefined {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    const problems = [{ path: '', message: 'must be a JSON object' }];
-    return new ApiHttpError(422, ErrorCodes.API_ERR_VALIDATION, 'the request body is not a valid target', { details: problems });
-  }
   const { depth, forbidden } = inspectJson(body, MAX_DEPTH);
   if (depth > MAX_DEPTH) {
     return new ApiHttpError(400, ErrorCodes.API_ERR_BAD_REQUEST, `the request body is nested deeper than ${MAX_DEPTH} levels`);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    const problems = [{ path: '', message: 'must be a JSON object' }];
+    return new ApiHttpError(422, ErrorCodes.API_ERR_VALIDATION, 'the request body is not a valid target', { details: problems });
   }
   if (forbidden.length > 0) {
     return new ApiHttpError(422, ErrorCodes.API_ERR_VALIDATION, 'the request body is not a valid target', { details: forbidden });

@@ -95,6 +95,8 @@ export function replaceTarget(ctx: OpContext, name: string, body: Readonly<Recor
       throw validationError([{ path: 'name', message: 'must be absent or equal to the name in the path' }]);
     }
     const old = items.get(name);
+    const origin = old === undefined ? foreignOwner(ctx.sources, name) : undefined;
+    if (origin !== undefined) throw notApiTarget(name, origin);
     const times = { createdMs: old?.record.createdMs ?? now, updatedMs: now };
     const ev = checked(ctx, name, entry, expiresFor(ctx.settings, lifetime, now), times);
     if (old === undefined) admit(ctx, items, name);
