@@ -74,7 +74,7 @@ export class FakeSources implements ApiSources {
       [...targets].filter((t) => !seen.has(t.name) && seen.add(t.name)).map((target) => ({ origin, target }));
     yield* from('file', Object.values(this.#config.targets));
     yield* from('api', this.#origins.get('api') ?? []);
-    for (const o of inventories) yield* from(o as TargetOrigin, this.#origins.get(o as Exclude<TargetOrigin, 'file'>) ?? []);
+    for (const o of inventories) yield* from(o, this.#origins.get(o) ?? []);
   }
 
   /** names handed to the prober for `origin` by the last replace() */
