@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { NAME_PATTERN } from './validate.js';
+import { nameProblems } from './validate.js';
 import type { ApiTargetRecord } from './types.js';
 
 export const STATE_VERSION = 1;
@@ -34,7 +34,7 @@ function recordOf(item: unknown, i: number, seen: Set<string>): ApiTargetRecord 
   const at = `targets[${i}]`;
   if (!isObject(item)) throw new Error(`${at} is not an object`);
   const { name, entry } = item;
-  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) throw new Error(`${at}.name is not a target name`);
+  if (typeof name !== 'string' || nameProblems(name).length > 0) throw new Error(`${at}.name is not a target name`);
   if (seen.has(name)) throw new Error(`${at}.name ${JSON.stringify(name)} appears twice`);
   seen.add(name);
   if (!isObject(entry)) throw new Error(`${at}.entry is not an object`);

@@ -5,11 +5,11 @@
  */
 import type { ApiConfig, Config } from '../config/types.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
-import { ErrorCodes, errorMessage } from '../lib/errors.js';
+import { AppError, ErrorCodes, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { ApiHttpError } from './errors.js';
 import type { ApiMetrics } from './metrics.js';
-import { loadState, removeStaleTemporaries, serializeState, writeAtomic } from './state-file.js';
+import { loadState, removeStaleTemporaries, serializeState, writeAtomic, type StateLoad } from './state-file.js';
 import type { ApiSources, ApiTargetRecord, Evaluated } from './types.js';
 import { evaluate } from './validate.js';
 
@@ -51,9 +51,14 @@ export class ApiTargetStore {
   async load(): Promise<void> {
     const { stateFile, clock, log, metrics } = this.#d;
     if (stateFile === null) return this.#publish();
-    const stale = await removeStaleTemporaries(stateFile);
-    if (stale.length > 0) log.warn('removed temporary state files left by a crash', { count: stale.length });
-    const got = await loadState(stateFile, clock.wallMs());
+    let got: StateLoad;
+    try {
+      const stale = await removeStaleTemporaries(stateFile);
+      if (stale.length > 0) log.warn('removed temporary state files left by a crash', { count: stale.length });
+      got = await loadState(stateFile, clock.wallMs());
+    } catch (e) {
+      throw new AppError(ErrorCodes.API_ERR_STATE_FILE, `cannot use the API state file ${stateFile}: ${errorMessage(e)}`, { cause: e });
+    }
     if (got.kind === 'corrupt') {
       metrics.stateLoadErrors.inc();
       log.error('API state file unreadable; set aside, starting with no API targets', {

@@ -28,6 +28,7 @@ const CASES: readonly Case[] = [
   { what: 'a unicode name', body: { name: 'wéb☃', type: 'ICMPping', destination: '198.18.1.1' }, status: 422, code: 'API_ERR_VALIDATION' },
   { what: 'a name with a NUL', body: { name: 'a\u0000b', type: 'ICMPping', destination: '198.18.1.1' }, status: 422, code: 'API_ERR_VALIDATION' },
   { what: 'a long name', body: { name: 'a'.repeat(129), type: 'ICMPping', destination: '198.18.1.1' }, status: 422, code: 'API_ERR_VALIDATION' },
+  { what: 'a prototype key as the name', body: '{"name": "__proto__", "type": "ICMPping", "destination": "198.18.1.1"}', status: 422, code: 'API_ERR_VALIDATION' },
   { what: 'an unknown key', body: { name: 'x', type: 'ICMPping', destination: '198.18.1.1', colour: 'red' }, status: 422, code: 'API_ERR_VALIDATION' },
   { what: 'a unicode destination', body: { name: 'x', type: 'ICMPping', destination: 'ex\u0430mple.com' }, status: 422, code: 'API_ERR_VALIDATION' },
   { what: '__proto__ at the top', body: '{"__proto__": {"polluted": 1}, "name": "x", "type": "ICMPping", "destination": "198.18.1.1"}', status: 422, code: 'API_ERR_VALIDATION' },
