@@ -18,10 +18,10 @@ const BASE = ['global: {probe_name: lab, interval: 30, nb_proc: 1, logging_level
 const load = (api: string) => parseConfig(`${BASE}\n${api}`, file);
 
 void describe('api section: valid', () => {
-  it('is absent by default', () => {
+  void it('is absent by default', () => {
     assert.equal(load('').config.api, undefined);
   });
-  it('gets its defaults', () => {
+  void it('gets its defaults', () => {
     assert.deepEqual(load('api: {}').config.api, {
       enabled: true,
       tokens: [],
@@ -33,7 +33,7 @@ void describe('api section: valid', () => {
       default_groups: null,
     });
   });
-  it('reads token files relative to the config file, trimmed; resolves state_file; default_lifetime follows max_lifetime', () => {
+  void it('reads token files relative to the config file, trimmed; resolves state_file; default_lifetime follows max_lifetime', () => {
     const api = load(
       ['api:', '  tokens:', '    - {token_file: writer.token, scope: write}', `    - {token: ${SECRET}-r}`, '  state_file: state/api.json', '  max_lifetime: 600', '  default_groups: [g1]'].join('\n'),
     ).config.api!;
@@ -66,7 +66,7 @@ const INVALID: [string, string][] = [
 
 void describe('api section: invalid', () => {
   for (const [api, message] of INVALID) {
-    it(message.slice(message.indexOf(' ') + 1), () => {
+    void it(message.slice(message.indexOf(' ') + 1), () => {
       assert.throws(() => load(api), (e: unknown) => {
         assert.equal((e as Error).message, `${dir}/${message}`);
         assert.ok(!(e as Error).message.includes(SECRET) && !(e as Error).message.includes('12345678901234567890'));
