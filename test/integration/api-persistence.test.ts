@@ -136,3 +136,23 @@ void test('a failed state write refuses the change (503 API_ERR_STATE_WRITE) and
     await h.close();
   }
 });
+
+void test('concurrent writes are applied one at a time: the cap holds and the file matches memory', async () => {
+  const file = join(dir, 'race.json');
+  const h = await startApi(configText(`${TOKENS_API}\n  max_targets: 10\n  state_file: ${file}`));
+  try {
+    const replies = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        call(h, 'POST', '/api/v1/targets', { ...W, body: { name: `r${i}`, type: 'ICMPping', destination: `198.18.5.${i + 1}` } }),
+      ),
+    );
+    const statuses = replies.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 201).length, 10);
+    assert.equal(statuses.filter((s) => s === 409).length, 15);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { targets: { name: string }[] };
+    assert.deepEqual(saved.targets.map((t) => t.name).sort(), (await names(h)).sort());
+    assert.equal(h.sources.names('api').length, 10);
+  } finally {
+    await h.close();
+  }
+});
