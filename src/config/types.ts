@@ -96,7 +96,7 @@ export interface ApiConfig {
   readonly enabled: boolean;
   readonly tokens: readonly ApiToken[];
   readonly max_targets: number;
-  /** absolute or relative to the working directory (resolved against the config file's directory) */
+  /** absolute (a relative `state_file` is resolved against the config file's directory); null: no persistence */
   readonly state_file: string | null;
   readonly body_limit_bytes: number;
   /** seconds; 0 = never expires */

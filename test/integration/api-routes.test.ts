@@ -244,3 +244,19 @@ void describe('default_groups, reload and invalid targets', () => {
     assert.equal(((await call(h, 'GET', '/api/v1/targets/dg', R)).body as { origin: string }).origin, 'file');
   });
 });
+
+void describe('reload of the api settings', () => {
+  void test('new tokens and limits apply at once; the old token is refused', async () => {
+    const h = await startApi(configText(TOKENS_API));
+    try {
+      const rotated = configText(['api:', '  tokens:', '    - {token: rotated-token-0123456789, scope: write}', '  max_targets: 0'].join('\n'));
+      h.sources.reload(parseConfig(rotated, 'reload.yaml').config);
+      assert.equal((await call(h, 'GET', '/api/v1/targets', W)).status, 401);
+      const r = await call(h, 'POST', '/api/v1/targets', { token: 'rotated-token-0123456789', body: icmp('late') });
+      assert.equal(r.status, 409);
+      assert.equal(codeOf(r), 'API_ERR_LIMIT');
+    } finally {
+      await h.close();
+    }
+  });
+});
