@@ -16,6 +16,7 @@ import { levelFromNetprobify } from './lib/logger.js';
 import { ConfigReloader, type ReloadResult, type ReloadTrigger } from './reload.js';
 import { TargetSet } from './targets/target-set.js';
 import { createInventories } from './inventory/inventories.js';
+import { createApi } from './api/index.js';
 import type { Clock } from './lib/clock.js';
 import { execCommand, streamCommand } from './lib/exec.js';
 import type { Logger } from './lib/logger.js';
@@ -147,6 +148,9 @@ export function createApp(config: Config, deps: AppDeps): App {
     exec: execCommand,
     version: deps.version,
   });
+  const api = config.api?.enabled === true
+    ? createApi({ sources: targets, config: config.api, clock, log: log.child('api'), registry })
+    : null;
   const reloader = new ConfigReloader({
     path: deps.configPath,
     load: (path) => deps.loadConfig(path),
@@ -201,12 +205,15 @@ export function createApp(config: Config, deps: AppDeps): App {
       for (const result of ['ok', 'failed', 'unchanged']) catalog.reloads.labels({ result }).inc(0);
       catalog.processTimedOut.labels({ probe_name: probeName }).inc(0);
       manager.primeMetrics();
-      const http = createHttpApp({ registry, fast: catalog.fast, ready: () => ready, reload: () => reloader.reload('http') });
+      const http = createHttpApp({
+        registry, fast: catalog.fast, ready: () => ready, reload: () => reloader.reload('http'), ...(api ? { api: api.router } : {}),
+      });
       server = await listen(http, config.global.prometheus_address, config.global.prometheus_port);
       await manager.init();
       loop.start();
       await reloader.start();
       inventories.start();
+      await api?.start();
       checks.start();
       ready = true;
       log.info('probing', {
@@ -220,6 +227,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       ready = false;
       reloader.stop();
       await inventories.stop();
+      await api?.stop();
       abort.abort();
       loop.stop();
       await Promise.all([engine.close(drainMs), checks.stop(drainMs)]);

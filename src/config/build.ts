@@ -3,6 +3,7 @@
  * semantic checks. Fills the defaults that depend on other values: description, address
  * family, per-target DNS interval, and the nulls for absent optional values.
  */
+import { dirname, resolve } from 'node:path';
 import { ipFamily } from './address.js';
 import { buildChecks } from './build-checks.js';
 import { parseDestinationRange } from './subnet.js';
@@ -12,6 +13,8 @@ import type {
   AlertLevel,
   CheckInstanceConfig,
   CheckKindName,
+  ApiConfig,
+  ApiToken,
   Config,
   GlobalConfig,
   GroupConfig,
@@ -28,6 +31,17 @@ export interface RawConfig {
   targets: Record<string, RawTarget>;
   checks: Record<CheckKindName, CheckInstanceConfig[]>;
   inventories: InventoryConfig[];
+  api?: RawApi;
+}
+
+interface RawApi {
+  enabled: boolean;
+  max_targets: number;
+  state_file?: string;
+  body_limit_bytes: number;
+  default_lifetime?: number;
+  max_lifetime: number;
+  default_groups?: string[];
 }
 
 interface RawGroup {
@@ -112,7 +126,21 @@ export function buildTarget(name: string, t: RawTarget, global: GlobalConfig): T
   };
 }
 
-export function buildConfig(raw: RawConfig, file: string): Config {
+function buildApi(raw: RawApi, tokens: readonly ApiToken[], file: string): ApiConfig {
+  return {
+    enabled: raw.enabled,
+    tokens: tokens.map((t) => ({ ...t })),
+    max_targets: raw.max_targets,
+    state_file: raw.state_file === undefined ? null : resolve(dirname(file), raw.state_file),
+    body_limit_bytes: raw.body_limit_bytes,
+    default_lifetime: raw.default_lifetime ?? raw.max_lifetime,
+    max_lifetime: raw.max_lifetime,
+    default_groups: raw.default_groups === undefined ? null : [...raw.default_groups],
+  };
+}
+
+/** `apiTokens`: the `api.tokens` as read by config/api.ts (token files resolved). */
+export function buildConfig(raw: RawConfig, file: string, apiTokens: readonly ApiToken[] = []): Config {
   const global: GlobalConfig = {
     ...raw.global,
     percentile: [...raw.global.percentile],
@@ -122,5 +150,6 @@ export function buildConfig(raw: RawConfig, file: string): Config {
   const targets = Object.fromEntries(Object.entries(raw.targets).map(([n, t]) => [n, buildTarget(n, t, global)]));
   const checks = buildChecks(raw.checks);
   const inventories = JSON.parse(JSON.stringify(raw.inventories)) as InventoryConfig[];
-  return deepFreeze({ file, global, groups, targets, checks, inventories });
+  const api = raw.api === undefined ? {} : { api: buildApi(raw.api, apiTokens, file) };
+  return deepFreeze({ file, global, groups, targets, checks, inventories, ...api });
 }

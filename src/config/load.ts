@@ -5,9 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import { AppError, ErrorCodes } from '../lib/errors.js';
+import { checkApiSection, readTokenFile } from './api.js';
 import { buildConfig, type RawConfig } from './build.js';
 import { semanticIssues } from './checks.js';
 import { ConfigError, formatProblem, sortProblems, type ConfigProblem, type Segment } from './errors.js';
@@ -89,15 +91,17 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   const { schema, validate } = validator();
   validate(data);
   const schemaErrors = schemaIssues(validate.errors ?? [], findFloatIntegers(doc), data, schema);
-  const semantic = semanticIssues(data, {
+  const ctx = {
     skip: (segments: readonly Segment[]) => hasIssueAt(schemaErrors, segments),
     written: (segments: readonly Segment[]) => locator.has(segments),
-  });
-  const errors = [...schemaErrors, ...semantic.errors];
+  };
+  const semantic = semanticIssues(data, ctx);
+  const api = checkApiSection(data, dirname(file), readTokenFile, ctx);
+  const errors = [...schemaErrors, ...semantic.errors, ...api.errors];
   if (errors.length > 0) {
     throw new ConfigError(ErrorCodes.CFG_ERR_INVALID, file, errors.map((i) => toProblem(i, locator)));
   }
-  const config = buildConfig(data as RawConfig, file);
+  const config = buildConfig(data as RawConfig, file, api.tokens);
   const warnings = [...semantic.warnings, ...membershipWarnings(config)].map((i) => toProblem(i, locator));
   return { config, warnings: sortProblems([...yamlWarnings, ...warnings]).map((p) => formatProblem(file, p)) };
 }

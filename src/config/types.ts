@@ -130,6 +130,32 @@ export type InventoryConfig = {
   };
 }[InventoryPluginName];
 
+export type ApiScope = 'read' | 'write';
+
+export interface ApiToken {
+  /** the secret itself (from `token` or read from `token_file`); never logged */
+  readonly token: string;
+  readonly scope: ApiScope;
+  /** where it comes from, for messages: `api.tokens[0]` or the token file path */
+  readonly source: string;
+}
+
+/** The REST target API (wireprobe extension); see `$defs/api` in the schema. */
+export interface ApiConfig {
+  readonly enabled: boolean;
+  readonly tokens: readonly ApiToken[];
+  readonly max_targets: number;
+  /** absolute (a relative `state_file` is resolved against the config file's directory); null: no persistence */
+  readonly state_file: string | null;
+  readonly body_limit_bytes: number;
+  /** seconds; 0 = never expires */
+  readonly default_lifetime: number;
+  /** seconds; 0 = no limit */
+  readonly max_lifetime: number;
+  /** groups of API targets without explicit_groups; null = the file's membership rules */
+  readonly default_groups: readonly string[] | null;
+}
+
 export interface Config {
   /** path the config was read from (for messages) */
   readonly file: string;
@@ -139,4 +165,6 @@ export interface Config {
   /** host checks by kind (every kind present, possibly empty) */
   readonly checks: Readonly<Record<CheckKindName, readonly CheckInstanceConfig[]>>;
   readonly inventories: readonly InventoryConfig[];
+  /** present when the file has an `api:` section */
+  readonly api?: ApiConfig;
 }

@@ -2,7 +2,7 @@
  * The HTTP surface: /metrics (Prometheus text exposition), /-/healthy, /-/ready, POST /-/reload. Built by a
  * factory so tests can start it on port 0.
  */
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { Server } from 'node:http';
 import type { Writable } from 'node:stream';
 import type { Registry } from 'prom-client';
@@ -14,6 +14,8 @@ export interface HttpDeps {
   readonly ready: () => boolean;
   /** POST /-/reload: reloads the config file; ok=false keeps the running config */
   readonly reload?: () => Promise<{ ok: boolean; message: string }>;
+  /** the REST target API (api/index.ts createApi().router), mounted at the root when present */
+  readonly api?: Router;
 }
 
 /** Resolves on 'drain' or 'close', whichever comes first, leaving no listener behind. */
@@ -32,6 +34,7 @@ function drainOrClose(res: Writable): Promise<void> {
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  if (deps.api !== undefined) app.use(deps.api);
   app.get('/metrics', (_req, res, next) => {
     const send = async (): Promise<void> => {
       const text = await deps.registry.metrics();

@@ -10,11 +10,19 @@ import type { Config, TargetConfig } from '../config/types.js';
 /** Where a target comes from. */
 export type TargetOrigin = 'file' | 'api' | `inventory:${string}`;
 
+/** One target of the running set, after the merge of every origin. */
+export interface RunningTarget {
+  readonly origin: TargetOrigin;
+  readonly target: TargetConfig;
+}
+
 export interface TargetSources {
   /** the running file config: global, groups and the file's own targets */
   config(): Config;
   /** the origin that owns `name` in the running target set, if any */
   ownerOf(name: string): TargetOrigin | undefined;
+  /** every target of the running set, one per name, with the origin that owns it */
+  running(): Iterable<RunningTarget>;
   /**
    * Replaces every target of one origin at once (validated TargetConfigs, see
    * config/entries.ts validateTargetEntry). Applied asynchronously and in call order.

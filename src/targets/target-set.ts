@@ -7,7 +7,7 @@
 import type { Config, TargetConfig } from '../config/types.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import type { TargetOrigin, TargetSources } from './sources.js';
+import type { RunningTarget, TargetOrigin, TargetSources } from './sources.js';
 
 type Extra = Exclude<TargetOrigin, 'file'>;
 
@@ -50,6 +50,12 @@ export class TargetSet implements TargetSources {
 
   ownerOf(name: string): TargetOrigin | undefined {
     return this.#owner.get(name);
+  }
+
+  *running(): Iterable<RunningTarget> {
+    for (const target of Object.values(this.#merged.targets)) {
+      yield { origin: this.#owner.get(target.name) ?? 'file', target };
+    }
   }
 
   replace(origin: Extra, targets: readonly TargetConfig[]): void {

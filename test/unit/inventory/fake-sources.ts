@@ -1,7 +1,7 @@
 /** A TargetSources that records replace() calls, over a real parsed Config. */
 import { parseConfig } from '../../../src/config/load.js';
 import type { Config, TargetConfig } from '../../../src/config/types.js';
-import type { TargetOrigin, TargetSources } from '../../../src/targets/sources.js';
+import type { RunningTarget, TargetOrigin, TargetSources } from '../../../src/targets/sources.js';
 
 export const BASE_CONFIG = [
   'global: {probe_name: lab, interval: 30, nb_proc: 1, logging_level: INFO, prometheus_port: 8000}',
@@ -35,6 +35,13 @@ export class FakeSources implements TargetSources {
       if (targets.some((t) => t.name === name)) return origin as TargetOrigin;
     }
     return undefined;
+  }
+
+  *running(): Iterable<RunningTarget> {
+    for (const target of Object.values(this.#config.targets)) yield { origin: 'file', target };
+    for (const [origin, targets] of this.current) {
+      for (const target of targets) yield { origin: origin as TargetOrigin, target };
+    }
   }
 
   replace(origin: Exclude<TargetOrigin, 'file'>, targets: readonly TargetConfig[]): void {

@@ -1,0 +1,92 @@
+/**
+ * Request bodies: JSON only (415 otherwise), at most `body_limit_bytes` (413), well formed
+ * (400), nested at most MAX_DEPTH levels (400) and free of keys that could reach an object
+ * prototype (422), before any other code looks at them.
+ */
+import express, { type RequestHandler } from 'express';
+import { ErrorCodes } from '../lib/errors.js';
+import { ApiHttpError, fromBodyParser } from './errors.js';
+
+/** A target entry is 3 levels deep (entry → explicit_groups → register_to); this leaves room. */
+export const MAX_DEPTH = 8;
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const JSON_TYPES = new Set(['application/json', 'application/merge-patch+json']);
+
+export interface KeyProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * Walks parsed JSON without recursion: its depth (a scalar is 0) capped at `maxDepth + 1`,
+ * and the paths of forbidden keys.
+ */
+export function inspectJson(value: unknown, maxDepth: number): { depth: number; forbidden: KeyProblem[] } {
+  const forbidden: KeyProblem[] = [];
+  let depth = 0;
+  const stack: [unknown, number, string][] = [[value, 0, '']];
+  while (stack.length > 0) {
+    const [node, level, path] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    depth = Math.max(depth, level + 1);
+    if (depth > maxDepth) return { depth, forbidden };
+    const entries: [string, unknown][] = Array.isArray(node)
+      ? node.map((v, i) => [`[${i}]`, v])
+      : Object.keys(node).map((k) => [k, (node as Record<string, unknown>)[k]]);
+    for (const [key, child] of entries) {
+      const at = key.startsWith('[') || path === '' ? `${path}${key}` : `${path}.${key}`;
+      if (!key.startsWith('[') && FORBIDDEN_KEYS.has(key)) forbidden.push({ path: at, message: `the key "${key}" is not allowed` });
+      else stack.push([child, level + 1, at]);
+    }
+  }
+  return { depth, forbidden };
+}
+
+function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Parses a JSON object body into `req.body`; `limit()` is read per request (it may change on reload). */
+export function jsonBody(limit: () => number): RequestHandler {
+  let parser: { limit: number; handler: RequestHandler } | null = null;
+  return (req, res, next) => {
+    if (!JSON_TYPES.has(mediaType(req.headers['content-type']))) {
+      const message = 'the request body must be JSON (Content-Type: application/json)';
+      next(new ApiHttpError(415, ErrorCodes.API_ERR_UNSUPPORTED_MEDIA_TYPE, message));
+      return;
+    }
+    const max = limit();
+    if (Number(req.headers['content-length'] ?? 0) > max) {
+      // refused before reading: the connection closes after the answer instead of draining the body
+      res.set('Connection', 'close');
+      next(fromBodyParser({ type: 'entity.too.large' }, max));
+      return;
+    }
+    if (parser?.limit !== max) {
+      parser = { limit: max, handler: express.json({ limit: max, strict: true, inflate: false, type: () => true }) };
+    }
+    void parser.handler(req, res, (err?: unknown) => {
+      if (err !== undefined) {
+        next(fromBodyParser(err, max) ?? err);
+        return;
+      }
+      next(checkShape(req.body));
+    });
+  };
+}
+
+/** undefined when the parsed body is acceptable, else the error to answer. */
+function checkShape(body: unknown): ApiHttpError | undefined {
+  const { depth, forbidden } = inspectJson(body, MAX_DEPTH);
+  if (depth > MAX_DEPTH) {
+    return new ApiHttpError(400, ErrorCodes.API_ERR_BAD_REQUEST, `the request body is nested deeper than ${MAX_DEPTH} levels`);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    const problems = [{ path: '', message: 'must be a JSON object' }];
+    return new ApiHttpError(422, ErrorCodes.API_ERR_VALIDATION, 'the request body is not a valid target', { details: problems });
+  }
+  if (forbidden.length > 0) {
+    return new ApiHttpError(422, ErrorCodes.API_ERR_VALIDATION, 'the request body is not a valid target', { details: forbidden });
+  }
+  return undefined;
+}

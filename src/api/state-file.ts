@@ -1,0 +1,147 @@
+/**
+ * The state file of API targets: `{ "version": 1, "targets": [...] }`. Written atomically
+ * (temporary file in the same directory, fsync, rename, fsync of the directory), so a crash
+ * leaves the old or the new file, never a torn one. A file that cannot be read or parsed is
+ * renamed to `<file>.corrupt-<timestamp>` and reported; it is never emptied or overwritten.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { nameProblems } from './validate.js';
+import type { ApiTargetRecord } from './types.js';
+
+export const STATE_VERSION = 1;
+/** A larger file is not read (and is set aside as corrupt). */
+export const MAX_STATE_BYTES = 64 * 1024 * 1024;
+
+interface StoredTarget {
+  name: string;
+  entry: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+  expires_at: string | null;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function time(value: unknown, what: string): number {
+  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
+  if (!Number.isFinite(ms)) throw new Error(`${what} is not an ISO 8601 time`);
+  return ms;
+}
+
+function recordOf(item: unknown, i: number, seen: Set<string>): ApiTargetRecord {
+  const at = `targets[${i}]`;
+  if (!isObject(item)) throw new Error(`${at} is not an object`);
+  const { name, entry } = item;
+  if (typeof name !== 'string' || nameProblems(name).length > 0) throw new Error(`${at}.name is not a target name`);
+  if (seen.has(name)) throw new Error(`${at}.name ${JSON.stringify(name)} appears twice`);
+  seen.add(name);
+  if (!isObject(entry)) throw new Error(`${at}.entry is not an object`);
+  return {
+    name,
+    entry,
+    createdMs: time(item.created_at, `${at}.created_at`),
+    updatedMs: time(item.updated_at, `${at}.updated_at`),
+    expiresMs: item.expires_at === null ? null : time(item.expires_at, `${at}.expires_at`),
+  };
+}
+
+/** Parses state file text; throws an Error whose message says what is wrong. */
+export function parseState(text: string): ApiTargetRecord[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`not JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!isObject(data)) throw new Error('not a JSON object');
+  if (data.version !== STATE_VERSION) throw new Error(`unsupported version ${JSON.stringify(data.version)} (expected ${STATE_VERSION})`);
+  if (!Array.isArray(data.targets)) throw new Error('"targets" is not a list');
+  const seen = new Set<string>();
+  return data.targets.map((item, i) => recordOf(item, i, seen));
+}
+
+export function serializeState(records: Iterable<ApiTargetRecord>): string {
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const targets: StoredTarget[] = [...records].map((r) => ({
+    name: r.name,
+    entry: { ...r.entry },
+    created_at: iso(r.createdMs),
+    updated_at: iso(r.updatedMs),
+    expires_at: r.expiresMs === null ? null : iso(r.expiresMs),
+  }));
+  return `${JSON.stringify({ version: STATE_VERSION, targets }, null, 2)}\n`;
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Replaces `path` with `text` atomically and durably. */
+export async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.tmp-${randomBytes(6).toString('hex')}`);
+  const handle = await open(tmp, 'wx', 0o640);
+  try {
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await syncDirectory(dirname(path));
+}
+
+/** Removes the temporary files a crash between write and rename may have left. */
+export async function removeStaleTemporaries(path: string): Promise<string[]> {
+  const prefix = `.${basename(path)}.tmp-`;
+  const names = (await readdir(dirname(path))).filter((n) => n.startsWith(prefix));
+  for (const n of names) await unlink(join(dirname(path), n));
+  return names;
+}
+
+export type StateLoad =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'loaded'; readonly records: ApiTargetRecord[] }
+  | { readonly kind: 'corrupt'; readonly reason: string; readonly movedTo: string };
+
+function errno(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e ? String((e).code) : undefined;
+}
+
+async function readState(path: string): Promise<ApiTargetRecord[] | null> {
+  try {
+    const { size } = await stat(path);
+    if (size > MAX_STATE_BYTES) throw new Error(`larger than ${MAX_STATE_BYTES} bytes (${size})`);
+    return parseState(await readFile(path, 'utf8'));
+  } catch (e) {
+    if (errno(e) === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/**
+ * Loads the state file. A bad one is renamed aside (`<file>.corrupt-<timestamp>`); when even
+ * that fails, this throws, so that the caller never writes over it.
+ */
+export async function loadState(path: string, nowMs: number): Promise<StateLoad> {
+  try {
+    const records = await readState(path);
+    return records === null ? { kind: 'absent' } : { kind: 'loaded', records };
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    const movedTo = `${path}.corrupt-${new Date(nowMs).toISOString().replaceAll(':', '-')}`;
+    await rename(path, movedTo);
+    return { kind: 'corrupt', reason, movedTo };
+  }
+}

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { authorize } from '../../../src/api/auth.js';
+import type { ApiToken } from '../../../src/config/types.js';
+
+const TOKENS: ApiToken[] = [
+  { token: 'reader-0123456789abcdef', scope: 'read', source: 'api.tokens[0]' },
+  { token: 'writer-0123456789abcdef', scope: 'write', source: '/run/secrets/w' },
+];
+
+void test('no token configured: reads open, writes refused', () => {
+  assert.equal(authorize(undefined, [], 'read'), null);
+  assert.equal(authorize('Bearer whatever', [], 'read'), null);
+  assert.equal(authorize(`Bearer ${TOKENS[1]!.token}`, [], 'write')?.code, 'API_ERR_WRITES_DISABLED');
+  assert.equal(authorize(undefined, [], 'write')?.status, 403);
+});
+
+void test('scopes: read token reads only; write token reads and writes', () => {
+  assert.equal(authorize(`Bearer ${TOKENS[0]!.token}`, TOKENS, 'read'), null);
+  const e = authorize(`Bearer ${TOKENS[0]!.token}`, TOKENS, 'write');
+  assert.equal(e?.status, 403);
+  assert.equal(e?.code, 'API_ERR_FORBIDDEN');
+  assert.equal(authorize(`Bearer ${TOKENS[1]!.token}`, TOKENS, 'read'), null);
+  assert.equal(authorize(`Bearer ${TOKENS[1]!.token}`, TOKENS, 'write'), null);
+  assert.equal(authorize(`bEaReR ${TOKENS[1]!.token}`, TOKENS, 'write'), null, 'the scheme is case-insensitive');
+});
+
+void test('missing, malformed and wrong tokens: 401 with WWW-Authenticate, the token never echoed', () => {
+  const missing = authorize(undefined, TOKENS, 'read');
+  assert.equal(missing?.status, 401);
+  assert.equal(missing?.headers['WWW-Authenticate'], 'Bearer realm="wireprobe"');
+  for (const header of ['', 'Bearer', 'Bearer  ', `Token ${TOKENS[0]!.token}`, `Bearer ${TOKENS[0]!.token} extra`, `Bearer ${TOKENS[0]!.token.toUpperCase()}`, `Bearer ${TOKENS[0]!.token}\u00e9`]) {
+    const e = authorize(header, TOKENS, 'read');
+    assert.equal(e?.status, 401, JSON.stringify(header));
+    assert.equal(e?.code, 'API_ERR_UNAUTHORIZED');
+    assert.ok(!e.message.includes(TOKENS[0]!.token));
+  }
+});

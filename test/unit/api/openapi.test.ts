@@ -1,0 +1,58 @@
+/** schema/openapi.yaml must not drift from the config schema's target definition. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { parse } from 'yaml';
+import { ErrorCodes } from '../../../src/lib/errors.js';
+
+type Node = Record<string, unknown>;
+const root = new URL('../../../../schema/', import.meta.url);
+const config = JSON.parse(readFileSync(new URL('config.schema.json', root), 'utf8')) as { $defs: Record<string, Node> };
+const openapi = parse(readFileSync(new URL('openapi.yaml', root), 'utf8')) as { components: { schemas: Record<string, Node> } };
+const schemas = openapi.components.schemas;
+
+const REFS: Record<string, string> = { name: 'Name', port: 'Port', payloadSize: 'PayloadSize' };
+/** The config schema's `$ref`s rewritten to the OpenAPI components. */
+function rewrite(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(rewrite);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, k === '$ref' ? `#/components/schemas/${REFS[String(v).replace('#/$defs/', '')]}` : rewrite(v)]),
+  );
+}
+
+void test('TargetEntry, Name, Port and PayloadSize equal the config schema definitions', () => {
+  assert.deepEqual(schemas.TargetEntry, rewrite(config.$defs.target));
+  for (const [def, component] of Object.entries(REFS)) assert.deepEqual(schemas[component], rewrite(config.$defs[def]));
+});
+
+void test('TargetCreate and TargetReplace hold every target key, rule and requirement, plus name and lifetime', () => {
+  const target = rewrite(config.$defs.target) as Node & { properties: Node; required: string[] };
+  for (const [body, required] of [['TargetCreate', ['name', ...target.required]], ['TargetReplace', target.required]] as const) {
+    const s = schemas[body] as Node & { properties: Node };
+    const { name, lifetime, ...rest } = s.properties;
+    assert.ok(name !== undefined && lifetime !== undefined, body);
+    assert.deepEqual(rest, target.properties, body);
+    assert.deepEqual(s.required, required, body);
+    assert.deepEqual([s.if, s.then, s.additionalProperties], [target.if, target.then, false], body);
+  }
+});
+
+void test('the error code list names every code the API answers with', () => {
+  const documented = ((schemas.Error as { properties: { error: { properties: { code: { enum: string[] } } } } }).properties.error.properties.code.enum);
+  const answered = Object.values(ErrorCodes).filter((c) => c.startsWith('API_ERR_') && c !== 'API_ERR_STATE_FILE');
+  assert.deepEqual([...documented].sort(), [...answered].sort());
+});
+
+void test('the body schemas compile and judge sample bodies as the API does', () => {
+  const ajv = new Ajv2020({ strict: false, validateFormats: false });
+  for (const [name, s] of Object.entries(schemas)) ajv.addSchema(s, `#/components/schemas/${name}`);
+  const wrap = { $id: 'doc', components: { schemas } };
+  ajv.addSchema(wrap);
+  const create = ajv.getSchema('doc#/components/schemas/TargetCreate')!;
+  assert.ok(create({ name: 'a', type: 'TCPsyn', destination: '198.18.0.1', dst_port: 80, lifetime: 60 }));
+  assert.ok(!create({ name: 'a', type: 'TCPsyn', destination: '198.18.0.1' }), 'dst_port required for TCPsyn');
+  assert.ok(!create({ name: 'A', type: 'ICMPping', destination: '198.18.0.1' }));
+  assert.ok(!create({ name: 'a', type: 'ICMPping', destination: '198.18.0.1', colour: 'red' }));
+});
