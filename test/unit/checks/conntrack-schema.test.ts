@@ -8,7 +8,7 @@ import type { ConntrackOptions } from '../../../src/checks/conntrack.js';
 const SCHEMA = fileURLToPath(new URL('../../../../schema/config.schema.json', import.meta.url));
 
 void describe('config schema: $defs/check_conntrack', () => {
-  const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true });
+  const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true });
   ajv.addSchema(JSON.parse(readFileSync(SCHEMA, 'utf8')) as object);
   const validate = ajv.getSchema('urn:wireprobe:config#/$defs/check_conntrack');
 
