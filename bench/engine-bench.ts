@@ -3,7 +3,7 @@
 //   node dist/bench/engine-bench.js [--quick] [--types ICMPping,TCPsyn,...] [--targets 100,1000,10000] [--rates 5000,20000,...] [--json FILE]
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { cpus, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { createLab, labIpv4Targets, requireRoot, requireTools, type Lab } from '../test/lab/index.js';
 import { runFpingStep } from './fping-runner.js';
@@ -184,6 +184,7 @@ async function main(): Promise<number> {
   requireTools(requirements(o));
   const lab = await createLab({ name: 'engine-bench' });
   const versions = toolVersions(o);
+  const loadBefore = loadavg().map((x) => x.toFixed(2)).join(' ');
   log(`lab ${lab.probeNs} / ${lab.targetNs}; ${cpus().length} cores, kernel ${release()}, ${versions}, CLK_TCK ${clockTicksPerSecond()}`);
   // Hard bound of the whole run: tear the lab down (processes by PID, namespaces) and exit.
   const watchdog = setTimeout(() => {
@@ -203,13 +204,15 @@ async function main(): Promise<number> {
     await lab.destroy();
   }
   const summary = summarize(results, o.targets, o.types, scrape);
+  const load = `load average ${loadBefore} at the start, ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the end`;
   const text = [
     '',
-    `wireprobe engine benchmark — ${new Date().toISOString()}, ${cpus().length} cores, kernel ${release()}, ${versions}`,
+    `wireprobe engine benchmark — ${new Date().toISOString()}, ${cpus().length} cores, kernel ${release()}, ${versions}; ${load}`,
     'achieved/s = probes of the type that reached the target namespace per second (nft counter there) during the',
     'CPU window; CPU = utime+stime of the tool processes over that window (scrapes excluded); peak RSS = VmHWM',
     'over the window (reset at its start; summed over hping3 processes; the peak since start, which includes one',
-    'scrape for wireprobe, is in the JSON).',
+    'scrape for wireprobe, is in the JSON); machine cores = busy CPU of the whole machine during the window',
+    '(the tool, the lab\'s kernel work and everything else running: the noise).',
     '',
     formatTable(results),
     '',
@@ -218,7 +221,7 @@ async function main(): Promise<number> {
   ].join('\n');
   process.stdout.write(text);
   if (o.json !== undefined) {
-    const meta = { date: new Date().toISOString(), cores: cpus().length, kernel: release(), tools: versions, clkTck: clockTicksPerSecond(), options: { ...o, skip: [...o.skip] } };
+    const meta = { date: new Date().toISOString(), load, cores: cpus().length, kernel: release(), tools: versions, clkTck: clockTicksPerSecond(), options: { ...o, skip: [...o.skip] } };
     writeFileSync(o.json, `${JSON.stringify({ meta, steps: results, scrape: scrape ?? null, summary: summary.data }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
     log(`wrote ${o.json}`);
   }

@@ -1,7 +1,8 @@
 // hping3, the TCP SYN (and UDP) peer, in the lab's probe namespace. hping3 probes one destination per
 // process, so a step runs `procs` processes at rate/procs each, spread over the step's targets
 // (process j probes target ⌊j·N/procs⌋), in count mode; loss is summed from their statistics on
-// stderr, CPU (utime+stime) and peak RSS (VmHWM) from /proc of the hping3 processes themselves.
+// stderr (printed when the bench sends SIGINT after the window), CPU (utime+stime) and peak RSS
+// (VmHWM) from /proc of the hping3 processes themselves.
 // hping3 has no average-rate control: `-i uX` waits X µs after each send, and its own per-packet
 // work (30–50 µs here, not the timer slack) comes on top, so it sends 65–90 % of the nominal rate
 // procs × 10^6 / X. The requested column is that nominal rate; there is no rate criterion for
@@ -41,12 +42,16 @@ function plan(o: Hping3StepOptions): Hping3Plan {
   const perProc = o.rate / procs;
   // -i takes whole microseconds: the rate asked of each process is 1e6 / intervalUs
   const intervalUs = Math.max(1, Math.round(1e6 / perProc));
-  const count = Math.max(1, Math.ceil(((o.warmupS + o.windowS + 2) * 1e6) / intervalUs));
+  // a bound only: SIGINT ends each process after the window (hping3 then prints its statistics)
+  const count = Math.max(1, Math.ceil(((o.warmupS + o.windowS + 10) * 1e6) / intervalUs));
   const destinations = Array.from({ length: procs }, (_, j) => o.addresses[Math.floor((j * n) / procs)] as string);
   return { procs, intervalUs, count, boundS: Math.ceil((count * intervalUs) / 1e6) * 2 + 10, destinations };
 }
 
-/** Sums the processes' statistics; reasons for failure (missing statistics, errors, exit codes). */
+/**
+ * Sums the processes' statistics; reasons for failure (missing statistics, errors, exit codes). The
+ * probes in flight at the SIGINT count as lost (at 25 000/s and ~0.1 ms RTT, a few per process).
+ */
 function collect(procs: readonly LabProcess[]): { xmt: number; rcv: number; reasons: string[] } {
   let xmt = 0;
   let rcv = 0;
@@ -69,7 +74,7 @@ export async function runHping3Step(lab: Lab, o: Hping3StepOptions): Promise<Ste
   const params = `${p.procs} × hping3 ${flags.join(' ')} <one target each>`;
   const run = await runPeerProcesses(lab, {
     comm: 'hping3', argvs: p.destinations.map((d) => ['hping3', ...flags, d]), boundS: p.boundS, warmupS: o.warmupS, windowS: o.windowS,
-    wire: o.wire, interruptAfterWindow: false, log: o.log,
+    wire: o.wire, interruptAfterWindow: true, log: o.log,
   });
   const { xmt, rcv, reasons } = collect(run.procs);
   const fields = windowFields(run.win);

@@ -124,6 +124,16 @@ export interface WindowSample {
   readonly peakReset: boolean;
   /** False when a measured process vanished during the window (the window was cut short). */
   readonly complete: boolean;
+  /** Busy CPU of the whole machine over the window, in cores (/proc/stat: all but idle and iowait). */
+  readonly machineBusyCores: number;
+}
+
+/** Busy and total jiffies of the whole machine (first line of /proc/stat). */
+function machineJiffies(): { busy: number; total: number } {
+  const fields = (readText('/proc/stat') ?? '').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: total - idle, total };
 }
 
 /**
@@ -158,12 +168,13 @@ export async function measureWindow(wire: WireWitness, pids: readonly number[], 
   const hz = clockTicksPerSecond();
   const beforeKb = pids.reduce((acc, p) => acc + (peakRssKb(p) ?? 0), 0);
   const peakReset = pids.map(resetPeakRss).every((ok) => ok);
+  const m0 = machineJiffies();
   const c0 = treeTicks(pids);
   const w0 = await wire.read();
   if (c0 === undefined) {
     return {
       seconds: 0, cpuSeconds: Number.NaN, wirePackets: 0, wireReplies: 0, wireRxDropped: 0, peakRssMb: Number.NaN, rssEndMb: Number.NaN,
-      peakBeforeMb: Number.NaN, peakReset: false, complete: false,
+      peakBeforeMb: Number.NaN, peakReset: false, complete: false, machineBusyCores: Number.NaN,
     };
   }
   let lastTicks = c0;
@@ -183,8 +194,10 @@ export async function measureWindow(wire: WireWitness, pids: readonly number[], 
     nowKb = pids.reduce((acc, p) => acc + (rssKb(p) ?? 0), 0);
   }
   const w1 = await wire.read();
+  const m1 = machineJiffies();
+  const elapsedS = (w1.atMs - w0.atMs) / 1000;
   return {
-    seconds: (w1.atMs - w0.atMs) / 1000,
+    seconds: elapsedS,
     cpuSeconds: (lastTicks - c0) / hz,
     wirePackets: w1.probes - w0.probes,
     wireReplies: w1.replies - w0.replies,
@@ -194,5 +207,6 @@ export async function measureWindow(wire: WireWitness, pids: readonly number[], 
     peakBeforeMb: (beforeKb * 1024) / 1e6,
     peakReset,
     complete,
+    machineBusyCores: (m1.busy - m0.busy) / hz / elapsedS,
   };
 }

@@ -19,6 +19,8 @@ export interface StepResult {
   /** The targets' answers during the window (nft counter), and the probes they answer. */
   readonly wireReplies?: number;
   readonly wireProbes?: number;
+  /** Busy CPU of the whole machine during the window, in cores: the tool, the lab's kernel work and everyone else. */
+  readonly machineBusyCores?: number;
   /** The tool's own count per second (wireprobe: Δ wireprobe_probes_sent_total between scrapes), if any. */
   readonly toolRate?: number;
   /** Probes the loss figure is computed over (wireprobe: Δ Σ <type>_sent_total; fping, hping3: Σ transmitted over the run). */
@@ -47,7 +49,7 @@ export interface StepResult {
 /** What every tool's row takes from its measured window (NaN when there was none). */
 export type WindowFields = Pick<
   StepResult,
-  'achieved' | 'wireProbes' | 'wireReplies' | 'windowSeconds' | 'cpuSeconds' | 'cpuMsPer1000' | 'corePct' | 'peakRssMb' | 'rssEndMb' | 'peakSinceStartMb'
+  'achieved' | 'wireProbes' | 'wireReplies' | 'machineBusyCores' | 'windowSeconds' | 'cpuSeconds' | 'cpuMsPer1000' | 'corePct' | 'peakRssMb' | 'rssEndMb' | 'peakSinceStartMb'
 >;
 
 export function windowFields(win: WindowSample | undefined): WindowFields {
@@ -61,6 +63,7 @@ export function windowFields(win: WindowSample | undefined): WindowFields {
     achieved: win.wirePackets / win.seconds,
     wireProbes: win.wirePackets,
     wireReplies: win.wireReplies,
+    machineBusyCores: win.machineBusyCores,
     windowSeconds: win.seconds,
     cpuSeconds: win.cpuSeconds,
     cpuMsPer1000: (1000 * win.cpuSeconds) / (win.wirePackets / 1000),
@@ -91,7 +94,7 @@ export interface ScrapeCost {
 const fmt = (v: number | undefined, digits = 0): string =>
   v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits);
 
-const HEADER = ['tool', 'type', 'targets', 'requested/s', 'achieved/s', 'loss %', 'indet.', 'cap.drops', 'CPU ms/1000 probes', 'core %', 'peak RSS MB', 'pass', 'note'];
+const HEADER = ['tool', 'type', 'targets', 'requested/s', 'achieved/s', 'loss %', 'indet.', 'cap.drops', 'CPU ms/1000 probes', 'core %', 'machine cores', 'peak RSS MB', 'pass', 'note'];
 
 function row(s: StepResult): string[] {
   return [
@@ -105,6 +108,7 @@ function row(s: StepResult): string[] {
     fmt(s.captureDrops),
     fmt(s.cpuMsPer1000, 1),
     fmt(s.corePct, 1),
+    fmt(s.machineBusyCores, 2),
     fmt(s.peakRssMb, 1),
     s.pass === undefined ? '—' : s.pass ? 'yes' : 'NO',
     s.note,
