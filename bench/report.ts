@@ -219,15 +219,13 @@ function wireLine(all: readonly StepResult[]): string | undefined {
 export function summarize(all: readonly StepResult[], targetCounts: readonly number[], types: readonly BenchType[], scrape: ScrapeCost | undefined): Summary {
   const lines: string[] = [];
   const data: Record<string, unknown> = {};
-  lines.push('Highest passing rate (requested → achieved probes/s, with loss, CPU and RSS there; "≥" = the ladder ended before the tool failed):');
-  for (const type of types) for (const n of targetCounts) lines.push(...maxRateLines(all, type, n, data));
-  lines.push('Ratios wireprobe / peer (fping for ICMPping, hping3 for the others; same run, same lab):');
-  for (const type of types) {
-    for (const n of targetCounts) {
-      const l = ratioLine(all, type, n, data);
-      if (l !== undefined) lines.push(l);
-    }
+  const pairs = types.flatMap((type) => targetCounts.map((n) => [type, n] as const));
+  const maxLines = pairs.flatMap(([type, n]) => maxRateLines(all, type, n, data));
+  if (maxLines.length > 0) {
+    lines.push('Highest passing rate (requested → achieved probes/s, with loss, CPU and RSS there; "≥" = the ladder ended before the tool failed):', ...maxLines);
   }
+  const ratioLines = pairs.map(([type, n]) => ratioLine(all, type, n, data)).filter((l): l is string => l !== undefined);
+  if (ratioLines.length > 0) lines.push('Ratios wireprobe / peer (fping for ICMPping, hping3 for the others; same run, same lab):', ...ratioLines);
   const w = wireLine(all);
   if (w !== undefined) lines.push(w);
   const lw = all.find((s) => s.kind === 'low-rate' && s.tool === 'wireprobe');
