@@ -1,8 +1,9 @@
 // /proc readings for the benchmark: CPU ticks (utime + stime, all threads), peak RSS (VmHWM),
-// process-tree lookups, and the probe namespace's veth counters (the wire rate of both tools).
+// process-tree lookups, and the measured window (CPU, RSS and the wire witness at both ends).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { runCommand, sleep, type Lab } from '../test/lab/index.js';
+import { sleep } from '../test/lab/index.js';
+import type { WireWitness } from './probe-types.js';
 
 let clkTck: number | undefined;
 
@@ -103,31 +104,15 @@ export async function findProcess(rootPid: number, comm: string, timeoutMs: numb
   }
 }
 
-export interface WireCounters {
-  readonly txPackets: number;
-  readonly rxPackets: number;
-  readonly rxDropped: number;
-  /** performance.now() when the counters were read. */
-  readonly atMs: number;
-}
-
-/** Counters of the probe namespace's veth: every echo request that left the namespace is a tx packet. */
-export async function wireCounters(lab: Lab): Promise<WireCounters> {
-  const r = await runCommand(['ip', '-n', lab.probeNs, '-s', '-j', 'link', 'show', 'dev', lab.probeIf], { timeoutMs: 10_000 });
-  const atMs = performance.now();
-  if (r.code !== 0) throw new Error(`ip -s link failed (${r.code}): ${r.stderr.trim()}`);
-  const parsed = JSON.parse(r.stdout) as { stats64?: { tx?: { packets?: number }; rx?: { packets?: number; dropped?: number } } }[];
-  const s = parsed[0]?.stats64;
-  return { txPackets: s?.tx?.packets ?? Number.NaN, rxPackets: s?.rx?.packets ?? Number.NaN, rxDropped: s?.rx?.dropped ?? Number.NaN, atMs };
-}
-
 export interface WindowSample {
   /** Seconds between the two wire readings. */
   readonly seconds: number;
   /** CPU seconds of the measured processes over the window. */
   readonly cpuSeconds: number;
-  /** Echo requests that left the probe namespace during the window. */
+  /** Probes of the measured type that reached the targets during the window. */
   readonly wirePackets: number;
+  /** The targets' answers to them sent during the window. */
+  readonly wireReplies: number;
   readonly wireRxDropped: number;
   /** Sum of VmHWM of the measured processes at the window end (MB, 10^6 bytes). */
   readonly peakRssMb: number;
@@ -139,6 +124,16 @@ export interface WindowSample {
   readonly peakReset: boolean;
   /** False when a measured process vanished during the window (the window was cut short). */
   readonly complete: boolean;
+  /** Busy CPU of the whole machine over the window, in cores (/proc/stat: all but idle and iowait). */
+  readonly machineBusyCores: number;
+}
+
+/** Busy and total jiffies of the whole machine (first line of /proc/stat). */
+function machineJiffies(): { busy: number; total: number } {
+  const fields = (readText('/proc/stat') ?? '').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: total - idle, total };
 }
 
 /**
@@ -165,22 +160,21 @@ function treeTicks(pids: readonly number[]): number | undefined {
 }
 
 /**
- * Measures `seconds` of a running process (and, with `withTree`, its descendants at the start):
- * CPU ticks and wire counters at both ends, sampled every 500 ms so that a process that dies
- * mid-window still yields the part measured before. VmHWM is read, then reset, at the start, so
- * the peak reported is the window's own.
+ * Measures `seconds` of running processes (`pids`, summed): CPU ticks and wire counters at both
+ * ends, sampled every 500 ms so that a process that dies mid-window still yields the part measured
+ * before. VmHWM is read, then reset, at the start, so the peak reported is the window's own.
  */
-export async function measureWindow(lab: Lab, pid: number, seconds: number, withTree = true): Promise<WindowSample> {
+export async function measureWindow(wire: WireWitness, pids: readonly number[], seconds: number): Promise<WindowSample> {
   const hz = clockTicksPerSecond();
-  const pids = withTree ? processTree(pid) : [pid];
   const beforeKb = pids.reduce((acc, p) => acc + (peakRssKb(p) ?? 0), 0);
   const peakReset = pids.map(resetPeakRss).every((ok) => ok);
+  const m0 = machineJiffies();
   const c0 = treeTicks(pids);
-  const w0 = await wireCounters(lab);
+  const w0 = await wire.read();
   if (c0 === undefined) {
     return {
-      seconds: 0, cpuSeconds: Number.NaN, wirePackets: 0, wireRxDropped: 0, peakRssMb: Number.NaN, rssEndMb: Number.NaN,
-      peakBeforeMb: Number.NaN, peakReset: false, complete: false,
+      seconds: 0, cpuSeconds: Number.NaN, wirePackets: 0, wireReplies: 0, wireRxDropped: 0, peakRssMb: Number.NaN, rssEndMb: Number.NaN,
+      peakBeforeMb: Number.NaN, peakReset: false, complete: false, machineBusyCores: Number.NaN,
     };
   }
   let lastTicks = c0;
@@ -199,16 +193,20 @@ export async function measureWindow(lab: Lab, pid: number, seconds: number, with
     hwmKb = pids.reduce((acc, p) => acc + (peakRssKb(p) ?? 0), 0);
     nowKb = pids.reduce((acc, p) => acc + (rssKb(p) ?? 0), 0);
   }
-  const w1 = await wireCounters(lab);
+  const w1 = await wire.read();
+  const m1 = machineJiffies();
+  const elapsedS = (w1.atMs - w0.atMs) / 1000;
   return {
-    seconds: (w1.atMs - w0.atMs) / 1000,
+    seconds: elapsedS,
     cpuSeconds: (lastTicks - c0) / hz,
-    wirePackets: w1.txPackets - w0.txPackets,
+    wirePackets: w1.probes - w0.probes,
+    wireReplies: w1.replies - w0.replies,
     wireRxDropped: w1.rxDropped - w0.rxDropped,
     peakRssMb: (hwmKb * 1024) / 1e6,
     rssEndMb: (nowKb * 1024) / 1e6,
     peakBeforeMb: (beforeKb * 1024) / 1e6,
     peakReset,
     complete,
+    machineBusyCores: (m1.busy - m0.busy) / hz / elapsedS,
   };
 }

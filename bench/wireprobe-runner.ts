@@ -11,8 +11,9 @@ import {
   type TargetSpec,
   type WireprobeHandle,
 } from '../test/lab/index.js';
-import { clockTicksPerSecond, commOf, cpuTicks, findProcess, measureWindow, type WindowSample } from './proc-stats.js';
-import type { ScrapeCost, StepResult } from './report.js';
+import { clockTicksPerSecond, commOf, cpuTicks, findProcess, measureWindow, processTree, type WindowSample } from './proc-stats.js';
+import { BENCH_TYPES, type BenchType, type WireWitness } from './probe-types.js';
+import { windowFields, windowNotes, type ScrapeCost, type StepResult } from './report.js';
 import { scrapeToFile, type Scrape } from './scrape.js';
 
 export interface RatePlan {
@@ -37,16 +38,24 @@ export function alignedWindow(seconds: number, periodS: number): number {
   return periodS <= 0 ? seconds : Math.ceil(seconds / periodS - 1e-9) * periodS;
 }
 
-export function wireprobeConfig(addresses: readonly string[], plan: RatePlan): string {
+/** Source ports of the TCP and UDP probes (netprobify's default is 2: 65000–65001). */
+export const BENCH_SRC_PORTS = { src_port_a: 65000, src_port_z: 65099 } as const;
+
+export function wireprobeConfig(addresses: readonly string[], plan: RatePlan, type: BenchType): string {
+  const spec = BENCH_TYPES[type];
+  const port = spec.dstPort === undefined ? {} : { dst_port: spec.dstPort };
   const targets: Record<string, TargetSpec> = {};
   addresses.forEach((destination, i) => {
-    targets[targetName(i + 1)] = { type: 'ICMPping', destination, nb_packets: plan.nbPackets, timeout: 1 };
+    targets[targetName(i + 1)] = { type: spec.probeType, destination, ...port, nb_packets: plan.nbPackets, timeout: 1 };
   });
-  return netprobifyConfig({ global: { interval: plan.intervalS, probe_name: 'bench', logging_level: 'WARNING' }, targets });
+  const groups = spec.probeType === 'ICMPping' ? undefined : { bench: { ...BENCH_SRC_PORTS } };
+  return netprobifyConfig({ global: { interval: plan.intervalS, probe_name: 'bench', logging_level: 'WARNING' }, ...(groups === undefined ? {} : { groups }), targets });
 }
 
 export interface WireprobeStepOptions {
   readonly kind: 'sweep' | 'low-rate';
+  readonly type: BenchType;
+  readonly wire: WireWitness;
   readonly addresses: readonly string[];
   readonly plan: RatePlan;
   readonly warmupS: number;
@@ -58,16 +67,21 @@ export interface WireprobeStepOptions {
   readonly log: (msg: string) => void;
 }
 
+/** Families summed between the two scrapes; `<p>` is the type's metric prefix. */
 const METRICS = {
-  sent: 'icmp_sent_total',
-  loss: 'icmp_loss_total',
-  indet: 'icmp_indeterminate_total',
-  sendErr: 'icmp_send_errors_total',
+  sent: '<p>_sent_total',
+  loss: '<p>_loss_total',
+  indet: '<p>_indeterminate_total',
+  sendErr: '<p>_send_errors_total',
+  icmpErr: '<p>_icmp_errors_total',
   capDrop: 'wireprobe_capture_dropped_packets_total',
   probes: 'wireprobe_probes_sent_total',
   exhausted: 'wireprobe_probe_ids_exhausted_total',
   late: 'wireprobe_replies_late_total',
 } as const;
+
+/** netprobify's diagnostic counts of replies that matched no probe of ours (gauges that only grow). */
+const MISMATCH = ['tcpsyn_match_ack_fail_count', 'tcpsyn_port_mismatch_count', 'udp_unreachable_port_mismatch_count'] as const;
 
 /** Sleeps `ms` unless the process exits first; true if it is still running. */
 async function aliveAfter(wp: WireprobeHandle, ms: number): Promise<boolean> {
@@ -75,19 +89,59 @@ async function aliveAfter(wp: WireprobeHandle, ms: number): Promise<boolean> {
   return r === 'slept';
 }
 
+interface Measured {
+  readonly a: Scrape;
+  readonly b: Scrape;
+  readonly win: WindowSample;
+  readonly exitCode: number | undefined;
+}
+
+type CounterFields = Pick<StepResult, 'toolRate' | 'sent' | 'lost' | 'lossPct' | 'indeterminate' | 'sendErrors' | 'captureDrops' | 'idsExhausted' | 'sendLagS'>;
+
+/** Pass/fail and the row of a measured step: Δ of wireprobe's own counters between the scrapes, the window. */
+function evaluate(o: WireprobeStepOptions, m: Measured): { fields: CounterFields; reasons: string[]; notes: string[] } {
+  const p = BENCH_TYPES[o.type].metricPrefix;
+  const d = (name: string): number => sum(m.b.samples, name.replace('<p>', p)) - sum(m.a.samples, name.replace('<p>', p));
+  const sent = d(METRICS.sent);
+  const lost = d(METRICS.loss);
+  const indeterminate = d(METRICS.indet);
+  const sendErrors = d(METRICS.sendErr);
+  const icmpErrors = p === 'icmp' ? 0 : d(METRICS.icmpErr);
+  const idsExhausted = d(METRICS.exhausted);
+  const lag = findAll(m.b.samples, 'wireprobe_send_lag_seconds')[0]?.value ?? Number.NaN;
+  const toolRate = d(METRICS.probes) / ((m.b.midMs - m.a.midMs) / 1000);
+  const achieved = m.win.wirePackets / m.win.seconds;
+  const lossPct = sent > 0 ? (100 * lost) / sent : Number.NaN;
+  const undecided = indeterminate + sendErrors;
+  const reasons: string[] = [];
+  if (!m.win.complete || m.exitCode !== undefined) reasons.push(`exited ${m.exitCode ?? '?'}`);
+  if (!(sent > 0)) reasons.push('nothing settled');
+  if (lossPct > 0.1) reasons.push(`loss ${lossPct.toFixed(2)} %`);
+  if (!(achieved >= 0.95 * o.plan.requested)) reasons.push(`rate ${((100 * achieved) / o.plan.requested).toFixed(0)} %`);
+  if (sent > 0 && undecided / (sent + undecided) > 0.001) reasons.push(`indet.+send err. ${undecided}`);
+  const notes = [...reasons];
+  if (icmpErrors > 0) notes.push(`icmp errors ${icmpErrors}`);
+  const unmatched = MISMATCH.reduce((acc, name) => acc + d(name), 0);
+  if (unmatched > 0) notes.push(`unmatched replies ${unmatched}`);
+  if (idsExhausted > 0) notes.push(`ids exhausted ${idsExhausted}`);
+  if (lag > 0.1) notes.push(`send lag ${(lag * 1000).toFixed(0)} ms`);
+  // (with interval > 1 s a round's sends are bunched in its first 90 %, so scrapes that do not
+  // fall on round boundaries see a different rate: compare only at interval 1 s)
+  if (o.plan.intervalS === 1 && Math.abs(toolRate - achieved) > 0.05 * achieved) notes.push(`own counter ${toolRate.toFixed(0)}/s`);
+  notes.push(...windowNotes(m.win));
+  const fields = { toolRate, sent, lost, lossPct, indeterminate, sendErrors, captureDrops: d(METRICS.capDrop), idsExhausted, sendLagS: lag };
+  return { fields, reasons, notes };
+}
+
 export async function runWireprobeStep(lab: Lab, o: WireprobeStepOptions): Promise<StepResult> {
-  const n = o.addresses.length;
   const params = `nb_packets ${o.plan.nbPackets}, interval ${o.plan.intervalS} s, timeout 1`;
   const windowS = alignedWindow(o.windowS, o.plan.intervalS);
-  const base = { tool: 'wireprobe' as const, kind: o.kind, targets: n, requested: o.plan.requested, params };
-  const failed = (note: string): StepResult => ({
-    ...base, achieved: Number.NaN, sent: 0, lost: 0, lossPct: Number.NaN, windowSeconds: 0, cpuSeconds: Number.NaN,
-    cpuMsPer1000: Number.NaN, corePct: Number.NaN, peakRssMb: Number.NaN, rssEndMb: Number.NaN, peakSinceStartMb: Number.NaN, pass: o.kind === 'sweep' ? false : undefined, note,
-  });
+  const base = { tool: 'wireprobe' as const, type: o.type, kind: o.kind, targets: o.addresses.length, requested: o.plan.requested, params };
+  const failed = (note: string): StepResult => ({ ...base, ...windowFields(undefined), sent: 0, lost: 0, lossPct: Number.NaN, pass: o.kind === 'sweep' ? false : undefined, note });
 
   let wp: WireprobeHandle;
   try {
-    wp = await startWireprobe(lab, wireprobeConfig(o.addresses, o.plan), { readyTimeoutMs: 60_000 });
+    wp = await startWireprobe(lab, wireprobeConfig(o.addresses, o.plan, o.type), { readyTimeoutMs: 60_000 });
   } catch (e) {
     o.log(`wireprobe did not start: ${e instanceof Error ? e.message : String(e)}`);
     return failed('did not start');
@@ -102,7 +156,7 @@ export async function runWireprobeStep(lab: Lab, o: WireprobeStepOptions): Promi
     }
     const a = await scrapeToFile(lab, wp);
     await aliveAfter(wp, o.settleS * 1000);
-    const win = await measureWindow(lab, pid, windowS);
+    const win = await measureWindow(o.wire, processTree(pid), windowS);
     let b: Scrape;
     try {
       b = await scrapeToFile(lab, wp);
@@ -111,53 +165,12 @@ export async function runWireprobeStep(lab: Lab, o: WireprobeStepOptions): Promi
       return failed('scrape failed');
     }
     if (o.after !== undefined) await o.after(wp, pid, win);
-
-    const d = (name: string): number => sum(b.samples, name) - sum(a.samples, name);
-    const sent = d(METRICS.sent);
-    const lost = d(METRICS.loss);
-    const indeterminate = d(METRICS.indet);
-    const sendErrors = d(METRICS.sendErr);
-    const captureDrops = d(METRICS.capDrop);
-    const idsExhausted = d(METRICS.exhausted);
-    const lag = findAll(b.samples, 'wireprobe_send_lag_seconds')[0]?.value ?? Number.NaN;
-    const toolRate = d(METRICS.probes) / ((b.midMs - a.midMs) / 1000);
-    const achieved = win.wirePackets / win.seconds;
-    const lossPct = sent > 0 ? (100 * lost) / sent : Number.NaN;
-    const undecided = indeterminate + sendErrors;
-    const reasons: string[] = [];
-    if (!win.complete || wp.process.exitCode !== undefined) reasons.push(`exited ${wp.process.exitCode ?? '?'}`);
-    if (!(sent > 0)) reasons.push('nothing settled');
-    if (lossPct > 0.1) reasons.push(`loss ${lossPct.toFixed(2)} %`);
-    if (!(achieved >= 0.95 * o.plan.requested)) reasons.push(`rate ${((100 * achieved) / o.plan.requested).toFixed(0)} %`);
-    if (sent > 0 && undecided / (sent + undecided) > 0.001) reasons.push(`indet.+send err. ${undecided}`);
-    const notes = [...reasons];
-    if (idsExhausted > 0) notes.push(`ids exhausted ${idsExhausted}`);
-    if (lag > 0.1) notes.push(`send lag ${(lag * 1000).toFixed(0)} ms`);
-    // (with interval > 1 s a round's sends are bunched in its first 90 %, so scrapes that do not
-    // fall on round boundaries see a different rate: compare only at interval 1 s)
-    if (o.plan.intervalS === 1 && Math.abs(toolRate - achieved) > 0.05 * achieved) notes.push(`own counter ${toolRate.toFixed(0)}/s`);
-    if (!win.peakReset) notes.push('VmHWM not reset: peak since start');
-    if (win.wireRxDropped > 0) notes.push(`veth rx drops ${win.wireRxDropped}`);
+    const { fields, reasons, notes } = evaluate(o, { a, b, win, exitCode: wp.process.exitCode });
     if (reasons.length > 0) o.log(`step failed (${reasons.join(', ')}); wireprobe logs (tail):\n${wp.logs().slice(-2000)}`);
     return {
       ...base,
-      achieved,
-      toolRate,
-      sent,
-      lost,
-      lossPct,
-      indeterminate,
-      sendErrors,
-      captureDrops,
-      idsExhausted,
-      sendLagS: lag,
-      windowSeconds: win.seconds,
-      cpuSeconds: win.cpuSeconds,
-      cpuMsPer1000: (1000 * win.cpuSeconds) / (win.wirePackets / 1000),
-      corePct: (100 * win.cpuSeconds) / win.seconds,
-      peakRssMb: win.peakRssMb,
-      rssEndMb: win.rssEndMb,
-      peakSinceStartMb: Math.max(win.peakRssMb, win.peakBeforeMb),
+      ...windowFields(win),
+      ...fields,
       pass: o.kind === 'sweep' ? reasons.length === 0 : undefined,
       note: notes.join('; '),
     };
