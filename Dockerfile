@@ -12,7 +12,8 @@
 # CAP_NET_ADMIN from file capabilities on the node binary, so the container must keep both in
 # its bounding set (the --cap-add above) and must NOT run with --security-opt no-new-privileges
 # (which makes the kernel ignore file capabilities). Without them wireprobe exits with 77 and
-# says which capability is missing.
+# says which capability is missing. A node binary with file capabilities runs in secure mode and
+# ignores NODE_OPTIONS (process.env is read as usual).
 # The HEALTHCHECK asks /-/healthy on 127.0.0.1:9771: keep global.prometheus_port at 9771 and
 # prometheus_address at 0.0.0.0 or 127.0.0.1, or override the HEALTHCHECK.
 # Not built by the tests (no Docker daemon on the development machines); see README.md.
