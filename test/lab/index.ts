@@ -44,4 +44,6 @@ export {
 } from './l4-truth.js';
 export type { IcmpError, L4Packet, QuotedPacket, SynProbe, TcpSegment, UdpDatagram, UdpProbeTruth } from './l4-truth.js';
 export { msToNs, quietScrapes, scrapeUntil } from './scrape-log.js';
+export { PROMETHEUS, prometheusConfig, startPrometheus } from './prometheus.js';
+export type { PromAlert, PrometheusHandle, PrometheusOptions, PromQueryResult, PromSeries, PromTarget } from './prometheus.js';
 export type { TimedScrape } from './scrape-log.js';
