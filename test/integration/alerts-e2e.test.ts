@@ -151,7 +151,7 @@ void describe('alerts-e2e', { timeout: 150_000 }, () => {
       });
       t.diagnostic(
         `firing after ${[...fired].map(([d, f]) => `${d} ${(f.firing / 1000).toFixed(1)} s (pending from ${(f.active / 1000).toFixed(1)} s)`).join(', ')}; ` +
-          `expected ≈ ${FIRE_EXPECTED_S.toFixed(1)} s, bound ${FIRE_EXPECTED_S + SLACK_S} s`,
+          `computed at most ${FIRE_EXPECTED_S.toFixed(1)} s (bound with slack ${FIRE_EXPECTED_S + SLACK_S} s)`,
       );
       for (const [d, f] of fired) {
         assert.ok(f.active > 0, `${d}: pending ${f.active} ms after the loss started, i.e. before it`);
@@ -190,7 +190,7 @@ void describe('alerts-e2e', { timeout: 150_000 }, () => {
       });
       const resolveTimes = [...resolvedAt.values()];
       t.diagnostic(
-        `resolved after ${[...resolvedAt].map(([d, ms]) => `${d} ${(ms / 1000).toFixed(1)} s`).join(', ')}; expected ≈ ${RESOLVE_EXPECTED_S.toFixed(1)} s (not before ${RESOLVE_MIN_S} s), bound ${RESOLVE_EXPECTED_S + SLACK_S} s`,
+        `resolved after ${[...resolvedAt].map(([d, ms]) => `${d} ${(ms / 1000).toFixed(1)} s`).join(', ')}; computed ${RESOLVE_MIN_S} to ${RESOLVE_EXPECTED_S.toFixed(1)} s (bound with slack ${RESOLVE_EXPECTED_S + SLACK_S} s)`,
       );
       // 2 s of tolerance below the ideal: rate() extrapolates to the window's edges
       assert.ok(Math.min(...resolveTimes) >= (RESOLVE_MIN_S - 2) * 1000, `resolved ${Math.min(...resolveTimes)} ms after the loss stopped: the window is shorter than ${WINDOW_S} s?`);
