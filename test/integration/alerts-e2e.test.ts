@@ -23,6 +23,7 @@ import {
   sleep,
   startPrometheus,
   waitFor,
+  type Lab,
   type PromAlert,
   type PrometheusHandle,
   type TargetSpec,
@@ -104,6 +105,80 @@ async function watchAlerts(
 
 const lossAlerts = (alerts: PromAlert[]): PromAlert[] => alerts.filter((a) => a.labels['alertname'] === ALERT);
 
+/** Waits until Prometheus has a sent rate over a full window for every target; then no alert may be active. */
+async function baseline(prom: PrometheusHandle): Promise<void> {
+  await prom.waitForTargetsUp(15_000);
+  await waitFor(
+    async () => {
+      const r = await prom.query(`(rate(icmp_sent_total[${WINDOW_S}s]) > 0) or (rate(tcpsyn_sent_total[${WINDOW_S}s]) > 0)`);
+      return Array.isArray(r.result) && r.result.length === Object.keys(TARGETS).length;
+    },
+    { timeoutMs: 30_000, intervalMs: 500, what: 'a sent rate for every target in Prometheus' },
+  );
+  await sleep(WINDOW_S * 1000);
+  assert.deepEqual(await prom.alerts(), [], 'no alert without loss');
+}
+
+/** Injects the loss and waits for the alert to fire for every EXPECTED target; checks timing and labels. */
+async function lossUntilFiring(lab: Lab, prom: PrometheusHandle, seen: Set<string>, t: TestContext): Promise<number> {
+  const lossStart = Date.now();
+  await lab.setLoss(LOSS * 100);
+  /** destination -> ms from the loss start to firing seen, and to the alert's activeAt (pending) */
+  const fired = new Map<string, { firing: number; active: number }>();
+  const alerts = await watchAlerts(prom, seen, {
+    timeoutMs: (FIRE_EXPECTED_S + SLACK_S) * 1000,
+    what: `${ALERT} firing for ${Object.keys(EXPECTED).join(', ')}`,
+    done: (all) => {
+      for (const a of lossAlerts(all)) {
+        const d = a.labels['destination'] ?? '';
+        if (a.state === 'firing' && !fired.has(d)) fired.set(d, { firing: Date.now() - lossStart, active: Date.parse(a.activeAt) - lossStart });
+      }
+      return Object.keys(EXPECTED).every((d) => fired.has(d));
+    },
+  });
+  t.diagnostic(
+    `firing after ${[...fired].map(([d, f]) => `${d} ${(f.firing / 1000).toFixed(1)} s (pending from ${(f.active / 1000).toFixed(1)} s)`).join(', ')}; ` +
+      `computed at most ${FIRE_EXPECTED_S.toFixed(1)} s (bound with slack ${FIRE_EXPECTED_S + SLACK_S} s)`,
+  );
+  for (const [d, f] of fired) {
+    assert.ok(f.active > 0, `${d}: pending ${f.active} ms after the loss started, i.e. before it`);
+    assert.ok(f.firing - f.active >= FOR_S * 1000 - 100, `${d}: firing ${f.firing - f.active} ms after pending, sooner than for: ${FOR_S} s`);
+  }
+  const got = lossAlerts(alerts).filter((a) => a.state === 'firing');
+  assert.deepEqual(got.map((a) => a.labels['destination']).sort(), Object.keys(EXPECTED).sort(), 'firing for exactly the alerting targets (not quiet)');
+  for (const a of got) {
+    const { probe_type, address_family, alert_level, severity, group, probe_name } = a.labels;
+    assert.deepEqual({ probe_type, address_family, alert_level, severity, group, probe_name }, { ...EXPECTED[a.labels['destination'] ?? ''], group: 'g1', probe_name: 'itest' });
+    assert.ok(Number(a.value) > THRESHOLD && Number(a.value) < 0.8, `${a.labels['destination']}: loss ratio ${a.value}`);
+    assert.match(a.annotations['description'] ?? '', /above the loss threshold of 10%/);
+  }
+  return lossStart;
+}
+
+/** Keeps the loss for at least a window, stops it, and waits for every loss alert to go; checks the timing. */
+async function stopUntilResolved(lab: Lab, prom: PrometheusHandle, seen: Set<string>, lossStart: number, t: TestContext): Promise<void> {
+  await sleep(Math.max(0, lossStart + WINDOW_S * 1000 - Date.now()));
+  await lab.setLoss(0);
+  const stopped = Date.now();
+  const resolvedAt = new Map<string, number>();
+  await watchAlerts(prom, seen, {
+    timeoutMs: (RESOLVE_EXPECTED_S + SLACK_S) * 1000,
+    what: `${ALERT} resolved for every target`,
+    done: (all) => {
+      const active = new Set(lossAlerts(all).map((a) => a.labels['destination'] ?? ''));
+      for (const d of Object.keys(EXPECTED)) if (!active.has(d) && !resolvedAt.has(d)) resolvedAt.set(d, Date.now() - stopped);
+      return active.size === 0;
+    },
+  });
+  t.diagnostic(
+    `resolved after ${[...resolvedAt].map(([d, ms]) => `${d} ${(ms / 1000).toFixed(1)} s`).join(', ')}; ` +
+      `computed ${RESOLVE_MIN_S} to ${RESOLVE_EXPECTED_S.toFixed(1)} s (bound with slack ${RESOLVE_EXPECTED_S + SLACK_S} s)`,
+  );
+  // 2 s of tolerance below the ideal: rate() extrapolates to the window's edges
+  const first = Math.min(...resolvedAt.values());
+  assert.ok(first >= (RESOLVE_MIN_S - 2) * 1000, `resolved ${first} ms after the loss stopped: is the window shorter than ${WINDOW_S} s?`);
+}
+
 void describe('alerts-e2e', { timeout: 150_000 }, () => {
   const suite = labSuite('alerts-e2e', [PROMETHEUS]);
 
@@ -114,87 +189,12 @@ void describe('alerts-e2e', { timeout: 150_000 }, () => {
     const scaledProbing = readFileSync(ruleFiles[0] ?? '', 'utf8');
     assert.match(scaledProbing, /rate\(icmp_loss_total\[10s\]\)[\s\S]*?for: 4s/, 'the loss rule has the window and for: this test computes with');
 
-    const prom = await startPrometheus(lab, {
-      scrapeTargets: [`127.0.0.1:${wp.port}`],
-      ruleFiles,
-      scrapeIntervalS: SCRAPE_S,
-      evaluationIntervalS: EVAL_S,
-    });
+    const prom = await startPrometheus(lab, { scrapeTargets: [`127.0.0.1:${wp.port}`], ruleFiles, scrapeIntervalS: SCRAPE_S, evaluationIntervalS: EVAL_S });
     const seen = new Set<string>();
     try {
-      await prom.waitForTargetsUp(15_000);
-      // baseline: a loss ratio for every target over a full window, and no alert
-      await waitFor(
-        async () => {
-          const r = await prom.query(`(rate(icmp_sent_total[${WINDOW_S}s]) > 0) or (rate(tcpsyn_sent_total[${WINDOW_S}s]) > 0)`);
-          return Array.isArray(r.result) && r.result.length === Object.keys(TARGETS).length;
-        },
-        { timeoutMs: 30_000, intervalMs: 500, what: 'a sent rate for every target in Prometheus' },
-      );
-      await sleep(WINDOW_S * 1000);
-      assert.deepEqual(await prom.alerts(), [], 'no alert without loss');
-
-      const lossStart = Date.now();
-      await lab.setLoss(LOSS * 100);
-      /** destination -> ms from the loss start to firing seen, and to the alert's activeAt (pending) */
-      const fired = new Map<string, { firing: number; active: number }>();
-      const firing = await watchAlerts(prom, seen, {
-        timeoutMs: (FIRE_EXPECTED_S + SLACK_S) * 1000,
-        what: `${ALERT} firing for ${Object.keys(EXPECTED).join(', ')}`,
-        done: (alerts) => {
-          for (const a of lossAlerts(alerts)) {
-            const d = a.labels['destination'] ?? '';
-            if (a.state === 'firing' && !fired.has(d)) fired.set(d, { firing: Date.now() - lossStart, active: Date.parse(a.activeAt) - lossStart });
-          }
-          return Object.keys(EXPECTED).every((d) => fired.has(d));
-        },
-      });
-      t.diagnostic(
-        `firing after ${[...fired].map(([d, f]) => `${d} ${(f.firing / 1000).toFixed(1)} s (pending from ${(f.active / 1000).toFixed(1)} s)`).join(', ')}; ` +
-          `computed at most ${FIRE_EXPECTED_S.toFixed(1)} s (bound with slack ${FIRE_EXPECTED_S + SLACK_S} s)`,
-      );
-      for (const [d, f] of fired) {
-        assert.ok(f.active > 0, `${d}: pending ${f.active} ms after the loss started, i.e. before it`);
-        assert.ok(f.firing - f.active >= FOR_S * 1000 - 100, `${d}: firing ${f.firing - f.active} ms after pending, sooner than for: ${FOR_S} s`);
-      }
-
-      const got = lossAlerts(firing).filter((a) => a.state === 'firing');
-      assert.deepEqual(got.map((a) => a.labels['destination']).sort(), Object.keys(EXPECTED).sort(), 'firing for exactly the alerting targets (not quiet)');
-      for (const a of got) {
-        const e = EXPECTED[a.labels['destination'] ?? ''];
-        assert.ok(e !== undefined);
-        assert.deepEqual(
-          { probe_type: a.labels['probe_type'], address_family: a.labels['address_family'], alert_level: a.labels['alert_level'], severity: a.labels['severity'] },
-          e,
-        );
-        assert.equal(a.labels['group'], 'g1');
-        assert.equal(a.labels['probe_name'], 'itest');
-        assert.ok(Number(a.value) > THRESHOLD && Number(a.value) < 0.8, `${a.labels['destination']}: loss ratio ${a.value}`);
-        assert.match(a.annotations['description'] ?? '', /above the loss threshold of 10%/);
-      }
-
-      // the loss lasts at least a full window, so the resolve time is the window's
-      const lossEnd = Math.max(Date.now(), lossStart + WINDOW_S * 1000);
-      await sleep(lossEnd - Date.now());
-      await lab.setLoss(0);
-      const stopped = Date.now();
-      const resolvedAt = new Map<string, number>();
-      await watchAlerts(prom, seen, {
-        timeoutMs: (RESOLVE_EXPECTED_S + SLACK_S) * 1000,
-        what: `${ALERT} resolved for every target`,
-        done: (alerts) => {
-          const active = new Set(lossAlerts(alerts).map((a) => a.labels['destination'] ?? ''));
-          for (const d of Object.keys(EXPECTED)) if (!active.has(d) && !resolvedAt.has(d)) resolvedAt.set(d, Date.now() - stopped);
-          return active.size === 0;
-        },
-      });
-      const resolveTimes = [...resolvedAt.values()];
-      t.diagnostic(
-        `resolved after ${[...resolvedAt].map(([d, ms]) => `${d} ${(ms / 1000).toFixed(1)} s`).join(', ')}; computed ${RESOLVE_MIN_S} to ${RESOLVE_EXPECTED_S.toFixed(1)} s (bound with slack ${RESOLVE_EXPECTED_S + SLACK_S} s)`,
-      );
-      // 2 s of tolerance below the ideal: rate() extrapolates to the window's edges
-      assert.ok(Math.min(...resolveTimes) >= (RESOLVE_MIN_S - 2) * 1000, `resolved ${Math.min(...resolveTimes)} ms after the loss stopped: the window is shorter than ${WINDOW_S} s?`);
-
+      await baseline(prom);
+      const lossStart = await lossUntilFiring(lab, prom, seen, t);
+      await stopUntilResolved(lab, prom, seen, lossStart, t);
       const other = [...seen].filter((k) => !k.startsWith(`${ALERT}{`) || k === `${ALERT}{quiet}`);
       assert.deepEqual(other, [], 'no other alert, and none for the no_alert target');
     } finally {
