@@ -5,8 +5,8 @@
 import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { checkKinds } from './checks/index.js';
-import { createCheckRunner } from './checks/runner.js';
-import type { Config, ProbeType } from './config/types.js';
+import { createCheckRunner, type CheckRunner } from './checks/runner.js';
+import type { CheckKindName, Config, ProbeType } from './config/types.js';
 import { groupsOfTarget } from './config/membership.js';
 import type { LookupFn } from './dns/resolver.js';
 import { createResolver } from './dns/resolver.js';
@@ -66,6 +66,8 @@ export interface App {
 }
 
 const DNS_TIMEOUT_MS = 5000;
+/** how long a reload waits for running host checks to stop */
+const CHECKS_STOP_MS = 2000;
 
 /** The source-port ranges of the groups that targets of `type` belong to. */
 function portRanges(config: Config, type: ProbeType): [number, number][] {
@@ -157,6 +159,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     current: () => targets.config(),
     apply: async (next) => {
       log.setLevel(levelFromNetprobify(next.global.logging_level));
+      await reloadChecks(next.checks);
       await targets.setFile(next);
     },
     clock,
@@ -174,10 +177,12 @@ export function createApp(config: Config, deps: AppDeps): App {
     captures: engine.captureCounters(),
   }));
   const checksLog = log.child('checks');
-  const checks = createCheckRunner({
+  const checkRecorder = createCheckMetrics(registry, Object.values(checkKinds));
+  const hostIo = lazyHostIo(deps.hostIo);
+  const makeChecks = (cfg: Config['checks']): CheckRunner => createCheckRunner({
     kinds: checkKinds,
-    checks: config.checks,
-    recorder: createCheckMetrics(registry, Object.values(checkKinds)),
+    checks: cfg,
+    recorder: checkRecorder,
     checkDeps: {
       clock,
       log: checksLog,
@@ -185,11 +190,24 @@ export function createApp(config: Config, deps: AppDeps): App {
       stream: streamCommand,
       paths: { procfs: '/proc', sysfs: '/sys' },
       pool,
-      hostIo: lazyHostIo(deps.hostIo),
+      hostIo,
     },
     clock,
     log: checksLog,
   });
+  let checks = makeChecks(config.checks);
+  /** Reload: a changed `checks:` section restarts the runner; instances that are gone lose their series. */
+  const reloadChecks = async (next: Config['checks']): Promise<void> => {
+    const before = targets.config().checks;
+    if (JSON.stringify(before) === JSON.stringify(next)) return;
+    await checks.stop(CHECKS_STOP_MS);
+    for (const [kind, list] of Object.entries(before) as [CheckKindName, Config['checks'][CheckKindName]][]) {
+      for (const c of list) if (!next[kind].some((n) => n.name === c.name && n.enabled)) checkRecorder.forget(kind, c.name);
+    }
+    checks = makeChecks(next);
+    checks.start();
+    log.info('host checks reloaded', { checks: checks.instanceCount });
+  };
   let ready = false;
   let server: Server | null = null;
 

@@ -25,4 +25,6 @@ export interface CheckRecorder {
   /** a run was due while the previous one was still going */
   skipped(kind: CheckKindName, name: string): void;
   action(kind: CheckKindName, name: string, result: ActionResultLabel): void;
+  /** the instance is gone (config reload): every series of it is removed */
+  forget(kind: CheckKindName, name: string): void;
 }

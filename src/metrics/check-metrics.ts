@@ -111,5 +111,16 @@ export function createCheckMetrics(registry: Registry, kinds: readonly KindMetri
     action(check, name, result) {
       m.actions.labels({ check, name, result }).inc();
     },
+    forget(check, name) {
+      const labels = { check, name };
+      for (const g of [m.success, m.duration, m.lastRun]) g.remove(labels);
+      for (const result of ['ok', 'failed', 'skipped']) m.runs.remove({ ...labels, result });
+      for (const result of ['ok', 'failed', 'timeout']) m.actions.remove({ ...labels, result });
+      const key = `${check}\u0000${name}`;
+      const previous = reasons.get(key);
+      if (previous !== undefined) m.reason.remove({ ...labels, reason: previous });
+      reasons.delete(key);
+      store.get(check)?.delete(name);
+    },
   };
 }

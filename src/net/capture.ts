@@ -46,6 +46,58 @@ export const LINK_TYPES: Readonly<Record<string, number>> = {
   LINKTYPE_LINUX_SLL: 113,
 };
 
+export type SessionState = 'open' | 'closing' | 'released';
+
+/** Reads a polled native session and closes it safely (see attachReader). */
+export interface SessionReader {
+  readonly state: SessionState;
+  /** dispatches what the kernel holds (nothing once closed) */
+  read(): void;
+  /** breaks the session; it is released by the first frame seen afterwards */
+  close(): void;
+}
+
+/**
+ * Polls a native session, frames going to its packet callback.
+ *
+ * The binding's close() only breaks libpcap's loop: the handle is really closed (socket, ring,
+ * poll watcher) by the next dispatch() that finds a frame, which returns -2. That dispatch also
+ * deletes the binding's async resource, which the binding is still using while it runs the
+ * poll callback: a dispatch made there after close() is a use after free (glibc aborts with
+ * "double free or corruption"). So once closed, the poll callback only schedules the releasing
+ * dispatch on a later tick, once at a time; a closed session on a quiet interface is released
+ * by the next frame it sees.
+ */
+export function attachReader(session: NativeSession, buf: Buffer, header: Buffer): SessionReader {
+  let state: SessionState = 'open';
+  let scheduled = false;
+  const release = (): void => {
+    scheduled = false;
+    if (state === 'closing' && session.dispatch(buf, header) === -2) state = 'released';
+  };
+  session.read_callback = (): void => {
+    if (state === 'open') session.dispatch(buf, header);
+    else if (state === 'closing' && !scheduled) {
+      scheduled = true;
+      setImmediate(release);
+    }
+  };
+  session.start_polling();
+  return {
+    get state() {
+      return state;
+    },
+    read() {
+      if (state === 'open') session.dispatch(buf, header);
+    },
+    close() {
+      if (state !== 'open') return;
+      state = 'closing';
+      session.close();
+    },
+  };
+}
+
 export interface CaptureOptions {
   /** kernel ring size per capture (resident memory: the kernel fills every page) */
   readonly bufferBytes: number;
@@ -89,32 +141,17 @@ export function createCaptureFactory(
         session.close();
         throw new AppError(ErrorCodes.NET_ERR_CAPTURE, `capture on ${iface}: unsupported link type ${linkName}`);
       }
-      let closed = false;
-      // The binding's close() only breaks the loop: libpcap is closed (and its poll watcher
-      // stopped) by the next dispatch that finds a frame, which returns -2. So reads go on after
-      // close() until then; a closed session on a quiet interface is released by its next frame.
-      let released = false;
-      const read = (): void => {
-        if (!released && session.dispatch(buf, header) === -2) released = true;
-      };
-      session.read_callback = read;
-      session.start_polling();
+      const reader = attachReader(session, buf, header);
       return {
         iface,
         linkType,
-        poll: () => {
-          if (!closed) read();
-        },
+        poll: () => reader.read(),
         stats(): CaptureStats {
-          if (closed) return { received: 0, dropped: 0, ifDropped: 0 };
+          if (reader.state !== 'open') return { received: 0, dropped: 0, ifDropped: 0 };
           const s = session.stats();
           return { received: s.ps_recv, dropped: s.ps_drop, ifDropped: s.ps_ifdrop };
         },
-        close() {
-          if (closed) return;
-          closed = true;
-          session.close();
-        },
+        close: () => reader.close(),
       };
     },
   };

@@ -21,7 +21,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { AppError, ErrorCodes, errorMessage, type ErrorCode } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { LINK_TYPES, type NativeBinding, type NativeSession } from './capture.js';
+import { attachReader, LINK_TYPES, type NativeBinding, type NativeSession, type SessionReader } from './capture.js';
 import { CAP_NET_RAW_HINT } from './raw-transport.js';
 import type { CaptureStats, HostCapture, HostPacketIo } from './types.js';
 
@@ -68,7 +68,8 @@ interface Handle {
   readonly buf: Buffer;
   readonly header: Buffer;
   readonly linkType: number;
-  state: 'open' | 'closing' | 'released';
+  /** reading and closing (never releases inside the poll callback: see attachReader) */
+  reader: SessionReader;
 }
 
 interface Pair {
@@ -120,23 +121,23 @@ async function readInterfaceInfo(sysfs: string, iface: string): Promise<{ mac: U
   return { mac: parseMac(address), ipv4, up };
 }
 
+/** Stands in for the reader until the session is open. */
+const CLOSED_READER: SessionReader = { state: 'released', read: () => undefined, close: () => undefined };
+
 function openHandle(ctx: PcapContext, iface: string, filter: string, bufferBytes: number, onPacket: (h: Handle) => void, fallback: ErrorCode): Handle {
   const session = new ctx.binding.PcapSession();
   const buf = Buffer.alloc(SNAP_LENGTH);
   const header = Buffer.alloc(16);
   const onWarning = (msg: string): void => ctx.log.debug('pcap warning', { iface, msg });
   let linkName: string;
-  const handle: { -readonly [K in keyof Handle]: Handle[K] } = { session, buf, header, linkType: -1, state: 'open' };
+  const handle: { -readonly [K in keyof Handle]: Handle[K] } = { session, buf, header, linkType: -1, reader: CLOSED_READER };
   try {
     linkName = session.open_live(iface, filter, bufferBytes, SNAP_LENGTH, '', () => onPacket(handle), false, BUFFER_TIMEOUT_MS, onWarning, false);
   } catch (e) {
     throw ioError(e, iface, fallback);
   }
   handle.linkType = LINK_TYPES[linkName] ?? -1;
-  session.read_callback = (): void => {
-    if (handle.state !== 'released' && session.dispatch(buf, header) === -2) handle.state = 'released';
-  };
-  session.start_polling();
+  handle.reader = attachReader(session, buf, header);
   return handle;
 }
 
@@ -152,8 +153,7 @@ function openPair(ctx: PcapContext, iface: string, filter: string, bufferBytes: 
     secondary = openHandle(ctx, iface, release, SEND_BUFFER, () => undefined, fallback);
   } catch (e) {
     // a lone handle cannot be released now; the release frames of the next pair on this interface will do it
-    primary.session.close();
-    primary.state = 'closing';
+    primary.reader.close();
     throw e;
   }
   return { iface, mac, primary, secondary };
@@ -165,13 +165,9 @@ function closePair(ctx: PcapContext, pair: Pair): void {
   frame.set(pair.mac, 0);
   frame.set(pair.mac, 6);
   frame.writeUInt16BE(ETHERTYPE_RELEASE, 12);
-  for (const h of [pair.primary, pair.secondary]) {
-    if (h.state !== 'open') continue;
-    h.session.close();
-    h.state = 'closing';
-  }
+  for (const h of [pair.primary, pair.secondary]) h.reader.close();
   for (const [from, to] of [[pair.primary, pair.secondary], [pair.secondary, pair.primary]] as const) {
-    if (to.state !== 'closing') continue;
+    if (to.reader.state !== 'closing') continue;
     try {
       from.session.inject(frame);
     } catch (e) {
@@ -205,7 +201,7 @@ export function createHostPacketIo(log: Logger, sysfs = '/sys'): HostPacketIo {
 
     capture(iface, filter, onFrame): HostCapture {
       const onPacket = (h: Handle): void => {
-        if (h.state !== 'open' || h.buf.readUInt16BE(12) === ETHERTYPE_RELEASE) return;
+        if (h.reader.state !== 'open' || h.buf.readUInt16BE(12) === ETHERTYPE_RELEASE) return;
         const tsNs = BigInt(h.header.readUInt32LE(0)) * 1_000_000_000n + BigInt(h.header.readUInt32LE(4)) * 1000n;
         onFrame(tsNs, h.buf.subarray(0, Math.min(h.header.readUInt32LE(8), SNAP_LENGTH)));
       };
@@ -214,14 +210,14 @@ export function createHostPacketIo(log: Logger, sysfs = '/sys'): HostPacketIo {
       return {
         linkType: primary.linkType,
         stats(): CaptureStats {
-          if (primary.state !== 'open') return { received: 0, dropped: 0, ifDropped: 0 };
+          if (primary.reader.state !== 'open') return { received: 0, dropped: 0, ifDropped: 0 };
           const s = primary.session.stats();
           return { received: s.ps_recv, dropped: s.ps_drop, ifDropped: s.ps_ifdrop };
         },
         close() {
-          if (primary.state !== 'open') return;
+          if (primary.reader.state !== 'open') return;
           // hand over what the kernel holds already, then release both handles
-          primary.session.dispatch(primary.buf, primary.header);
+          primary.reader.read();
           closePair(ctx, pair);
         },
       };
