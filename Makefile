@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CONFIG ?= examples/wireprobe.yaml
 NODE ?= node
 
-.PHONY: run test deps deps-test build lint typecheck unit integration bench clean
+.PHONY: run test deps deps-test build lint typecheck unit integration bench docs clean
 
 deps:
 	@scripts/install-deps.sh run
@@ -29,6 +29,11 @@ integration:
 
 test: deps-test build lint
 	$(NODE) --test --test-concurrency=1 $(shell find dist/test -name '*.test.js' | sort)
+
+# docs/metrics.md and docs/config.md, generated from the metric declarations and the schema
+# (test/unit/docs.test.ts fails when they are stale)
+docs: build
+	$(NODE) dist/scripts/gen-docs.js
 
 bench: deps-test build
 	$(NODE) dist/bench/engine-bench.js

@@ -8,7 +8,7 @@ mode="${1:-run}"
 
 need=(libpcap-dev python3 make g++ iproute2 conntrack)
 if [ "$mode" = test ]; then
-  need+=(tcpdump nftables prometheus fping hping3 procps dnsmasq util-linux)
+  need+=(tcpdump nftables prometheus fping hping3 procps dnsmasq util-linux systemd)
 fi
 
 missing=()

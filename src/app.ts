@@ -201,6 +201,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       catalog.netprobifyInfo.labels({ version: deps.version, scapy_version: 'none' }).set(1);
       catalog.info.labels({ version: deps.version }).set(1);
       catalog.reloadFailed.labels({ probe_name: probeName }).set(0);
+      catalog.interval.labels({ probe_name: probeName }).set(config.global.interval);
       catalog.reloadLastSuccess.set(clock.wallMs() / 1000);
       for (const result of ['ok', 'failed', 'unchanged']) catalog.reloads.labels({ result }).inc(0);
       catalog.processTimedOut.labels({ probe_name: probeName }).inc(0);

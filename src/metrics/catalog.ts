@@ -91,6 +91,7 @@ export interface Catalog {
   readonly tcpPortMismatch: FastFamily<(typeof T3)[number]>;
   readonly udpPortMismatch: FastFamily<(typeof T3)[number]>;
   readonly iterationTime: Gauge<'probe_name'>;
+  readonly interval: Gauge<'probe_name'>;
   readonly targetNameDup: Counter<'target_name'>;
   readonly processTimedOut: Counter<'probe_name'>;
   readonly reloadFailed: Gauge<'probe_name'>;
@@ -117,6 +118,7 @@ export function createCatalog(registry: Registry = new Registry(), fast: FastReg
     udpPortMismatch: new FastFamily(fast, 'gauge', 'udp_unreachable_port_mismatch_count', 'ICMP errors about the target quoting a UDP datagram that matches none of our probes by ports and tag (only grows)', T3),
     timeOoo: new FastFamily(fast, 'counter', 'app_time_ooo_total', 'RTT samples discarded because the reply timestamp preceded the request (always 0 with kernel timestamps; kept for netprobify compatibility)', T4),
     iterationTime: new Gauge({ name: 'app_iteration_time_seconds', help: 'Duration of the last complete probing round, from its start to its last settled probe', labelNames: ['probe_name'], registers: r }),
+    interval: new Gauge({ name: 'wireprobe_interval_seconds', help: 'Configured seconds between the starts of two probing rounds (global.interval), to compare app_iteration_time_seconds with', labelNames: ['probe_name'], registers: r }),
     targetNameDup: new Counter({ name: 'app_target_name_dup_total', help: 'Duplicate target names met while loading targets', labelNames: ['target_name'], registers: r }),
     processTimedOut: new Counter({ name: 'app_process_timed_out_total', help: 'Target rounds abandoned after the global timeout', labelNames: ['probe_name'], registers: r }),
     reloadFailed: new Gauge({ name: 'app_reload_conf_failed_status', help: 'Whether the last configuration reload failed (1) and the previous configuration is still in use', labelNames: ['probe_name'], registers: r }),

@@ -45,8 +45,13 @@ export type ChunkSink = (text: string) => void;
 /** Lines are gathered into chunks of about this many characters before being handed on. */
 const CHUNK = 64 * 1024;
 
+export type FastType = 'counter' | 'gauge' | 'histogram';
+
 export interface FastMetric {
   readonly name: string;
+  readonly help: string;
+  readonly type: FastType;
+  readonly labelNames: readonly string[];
   readonly seriesCount: number;
   /** the family's text in chunks of about CHUNK characters */
   chunks(): Generator<string>;
@@ -66,7 +71,7 @@ abstract class Family<L extends string, S> implements FastMetric {
   }
 
   protected abstract create(): S;
-  protected abstract type(): string;
+  abstract readonly type: FastType;
   /** the exposition lines of one series, newline-terminated */
   protected abstract lines(rendered: string, s: S): string;
 
@@ -94,7 +99,7 @@ abstract class Family<L extends string, S> implements FastMetric {
   }
 
   *chunks(): Generator<string> {
-    let buf = `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} ${this.type()}\n`;
+    let buf = `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} ${this.type}\n`;
     for (const [rendered, s] of this.series) {
       buf += this.lines(rendered, s);
       if (buf.length >= CHUNK) {
@@ -113,19 +118,15 @@ export interface ValueHandle {
 
 /** A counter or gauge family whose series are `{ value }` handles. */
 export class FastFamily<L extends string> extends Family<L, ValueHandle> {
-  readonly #type: 'counter' | 'gauge';
+  readonly type: 'counter' | 'gauge';
 
   constructor(registry: FastRegistry, type: 'counter' | 'gauge', name: string, help: string, labelNames: readonly L[]) {
     super(registry, name, help, labelNames);
-    this.#type = type;
+    this.type = type;
   }
 
   protected create(): ValueHandle {
     return { value: 0 };
-  }
-
-  protected type(): string {
-    return this.#type;
   }
 
   protected lines(rendered: string, s: ValueHandle): string {
@@ -141,6 +142,7 @@ export interface HistogramHandle {
 
 /** A classic histogram family with fixed upper bounds; `observe` is a search and two additions. */
 export class FastHistogram<L extends string> extends Family<L, HistogramHandle> {
+  readonly type = 'histogram';
   readonly bounds: readonly number[];
   readonly #le: string[];
 
@@ -152,10 +154,6 @@ export class FastHistogram<L extends string> extends Family<L, HistogramHandle> 
 
   protected create(): HistogramHandle {
     return { counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 };
-  }
-
-  protected type(): string {
-    return 'histogram';
   }
 
   observe(h: HistogramHandle, v: number): void {
@@ -195,6 +193,11 @@ export class FastRegistry {
 
   get names(): readonly string[] {
     return this.#metrics.map((m) => m.name);
+  }
+
+  /** the families, in registration order (for the generated metrics reference) */
+  get families(): readonly FastMetric[] {
+    return [...this.#metrics];
   }
 
   /** every family's text, in chunks: a consumer can wait between them (backpressure) */

@@ -8,19 +8,17 @@ import { FrameKind, packFrame, recordSize, type DecodedBatch } from '../packet/p
 import { echoFilter, tcpFilter, udpFilter } from '../packet/bpf.js';
 import { ICMP4_DEST_UNREACH, ICMP6_DEST_UNREACH } from '../packet/icmp.js';
 import { ICMP4_CODE_PORT_UNREACH, ICMP6_CODE_PORT_UNREACH } from '../packet/icmp-error.js';
-import { TCP_ACK, TCP_SYN, writeTcpRst, type SynTemplate } from '../packet/tcp.js';
-import type { UdpTemplate } from '../packet/udp.js';
+import { TCP_ACK, TCP_SYN, writeTcpRst } from '../packet/tcp.js';
 import { L4Ids } from './l4-ids.js';
-import type { EchoTemplate } from '../packet/icmp.js';
+import type { EchoProbe, ProbeBase, TcpProbe, UdpProbe } from './probe-types.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { errorMessage } from '../lib/errors.js';
+import { CaptureSet, type CaptureCounters } from './capture-set.js';
 import { DeadlineQueue, SlotState, SlotTable } from './slots.js';
 import {
   Outcome,
-  type Capture,
   type CaptureFactory,
-  type Family,
   type FrameDecoder,
   type OutcomeSink,
   type RawSender,
@@ -30,49 +28,6 @@ const IDS = 16;
 const BATCH_BYTES = 128 * 1024;
 /** extra time a settled probe's identifier stays unused, beyond twice its timeout */
 const QUARANTINE_MS = 1000;
-
-export interface EchoProbe {
-  readonly family: Family;
-  /** canonical destination address */
-  readonly dst: string;
-  /** addrHash of the destination bytes */
-  readonly peerHash: number;
-  readonly template: EchoTemplate;
-  /** a Buffer view of template.bytes, made once */
-  readonly wire: Buffer;
-  /** index returned by Engine.captureFor() */
-  readonly capture: number;
-  readonly timeoutMs: number;
-}
-
-/** What every probe tells the engine besides its packet. */
-interface ProbeBase {
-  readonly family: Family;
-  /** canonical destination address */
-  readonly dst: string;
-  /** addrHash of the destination bytes */
-  readonly peerHash: number;
-  /** index returned by Engine.captureFor() */
-  readonly capture: number;
-  readonly timeoutMs: number;
-}
-
-export interface TcpProbe extends ProbeBase {
-  readonly template: SynTemplate;
-  /** a Buffer view of template.bytes, made once */
-  readonly wire: Buffer;
-  readonly dstPort: number;
-  /** what the RST after a SYN-ACK needs; `src` is the source when `sources` is null */
-  readonly rst: { readonly src: Uint8Array; readonly dst: Uint8Array; readonly tos: number; readonly ttl: number };
-  /** the group's source-address round robin, if any: the RST goes out from the SYN's source */
-  readonly sources: { address(i: number): Uint8Array } | null;
-}
-
-export interface UdpProbe extends ProbeBase {
-  readonly template: UdpTemplate;
-  readonly wire: Buffer;
-  readonly dstPort: number;
-}
 
 export interface EngineDeps {
   readonly sender: RawSender;
@@ -113,23 +68,6 @@ export interface EngineCounters {
   decodeErrors: number;
 }
 
-export interface CaptureCounters {
-  readonly iface: string;
-  readonly received: number;
-  readonly dropped: number;
-}
-
-interface CaptureState {
-  cap: Capture;
-  dropped: number;
-  received: number;
-  /** counts of the captures this one replaced (filter changes) */
-  baseDropped: number;
-  baseReceived: number;
-  /** monotonic time of the last check that found new drops */
-  lastDropMono: number;
-}
-
 export class Engine {
   readonly #d: EngineDeps;
   readonly #slots = new SlotTable(IDS * 65536);
@@ -139,10 +77,8 @@ export class Engine {
   /** source number of the SYN in slot s, for probes with a source round robin */
   readonly #tcpSrc: number[] = [];
   readonly #rstBuf = Buffer.alloc(128);
-  #filter: string;
   readonly #queues = new Map<number, DeadlineQueue>();
-  readonly #captures: CaptureState[] = [];
-  readonly #captureByIface = new Map<string, number>();
+  readonly #captures: CaptureSet;
   readonly #batch = new Uint8Array(BATCH_BYTES);
   #used = 0;
   #batchLink = -1;
@@ -158,35 +94,13 @@ export class Engine {
   constructor(deps: EngineDeps) {
     this.#d = deps;
     this.#l4 = new L4Ids(this.#slots.capacity, deps.seqBase);
-    this.#filter = captureFilter(deps.idBase, deps.tcpPorts, deps.udpPorts);
+    const filter = captureFilter(deps.idBase, deps.tcpPorts, deps.udpPorts);
+    this.#captures = new CaptureSet(deps.captures, filter, (link, sec, usec, frame, caplen) => this.#onFrame(link, sec, usec, frame, caplen), deps.log);
   }
 
-  /**
-   * New source-port ranges (config reload): every capture whose filter changes is replaced by
-   * one with the new filter, opened before the old one is read a last time and closed, so no
-   * answer falls between them (one seen twice counts as a duplicate).
-   */
+  /** New source-port ranges (config reload): the captures follow (see CaptureSet.setFilter). */
   setPortRanges(tcpPorts: readonly [number, number][], udpPorts: readonly [number, number][]): void {
-    const filter = captureFilter(this.#d.idBase, tcpPorts, udpPorts);
-    if (filter === this.#filter) return;
-    this.#filter = filter;
-    for (const c of this.#captures) {
-      const old = c.cap;
-      c.cap = this.#open(old.iface);
-      old.poll();
-      const s = old.stats();
-      c.baseReceived += s.received;
-      c.baseDropped += s.dropped + s.ifDropped;
-      old.close();
-    }
-    this.#d.log.info('capture filters changed', { captures: this.#captures.length });
-  }
-
-  #open(iface: string): Capture {
-    const cap = this.#d.captures.open(iface, this.#filter, (sec, usec, frame, caplen) =>
-      this.#onFrame(cap.linkType, sec, usec, frame, caplen),
-    );
-    return cap;
+    this.#captures.setFilter(captureFilter(this.#d.idBase, tcpPorts, udpPorts));
   }
 
   get inFlight(): number {
@@ -197,18 +111,11 @@ export class Engine {
 
   /** Index of the capture on `iface`, opening it on first use. */
   captureFor(iface: string): number {
-    const known = this.#captureByIface.get(iface);
-    if (known !== undefined) return known;
-    const idx = this.#captures.length;
-    const cap = this.#open(iface);
-    this.#captures.push({ cap, dropped: 0, received: 0, baseDropped: 0, baseReceived: 0, lastDropMono: -Infinity });
-    this.#captureByIface.set(iface, idx);
-    this.#d.log.info('capture opened', { iface, link_type: cap.linkType });
-    return idx;
+    return this.#captures.indexFor(iface);
   }
 
   captureCounters(): CaptureCounters[] {
-    return this.#captures.map((c) => ({ iface: c.cap.iface, received: c.received, dropped: c.dropped }));
+    return this.#captures.counters();
   }
 
   /** a slot for a new probe, or -1 (the sink has been told) */
@@ -449,24 +356,14 @@ export class Engine {
     this.#pumping = true;
     try {
       const start = this.#d.clock.monoMs();
-      for (const c of this.#captures) c.cap.poll();
+      this.#captures.pollAll();
       this.#dispatchBatch();
       await this.#chain;
-      this.#checkDrops(start);
+      this.#captures.checkDrops(start);
       this.#reap(start - this.#d.captureDelayMs - 5);
     } finally {
       this.#pumping = false;
       if (this.inFlight > 0 || this.#used > 0) this.#arm();
-    }
-  }
-
-  #checkDrops(now: number): void {
-    for (const c of this.#captures) {
-      const s = c.cap.stats();
-      const dropped = c.baseDropped + s.dropped + s.ifDropped;
-      if (dropped > c.dropped) c.lastDropMono = now;
-      c.dropped = dropped;
-      c.received = c.baseReceived + s.received;
     }
   }
 
@@ -479,8 +376,7 @@ export class Engine {
         q.shift();
         if (t.state[s] === SlotState.PENDING) {
           const sink = t.owner[s] as OutcomeSink;
-          const cap = this.#captures[t.capture[s]!];
-          const blind = cap !== undefined && cap.lastDropMono >= t.sentMono[s]!;
+          const blind = this.#captures.lastDropMono(t.capture[s]!) >= t.sentMono[s]!;
           sink.onOutcome(t.index[s]!, blind ? Outcome.INDETERMINATE : Outcome.LOST, NaN);
         }
         // quarantine: a very late reply must find this slot free, not a newer probe in it
@@ -501,7 +397,7 @@ export class Engine {
     this.#closed = true;
     this.#timer?.cancel();
     this.#timer = null;
-    for (const c of this.#captures) c.cap.close();
+    this.#captures.closeAll();
     this.#d.sender.close();
   }
 }

@@ -2,7 +2,7 @@
 import { addrHash, parseIp } from '../packet/addr.js';
 import { createEchoTemplate } from '../packet/icmp.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
-import type { EchoProbe } from '../net/engine.js';
+import type { EchoProbe } from '../net/probe-types.js';
 import type { ProbeKind } from './types.js';
 import { destinationBytes, nextSource, wireOf } from './source.js';
 

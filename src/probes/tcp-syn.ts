@@ -6,7 +6,7 @@
 import { addrHash } from '../packet/addr.js';
 import { createSynTemplate, TCP_HEADER_LENGTH } from '../packet/tcp.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
-import type { TcpProbe } from '../net/engine.js';
+import type { TcpProbe } from '../net/probe-types.js';
 import { TCP_MAX_DATA } from '../net/l4-ids.js';
 import { destinationBytes, nextPort, nextSource, sourceAddress, wireOf } from './source.js';
 import type { ProbeKind } from './types.js';

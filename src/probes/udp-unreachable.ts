@@ -6,7 +6,7 @@
  */
 import { addrHash } from '../packet/addr.js';
 import { createUdpTemplate, udpTagCapacity, UDP_HEADER_LENGTH, UDP_TAG_DATA_LENGTH } from '../packet/udp.js';
-import type { UdpProbe } from '../net/engine.js';
+import type { UdpProbe } from '../net/probe-types.js';
 import { destinationBytes, nextPort, nextSource, sourceAddress, wireOf } from './source.js';
 import type { ProbeKind } from './types.js';
 

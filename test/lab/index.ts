@@ -45,5 +45,7 @@ export {
 export type { IcmpError, L4Packet, QuotedPacket, SynProbe, TcpSegment, UdpDatagram, UdpProbeTruth } from './l4-truth.js';
 export { msToNs, quietScrapes, scrapeUntil } from './scrape-log.js';
 export { PROMETHEUS, prometheusConfig, startPrometheus } from './prometheus.js';
+export { formatPromDuration, parsePromDuration, scaleRuleDurations } from './rule-scale.js';
+export type { ScaledRules } from './rule-scale.js';
 export type { PromAlert, PrometheusHandle, PrometheusOptions, PromQueryResult, PromSeries, PromTarget } from './prometheus.js';
 export type { TimedScrape } from './scrape-log.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Engine, type TcpProbe, type UdpProbe } from '../../../src/net/engine.js';
+import { Engine } from '../../../src/net/engine.js';
+import type { TcpProbe, UdpProbe } from '../../../src/net/probe-types.js';
 import { Outcome, type OutcomeSink } from '../../../src/net/types.js';
 import { addrHash, parseIp } from '../../../src/packet/addr.js';
 import { createSynTemplate } from '../../../src/packet/tcp.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Engine, type EchoProbe } from '../../../src/net/engine.js';
+import { Engine } from '../../../src/net/engine.js';
+import type { EchoProbe } from '../../../src/net/probe-types.js';
 import { Outcome, type OutcomeSink } from '../../../src/net/types.js';
 import { echoFilter } from '../../../src/packet/bpf.js';
 import { addrHash, parseIp } from '../../../src/packet/addr.js';
