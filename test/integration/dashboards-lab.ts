@@ -2,7 +2,8 @@
 // config exercises every family the dashboards and alert rules query. ICMP, TCPsyn and
 // UDPunreachable targets with thresholds in two groups; targets answered with ICMP
 // administratively prohibited (nftables reject in the target namespace: icmp errors); a dead target
-// (loss, no last success); an unresolvable name (resolution status 0); an is_subnet target with
+// (loss, no last success); alert levels paging and paging_validation on two targets (the alert
+// rules skip no_alert); a 1 µs latency threshold; an unresolvable name; an is_subnet target with
 // per_host_metrics; a file inventory; the REST API (one read request); and host checks: routes
 // (one prefix missing), processes (one absent, with an on_failure command), conntrack of the probe
 // namespace (tracked by an nftables `ct` rule there, with accounting) and a dhcp check on the probe
@@ -24,13 +25,13 @@ const answered = { nb_packets: 4, timeout: 0.5 };
 const TARGETS: Record<string, Record<string, unknown>> = {
   'icmp-web': { type: 'ICMPping', destination: '198.19.20.1', ...answered, threshold: { latency: 0.05, loss: 0.1 } },
   'icmp-web6': { type: 'ICMPping', destination: '2001:db8:1::20:1', ...answered, threshold: { latency: 0.05, loss: 0.1 }, state: 'in production' },
-  'icmp-dead': { type: 'ICMPping', destination: '198.18.255.7', ...answered, threshold: { loss: 0.5 } },
+  'icmp-dead': { type: 'ICMPping', destination: '198.18.255.7', ...answered, threshold: { loss: 0.5 }, alert_level: 'paging' },
   'icmp-unresolved': { type: 'ICMPping', destination: 'nothing.lab.test', ...answered },
   'icmp-net': { type: 'ICMPping', destination: '198.19.21.0/29', is_subnet: true, per_host_metrics: true, nb_packets: 2, timeout: 0.5 },
   'tcp-closed': { type: 'TCPsyn', destination: '198.19.20.2', dst_port: 8081, ...answered, threshold: { latency: 0.05, loss: 0.1 } },
   'tcp-admin': { type: 'TCPsyn', destination: ADMIN4, dst_port: 8081, ...answered, threshold: { loss: 0.1 } },
   // a 1 µs latency threshold: always exceeded (the "over latency threshold" panels have rows)
-  'udp-closed': { type: 'UDPunreachable', destination: '198.19.20.4', dst_port: 33434, ...answered, threshold: { latency: 0.000001, loss: 0.1 } },
+  'udp-closed': { type: 'UDPunreachable', destination: '198.19.20.4', dst_port: 33434, ...answered, threshold: { latency: 0.000001, loss: 0.1 }, alert_level: 'paging_validation' },
   'udp-admin6': { type: 'UDPunreachable', destination: ADMIN6, dst_port: 33434, ...answered },
 };
 

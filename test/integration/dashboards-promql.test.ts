@@ -144,6 +144,8 @@ void describe('dashboards-promql', { timeout: 240_000 }, () => {
     const outcomes = await run(rules.map((r) => r.expr));
     const errors = rules.map((r) => ({ r, o: outcomes.get(r.expr)! })).filter(({ o }) => o.error !== null).map(({ r, o }) => `${r.file}/${r.rule}: ${o.error}`);
     assert.deepEqual(errors, []);
+    const active = rules.filter((r) => outcomes.get(r.expr)!.series > 0).map((r) => r.rule);
+    t.diagnostic(`rules with a result in the lab (would fire after their "for"): ${active.join(', ') || 'none'}`);
     for (const r of rules) assert.ok(r.expr.trim() !== '', `${r.file}/${r.rule}: empty expr`);
   });
 });
