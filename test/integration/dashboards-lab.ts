@@ -15,8 +15,8 @@ import { stringify } from 'yaml';
 import type { LabSuite } from '../lab/harness.js';
 import { DEFAULT_GLOBAL, type Lab, type WireprobeHandle } from '../lab/index.js';
 
-export const PROBE_NAME = 'dash';
-export const API_TOKEN = 'wpt-dashboards-read-token-0123456789';
+const PROBE_NAME = 'dash';
+const API_TOKEN = 'wpt-dashboards-read-token-0123456789';
 /** answered by the target namespace with ICMP administratively prohibited for TCP and UDP */
 const ADMIN4 = '198.19.20.3';
 const ADMIN6 = '2001:db8:1::20:3';
@@ -36,9 +36,6 @@ const TARGETS: Record<string, Record<string, unknown>> = {
 };
 
 const GROUPS = { g1: { src_port_a: 65100, src_port_z: 65199 }, g2: { src_port_a: 65200, src_port_z: 65299, dscp: 10 } };
-
-/** Destination label values that have data (file targets and the inventory's). */
-export const DESTINATIONS: readonly string[] = [...Object.keys(TARGETS), 'inv_app'];
 
 function config(inventoryFile: string, probeIf: string): string {
   const every = { interval: 2, timeout: 5 };
