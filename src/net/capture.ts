@@ -118,9 +118,15 @@ export function createCaptureFactory(
   onWarning: (msg: string) => void = () => undefined,
 ): CaptureFactory {
   const binding = createRequire(import.meta.url)('pcap/build/Release/pcap_binding') as NativeBinding;
+  // Every session stays referenced for the life of the process, closed ones included: the
+  // binding never uv_close()s its poll handle, so a collected session would leave freed memory
+  // in libuv's handle list. Captures are opened once per interface and again only when a reload
+  // changes the filter, so this is a handful of objects.
+  const sessions: NativeSession[] = [];
   return {
     open(iface: string, filter: string, onFrame: FrameSink): Capture {
       const session = new binding.PcapSession();
+      sessions.push(session);
       const buf = Buffer.alloc(opts.snapLength);
       const header = Buffer.alloc(16);
       const onPacket = (): void => {

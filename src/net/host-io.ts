@@ -6,13 +6,13 @@
  * DHCPDISCOVER must come from 0.0.0.0 (RFC 2131 §4.1). Injection needs no route and no socket
  * option to pick the interface, and holds no UDP port.
  *
- * Releasing a pcap handle: the binding's close() only sets libpcap's break flag; the socket and
- * its libuv poll watcher are freed by the next dispatch() that sees a frame (it then returns
- * -2). A non-blocking handle with no frame pending never returns -2, so a closed handle would
- * leak its socket and keep the event loop alive. Handles are therefore opened in pairs on one
- * interface, and closing a pair makes each handle inject one "release" frame that the other sees
- * (a socket never sees its own injections): a 60-byte IEEE 802 local-experimental frame
- * (ethertype 0x88b5) from the interface's MAC to itself, which a switch does not forward back.
+ * Handles are opened once per (interface, filter) and kept for the life of the process: a
+ * check's capture only attaches a listener for its window. Closing pcap handles of the pcap
+ * package is unsafe to repeat: close() only breaks libpcap's loop, the handle is freed by a
+ * later dispatch, and the binding leaves its libuv poll handle in the loop's handle list without
+ * uv_close(), so once the JavaScript object is collected the loop's list points into freed
+ * memory (heap corruption: "double free or corruption", seen with a check every few seconds).
+ * A DHCP capture is cheap to keep: its filter admits only DHCP traffic.
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -28,12 +28,9 @@ import type { CaptureStats, HostCapture, HostPacketIo } from './types.js';
 const IFF_UP = 0x1;
 const ARPHRD_ETHER = 1;
 const ETHERTYPE_IPV4 = 0x0800;
-const ETHERTYPE_RELEASE = 0x88b5;
-const RELEASE_FRAME_LENGTH = 60;
 /** whole DHCP messages (up to a 1500-byte MTU) plus link headers and VLAN tags */
 const SNAP_LENGTH = 1600;
 const CAPTURE_BUFFER = 1024 * 1024;
-const SEND_BUFFER = 64 * 1024;
 const BUFFER_TIMEOUT_MS = 10;
 
 /** Linux interface names: 1..15 bytes, no '/', whitespace or ':'. */
@@ -62,28 +59,16 @@ function ioError(e: unknown, iface: string, fallback: ErrorCode): AppError {
   return new AppError(fallback, `pcap on ${iface}: ${msg}`, { cause: e });
 }
 
-/** One polled pcap handle; `onPacket` sees buf/header filled for each frame while it is open. */
+/** One polled pcap handle, kept open; frames go to its current listener, if any. */
 interface Handle {
   readonly session: NativeSession;
-  readonly buf: Buffer;
-  readonly header: Buffer;
   readonly linkType: number;
-  /** reading and closing (never releases inside the poll callback: see attachReader) */
-  reader: SessionReader;
+  readonly reader: SessionReader;
+  listener: ((tsNs: bigint, frame: Uint8Array) => void) | null;
 }
 
-interface Pair {
-  readonly iface: string;
-  readonly mac: Uint8Array;
-  readonly primary: Handle;
-  readonly secondary: Handle;
-}
-
-interface PcapContext {
-  readonly binding: NativeBinding;
-  readonly log: Logger;
-  readonly sysfs: string;
-}
+/** A filter that admits nothing we see in practice: a handle opened only to inject. */
+const SEND_ONLY_FILTER = 'ether proto 0x88b5 and ether src 00:00:00:00:00:00';
 
 const netDir = (sysfs: string, iface: string): string => join(sysfs, 'class', 'net', iface);
 
@@ -121,104 +106,82 @@ async function readInterfaceInfo(sysfs: string, iface: string): Promise<{ mac: U
   return { mac: parseMac(address), ipv4, up };
 }
 
-/** Stands in for the reader until the session is open. */
-const CLOSED_READER: SessionReader = { state: 'released', read: () => undefined, close: () => undefined };
-
-function openHandle(ctx: PcapContext, iface: string, filter: string, bufferBytes: number, onPacket: (h: Handle) => void, fallback: ErrorCode): Handle {
-  const session = new ctx.binding.PcapSession();
+function openHandle(binding: NativeBinding, log: Logger, iface: string, filter: string, fallback: ErrorCode): Handle {
+  const session = new binding.PcapSession();
   const buf = Buffer.alloc(SNAP_LENGTH);
   const header = Buffer.alloc(16);
-  const onWarning = (msg: string): void => ctx.log.debug('pcap warning', { iface, msg });
+  const onWarning = (msg: string): void => log.debug('pcap warning', { iface, msg });
+  let handle: Handle | null = null;
+  const onPacket = (): void => {
+    const l = handle?.listener;
+    if (!l) return;
+    const tsNs = BigInt(header.readUInt32LE(0)) * 1_000_000_000n + BigInt(header.readUInt32LE(4)) * 1000n;
+    l(tsNs, buf.subarray(0, Math.min(header.readUInt32LE(8), SNAP_LENGTH)));
+  };
   let linkName: string;
-  const handle: { -readonly [K in keyof Handle]: Handle[K] } = { session, buf, header, linkType: -1, reader: CLOSED_READER };
   try {
-    linkName = session.open_live(iface, filter, bufferBytes, SNAP_LENGTH, '', () => onPacket(handle), false, BUFFER_TIMEOUT_MS, onWarning, false);
+    linkName = session.open_live(iface, filter, CAPTURE_BUFFER, SNAP_LENGTH, '', onPacket, false, BUFFER_TIMEOUT_MS, onWarning, false);
   } catch (e) {
     throw ioError(e, iface, fallback);
   }
-  handle.linkType = LINK_TYPES[linkName] ?? -1;
-  handle.reader = attachReader(session, buf, header);
+  handle = { session, linkType: LINK_TYPES[linkName] ?? -1, reader: attachReader(session, buf, header), listener: null };
   return handle;
-}
-
-/** Two handles on an Ethernet interface: `primary` with `filter`, and a silent partner to release it. */
-function openPair(ctx: PcapContext, iface: string, filter: string, bufferBytes: number, onPacket: (h: Handle) => void, fallback: ErrorCode): Pair {
-  const mac = ethernetMac(ctx.sysfs, iface, fallback);
-  const hex = Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join(':');
-  const release = `ether proto 0x${ETHERTYPE_RELEASE.toString(16)} and ether src ${hex} and ether dst ${hex}`;
-  const full = filter === '' ? release : `(${filter}) or (${release})`;
-  const primary = openHandle(ctx, iface, full, bufferBytes, onPacket, fallback);
-  let secondary: Handle;
-  try {
-    secondary = openHandle(ctx, iface, release, SEND_BUFFER, () => undefined, fallback);
-  } catch (e) {
-    // a lone handle cannot be released now; the release frames of the next pair on this interface will do it
-    primary.reader.close();
-    throw e;
-  }
-  return { iface, mac, primary, secondary };
-}
-
-/** Closes both handles; each injects the release frame the other one is waiting for. */
-function closePair(ctx: PcapContext, pair: Pair): void {
-  const frame = Buffer.alloc(RELEASE_FRAME_LENGTH);
-  frame.set(pair.mac, 0);
-  frame.set(pair.mac, 6);
-  frame.writeUInt16BE(ETHERTYPE_RELEASE, 12);
-  for (const h of [pair.primary, pair.secondary]) h.reader.close();
-  for (const [from, to] of [[pair.primary, pair.secondary], [pair.secondary, pair.primary]] as const) {
-    if (to.reader.state !== 'closing') continue;
-    try {
-      from.session.inject(frame);
-    } catch (e) {
-      ctx.log.warn('could not release a pcap handle: its socket stays open', { iface: pair.iface, err: errorMessage(e) });
-    }
-  }
 }
 
 export function createHostPacketIo(log: Logger, sysfs = '/sys'): HostPacketIo {
   const binding = createRequire(import.meta.url)('pcap/build/Release/pcap_binding') as NativeBinding;
-  const ctx: PcapContext = { binding, log, sysfs };
+  /** `${iface}\u0000${filter}` → its handle, for the life of the process (see the module comment) */
+  const handles = new Map<string, Handle>();
+  const handleFor = (iface: string, filter: string, fallback: ErrorCode): Handle => {
+    ethernetMac(sysfs, iface, fallback);
+    const key = `${iface}\u0000${filter}`;
+    let h = handles.get(key);
+    if (!h) {
+      h = openHandle(binding, log, iface, filter, fallback);
+      handles.set(key, h);
+    }
+    return h;
+  };
 
   return {
     interfaceInfo: (iface) => readInterfaceInfo(sysfs, iface),
 
     sendBroadcast(iface, packet) {
-      const pair = openPair(ctx, iface, '', SEND_BUFFER, () => undefined, ErrorCodes.NET_ERR_SEND);
+      const mac = ethernetMac(sysfs, iface, ErrorCodes.NET_ERR_SEND);
+      // a handle of its own: a socket does not see its own injections, and the capture must see the DISCOVER
+      const h = handleFor(iface, SEND_ONLY_FILTER, ErrorCodes.NET_ERR_SEND);
+      const frame = Buffer.alloc(14 + packet.length);
+      frame.fill(0xff, 0, 6);
+      frame.set(mac, 6);
+      frame.writeUInt16BE(ETHERTYPE_IPV4, 12);
+      frame.set(packet, 14);
       try {
-        const frame = Buffer.alloc(14 + packet.length);
-        frame.fill(0xff, 0, 6);
-        frame.set(pair.mac, 6);
-        frame.writeUInt16BE(ETHERTYPE_IPV4, 12);
-        frame.set(packet, 14);
-        pair.primary.session.inject(frame);
+        h.session.inject(frame);
       } catch (e) {
         throw ioError(e, iface, ErrorCodes.NET_ERR_SEND);
-      } finally {
-        closePair(ctx, pair);
       }
     },
 
     capture(iface, filter, onFrame): HostCapture {
-      const onPacket = (h: Handle): void => {
-        if (h.reader.state !== 'open' || h.buf.readUInt16BE(12) === ETHERTYPE_RELEASE) return;
-        const tsNs = BigInt(h.header.readUInt32LE(0)) * 1_000_000_000n + BigInt(h.header.readUInt32LE(4)) * 1000n;
-        onFrame(tsNs, h.buf.subarray(0, Math.min(h.header.readUInt32LE(8), SNAP_LENGTH)));
-      };
-      const pair = openPair(ctx, iface, filter, CAPTURE_BUFFER, onPacket, ErrorCodes.NET_ERR_CAPTURE);
-      const { primary } = pair;
+      const h = handleFor(iface, filter, ErrorCodes.NET_ERR_CAPTURE);
+      // frames that arrived between two windows belong to nobody
+      h.listener = null;
+      h.reader.read();
+      h.listener = onFrame;
+      let open = true;
       return {
-        linkType: primary.linkType,
+        linkType: h.linkType,
         stats(): CaptureStats {
-          if (primary.reader.state !== 'open') return { received: 0, dropped: 0, ifDropped: 0 };
-          const s = primary.session.stats();
+          if (!open) return { received: 0, dropped: 0, ifDropped: 0 };
+          const s = h.session.stats();
           return { received: s.ps_recv, dropped: s.ps_drop, ifDropped: s.ps_ifdrop };
         },
         close() {
-          if (primary.reader.state !== 'open') return;
-          // hand over what the kernel holds already, then release both handles
-          primary.reader.read();
-          closePair(ctx, pair);
+          if (!open) return;
+          open = false;
+          // hand over what the kernel holds already, then detach
+          h.reader.read();
+          if (h.listener === onFrame) h.listener = null;
         },
       };
     },
