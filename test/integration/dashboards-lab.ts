@@ -57,9 +57,7 @@ function config(inventoryFile: string, probeIf: string): string {
           { name: 'absent', ...every, process_name: 'wpt-no-such', count_min: 1, on_failure: [{ exec: ['true'] }] },
         ],
         conntrack: [{ name: 'probe-ns', ...every, top_n: 5, fill_ratio_max: 0.9, talker_share_max: 1 }],
-        // a DISCOVER at start and every 20 s: the dashboards need one run. With one every 3 s on the
-        // interface the engine captures on, wireprobe aborted ("double free or corruption") within
-        // 50-70 s in this lab: a bug of its own, reported, that this test is not about.
+        // a DISCOVER at start and every 20 s: the dashboards need one run
         dhcp: [{ name: 'veth', interface: probeIf, interval: 20, timeout: 2, window: 1, allowed_servers: ['198.18.0.254'] }],
       },
     },
