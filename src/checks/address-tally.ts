@@ -1,15 +1,19 @@
 /**
  * Counts (flows, bytes, packets) per address, compact enough for a million distinct addresses:
- * IPv4 addresses live in an open-addressing hash table on typed arrays (no string, no object
- * per address), anything else (IPv6) in a Map. `export()` gives plain typed arrays that cross
- * the worker boundary cheaply; `merge()` adds them up; `top()` ranks without formatting every
- * address. Pure.
+ * IPv4 and IPv6 addresses live in open-addressing hash tables on typed arrays (no string, no
+ * object per address; ~60 B per IPv4 and ~90 B per IPv6 address at the highest load), anything
+ * else in a Map. `export()` gives plain typed arrays that cross the worker boundary cheaply;
+ * `merge()` adds them up; `top()` ranks and formats only the winners. Pure.
  */
+import { formatIp, parseIp } from '../packet/addr.js';
 
 /** Structured-cloneable form: counts are interleaved (flows, bytes, packets) per address. */
 export interface TallyData {
   readonly v4: Uint32Array;
   readonly v4Counts: Float64Array;
+  /** four big-endian 32-bit words per address */
+  readonly v6: Uint32Array;
+  readonly v6Counts: Float64Array;
   readonly other: string[];
   readonly otherCounts: Float64Array;
 }
@@ -28,18 +32,31 @@ export function formatV4(ip: number): string {
   return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
 }
 
+/** Family rank for ties: IPv4, then IPv6, then anything else. */
+const V4 = 0;
+const V6 = 1;
+const OTHER = 2;
+
 interface Candidate {
   value: number;
-  /** uint32 for IPv4, else -1 */
-  v4: number;
+  family: number;
+  /** IPv4: [address]; IPv6: its four words; other: [] */
+  words: readonly number[];
   text: string;
 }
 
-/** a ranks before b: larger value, then IPv4 before others, then lower address */
+function lowerAddress(a: Candidate, b: Candidate): boolean {
+  for (let i = 0; i < a.words.length; i++) {
+    if (a.words[i] !== b.words[i]) return (a.words[i] ?? 0) < (b.words[i] ?? 0);
+  }
+  return a.text < b.text;
+}
+
+/** a ranks before b: larger value, then IPv4 before IPv6 before others, then lower address */
 function before(a: Candidate, b: Candidate): boolean {
   if (a.value !== b.value) return a.value > b.value;
-  if ((a.v4 >= 0) !== (b.v4 >= 0)) return a.v4 >= 0;
-  return a.v4 >= 0 ? a.v4 < b.v4 : a.text < b.text;
+  if (a.family !== b.family) return a.family < b.family;
+  return lowerAddress(a, b);
 }
 
 /** Keeps the best `n` candidates, best first (sorted insertion; most candidates lose at once). */
@@ -47,10 +64,10 @@ class TopList {
   readonly items: Candidate[] = [];
   constructor(readonly n: number) {}
 
-  offer(value: number, v4: number, text: string): void {
+  offer(value: number, family: number, words: readonly number[], text: string): void {
     const last = this.items[this.n - 1];
     if (value <= 0 || (last !== undefined && value < last.value)) return;
-    const c = { value, v4, text };
+    const c = { value, family, words, text };
     if (last !== undefined && !before(c, last)) return;
     let j = last === undefined ? this.items.length : this.n - 1;
     while (j > 0 && before(c, this.items[j - 1]!)) {
@@ -61,50 +78,177 @@ class TopList {
   }
 }
 
-export class AddressTally {
-  #bits = 10;
-  #keys = new Uint32Array(1 << 10);
-  /** flows, bytes, packets per slot; flows 0 = empty slot */
-  #counts = new Float64Array(3 << 10);
-  #v4Size = 0;
-  readonly #otherIndex = new Map<string, number>();
-  readonly #other: string[] = [];
-  readonly #otherCounts: number[] = [];
+/**
+ * An open-addressing table of fixed-width keys (`width` 32-bit words) with three counts each;
+ * flows 0 marks an empty slot.
+ */
+class KeyTable {
+  bits = 10;
+  keys: Uint32Array;
+  counts = new Float64Array(3 << 10);
+  size = 0;
 
-  get size(): number {
-    return this.#v4Size + this.#other.length;
+  constructor(readonly width: number) {
+    this.keys = new Uint32Array(width << 10);
   }
 
-  /** Adds to an IPv4 address (uint32). Entries with `flows` ≤ 0 are ignored. */
-  addV4(ip: number, flows: number, bytes: number, packets: number): void {
+  #slot(key: ArrayLike<number>, off: number): number {
+    let h = 0;
+    for (let k = 0; k < this.width; k++) h = Math.imul(h ^ (key[off + k] ?? 0), GOLDEN);
+    return h >>> (32 - this.bits);
+  }
+
+  add(key: ArrayLike<number>, off: number, flows: number, bytes: number, packets: number): void {
     if (flows <= 0) return;
-    if ((this.#v4Size + 1) * 10 > this.#keys.length * 7) this.#grow();
-    const mask = this.#keys.length - 1;
-    let i = Math.imul(ip, GOLDEN) >>> (32 - this.#bits);
-    for (;;) {
+    if ((this.size + 1) * 10 > (this.counts.length / 3) * 7) this.#grow();
+    const w = this.width;
+    const mask = (1 << this.bits) - 1;
+    for (let i = this.#slot(key, off); ; i = (i + 1) & mask) {
       const c = i * 3;
-      const counts = this.#counts;
+      const counts = this.counts;
       if (counts[c] === 0) {
-        this.#keys[i] = ip;
+        for (let k = 0; k < w; k++) this.keys[i * w + k] = key[off + k] ?? 0;
         counts[c] = flows;
         counts[c + 1] = bytes;
         counts[c + 2] = packets;
-        this.#v4Size++;
+        this.size++;
         return;
       }
-      if (this.#keys[i] === ip) {
+      let same = true;
+      for (let k = 0; k < w && same; k++) same = this.keys[i * w + k] === key[off + k];
+      if (same) {
         counts[c] = (counts[c] ?? 0) + flows;
         counts[c + 1] = (counts[c + 1] ?? 0) + bytes;
         counts[c + 2] = (counts[c + 2] ?? 0) + packets;
         return;
       }
-      i = (i + 1) & mask;
     }
   }
 
-  /** Adds to any other address (IPv6 text). Entries with `flows` ≤ 0 are ignored. */
+  #grow(): void {
+    const { keys, counts, width: w } = this;
+    this.bits++;
+    this.keys = new Uint32Array(w << this.bits);
+    this.counts = new Float64Array(3 << this.bits);
+    this.size = 0;
+    for (let i = 0; i < counts.length / 3; i++) {
+      const c = i * 3;
+      const flows = counts[c] ?? 0;
+      if (flows > 0) this.add(keys, i * w, flows, counts[c + 1] ?? 0, counts[c + 2] ?? 0);
+    }
+  }
+
+  /** the used slots, packed: keys and counts */
+  export(): { keys: Uint32Array; counts: Float64Array } {
+    const w = this.width;
+    const keys = new Uint32Array(this.size * w);
+    const counts = new Float64Array(this.size * 3);
+    let n = 0;
+    for (let i = 0; i < this.counts.length / 3; i++) {
+      const c = i * 3;
+      if ((this.counts[c] ?? 0) === 0) continue;
+      keys.set(this.keys.subarray(i * w, i * w + w), n * w);
+      counts.set(this.counts.subarray(c, c + 3), n * 3);
+      n++;
+    }
+    return { keys, counts };
+  }
+
+  merge(keys: Uint32Array, counts: Float64Array): void {
+    for (let i = 0; i < counts.length / 3; i++) this.add(keys, i * this.width, counts[i * 3] ?? 0, counts[i * 3 + 1] ?? 0, counts[i * 3 + 2] ?? 0);
+  }
+
+  /** offers every used slot to `list` by count `off` (addresses are formatted by top(), winners only) */
+  offer(list: TopList, family: number, off: number): void {
+    const w = this.width;
+    for (let i = 0; i < this.counts.length / 3; i++) {
+      const c = i * 3;
+      const value = this.counts[c + off] ?? 0;
+      if ((this.counts[c] ?? 0) === 0 || value <= 0) continue;
+      const last = list.items[list.n - 1];
+      if (last !== undefined && value < last.value) continue;
+      list.offer(value, family, Array.from(this.keys.subarray(i * w, i * w + w)), '');
+    }
+  }
+}
+
+/** Colon-separated hex groups of s[start, end) into groups[at…]; their number, or -1. */
+function hexGroups(s: string, start: number, end: number, groups: Uint16Array, at: number): number {
+  if (start === end) return 0;
+  let n = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = start; i <= end; i++) {
+    const c = i < end ? s.charCodeAt(i) : 58;
+    const hex = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (hex >= 0) {
+      if (++digits > 4) return -1;
+      value = value * 16 + hex;
+    } else if (c === 58 && digits > 0 && at + n < 8) {
+      groups[at + n++] = value;
+      value = 0;
+      digits = 0;
+    } else {
+      return -1;
+    }
+  }
+  return n;
+}
+
+/**
+ * IPv6 text (RFC 4291 forms without an embedded IPv4 tail) into four words, without
+ * allocating; false when the text is not such an address.
+ */
+export function parseV6Words(s: string, groups: Uint16Array, out: Uint32Array): boolean {
+  const gap = s.indexOf('::');
+  if (gap < 0) {
+    if (hexGroups(s, 0, s.length, groups, 0) !== 8) return false;
+  } else {
+    if (s.indexOf('::', gap + 1) >= 0) return false;
+    const head = hexGroups(s, 0, gap, groups, 0);
+    const tail = head < 0 ? -1 : hexGroups(s, gap + 2, s.length, groups, head);
+    if (tail < 0 || head + tail > 7) return false;
+    groups.copyWithin(8 - tail, head, head + tail);
+    groups.fill(0, head, 8 - tail);
+  }
+  for (let k = 0; k < 4; k++) out[k] = ((groups[2 * k]! << 16) | groups[2 * k + 1]!) >>> 0;
+  return true;
+}
+
+function v6Text(words: readonly number[]): string {
+  const b = new Uint8Array(16);
+  const view = new DataView(b.buffer);
+  words.forEach((w, k) => view.setUint32(k * 4, w));
+  return formatIp(b);
+}
+
+export class AddressTally {
+  readonly #v4 = new KeyTable(1);
+  readonly #v6 = new KeyTable(4);
+  readonly #one = new Uint32Array(1);
+  readonly #words = new Uint32Array(4);
+  readonly #groups = new Uint16Array(8);
+  readonly #otherIndex = new Map<string, number>();
+  readonly #other: string[] = [];
+  readonly #otherCounts: number[] = [];
+
+  get size(): number {
+    return this.#v4.size + this.#v6.size + this.#other.length;
+  }
+
+  /** Adds to an IPv4 address (uint32). Entries with `flows` ≤ 0 are ignored. */
+  addV4(ip: number, flows: number, bytes: number, packets: number): void {
+    this.#one[0] = ip;
+    this.#v4.add(this.#one, 0, flows, bytes, packets);
+  }
+
+  /** Adds to any other address: IPv6 text goes to the IPv6 table, anything else to a Map. */
   addOther(address: string, flows: number, bytes: number, packets: number): void {
     if (flows <= 0) return;
+    if (this.#v6Words(address)) {
+      this.#v6.add(this.#words, 0, flows, bytes, packets);
+      return;
+    }
     const i = this.#otherIndex.get(address);
     const counts = this.#otherCounts;
     if (i === undefined) {
@@ -118,37 +262,25 @@ export class AddressTally {
     counts[i * 3 + 2] = (counts[i * 3 + 2] ?? 0) + packets;
   }
 
-  #grow(): void {
-    const keys = this.#keys;
-    const counts = this.#counts;
-    this.#bits++;
-    this.#keys = new Uint32Array(1 << this.#bits);
-    this.#counts = new Float64Array(3 << this.#bits);
-    this.#v4Size = 0;
-    for (let i = 0; i < keys.length; i++) {
-      const c = i * 3;
-      const flows = counts[c] ?? 0;
-      if (flows > 0) this.addV4(keys[i] ?? 0, flows, counts[c + 1] ?? 0, counts[c + 2] ?? 0);
-    }
+  /** IPv6 text into #words: the fast parser, else (an embedded IPv4 tail) the general one */
+  #v6Words(address: string): boolean {
+    if (parseV6Words(address, this.#groups, this.#words)) return true;
+    const b = address.includes(':') ? parseIp(address) : null;
+    if (b === null || b.length !== 16) return false;
+    const view = new DataView(b.buffer, b.byteOffset, 16);
+    for (let k = 0; k < 4; k++) this.#words[k] = view.getUint32(k * 4);
+    return true;
   }
 
   export(): TallyData {
-    const v4 = new Uint32Array(this.#v4Size);
-    const v4Counts = new Float64Array(this.#v4Size * 3);
-    let n = 0;
-    for (let i = 0; i < this.#keys.length; i++) {
-      const c = i * 3;
-      if ((this.#counts[c] ?? 0) === 0) continue;
-      v4[n] = this.#keys[i] ?? 0;
-      v4Counts.set(this.#counts.subarray(c, c + 3), n * 3);
-      n++;
-    }
-    return { v4, v4Counts, other: [...this.#other], otherCounts: Float64Array.from(this.#otherCounts) };
+    const v4 = this.#v4.export();
+    const v6 = this.#v6.export();
+    return { v4: v4.keys, v4Counts: v4.counts, v6: v6.keys, v6Counts: v6.counts, other: [...this.#other], otherCounts: Float64Array.from(this.#otherCounts) };
   }
 
   merge(d: TallyData): void {
-    const a = d.v4Counts;
-    for (let i = 0; i < d.v4.length; i++) this.addV4(d.v4[i] ?? 0, a[i * 3] ?? 0, a[i * 3 + 1] ?? 0, a[i * 3 + 2] ?? 0);
+    this.#v4.merge(d.v4, d.v4Counts);
+    this.#v6.merge(d.v6, d.v6Counts);
     const b = d.otherCounts;
     for (let i = 0; i < d.other.length; i++) this.addOther(d.other[i] ?? '', b[i * 3] ?? 0, b[i * 3 + 1] ?? 0, b[i * 3 + 2] ?? 0);
   }
@@ -158,11 +290,10 @@ export class AddressTally {
     if (n <= 0) return [];
     const off = OFFSET[key];
     const list = new TopList(n);
-    for (let i = 0; i < this.#keys.length; i++) {
-      const c = i * 3;
-      if ((this.#counts[c] ?? 0) > 0) list.offer(this.#counts[c + off] ?? 0, this.#keys[i] ?? 0, '');
-    }
-    for (let i = 0; i < this.#other.length; i++) list.offer(this.#otherCounts[i * 3 + off] ?? 0, -1, this.#other[i] ?? '');
-    return list.items.map((c) => ({ address: c.v4 >= 0 ? formatV4(c.v4) : c.text, value: c.value }));
+    this.#v4.offer(list, V4, off);
+    this.#v6.offer(list, V6, off);
+    for (let i = 0; i < this.#other.length; i++) list.offer(this.#otherCounts[i * 3 + off] ?? 0, OTHER, [], this.#other[i] ?? '');
+    const text = (c: Candidate): string => (c.family === V4 ? formatV4(c.words[0] ?? 0) : c.family === V6 ? v6Text(c.words) : c.text);
+    return list.items.map((c) => ({ address: text(c), value: c.value }));
   }
 }
