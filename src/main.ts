@@ -61,7 +61,13 @@ async function checkConfig(file: string | undefined): Promise<void> {
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   const nTargets = Object.keys(config.targets).length;
   const nGroups = Object.keys(config.groups).length;
-  process.stdout.write(`${file}: OK (${nTargets} targets, ${nGroups} groups)\n`);
+  const nChecks = Object.values(config.checks).reduce((n, list) => n + list.length, 0);
+  const extras = [
+    nChecks > 0 ? `${nChecks} host checks` : '',
+    config.inventories.length > 0 ? `${config.inventories.length} inventories` : '',
+    config.api?.enabled === true ? 'API enabled' : '',
+  ].filter((x) => x !== '');
+  process.stdout.write(`${file}: OK (${[`${nTargets} targets`, `${nGroups} groups`, ...extras].join(', ')})\n`);
 }
 
 async function run({ file, watchConfig }: RunArgs): Promise<void> {
