@@ -7,20 +7,6 @@ import type { SynTemplate } from '../packet/tcp.js';
 import type { UdpTemplate } from '../packet/udp.js';
 import type { Family } from './types.js';
 
-export interface EchoProbe {
-  readonly family: Family;
-  /** canonical destination address */
-  readonly dst: string;
-  /** addrHash of the destination bytes */
-  readonly peerHash: number;
-  readonly template: EchoTemplate;
-  /** a Buffer view of template.bytes, made once */
-  readonly wire: Buffer;
-  /** index returned by Engine.captureFor() */
-  readonly capture: number;
-  readonly timeoutMs: number;
-}
-
 /** What every probe tells the engine besides its packet. */
 export interface ProbeBase {
   readonly family: Family;
@@ -31,6 +17,12 @@ export interface ProbeBase {
   /** index returned by Engine.captureFor() */
   readonly capture: number;
   readonly timeoutMs: number;
+}
+
+export interface EchoProbe extends ProbeBase {
+  readonly template: EchoTemplate;
+  /** a Buffer view of template.bytes, made once */
+  readonly wire: Buffer;
 }
 
 export interface TcpProbe extends ProbeBase {

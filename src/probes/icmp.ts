@@ -1,10 +1,8 @@
 /** ICMP echo (netprobify type ICMPping), IPv4 and IPv6. */
-import { addrHash, parseIp } from '../packet/addr.js';
 import { createEchoTemplate } from '../packet/icmp.js';
-import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { EchoProbe } from '../net/probe-types.js';
 import type { ProbeKind } from './types.js';
-import { destinationBytes, nextSource, wireOf } from './source.js';
+import { destinationBytes, nextSource, probeBase, sourceAddress, wireOf } from './source.js';
 
 const ICMP_HEADER = 8;
 
@@ -18,15 +16,9 @@ export const icmpProbe: ProbeKind = {
   type: 'ICMPping',
   metricPrefix: 'icmp',
   prepare(input) {
-    const { target, group, address, family, route, capture, sources } = input;
-    const dst = destinationBytes(address);
-    const configured = family === 4 ? group.src_ipv4 : group.src_ipv6;
-    const srcText = configured ?? route.prefsrc;
-    // IPv4: a zero source is filled in by the kernel; IPv6 needs it for the checksum
-    const src = sources ? Uint8Array.from(sources.address(0)) : srcText ? parseIp(srcText) : family === 4 ? new Uint8Array(4) : null;
-    if (!src || src.length !== dst.length) {
-      throw new AppError(ErrorCodes.NET_ERR_ROUTE, `no IPv${family} source address to reach ${address} via ${route.dev}`);
-    }
+    const { target, group, family, sources } = input;
+    const dst = destinationBytes(input.address);
+    const src = sourceAddress(input, new Uint8Array(4));
     const template = createEchoTemplate({
       family,
       src,
@@ -36,15 +28,7 @@ export const icmpProbe: ProbeKind = {
       dontFragment: target.dont_fragment,
       ipPayloadSize: icmpPayloadSize(target.ip_payload_size, group.ip_payload_size),
     });
-    const probe: EchoProbe = {
-      family,
-      dst: address,
-      peerHash: addrHash(dst, 0, dst.length),
-      template,
-      wire: wireOf(template),
-      capture,
-      timeoutMs: target.timeout * 1000,
-    };
+    const probe: EchoProbe = { ...probeBase(input, dst), template, wire: wireOf(template) };
     if (!sources) return { send: (engine, sink, index) => engine.sendEcho(probe, sink, index) };
     return {
       send(engine, sink, index) {

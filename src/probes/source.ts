@@ -1,5 +1,6 @@
 /** Pieces shared by the probe types: source address choice and source-port round robin. */
-import { parseIp } from '../packet/addr.js';
+import { addrHash, parseIp } from '../packet/addr.js';
+import type { ProbeBase } from '../net/probe-types.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { PrepareInput } from './types.js';
 
@@ -10,6 +11,11 @@ export function destinationBytes(address: string): Uint8Array {
   return dst;
 }
 
+/** What every probe of (target, group, address) tells the engine besides its packet. */
+export function probeBase({ target, address, family, capture }: PrepareInput, dst: Uint8Array): ProbeBase {
+  return { family, dst: address, peerHash: addrHash(dst, 0, dst.length), capture, timeoutMs: target.timeout * 1000 };
+}
+
 /** A Buffer view of a template's packet, made once per probe so a send converts nothing. */
 export function wireOf(template: { readonly bytes: Uint8Array; readonly length: number }): Buffer {
   return Buffer.from(template.bytes.buffer, template.bytes.byteOffset, template.length);
@@ -17,12 +23,13 @@ export function wireOf(template: { readonly bytes: Uint8Array; readonly length: 
 
 /**
  * The first source of the group's subnet round robin, else the group's fixed source, else the
- * kernel's preferred source for the route.
+ * kernel's preferred source for the route, else `ipv4Fallback` for IPv4 (an echo may go out
+ * with 0.0.0.0: the kernel fills it in).
  */
-export function sourceAddress({ group, family, route, address, sources }: PrepareInput): Uint8Array {
+export function sourceAddress({ group, family, route, address, sources }: PrepareInput, ipv4Fallback?: Uint8Array): Uint8Array {
   if (sources) return Uint8Array.from(sources.address(0));
   const text = (family === 4 ? group.src_ipv4 : group.src_ipv6) ?? route.prefsrc;
-  const src = text ? parseIp(text) : null;
+  const src = text ? parseIp(text) : family === 4 ? ipv4Fallback ?? null : null;
   if (!src || src.length !== (family === 4 ? 4 : 16)) {
     throw new AppError(ErrorCodes.NET_ERR_ROUTE, `no IPv${family} source address to reach ${address} via ${route.dev}`);
   }

@@ -3,20 +3,19 @@
  * RST (port closed) both mean the host answered; the half-open connection is reset as soon
  * as the SYN-ACK is seen. ICMP errors answering the SYN are their own outcome, not loss.
  */
-import { addrHash } from '../packet/addr.js';
 import { createSynTemplate, TCP_HEADER_LENGTH } from '../packet/tcp.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { TcpProbe } from '../net/probe-types.js';
 import { TCP_MAX_DATA } from '../net/l4-ids.js';
-import { destinationBytes, nextPort, nextSource, sourceAddress, wireOf } from './source.js';
+import { destinationBytes, nextPort, nextSource, probeBase, sourceAddress, wireOf } from './source.js';
 import type { ProbeKind } from './types.js';
 
 export const tcpSynProbe: ProbeKind = {
   type: 'TCPsyn',
   metricPrefix: 'tcpsyn',
   prepare(input) {
-    const { target, group, address, family, capture } = input;
-    const dst = destinationBytes(address);
+    const { target, group, family } = input;
+    const dst = destinationBytes(input.address);
     // netprobify §3.5: the target's size (data carried in the SYN); the group's is ignored
     const size = Math.max(TCP_HEADER_LENGTH, target.ip_payload_size ?? TCP_HEADER_LENGTH);
     if (size - TCP_HEADER_LENGTH > TCP_MAX_DATA) {
@@ -28,16 +27,12 @@ export const tcpSynProbe: ProbeKind = {
       family, src, dst, tos, ttl: 64, dontFragment: target.dont_fragment, dstPort: target.dst_port ?? 0, ipPayloadSize: size,
     });
     const probe: TcpProbe = {
-      family,
-      dst: address,
-      peerHash: addrHash(dst, 0, dst.length),
+      ...probeBase(input, dst),
       template,
       wire: wireOf(template),
       dstPort: target.dst_port ?? 0,
       rst: { src, dst, tos, ttl: 64 },
       sources: input.sources,
-      capture,
-      timeoutMs: target.timeout * 1000,
     };
     return {
       send(engine, sink, index) {

@@ -4,10 +4,9 @@
  * (IPv4 identification; UDP checksum made to carry a tag). The IPv6 flow label never changes,
  * so probes of one flow stay on one ECMP path. `dont_fragment` is honoured.
  */
-import { addrHash } from '../packet/addr.js';
 import { createUdpTemplate, udpTagCapacity, UDP_HEADER_LENGTH, UDP_TAG_DATA_LENGTH } from '../packet/udp.js';
 import type { UdpProbe } from '../net/probe-types.js';
-import { destinationBytes, nextPort, nextSource, sourceAddress, wireOf } from './source.js';
+import { destinationBytes, nextPort, nextSource, probeBase, sourceAddress, wireOf } from './source.js';
 import type { ProbeKind } from './types.js';
 
 /** The target's size, widened on IPv6 to carry the 2-byte tag that identifies the probe. */
@@ -20,8 +19,8 @@ export const udpUnreachableProbe: ProbeKind = {
   type: 'UDPunreachable',
   metricPrefix: 'udp_unreachable',
   prepare(input) {
-    const { target, group, address, family, capture } = input;
-    const dst = destinationBytes(address);
+    const { target, group, family } = input;
+    const dst = destinationBytes(input.address);
     const template = createUdpTemplate({
       family,
       src: sourceAddress(input),
@@ -32,16 +31,7 @@ export const udpUnreachableProbe: ProbeKind = {
       dstPort: target.dst_port ?? 0,
       ipPayloadSize: udpPayloadSize(family, target.ip_payload_size),
     });
-    const probe: UdpProbe = {
-      family,
-      dst: address,
-      peerHash: addrHash(dst, 0, dst.length),
-      template,
-      wire: wireOf(template),
-      dstPort: target.dst_port ?? 0,
-      capture,
-      timeoutMs: target.timeout * 1000,
-    };
+    const probe: UdpProbe = { ...probeBase(input, dst), template, wire: wireOf(template), dstPort: target.dst_port ?? 0 };
     return {
       send(engine, sink, index) {
         nextSource(input, template);

@@ -134,7 +134,9 @@ export class TargetManager {
   }
 
   /** Same target config and same groups (with the same settings): nothing to redo. */
-  #unchanged(t: TargetRt, cfg: TargetConfig): boolean {
+  #unchanged(t: TargetRt, cfg: TargetConfig, sameGroups: boolean): boolean {
+    // the usual case of an API or inventory change: the same objects, nothing to compare
+    if (t.cfg === cfg && sameGroups) return true;
     if (JSON.stringify(t.cfg) !== JSON.stringify(cfg)) return false;
     return JSON.stringify(this.#groupsOf(cfg)) === JSON.stringify(t.tasks.map((k) => k.group));
   }
@@ -146,6 +148,7 @@ export class TargetManager {
    */
   async apply(config: Config): Promise<ApplySummary> {
     const before = this.#config.global;
+    const sameGroups = this.#config.groups === config.groups;
     this.#config = config;
     const relabel = before.probe_name !== config.global.probe_name || before.percentile.join() !== config.global.percentile.join();
     const prev = new Map(this.#targets.map((t) => [t.cfg.name, t]));
@@ -155,7 +158,7 @@ export class TargetManager {
     for (const cfg of Object.values(config.targets)) {
       const old = prev.get(cfg.name);
       prev.delete(cfg.name);
-      if (old && !relabel && this.#unchanged(old, cfg)) {
+      if (old && !relabel && this.#unchanged(old, cfg, sameGroups)) {
         next.push(old);
         continue;
       }
