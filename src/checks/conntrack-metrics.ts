@@ -2,11 +2,19 @@
  * The conntrack check's metric families and the samples of one run. Label cardinality: `stat` is
  * bounded by the kernel's statistics (at most 32 names), `address` by `top_n` (≤ 100) per family.
  */
+import type { TallyKey } from './address-tally.js';
 import type { FlowAggregate } from './conntrack-flows.js';
 import type { ConntrackStats } from './conntrack-stats.js';
 import type { MetricSpec, Sample } from './types.js';
 
 const P = 'wireprobe_conntrack_';
+
+type Side = 'source' | 'destination';
+
+/** A top-N family: one series per address, named as flowSamples() names them. */
+function top(side: Side, key: TallyKey, help: string): MetricSpec {
+  return { name: `${P}top_${side}_${key}`, type: 'gauge', labelNames: ['address'], help };
+}
 
 export const CONNTRACK_METRICS: readonly MetricSpec[] = [
   { name: `${P}entries`, type: 'gauge', labelNames: [], help: 'Entries in the conntrack table of the network namespace (nf_conntrack_count).' },
@@ -31,37 +39,12 @@ export const CONNTRACK_METRICS: readonly MetricSpec[] = [
     labelNames: ['direction'],
     help: 'Distinct source / destination addresses (original direction) among the listed flows.',
   },
-  { name: `${P}top_source_flows`, type: 'gauge', labelNames: ['address'], help: 'Flows per source address (original direction), top N.' },
-  {
-    name: `${P}top_destination_flows`,
-    type: 'gauge',
-    labelNames: ['address'],
-    help: 'Flows per destination address (original direction), top N.',
-  },
-  {
-    name: `${P}top_source_bytes`,
-    type: 'gauge',
-    labelNames: ['address'],
-    help: 'Bytes (both directions) of the flows per source address, top N; only with accounting (nf_conntrack_acct=1).',
-  },
-  {
-    name: `${P}top_source_packets`,
-    type: 'gauge',
-    labelNames: ['address'],
-    help: 'Packets (both directions) of the flows per source address, top N; only with accounting.',
-  },
-  {
-    name: `${P}top_destination_bytes`,
-    type: 'gauge',
-    labelNames: ['address'],
-    help: 'Bytes (both directions) of the flows per destination address, top N; only with accounting.',
-  },
-  {
-    name: `${P}top_destination_packets`,
-    type: 'gauge',
-    labelNames: ['address'],
-    help: 'Packets (both directions) of the flows per destination address, top N; only with accounting.',
-  },
+  top('source', 'flows', 'Flows per source address (original direction), top N.'),
+  top('destination', 'flows', 'Flows per destination address (original direction), top N.'),
+  top('source', 'bytes', 'Bytes (both directions) of the flows per source address, top N; only with accounting (nf_conntrack_acct=1).'),
+  top('source', 'packets', 'Packets (both directions) of the flows per source address, top N; only with accounting.'),
+  top('destination', 'bytes', 'Bytes (both directions) of the flows per destination address, top N; only with accounting.'),
+  top('destination', 'packets', 'Packets (both directions) of the flows per destination address, top N; only with accounting.'),
   {
     name: `${P}top_source_share`,
     type: 'gauge',

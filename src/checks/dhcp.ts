@@ -13,7 +13,7 @@ import type { CheckInstanceConfig } from '../config/types.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, ErrorCodes, isAppError } from '../lib/errors.js';
 import type { HostCapture } from '../net/types.js';
-import { buildDhcpDiscover, DHCP_CAPTURE_FILTER } from '../packet/dhcp.js';
+import { buildDhcpDiscover, DHCP_CAPTURE_FILTER, formatMac } from '../packet/dhcp.js';
 import { createOfferCollector, dhcpMetricSpecs, evaluateOffers, type OfferPolicy } from './dhcp-offers.js';
 import type { CheckDeps, CheckInstance, CheckKind, CheckResult } from './types.js';
 
@@ -65,10 +65,6 @@ function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<boolean> 
   });
 }
 
-function macText(mac: Uint8Array): string {
-  return Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join(':');
-}
-
 function policyOf(o: DhcpCheckOptions): OfferPolicy {
   return {
     iface: o.interface,
@@ -99,7 +95,7 @@ function create(o: DhcpCheckOptions, deps: CheckDeps): CheckInstance {
       return { ok: false, reason: 'unsupported_interface', message: `interface ${iface} has no Ethernet address`, samples: [] };
     }
     const xid = randomInt(1, 0x1_0000_0000);
-    const chaddr = macText(info.mac);
+    const chaddr = formatMac(info.mac);
     const collector = createOfferCollector(xid, chaddr);
     let capture: HostCapture | undefined;
     let completed: boolean;

@@ -41,12 +41,13 @@ function why(r: ExecResult): string {
 
 function createRoutes(o: RoutesOptions, deps: CheckDeps) {
   const flag = FAMILY_FLAG[o.family];
-  const where = o.vrf !== undefined ? ['vrf', o.vrf] : ['table', String(o.table)];
-  const showArgv = ['ip', '-json', flag, 'route', 'show', ...where];
+  const vrf = o.vrf !== undefined ? ['vrf', o.vrf] : [];
+  const showArgv = ['ip', '-json', flag, 'route', 'show', ...(vrf.length > 0 ? vrf : ['table', String(o.table)])];
+  const show = showArgv.join(' ');
   const tableLabel = o.vrf !== undefined ? `vrf:${o.vrf}` : String(o.table);
   const timeoutMs = o.timeout * 1000;
 
-  /** exec errors other than a timeout (the runner reports those) become null */
+  /** exec errors other than a timeout (the runner reports those) are returned, not thrown */
   const exec = async (argv: string[], signal: AbortSignal): Promise<ExecResult | Error> => {
     try {
       return await deps.exec(argv, { signal, timeoutMs });
@@ -60,7 +61,6 @@ function createRoutes(o: RoutesOptions, deps: CheckDeps) {
     const samples: Sample[] = [];
     const failures: Failure[] = [];
     for (const address of o.routable) {
-      const vrf = o.vrf !== undefined ? ['vrf', o.vrf] : [];
       const r = await exec(['ip', '-json', flag, 'route', 'get', ...vrf, address], signal);
       const ok = !(r instanceof Error) && isRoutable(r.code, r.stdout, o.family);
       samples.push({ metric: 'wireprobe_route_routable', labels: { address }, value: ok ? 1 : 0 });
@@ -72,10 +72,10 @@ function createRoutes(o: RoutesOptions, deps: CheckDeps) {
   return {
     async run({ signal }: { signal: AbortSignal }): Promise<CheckResult> {
       const r = await exec(showArgv, signal);
-      if (r instanceof Error) return ipFailed(showArgv.join(' '), errorMessage(r));
-      if (r.code !== 0) return ipFailed(showArgv.join(' '), why(r));
+      if (r instanceof Error) return ipFailed(show, errorMessage(r));
+      if (r.code !== 0) return ipFailed(show, why(r));
       const routes = parseRoutes(r.stdout, o.family);
-      if (routes === null) return ipFailed(showArgv.join(' '), 'output is not the JSON list expected');
+      if (routes === null) return ipFailed(show, 'output is not the JSON list expected');
       const table = evaluateTable(routes, { ...o, table: tableLabel });
       const get = await routable(signal);
       const failures = [...table.failures, ...get.failures];

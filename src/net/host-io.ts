@@ -132,24 +132,24 @@ export function createHostPacketIo(log: Logger, sysfs = '/sys'): HostPacketIo {
   const binding = createRequire(import.meta.url)('pcap/build/Release/pcap_binding') as NativeBinding;
   /** `${iface}\u0000${filter}` → its handle, for the life of the process (see the module comment) */
   const handles = new Map<string, Handle>();
-  const handleFor = (iface: string, filter: string, fallback: ErrorCode): Handle => {
-    ethernetMac(sysfs, iface, fallback);
+  /** The handle for (iface, filter), and the interface's MAC (checked to be Ethernet on every use). */
+  const handleFor = (iface: string, filter: string, fallback: ErrorCode): { h: Handle; mac: Uint8Array } => {
+    const mac = ethernetMac(sysfs, iface, fallback);
     const key = `${iface}\u0000${filter}`;
     let h = handles.get(key);
     if (!h) {
       h = openHandle(binding, log, iface, filter, fallback);
       handles.set(key, h);
     }
-    return h;
+    return { h, mac };
   };
 
   return {
     interfaceInfo: (iface) => readInterfaceInfo(sysfs, iface),
 
     sendBroadcast(iface, packet) {
-      const mac = ethernetMac(sysfs, iface, ErrorCodes.NET_ERR_SEND);
       // a handle of its own: a socket does not see its own injections, and the capture must see the DISCOVER
-      const h = handleFor(iface, SEND_ONLY_FILTER, ErrorCodes.NET_ERR_SEND);
+      const { h, mac } = handleFor(iface, SEND_ONLY_FILTER, ErrorCodes.NET_ERR_SEND);
       const frame = Buffer.alloc(14 + packet.length);
       frame.fill(0xff, 0, 6);
       frame.set(mac, 6);
@@ -163,7 +163,7 @@ export function createHostPacketIo(log: Logger, sysfs = '/sys'): HostPacketIo {
     },
 
     capture(iface, filter, onFrame): HostCapture {
-      const h = handleFor(iface, filter, ErrorCodes.NET_ERR_CAPTURE);
+      const { h } = handleFor(iface, filter, ErrorCodes.NET_ERR_CAPTURE);
       // frames that arrived between two windows belong to nobody
       h.listener = null;
       h.reader.read();

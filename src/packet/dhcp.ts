@@ -166,7 +166,8 @@ function readOptions(buf: Uint8Array, at: number, end: number, out: Options, see
   return true;
 }
 
-function macText(buf: Uint8Array, at: number, len: number): string {
+/** `aa:bb:…` of buf[at, at + len) (a MAC, or any hardware address). */
+export function formatMac(buf: Uint8Array, at = 0, len = buf.length - at): string {
   const parts: string[] = [];
   for (let i = 0; i < len; i++) parts.push(buf[at + i]!.toString(16).padStart(2, '0'));
   return parts.join(':');
@@ -211,7 +212,7 @@ export function decodeDhcpFrame(buf: Uint8Array, len: number, linkType: number):
   if ('error' in opts) return opts;
   const hlen = Math.min(buf[b + 2]!, 16);
   return {
-    srcMac: linkType === DLT_EN10MB ? macText(buf, 6, 6) : '',
+    srcMac: linkType === DLT_EN10MB ? formatMac(buf, 6, 6) : '',
     srcIp: formatIp(buf, ip.srcOffset, 4),
     dstIp: formatIp(buf, ip.dstOffset, 4),
     srcPort,
@@ -223,7 +224,7 @@ export function decodeDhcpFrame(buf: Uint8Array, len: number, linkType: number):
     yiaddr: formatIp(buf, b + 16, 4),
     siaddr: formatIp(buf, b + 20, 4),
     giaddr: formatIp(buf, b + 24, 4),
-    chaddr: macText(buf, b + 28, hlen),
+    chaddr: formatMac(buf, b + 28, hlen),
     messageType: opts.messageType,
     serverId: opts.serverId,
   };

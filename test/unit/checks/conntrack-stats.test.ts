@@ -7,40 +7,32 @@ import { parseConntrackStats, parseSysctlCount } from '../../../src/checks/connt
 const FIXTURES = fileURLToPath(new URL('../../../../test/fixtures/conntrack/', import.meta.url));
 const fixture = (name: string): string => readFileSync(FIXTURES + name, 'utf8');
 
+/** Both captures (netlink and the /proc fallback) are of the same table: the same sums by netlink name. */
+const FIXTURE_TOTALS = {
+  found: 0,
+  invalid: 0,
+  insert: 262155,
+  insert_failed: 0,
+  drop: 0,
+  early_drop: 11,
+  error: 0,
+  search_restart: 0,
+  clash_resolve: 0,
+  chaintoolong: 0,
+};
+
 void describe('conntrack -S parsing (captured output)', () => {
   void it('sums the per-CPU netlink statistics', () => {
     const s = parseConntrackStats(fixture('stats-full-table.txt'));
     assert.equal(s.cpus, 2);
     assert.equal(s.malformed, 0);
-    assert.deepEqual(Object.fromEntries(s.totals), {
-      found: 0,
-      invalid: 0,
-      insert: 262155,
-      insert_failed: 0,
-      drop: 0,
-      early_drop: 11,
-      error: 0,
-      search_restart: 0,
-      clash_resolve: 0,
-      chaintoolong: 0,
-    });
+    assert.deepEqual(Object.fromEntries(s.totals), FIXTURE_TOTALS);
   });
 
   void it('maps the /proc fallback format onto the netlink names, without entries and constant columns', () => {
     const s = parseConntrackStats(fixture('stats-proc-fallback.txt'));
     assert.equal(s.cpus, 2);
-    assert.deepEqual(Object.fromEntries(s.totals), {
-      clash_resolve: 0,
-      found: 0,
-      invalid: 0,
-      chaintoolong: 0,
-      insert: 262155,
-      insert_failed: 0,
-      drop: 0,
-      early_drop: 11,
-      error: 0,
-      search_restart: 0,
-    });
+    assert.deepEqual(Object.fromEntries(s.totals), FIXTURE_TOTALS);
   });
 
   void it('counts foreign lines, bounds the names, never throws', () => {
