@@ -42,7 +42,7 @@ function strings(value: unknown): string[] {
 }
 
 /** The file-format target entry of an inventory entry (already checked against `$defs/entry`). */
-export function toTargetEntry(defaults: Readonly<Obj>, entry: Obj): { hostname: string; lifetime: number; target: Obj } {
+function toTargetEntry(defaults: Readonly<Obj>, entry: Obj): { hostname: string; lifetime: number; target: Obj } {
   const { hostname, groups, lifetime, ...keys } = { ...defaults, ...entry };
   const target: Obj = { ...keys };
   target.destination ??= hostname;
