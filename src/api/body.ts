@@ -4,25 +4,21 @@
  * prototype (422), before any other code looks at them.
  */
 import express, { type RequestHandler } from 'express';
+import type { EntryProblem } from '../config/entries.js';
 import { ErrorCodes } from '../lib/errors.js';
-import { ApiHttpError, fromBodyParser } from './errors.js';
+import { ApiHttpError, fromBodyParser, validationError } from './errors.js';
+import { PROTOTYPE_KEYS } from './validate.js';
 
 /** A target entry is 3 levels deep (entry → explicit_groups → register_to); this leaves room. */
 export const MAX_DEPTH = 8;
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const JSON_TYPES = new Set(['application/json', 'application/merge-patch+json']);
-
-export interface KeyProblem {
-  readonly path: string;
-  readonly message: string;
-}
 
 /**
  * Walks parsed JSON without recursion: its depth (a scalar is 0) capped at `maxDepth + 1`,
  * and the paths of forbidden keys.
  */
-export function inspectJson(value: unknown, maxDepth: number): { depth: number; forbidden: KeyProblem[] } {
-  const forbidden: KeyProblem[] = [];
+export function inspectJson(value: unknown, maxDepth: number): { depth: number; forbidden: EntryProblem[] } {
+  const forbidden: EntryProblem[] = [];
   let depth = 0;
   const stack: [unknown, number, string][] = [[value, 0, '']];
   while (stack.length > 0) {
@@ -35,7 +31,7 @@ export function inspectJson(value: unknown, maxDepth: number): { depth: number; 
       : Object.keys(node).map((k) => [k, (node as Record<string, unknown>)[k]]);
     for (const [key, child] of entries) {
       const at = key.startsWith('[') || path === '' ? `${path}${key}` : `${path}.${key}`;
-      if (!key.startsWith('[') && FORBIDDEN_KEYS.has(key)) forbidden.push({ path: at, message: `the key "${key}" is not allowed` });
+      if (!key.startsWith('[') && PROTOTYPE_KEYS.has(key)) forbidden.push({ path: at, message: `the key "${key}" is not allowed` });
       else stack.push([child, level + 1, at]);
     }
   }
@@ -81,12 +77,6 @@ function checkShape(body: unknown): ApiHttpError | undefined {
   if (depth > MAX_DEPTH) {
     return new ApiHttpError(400, ErrorCodes.API_ERR_BAD_REQUEST, `the request body is nested deeper than ${MAX_DEPTH} levels`);
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    const problems = [{ path: '', message: 'must be a JSON object' }];
-    return new ApiHttpError(422, ErrorCodes.API_ERR_VALIDATION, 'the request body is not a valid target', { details: problems });
-  }
-  if (forbidden.length > 0) {
-    return new ApiHttpError(422, ErrorCodes.API_ERR_VALIDATION, 'the request body is not a valid target', { details: forbidden });
-  }
-  return undefined;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return validationError([{ path: '', message: 'must be a JSON object' }]);
+  return forbidden.length > 0 ? validationError(forbidden) : undefined;
 }

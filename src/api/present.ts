@@ -8,6 +8,7 @@ import type { Config, TargetConfig } from '../config/types.js';
 import { ErrorCodes } from '../lib/errors.js';
 import { ApiHttpError } from './errors.js';
 import { foreignOwner } from './operations.js';
+import { isoTimes } from './state-file.js';
 import type { Items } from './store.js';
 import type { ApiSources, Evaluated, RunningTarget, TargetEntry } from './types.js';
 
@@ -33,23 +34,14 @@ function body(target: TargetConfig): Omit<TargetConfig, 'name'> {
   return Object.fromEntries(Object.entries(target).filter(([k]) => k !== 'name')) as Omit<TargetConfig, 'name'>;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-export function runningView(rt: RunningTarget, config: Config): TargetView {
+function runningView(rt: RunningTarget, config: Config): TargetView {
   const { target, origin } = rt;
   return { name: target.name, origin, status: 'active', groups: groupsOfTarget(config, target), target: body(target) };
 }
 
 export function apiView(ev: Evaluated, sources: ApiSources): TargetView {
   const r = ev.record;
-  const common = {
-    name: r.name,
-    origin: 'api',
-    entry: r.entry,
-    created_at: iso(r.createdMs),
-    updated_at: iso(r.updatedMs),
-    expires_at: r.expiresMs === null ? null : iso(r.expiresMs),
-  };
+  const common = { name: r.name, origin: 'api', entry: r.entry, ...isoTimes(r) };
   if (!ev.ok) return { ...common, status: 'invalid', groups: [], target: null, problems: ev.problems };
   const status = foreignOwner(sources, r.name) === undefined ? 'active' : 'shadowed';
   return { ...common, status, groups: ev.groups, target: body(ev.target) };

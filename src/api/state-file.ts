@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { errorMessage } from '../lib/errors.js';
 import { nameProblems } from './validate.js';
 import type { ApiTargetRecord } from './types.js';
 
@@ -14,12 +15,22 @@ export const STATE_VERSION = 1;
 /** A larger file is not read (and is set aside as corrupt). */
 export const MAX_STATE_BYTES = 64 * 1024 * 1024;
 
-interface StoredTarget {
+/** A record's times as stored and as the API answers them: ISO 8601, `expires_at` null for never. */
+export interface IsoTimes {
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly expires_at: string | null;
+}
+
+interface StoredTarget extends IsoTimes {
   name: string;
   entry: Record<string, unknown>;
-  created_at: string;
-  updated_at: string;
-  expires_at: string | null;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function isoTimes(r: ApiTargetRecord): IsoTimes {
+  return { created_at: iso(r.createdMs), updated_at: iso(r.updatedMs), expires_at: r.expiresMs === null ? null : iso(r.expiresMs) };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -53,7 +64,7 @@ export function parseState(text: string): ApiTargetRecord[] {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new Error(`not JSON: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`not JSON: ${errorMessage(e)}`);
   }
   if (!isObject(data)) throw new Error('not a JSON object');
   if (data.version !== STATE_VERSION) throw new Error(`unsupported version ${JSON.stringify(data.version)} (expected ${STATE_VERSION})`);
@@ -63,14 +74,7 @@ export function parseState(text: string): ApiTargetRecord[] {
 }
 
 export function serializeState(records: Iterable<ApiTargetRecord>): string {
-  const iso = (ms: number): string => new Date(ms).toISOString();
-  const targets: StoredTarget[] = [...records].map((r) => ({
-    name: r.name,
-    entry: { ...r.entry },
-    created_at: iso(r.createdMs),
-    updated_at: iso(r.updatedMs),
-    expires_at: r.expiresMs === null ? null : iso(r.expiresMs),
-  }));
+  const targets: StoredTarget[] = [...records].map((r) => ({ name: r.name, entry: { ...r.entry }, ...isoTimes(r) }));
   return `${JSON.stringify({ version: STATE_VERSION, targets }, null, 2)}\n`;
 }
 
@@ -115,17 +119,13 @@ export type StateLoad =
   | { readonly kind: 'loaded'; readonly records: ApiTargetRecord[] }
   | { readonly kind: 'corrupt'; readonly reason: string; readonly movedTo: string };
 
-function errno(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && 'code' in e ? String((e).code) : undefined;
-}
-
 async function readState(path: string): Promise<ApiTargetRecord[] | null> {
   try {
     const { size } = await stat(path);
     if (size > MAX_STATE_BYTES) throw new Error(`larger than ${MAX_STATE_BYTES} bytes (${size})`);
     return parseState(await readFile(path, 'utf8'));
   } catch (e) {
-    if (errno(e) === 'ENOENT') return null;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
 }
@@ -139,7 +139,7 @@ export async function loadState(path: string, nowMs: number): Promise<StateLoad>
     const records = await readState(path);
     return records === null ? { kind: 'absent' } : { kind: 'loaded', records };
   } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
+    const reason = errorMessage(e);
     const movedTo = `${path}.corrupt-${new Date(nowMs).toISOString().replaceAll(':', '-')}`;
     await rename(path, movedTo);
     return { kind: 'corrupt', reason, movedTo };

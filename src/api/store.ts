@@ -3,6 +3,7 @@
  * file, handed to the running set (sources.replace('api', …)) and expired on time. Changes run
  * one at a time; a change is applied only once the state file holds it.
  */
+import { describeProblems } from '../config/entries.js';
 import type { ApiConfig, Config } from '../config/types.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { AppError, ErrorCodes, errorMessage } from '../lib/errors.js';
@@ -132,7 +133,7 @@ export class ApiTargetStore {
   #reportInvalid(): void {
     for (const ev of this.#items.values()) {
       if (ev.ok) continue;
-      const problems = ev.problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`)).join('; ');
+      const problems = describeProblems(ev.problems);
       this.#d.log.warn('API target fails the running config; kept but not probed', { target: ev.record.name, problems });
     }
   }

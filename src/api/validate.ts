@@ -13,8 +13,8 @@ import type { ApiTargetRecord, Evaluated, TargetEntry } from './types.js';
 /** `$defs/name` of schema/config.schema.json (a unit test keeps them equal). */
 export const NAME_PATTERN = /^[a-z0-9_.-]+$/;
 export const MAX_NAME_LENGTH = 128;
-/** Valid in the file, but refused from the API: names that are also object prototype keys. */
-const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+/** Keys that could reach an object prototype: refused in request bodies, and as API target names (valid in the file). */
+export const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 /** Ten years: the longest lifetime accepted when `max_lifetime` sets no limit. */
 export const MAX_LIFETIME_S = 315_360_000;
 
@@ -26,7 +26,7 @@ export function nameProblems(name: unknown): EntryProblem[] {
   if (!NAME_PATTERN.test(name)) {
     return [{ path: 'name', message: 'must contain only lowercase letters, digits, "_", "-" and "."' }];
   }
-  if (RESERVED_NAMES.has(name)) return [{ path: 'name', message: `"${name}" is reserved` }];
+  if (PROTOTYPE_KEYS.has(name)) return [{ path: 'name', message: `"${name}" is reserved` }];
   return [];
 }
 

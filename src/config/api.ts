@@ -5,6 +5,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { errorMessage } from '../lib/errors.js';
 import type { CheckContext } from './checks.js';
 import type { Segment } from './errors.js';
 import type { Issue } from './issue.js';
@@ -53,7 +54,7 @@ function tokenProblem(value: unknown): string | null {
 
 /** The system's reason of a failed read, e.g. `no such file or directory (ENOENT)`. */
 function osReason(e: unknown): string {
-  const message = e instanceof Error ? e.message : String(e);
+  const message = errorMessage(e);
   const match = /^([A-Z]+): ([^,]+)/.exec(message);
   return match === null ? message : `${match[2]} (${match[1]})`;
 }

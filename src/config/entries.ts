@@ -16,6 +16,11 @@ export interface EntryProblem {
   readonly message: string;
 }
 
+/** Problems as one line: `path: message` (the message alone for the entry itself), `; ` between. */
+export function describeProblems(problems: readonly EntryProblem[]): string {
+  return problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`)).join('; ');
+}
+
 export type EntryResult =
   | { readonly ok: true; readonly target: TargetConfig }
   | { readonly ok: false; readonly problems: readonly EntryProblem[] };

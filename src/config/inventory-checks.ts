@@ -14,15 +14,8 @@ function isObj(value: unknown): value is Obj {
 
 function urlIssue(url: unknown): string | null {
   if (typeof url !== 'string') return null;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return `must be an http:// or https:// URL (got ${JSON.stringify(url)})`;
-  }
-  return parsed.protocol === 'http:' || parsed.protocol === 'https:'
-    ? null
-    : `must be an http:// or https:// URL (got ${JSON.stringify(url)})`;
+  const protocol = URL.canParse(url) ? new URL(url).protocol : null;
+  return protocol === 'http:' || protocol === 'https:' ? null : `must be an http:// or https:// URL (got ${JSON.stringify(url)})`;
 }
 
 function serverIssue(server: unknown): string | null {

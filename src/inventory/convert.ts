@@ -4,7 +4,7 @@
  * `<inventory>_<hostname>`, `groups` are explicit registrations and there is no
  * auto-registration unless asked for. Pure.
  */
-import { validateTargetEntry } from '../config/entries.js';
+import { describeProblems, validateTargetEntry } from '../config/entries.js';
 import { groupsOfTarget } from '../config/membership.js';
 import type { Config, TargetConfig } from '../config/types.js';
 import type { DocumentValidator } from './document.js';
@@ -42,7 +42,7 @@ function strings(value: unknown): string[] {
 }
 
 /** The file-format target entry of an inventory entry (already checked against `$defs/entry`). */
-export function toTargetEntry(defaults: Readonly<Obj>, entry: Obj): { hostname: string; lifetime: number; target: Obj } {
+function toTargetEntry(defaults: Readonly<Obj>, entry: Obj): { hostname: string; lifetime: number; target: Obj } {
   const { hostname, groups, lifetime, ...keys } = { ...defaults, ...entry };
   const target: Obj = { ...keys };
   target.destination ??= hostname;
@@ -64,7 +64,7 @@ function convertOne(inventory: string, defaults: Readonly<Obj>, entry: Obj, conf
   const { hostname, lifetime, target } = toTargetEntry(defaults, entry);
   const name = targetName(inventory, hostname);
   const result = validateTargetEntry(name, target, config);
-  if (!result.ok) return result.problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`)).join('; ');
+  if (!result.ok) return describeProblems(result.problems);
   if (groupsOfTarget(config, result.target).length === 0) {
     const asked = result.target.explicit_groups.register_to;
     return asked.length === 0

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { parseDocument } from 'yaml';
+import { errorMessage } from '../lib/errors.js';
 import { InventoryError } from './types.js';
 
 /** dist/src/inventory/ → the package root, where schema/ is shipped. */
@@ -55,7 +56,7 @@ export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new InventoryError('parse', `invalid JSON: ${shorten(e instanceof Error ? e.message : String(e))}`);
+    throw new InventoryError('parse', `invalid JSON: ${shorten(errorMessage(e))}`);
   }
 }
 
@@ -70,6 +71,6 @@ export function parseYaml(text: string): unknown {
   try {
     return doc.toJS({ maxAliasCount: 100 }) as unknown;
   } catch (e) {
-    throw new InventoryError('parse', `invalid YAML: ${shorten(e instanceof Error ? e.message : String(e))}`);
+    throw new InventoryError('parse', `invalid YAML: ${shorten(errorMessage(e))}`);
   }
 }

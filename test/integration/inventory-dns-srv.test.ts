@@ -6,12 +6,7 @@
 import assert from 'node:assert/strict';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { test } from 'node:test';
-import { Registry } from 'prom-client';
-import { createInventories } from '../../src/inventory/inventories.js';
-import { systemClock } from '../../src/lib/clock.js';
-import { execCommand } from '../../src/lib/exec.js';
-import { memoryLogger } from '../fakes/logger.js';
-import { BASE_CONFIG, FakeSources, loadConfig } from '../unit/inventory/fake-sources.js';
+import { failures, inventoriesOf, until } from './inventory-harness.js';
 
 interface Srv {
   readonly target: string;
@@ -70,38 +65,21 @@ async function responder(get: () => Behaviour): Promise<{ socket: Socket; port: 
   return { socket, port: socket.address().port, queries };
 }
 
-async function count(registry: Registry, reason: string): Promise<number> {
-  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'wireprobe_inventory_failures_total');
-  return m?.values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
-}
-
-async function waitFor(what: string, pred: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 void test('dns-srv plugin: records, changes, NXDOMAIN and a silent server', async () => {
   let behaviour: Behaviour = { records: [{ target: 'b.lab.test', port: 443 }, { target: 'a.lab.test', port: 80 }] };
   const dns = await responder(() => behaviour);
-  const config = loadConfig(
-    `${BASE_CONFIG}\ninventories:\n  - {name: srv, plugin: dns-srv, interval: 0.2, timeout: 1, options: {name: _web._tcp.lab.test, server: "127.0.0.1:${dns.port}"}, defaults: {groups: [g1]}}`,
+  const { sources, registry, inventories } = inventoriesOf(
+    `  - {name: srv, plugin: dns-srv, interval: 0.2, timeout: 1, options: {name: _web._tcp.lab.test, server: "127.0.0.1:${dns.port}"}, defaults: {groups: [g1]}}`,
   );
-  const sources = new FakeSources(config);
-  const registry = new Registry();
-  const { log } = memoryLogger();
-  const inventories = createInventories({ sources, clock: systemClock, log, registry, exec: execCommand, version: 'test' });
   try {
     inventories.start();
     await sources.until(() => sources.names('inventory:srv').length === 2, 3000);
     assert.deepEqual(sources.names('inventory:srv'), ['srv_a.lab.test_80', 'srv_b.lab.test_443']);
     assert.deepEqual(sources.current.get('inventory:srv')?.map((t) => [t.destination, t.type, t.dst_port]), [['a.lab.test', 'TCPsyn', 80], ['b.lab.test', 'TCPsyn', 443]]);
     for (const [b, reason] of [['nxdomain', 'dns'], ['silent', 'timeout']] as const) {
-      const before = await count(registry, reason);
+      const before = await failures(registry, reason);
       behaviour = b;
-      await waitFor(`${b} → ${reason}`, async () => (await count(registry, reason)) > before, 8000);
+      await until(`${b} → ${reason}`, async () => (await failures(registry, reason)) > before, 8000);
       assert.equal(sources.names('inventory:srv').length, 2, `${b}: last good list kept`);
     }
     behaviour = { records: [{ target: 'c.lab.test', port: 8443 }] };

@@ -9,45 +9,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { Registry } from 'prom-client';
-import { createInventories } from '../../src/inventory/inventories.js';
-import { systemClock } from '../../src/lib/clock.js';
-import { execCommand } from '../../src/lib/exec.js';
-import { memoryLogger } from '../fakes/logger.js';
-import { BASE_CONFIG, FakeSources, loadConfig } from '../unit/inventory/fake-sources.js';
+import type { Registry } from 'prom-client';
+import { failures, inventoriesOf, until } from './inventory-harness.js';
 
 const PLUGIN = fileURLToPath(new URL('../../../test/fixtures/inventory/scripted-plugin.mjs', import.meta.url));
-
-async function failures(registry: Registry, reason: string): Promise<number> {
-  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'wireprobe_inventory_failures_total');
-  return m?.values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
-}
 
 async function up(registry: Registry): Promise<number | undefined> {
   const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'wireprobe_inventory_up');
   return m?.values[0]?.value;
 }
 
-async function waitFor(what: string, pred: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 void test('exec plugin: crash, hang, garbage, invalid, huge, partial and non-zero exit keep the last good list', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wpt-inv-exec-'));
   const modeFile = join(dir, 'mode');
   writeFileSync(modeFile, 'good:a,b');
-  const config = loadConfig(
-    `${BASE_CONFIG}\ninventories:\n  - {name: ex, plugin: exec, interval: 0.2, timeout: 1, options: {command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(PLUGIN)}, ${JSON.stringify(modeFile)}]}}`,
+  const { sources, registry, lines, inventories } = inventoriesOf(
+    `  - {name: ex, plugin: exec, interval: 0.2, timeout: 1, options: {command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(PLUGIN)}, ${JSON.stringify(modeFile)}]}}`,
     join(dir, 'config.yaml'),
   );
-  const sources = new FakeSources(config);
-  const registry = new Registry();
-  const { log, lines } = memoryLogger();
-  const inventories = createInventories({ sources, clock: systemClock, log, registry, exec: execCommand, version: 'test' });
   const t0 = Date.now();
   try {
     inventories.start();
@@ -66,11 +45,11 @@ void test('exec plugin: crash, hang, garbage, invalid, huge, partial and non-zer
       const before = await failures(registry, reason);
       const started = Date.now();
       writeFileSync(modeFile, mode);
-      await waitFor(`${mode} → ${reason}`, async () => (await failures(registry, reason)) > before, 8000);
+      await until(`${mode} → ${reason}`, async () => (await failures(registry, reason)) > before, 8000);
       if (mode === 'hang') assert.ok(Date.now() - started >= 900, 'the hanging plugin ran until the timeout');
       assert.deepEqual(sources.names('inventory:ex'), ['ex_a', 'ex_b'], `${mode}: last good list kept`);
       writeFileSync(modeFile, 'good:a,b'); // the same list again: recovers (backoff reset), no replace
-      await waitFor(`${mode}: recovery`, async () => (await up(registry)) === 1, 8000);
+      await until(`${mode}: recovery`, async () => (await up(registry)) === 1, 8000);
     }
     assert.equal(sources.calls.length, 1, 'no replace while failing');
     writeFileSync(modeFile, 'good:a,c');

@@ -8,21 +8,12 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Registry } from 'prom-client';
-import { createInventories } from '../../src/inventory/inventories.js';
-import { systemClock } from '../../src/lib/clock.js';
-import { execCommand } from '../../src/lib/exec.js';
-import { memoryLogger } from '../fakes/logger.js';
-import { BASE_CONFIG, FakeSources, loadConfig } from '../unit/inventory/fake-sources.js';
+import { inventoriesOf } from './inventory-harness.js';
 
 function start(dir: string, inventoriesYaml: string) {
-  const config = loadConfig(`${BASE_CONFIG}\ninventories:\n${inventoriesYaml}`, join(dir, 'config.yaml'));
-  const sources = new FakeSources(config);
-  const { log, lines } = memoryLogger();
-  const registry = new Registry();
-  const inventories = createInventories({ sources, clock: systemClock, log, registry, exec: execCommand, version: 'test' });
-  inventories.start();
-  return { sources, lines, registry, inventories };
+  const started = inventoriesOf(inventoriesYaml, join(dir, 'config.yaml'));
+  started.inventories.start();
+  return started;
 }
 
 void test('file plugin: YAML file watched, atomic replacement, broken file keeps the last good list', async () => {

@@ -7,12 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { Registry } from 'prom-client';
-import { createInventories } from '../../src/inventory/inventories.js';
-import { systemClock } from '../../src/lib/clock.js';
-import { execCommand } from '../../src/lib/exec.js';
-import { memoryLogger } from '../fakes/logger.js';
-import { BASE_CONFIG, FakeSources, loadConfig } from '../unit/inventory/fake-sources.js';
+import { failures, inventoriesOf, until } from './inventory-harness.js';
 
 type Mode = 'good' | 'good2' | 'slow' | 'huge-declared' | 'huge-streamed' | 'html' | 'not-sd' | 'error';
 
@@ -60,19 +55,6 @@ function answer(mode: Mode, res: ServerResponse): void {
   }
 }
 
-async function count(registry: Registry, reason: string): Promise<number> {
-  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'wireprobe_inventory_failures_total');
-  return m?.values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
-}
-
-async function waitFor(what: string, pred: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 void test('http-sd plugin: good, slow, huge, bad and failing answers', async () => {
   let mode: Mode = 'good';
   const headers: string[] = [];
@@ -83,11 +65,7 @@ void test('http-sd plugin: good, slow, huge, bad and failing answers', async () 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}/sd`;
-  const config = loadConfig(`${BASE_CONFIG}\ninventories:\n  - {name: sd, plugin: http-sd, interval: 0.2, timeout: 1, options: {url: "${url}", max_bytes: 65536}}`);
-  const sources = new FakeSources(config);
-  const registry = new Registry();
-  const { log } = memoryLogger();
-  const inventories = createInventories({ sources, clock: systemClock, log, registry, exec: execCommand, version: 'test' });
+  const { sources, registry, inventories } = inventoriesOf(`  - {name: sd, plugin: http-sd, interval: 0.2, timeout: 1, options: {url: "${url}", max_bytes: 65536}}`);
   try {
     inventories.start();
     await sources.until(() => sources.names('inventory:sd').length === 2, 3000);
@@ -96,12 +74,12 @@ void test('http-sd plugin: good, slow, huge, bad and failing answers', async () 
     assert.equal(headers[0], '0.2');
     const cases: [Mode, string][] = [['slow', 'timeout'], ['huge-declared', 'size'], ['huge-streamed', 'size'], ['html', 'parse'], ['not-sd', 'schema'], ['error', 'http']];
     for (const [m, reason] of cases) {
-      const before = await count(registry, reason);
+      const before = await failures(registry, reason);
       mode = m;
-      await waitFor(`${m} → ${reason}`, async () => (await count(registry, reason)) > before, 8000);
+      await until(`${m} → ${reason}`, async () => (await failures(registry, reason)) > before, 8000);
       assert.equal(sources.names('inventory:sd').length, 2, `${m}: last good list kept`);
       mode = 'good';
-      await waitFor(`${m}: recovery`, async () => (await registry.metrics()).includes('wireprobe_inventory_up{inventory="sd"} 1'), 8000);
+      await until(`${m}: recovery`, async () => (await registry.metrics()).includes('wireprobe_inventory_up{inventory="sd"} 1'), 8000);
     }
     assert.equal(sources.calls.length, 1);
     mode = 'good2';
@@ -109,8 +87,8 @@ void test('http-sd plugin: good, slow, huge, bad and failing answers', async () 
     assert.deepEqual(sources.current.get('inventory:sd')?.map((t) => [t.type, t.dst_port]), [['UDPunreachable', 443], ['UDPunreachable', 53]]);
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
-    const before = await count(registry, 'io');
-    await waitFor('closed port → io', async () => (await count(registry, 'io')) > before, 5000);
+    const before = await failures(registry, 'io');
+    await until('closed port → io', async () => (await failures(registry, 'io')) > before, 5000);
     assert.equal(sources.names('inventory:sd').length, 2);
   } finally {
     await inventories.stop();
