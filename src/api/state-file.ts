@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { errorMessage } from '../lib/errors.js';
 import { nameProblems } from './validate.js';
 import type { ApiTargetRecord } from './types.js';
+import { isObj } from '../lib/obj.js';
 
 export const STATE_VERSION = 1;
 /** A larger file is not read (and is set aside as corrupt). */
@@ -33,7 +34,6 @@ export function isoTimes(r: ApiTargetRecord): IsoTimes {
   return { created_at: iso(r.createdMs), updated_at: iso(r.updatedMs), expires_at: r.expiresMs === null ? null : iso(r.expiresMs) };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function time(value: unknown, what: string): number {
   const ms = typeof value === 'string' ? Date.parse(value) : NaN;
@@ -43,12 +43,12 @@ function time(value: unknown, what: string): number {
 
 function recordOf(item: unknown, i: number, seen: Set<string>): ApiTargetRecord {
   const at = `targets[${i}]`;
-  if (!isObject(item)) throw new Error(`${at} is not an object`);
+  if (!isObj(item)) throw new Error(`${at} is not an object`);
   const { name, entry } = item;
   if (typeof name !== 'string' || nameProblems(name).length > 0) throw new Error(`${at}.name is not a target name`);
   if (seen.has(name)) throw new Error(`${at}.name ${JSON.stringify(name)} appears twice`);
   seen.add(name);
-  if (!isObject(entry)) throw new Error(`${at}.entry is not an object`);
+  if (!isObj(entry)) throw new Error(`${at}.entry is not an object`);
   return {
     name,
     entry,
@@ -66,7 +66,7 @@ export function parseState(text: string): ApiTargetRecord[] {
   } catch (e) {
     throw new Error(`not JSON: ${errorMessage(e)}`);
   }
-  if (!isObject(data)) throw new Error('not a JSON object');
+  if (!isObj(data)) throw new Error('not a JSON object');
   if (data.version !== STATE_VERSION) throw new Error(`unsupported version ${JSON.stringify(data.version)} (expected ${STATE_VERSION})`);
   if (!Array.isArray(data.targets)) throw new Error('"targets" is not a list');
   const seen = new Set<string>();

@@ -9,6 +9,7 @@ import { validateTargetEntry, type EntryProblem } from '../config/entries.js';
 import { groupsOfTarget } from '../config/membership.js';
 import type { ApiConfig, Config } from '../config/types.js';
 import type { ApiTargetRecord, Evaluated, TargetEntry } from './types.js';
+import { isObj } from '../lib/obj.js';
 
 /** `$defs/name` of schema/config.schema.json (a unit test keeps them equal). */
 export const NAME_PATTERN = /^[a-z0-9_.-]+$/;
@@ -48,13 +49,11 @@ export function splitBody(body: Readonly<Record<string, unknown>>): { name: unkn
   return { name: body.name, lifetime: body.lifetime, entry };
 }
 
-const isObject = (v: unknown): v is Readonly<Record<string, unknown>> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** RFC 7386 JSON merge patch, building new objects (never assigning through a prototype). */
 export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObject(patch)) return patch;
-  const out = new Map(Object.entries(isObject(target) ? target : {}));
+  if (!isObj(patch)) return patch;
+  const out = new Map(Object.entries(isObj(target) ? target : {}));
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) out.delete(key);
     else out.set(key, mergePatch(out.get(key), value));

@@ -10,6 +10,7 @@ import type { CheckContext } from './checks.js';
 import type { Segment } from './errors.js';
 import type { Issue } from './issue.js';
 import type { ApiScope, ApiToken } from './types.js';
+import { isObj, type Obj } from '../lib/obj.js';
 
 /** Longest accepted token, in characters (and the most read from a token file, in bytes). */
 export const MAX_TOKEN_LENGTH = 4096;
@@ -39,11 +40,7 @@ export interface ApiSectionResult {
   readonly tokens: ApiToken[];
 }
 
-type Obj = Record<string, unknown>;
 
-function isObj(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Why a token value is refused, without quoting it; null when it is good. */
 function tokenProblem(value: unknown): string | null {

@@ -7,12 +7,9 @@ import { parseCidr, networkAddress, formatAddress, ipFamily } from './address.js
 import type { CheckContext } from './checks.js';
 import type { Segment } from './errors.js';
 import type { Issue } from './issue.js';
+import { isObj, type Obj } from '../lib/obj.js';
 
-type Obj = Record<string, unknown>;
 
-function isObj(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function instances(section: Obj, kind: string): [number, Obj][] {
   const list = section[kind];

@@ -11,6 +11,7 @@ import { inventoryIssues } from './inventory-checks.js';
 import type { Issue } from './issue.js';
 import { MAX_SUBNET_ADDRESSES, parseDestinationRange } from './subnet.js';
 import type { AddressFamily } from './types.js';
+import { isObj, type Obj } from '../lib/obj.js';
 
 export interface CheckContext {
   /** true when the value at this path (or inside it) already has a schema problem */
@@ -24,11 +25,7 @@ export interface CheckResult {
   readonly warnings: Issue[];
 }
 
-type Obj = Record<string, unknown>;
 
-function isObj(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
-}
 
 function members(value: unknown): [string, Obj][] {
   return isObj(value) ? Object.entries(value).filter((e): e is [string, Obj] => isObj(e[1])) : [];

@@ -5,12 +5,9 @@
 import { ipFamily } from './address.js';
 import { splitHostPort } from './host-port.js';
 import type { Issue } from './issue.js';
+import { isObj } from '../lib/obj.js';
 
-type Obj = Record<string, unknown>;
 
-function isObj(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function urlIssue(url: unknown): string | null {
   if (typeof url !== 'string') return null;

@@ -8,6 +8,7 @@ import { describeProblems, validateTargetEntry } from '../config/entries.js';
 import { groupsOfTarget } from '../config/membership.js';
 import type { Config, TargetConfig } from '../config/types.js';
 import type { DocumentValidator } from './document.js';
+import { isObj, type Obj } from '../lib/obj.js';
 
 export interface InventoryTarget {
   readonly target: TargetConfig;
@@ -26,16 +27,12 @@ export interface Conversion {
   readonly rejected: readonly Rejection[];
 }
 
-type Obj = Record<string, unknown>;
 
 /** `<inventory>_<hostname>`, lowercased, other characters than [a-z0-9_.-] replaced by `_`. */
 export function targetName(inventory: string, hostname: string): string {
   return `${inventory}_${hostname.toLowerCase().replace(/[^a-z0-9_.-]/g, '_')}`;
 }
 
-function isObj(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];

@@ -7,12 +7,9 @@
  */
 import { splitHostPort } from '../config/host-port.js';
 import { InventoryError } from './types.js';
+import { isObj, type Obj } from '../lib/obj.js';
 
-type Obj = Record<string, unknown>;
 
-function isObj(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function label(labels: Obj, key: string): string | undefined {
   const value = Object.hasOwn(labels, key) ? labels[key] : Object.hasOwn(labels, `__meta_${key}`) ? labels[`__meta_${key}`] : undefined;
