@@ -173,6 +173,34 @@ export interface SynProbe {
   rttNs?: bigint;
 }
 
+function addTo<P>(index: Map<string, P[]>, key: string, probe: P): void {
+  const list = index.get(key);
+  if (list === undefined) index.set(key, [probe]);
+  else list.push(probe);
+}
+
+/**
+ * An answer at `ts` goes to the most recent probe of `list` sent before it that `accepts` takes; if
+ * that one is already answered, the answer is a duplicate and is ignored. Returns the probe answered
+ * (its rttNs set), if any.
+ */
+function answerLatest<P extends { rttNs?: bigint }>(
+  list: readonly P[] | undefined,
+  sentNs: (probe: P) => bigint,
+  ts: bigint,
+  accepts: (probe: P) => boolean = () => true,
+): P | undefined {
+  if (list === undefined) return undefined;
+  for (let i = list.length - 1; i >= 0; i--) {
+    const c = list[i] as P;
+    if (sentNs(c) > ts || !accepts(c)) continue;
+    if (c.rttNs !== undefined) return undefined;
+    c.rttNs = ts - sentNs(c);
+    return c;
+  }
+  return undefined;
+}
+
 /**
  * Every SYN in capture order, paired with its answer: a SYN-ACK or RST from the SYN's destination to
  * its source with swapped ports and an acknowledgement of seq + 1 (or seq + 1 + data for a RST that
@@ -184,38 +212,21 @@ export function pairSyns(packets: readonly L4Packet[]): SynProbe[] {
   const probes: SynProbe[] = [];
   const byFlow = new Map<string, SynProbe[]>();
   const flow = (src: string, dst: string, sp: number, dp: number): string => `${src}|${dst}|${sp}|${dp}`;
-  const answer = (k: string, ts: bigint, accepts: (syn: TcpSegment) => boolean, set: (p: SynProbe) => void): void => {
-    const list = byFlow.get(k);
-    if (list === undefined) return;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const c = list[i] as SynProbe;
-      if (c.syn.tsNs > ts || !accepts(c.syn)) continue;
-      if (c.reply === undefined && c.icmpError === undefined) {
-        set(c);
-        c.rttNs = ts - c.syn.tsNs;
-      }
-      return;
-    }
-  };
+  const sentNs = (c: SynProbe): bigint => c.syn.tsNs;
   for (const p of packets) {
     if (p.kind === 'tcp' && isSyn(p)) {
       const probe: SynProbe = { syn: p };
       probes.push(probe);
-      const k = flow(p.src, p.dst, p.srcPort, p.dstPort);
-      const list = byFlow.get(k);
-      if (list === undefined) byFlow.set(k, [probe]);
-      else list.push(probe);
+      addTo(byFlow, flow(p.src, p.dst, p.srcPort, p.dstPort), probe);
     } else if (p.kind === 'tcp' && (isSynAck(p) || (isRst(p) && (p.flags & TCP_FLAG.ACK) !== 0))) {
-      const accepts = (syn: TcpSegment): boolean =>
+      const accepts = ({ syn }: SynProbe): boolean =>
         p.ack === ((syn.seq + 1) >>> 0) || (isRst(p) && p.ack === ((syn.seq + 1 + syn.dataLength) >>> 0));
-      answer(flow(p.dst, p.src, p.dstPort, p.srcPort), p.tsNs, accepts, (c) => {
-        c.reply = p;
-      });
+      const c = answerLatest(byFlow.get(flow(p.dst, p.src, p.dstPort, p.srcPort)), sentNs, p.tsNs, accepts);
+      if (c !== undefined) c.reply = p;
     } else if (p.kind === 'icmp-error' && p.quoted.protocol === 6) {
       const q = p.quoted;
-      answer(flow(q.src, q.dst, q.srcPort, q.dstPort), p.tsNs, (syn) => syn.seq === q.tcpSeq, (c) => {
-        c.icmpError = p;
-      });
+      const c = answerLatest(byFlow.get(flow(q.src, q.dst, q.srcPort, q.dstPort)), sentNs, p.tsNs, ({ syn }) => syn.seq === q.tcpSeq);
+      if (c !== undefined) c.icmpError = p;
     }
   }
   return probes;
@@ -237,23 +248,11 @@ export function pairUdp(packets: readonly L4Packet[]): UdpProbeTruth[] {
     if (p.kind === 'udp') {
       const probe: UdpProbeTruth = { datagram: p };
       probes.push(probe);
-      const k = key(p.src, p.dst, p.srcPort, p.dstPort, p.checksum, p.ipId);
-      const list = byKey.get(k);
-      if (list === undefined) byKey.set(k, [probe]);
-      else list.push(probe);
+      addTo(byKey, key(p.src, p.dst, p.srcPort, p.dstPort, p.checksum, p.ipId), probe);
     } else if (p.kind === 'icmp-error' && p.quoted.protocol === 17) {
       const q = p.quoted;
-      const list = byKey.get(key(q.src, q.dst, q.srcPort, q.dstPort, q.udpChecksum, q.ipId));
-      if (list === undefined) continue;
-      for (let i = list.length - 1; i >= 0; i--) {
-        const c = list[i] as UdpProbeTruth;
-        if (c.datagram.tsNs > p.tsNs) continue;
-        if (c.icmpError === undefined) {
-          c.icmpError = p;
-          c.rttNs = p.tsNs - c.datagram.tsNs;
-        }
-        break;
-      }
+      const c = answerLatest(byKey.get(key(q.src, q.dst, q.srcPort, q.dstPort, q.udpChecksum, q.ipId)), (x) => x.datagram.tsNs, p.tsNs);
+      if (c !== undefined) c.icmpError = p;
     }
   }
   return probes;
