@@ -20,7 +20,7 @@ export { netprobifyConfig, DEFAULT_GLOBAL, DEFAULT_PORT } from './config.js';
 export type { GlobalSection, TargetSpec } from './config.js';
 export { deadIpv4, deadIpv6, labIpv4Targets, labIpv6Targets, targetName } from './targets.js';
 export { sleep, waitFor } from './wait-for.js';
-export { runCommand, runChecked } from './processes.js';
+export { procStatFields, runCommand, runChecked } from './processes.js';
 export type { RunResult } from './processes.js';
 export {
   decodeL4,
