@@ -2,7 +2,7 @@
 // process-tree lookups, and the measured window (CPU, RSS and the wire witness at both ends).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { sleep } from '../test/lab/index.js';
+import { procStatFields, sleep } from '../test/lab/index.js';
 import type { WireWitness } from './probe-types.js';
 
 let clkTck: number | undefined;
@@ -30,11 +30,8 @@ function readText(path: string): string | undefined {
 
 /** utime + stime of the whole thread group (fields 14 and 15 of /proc/PID/stat); undefined once gone. */
 export function cpuTicks(pid: number): number | undefined {
-  const stat = readText(`/proc/${pid}/stat`);
-  if (stat === undefined) return undefined;
-  // field 2 (comm) is parenthesised and may hold spaces: count from after the last ')'
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (rest[0] === 'Z') return undefined;
+  const rest = procStatFields(pid);
+  if (rest === undefined || rest[0] === 'Z') return undefined;
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
   return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : undefined;

@@ -1,5 +1,5 @@
 // Ground truth for ICMP/ICMPv6 echo: pairs each echo request seen on the wire with its reply.
-import { ipFromFrame, parseEcho, parseIp, type Family } from './ip-packet.js';
+import { echoInFrame, type Family } from './ip-packet.js';
 
 export interface TruthPacket {
   readonly tsNs: bigint;
@@ -39,12 +39,9 @@ export function echoProbes(packets: readonly TruthPacket[], linkType: number): E
   const probes: EchoProbe[] = [];
   const byKey = new Map<string, EchoProbe[]>();
   for (const p of packets) {
-    const raw = ipFromFrame(p.data, linkType);
-    if (raw === undefined) continue;
-    const ip = parseIp(raw);
-    if (ip === undefined) continue;
-    const echo = parseEcho(ip);
-    if (echo === undefined) continue;
+    const d = echoInFrame(p.data, linkType);
+    if (d === undefined) continue;
+    const { ip, echo } = d;
     if (echo.kind === 'request') {
       const probe: EchoProbe = {
         key: echoKey(ip.family, ip.dst, echo.id, echo.seq),

@@ -8,9 +8,9 @@ export { readPcap, writePcap } from './pcap-file.js';
 export type { PcapFile, PcapPacket } from './pcap-file.js';
 export { echoKey, echoProbes, echoTruth, summarizeEcho } from './echo-truth.js';
 export type { EchoProbe, EchoSummary, EchoTruthEntry, TruthPacket } from './echo-truth.js';
-export { buildIpv4Echo, formatIpv6, internetChecksum, ipFromFrame, parseEcho, parseIp } from './ip-packet.js';
-export { echoRequestHeaders, ipHeaderOf } from './ip-header.js';
-export type { EchoRequestHeader, IpHeader } from './ip-header.js';
+export { buildIpv4Echo, internetChecksum, ipFromFrame, parseEcho, parseIp } from './ip-packet.js';
+export { echoRequestHeaders } from './ip-header.js';
+export type { EchoRequestHeader } from './ip-header.js';
 export { percentile } from './percentile.js';
 export { find, findAll, parseExposition, parseTypes, sum } from './exposition.js';
 export type { Sample } from './exposition.js';
@@ -20,7 +20,7 @@ export { netprobifyConfig, DEFAULT_GLOBAL, DEFAULT_PORT } from './config.js';
 export type { GlobalSection, TargetSpec } from './config.js';
 export { deadIpv4, deadIpv6, labIpv4Targets, labIpv6Targets, targetName } from './targets.js';
 export { sleep, waitFor } from './wait-for.js';
-export { runCommand, runChecked } from './processes.js';
+export { procStatFields, runCommand, runChecked } from './processes.js';
 export type { RunResult } from './processes.js';
 export {
   decodeL4,

@@ -3,15 +3,42 @@
 
 export type Family = 'ipv4' | 'ipv6';
 
-export interface IpPacket {
+/** The fixed IP header (no IPv6 extension-header walk): what the sender put on the wire. */
+export interface IpFixedHeader {
   readonly family: Family;
   readonly src: string;
   readonly dst: string;
+  /** IPv4 TOS byte or IPv6 traffic class (DSCP << 2 | ECN). */
+  readonly tos: number;
+  /** IPv4 TTL or IPv6 hop limit. */
+  readonly ttl: number;
+  /** IPv4 DF flag; false for IPv6. */
+  readonly dontFragment: boolean;
+  /** IPv4 MF flag or non-zero fragment offset; false for IPv6. */
+  readonly fragmented: boolean;
+  /** IPv4 identification; 0 for IPv6. */
+  readonly ipId: number;
+  /** IPv6 flow label; 0 for IPv4. */
+  readonly flowLabel: number;
+  /** IPv4 header length in bytes (20 without options); 40 for IPv6. */
+  readonly headerLength: number;
+  /** IPv4 total length, or 40 + IPv6 payload length: the packet length the header claims. */
+  readonly totalLength: number;
+  /** Bytes after the (first) IP header: IPv4 total length - IHL, IPv6 payload length. */
+  readonly payloadLength: number;
+  /** IPv4 protocol or IPv6 next header of the fixed header. */
+  readonly nextHeader: number;
+  /** IPv4: the header checksum verifies. Always true for IPv6 (no header checksum). */
+  readonly headerChecksumOk: boolean;
+}
+
+export interface IpPacket extends IpFixedHeader {
   /** Upper-layer protocol after IPv6 extension headers (1 ICMP, 6 TCP, 17 UDP, 58 ICMPv6). */
   readonly protocol: number;
-  readonly ttl: number;
   /** Upper-layer bytes (bounded by the IP total/payload length and the captured bytes). */
   readonly payload: Uint8Array;
+  /** Offset of the upper-layer bytes in the IP packet (after IPv6 extension headers). */
+  readonly payloadOffset: number;
   /** False for non-first fragments: the payload is not an upper-layer header. */
   readonly firstFragment: boolean;
 }
@@ -36,8 +63,12 @@ export const LINKTYPE_LINUX_SLL2 = 276;
 const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;
 
-function u16(b: Uint8Array, o: number): number {
+export function u16(b: Uint8Array, o: number): number {
   return ((b[o] ?? 0) << 8) | (b[o + 1] ?? 0);
+}
+
+export function u32(b: Uint8Array, o: number): number {
+  return (((b[o] ?? 0) << 24) | ((b[o + 1] ?? 0) << 16) | ((b[o + 2] ?? 0) << 8) | (b[o + 3] ?? 0)) >>> 0;
 }
 
 function fromEtherType(type: number, b: Uint8Array, offset: number): Uint8Array | undefined {
@@ -83,12 +114,12 @@ export function ipFromFrame(frame: Uint8Array, linkType: number): Uint8Array | u
   }
 }
 
-export function formatIpv4(b: Uint8Array, o = 0): string {
+function formatIpv4(b: Uint8Array, o = 0): string {
   return `${b[o] ?? 0}.${b[o + 1] ?? 0}.${b[o + 2] ?? 0}.${b[o + 3] ?? 0}`;
 }
 
 /** RFC 5952 text form: lowercase, no leading zeros, longest run (>= 2) of zero groups as "::". */
-export function formatIpv6(b: Uint8Array, o = 0): string {
+function formatIpv6(b: Uint8Array, o = 0): string {
   const groups: number[] = [];
   for (let i = 0; i < 8; i++) groups.push(u16(b, o + 2 * i));
   let bestStart = -1;
@@ -117,65 +148,95 @@ const V6_EXT_FRAGMENT = 44;
 const V6_EXT_AH = 51;
 const V6_EXT_DSTOPTS = 60;
 
-export function parseIp(pkt: Uint8Array): IpPacket | undefined {
+/**
+ * Decodes the fixed IPv4/IPv6 header; undefined for other versions or truncated headers. The length
+ * fields are reported as claimed, so this also reads the truncated packet an ICMP error quotes.
+ */
+export function parseIpHeader(pkt: Uint8Array): IpFixedHeader | undefined {
   if (pkt.length < 1) return undefined;
   const version = (pkt[0] ?? 0) >> 4;
   if (version === 4) {
     if (pkt.length < 20) return undefined;
     const ihl = ((pkt[0] ?? 0) & 0x0f) * 4;
-    const totalLen = u16(pkt, 2);
     if (ihl < 20 || pkt.length < ihl) return undefined;
-    const fragOffset = u16(pkt, 6) & 0x1fff;
-    const end = Math.min(pkt.length, totalLen >= ihl ? totalLen : pkt.length);
+    const flagsFrag = u16(pkt, 6);
+    const totalLength = u16(pkt, 2);
     return {
       family: 'ipv4',
       src: formatIpv4(pkt, 12),
       dst: formatIpv4(pkt, 16),
-      protocol: pkt[9] ?? 0,
+      tos: pkt[1] ?? 0,
       ttl: pkt[8] ?? 0,
-      payload: pkt.subarray(ihl, end),
-      firstFragment: fragOffset === 0,
+      dontFragment: (flagsFrag & 0x4000) !== 0,
+      fragmented: (flagsFrag & 0x2000) !== 0 || (flagsFrag & 0x1fff) !== 0,
+      ipId: u16(pkt, 4),
+      flowLabel: 0,
+      headerLength: ihl,
+      totalLength,
+      payloadLength: totalLength - ihl,
+      nextHeader: pkt[9] ?? 0,
+      headerChecksumOk: internetChecksum(pkt.subarray(0, ihl)) === 0,
     };
   }
   if (version === 6) {
     if (pkt.length < 40) return undefined;
-    const end = Math.min(pkt.length, 40 + u16(pkt, 4));
-    let next = pkt[6] ?? 0;
-    let offset = 40;
-    let firstFragment = true;
-    // Walk extension headers (bounded: at most 16 of them).
-    for (let n = 0; n < 16; n++) {
-      if (next === V6_EXT_HOP || next === V6_EXT_ROUTING || next === V6_EXT_DSTOPTS) {
-        if (offset + 2 > end) return undefined;
-        const len = ((pkt[offset + 1] ?? 0) + 1) * 8;
-        next = pkt[offset] ?? 0;
-        offset += len;
-      } else if (next === V6_EXT_FRAGMENT) {
-        if (offset + 8 > end) return undefined;
-        firstFragment = (u16(pkt, offset + 2) & 0xfff8) === 0;
-        next = pkt[offset] ?? 0;
-        offset += 8;
-      } else if (next === V6_EXT_AH) {
-        if (offset + 2 > end) return undefined;
-        const len = ((pkt[offset + 1] ?? 0) + 2) * 4;
-        next = pkt[offset] ?? 0;
-        offset += len;
-      } else {
-        break;
-      }
-    }
-    if (offset > end) return undefined;
+    const payloadLength = u16(pkt, 4);
     return {
       family: 'ipv6',
       src: formatIpv6(pkt, 8),
       dst: formatIpv6(pkt, 24),
-      protocol: next,
+      tos: (((pkt[0] ?? 0) & 0x0f) << 4) | ((pkt[1] ?? 0) >> 4),
       ttl: pkt[7] ?? 0,
-      payload: pkt.subarray(offset, end),
-      firstFragment,
+      dontFragment: false,
+      fragmented: false,
+      ipId: 0,
+      flowLabel: (((pkt[1] ?? 0) & 0x0f) << 16) | u16(pkt, 2),
+      headerLength: 40,
+      totalLength: 40 + payloadLength,
+      payloadLength,
+      nextHeader: pkt[6] ?? 0,
+      headerChecksumOk: true,
     };
   }
   return undefined;
+}
+
+/** The fixed header plus the upper layer: IPv6 extension headers walked, payload bounded by the lengths. */
+export function parseIp(pkt: Uint8Array): IpPacket | undefined {
+  const h = parseIpHeader(pkt);
+  if (h === undefined) return undefined;
+  if (h.family === 'ipv4') {
+    const end = Math.min(pkt.length, h.totalLength >= h.headerLength ? h.totalLength : pkt.length);
+    const firstFragment = (u16(pkt, 6) & 0x1fff) === 0;
+    return { ...h, protocol: h.nextHeader, payload: pkt.subarray(h.headerLength, end), payloadOffset: h.headerLength, firstFragment };
+  }
+  const end = Math.min(pkt.length, h.totalLength);
+  let next = h.nextHeader;
+  let offset = 40;
+  let firstFragment = true;
+  // Walk extension headers (bounded: at most 16 of them).
+  for (let n = 0; n < 16; n++) {
+    if (next === V6_EXT_HOP || next === V6_EXT_ROUTING || next === V6_EXT_DSTOPTS) {
+      if (offset + 2 > end) return undefined;
+      const len = ((pkt[offset + 1] ?? 0) + 1) * 8;
+      next = pkt[offset] ?? 0;
+      offset += len;
+    } else if (next === V6_EXT_FRAGMENT) {
+      if (offset + 8 > end) return undefined;
+      firstFragment = (u16(pkt, offset + 2) & 0xfff8) === 0;
+      next = pkt[offset] ?? 0;
+      offset += 8;
+    } else if (next === V6_EXT_AH) {
+      if (offset + 2 > end) return undefined;
+      const len = ((pkt[offset + 1] ?? 0) + 2) * 4;
+      next = pkt[offset] ?? 0;
+      offset += len;
+    } else {
+      break;
+    }
+  }
+  if (offset > end) return undefined;
+  return { ...h, protocol: next, payload: pkt.subarray(offset, end), payloadOffset: offset, firstFragment };
 }
 
 /** Decodes an ICMP (IPv4) or ICMPv6 echo request/reply; undefined for anything else. */
@@ -190,6 +251,14 @@ export function parseEcho(ip: IpPacket): IcmpEcho | undefined {
   }
   if (kind === undefined || ip.payload[1] !== 0) return undefined;
   return { kind, id: u16(ip.payload, 4), seq: u16(ip.payload, 6), data: ip.payload.subarray(8) };
+}
+
+/** The ICMP/ICMPv6 echo in a captured frame, with its IP packet (`raw`) and decoded header; else undefined. */
+export function echoInFrame(frame: Uint8Array, linkType: number): { raw: Uint8Array; ip: IpPacket; echo: IcmpEcho } | undefined {
+  const raw = ipFromFrame(frame, linkType);
+  const ip = raw === undefined ? undefined : parseIp(raw);
+  const echo = ip === undefined ? undefined : parseEcho(ip);
+  return raw === undefined || ip === undefined || echo === undefined ? undefined : { raw, ip, echo };
 }
 
 /** RFC 1071 one's-complement sum, folded; returns the checksum to store (0 when verifying a valid block). */

@@ -1,15 +1,7 @@
 // Ground truth for TCP and UDP probes: decodes the captured TCP segments, UDP datagrams and
 // ICMP/ICMPv6 errors (with the headers they quote). Independent of src/, like the rest of the lab.
 import type { TruthPacket } from './echo-truth.js';
-import { formatIpv4, formatIpv6, ipFromFrame, parseIp, type Family } from './ip-packet.js';
-
-function u16(b: Uint8Array, o: number): number {
-  return ((b[o] ?? 0) << 8) | (b[o + 1] ?? 0);
-}
-
-function u32(b: Uint8Array, o: number): number {
-  return (((b[o] ?? 0) << 24) | ((b[o + 1] ?? 0) << 16) | ((b[o + 2] ?? 0) << 8) | (b[o + 3] ?? 0)) >>> 0;
-}
+import { ipFromFrame, parseIp, parseIpHeader, u16, u32, type Family } from './ip-packet.js';
 
 /** Fields every decoded packet carries. */
 interface L4Base {
@@ -86,40 +78,18 @@ export const ICMP6_PORT_UNREACH = 4;
 export const ICMP6_ADMIN_PROHIBITED = 1;
 
 function quotedPacket(inner: Uint8Array): QuotedPacket | undefined {
-  // The quoted packet is truncated: parse it with a header-only view (its length fields lie).
-  const version = (inner[0] ?? 0) >> 4;
-  let family: Family;
-  let src: string;
-  let dst: string;
-  let protocol: number;
-  let l4: number;
-  let ipId = 0;
-  if (version === 4) {
-    if (inner.length < 20) return undefined;
-    const ihl = ((inner[0] ?? 0) & 0x0f) * 4;
-    if (ihl < 20 || inner.length < ihl + 8) return undefined;
-    family = 'ipv4';
-    src = formatIpv4(inner, 12);
-    dst = formatIpv4(inner, 16);
-    protocol = inner[9] ?? 0;
-    ipId = u16(inner, 4);
-    l4 = ihl;
-  } else if (version === 6) {
-    if (inner.length < 48) return undefined;
-    family = 'ipv6';
-    src = formatIpv6(inner, 8);
-    dst = formatIpv6(inner, 24);
-    protocol = inner[6] ?? 0;
-    l4 = 40;
-  } else {
-    return undefined;
-  }
+  // The quoted packet is truncated: read its fixed header only (its length fields lie).
+  const h = parseIpHeader(inner);
+  if (h === undefined) return undefined;
+  const l4 = h.headerLength;
+  if (inner.length < l4 + 8) return undefined;
+  const protocol = h.nextHeader;
   return {
-    family,
-    src,
-    dst,
+    family: h.family,
+    src: h.src,
+    dst: h.dst,
     protocol,
-    ipId,
+    ipId: h.ipId,
     srcPort: u16(inner, l4),
     dstPort: u16(inner, l4 + 2),
     tcpSeq: protocol === 6 ? u32(inner, l4 + 4) : 0,
@@ -133,21 +103,19 @@ export function decodeL4(packet: TruthPacket, linkType: number): L4Packet | unde
   if (raw === undefined) return undefined;
   const ip = parseIp(raw);
   if (ip === undefined || !ip.firstFragment) return undefined;
-  const v4 = ip.family === 'ipv4';
   const base: L4Base = {
     tsNs: packet.tsNs,
     family: ip.family,
     src: ip.src,
     dst: ip.dst,
-    tos: v4 ? (raw[1] ?? 0) : (((raw[0] ?? 0) & 0x0f) << 4) | ((raw[1] ?? 0) >> 4),
-    dontFragment: v4 && (u16(raw, 6) & 0x4000) !== 0,
-    ipId: v4 ? u16(raw, 4) : 0,
-    flowLabel: v4 ? 0 : (((raw[1] ?? 0) & 0x0f) << 16) | u16(raw, 2),
+    tos: ip.tos,
+    dontFragment: ip.dontFragment,
+    ipId: ip.ipId,
+    flowLabel: ip.flowLabel,
   };
   // The upper-layer length from the IP header (the payload view may be cut by the snap length).
   const p = ip.payload;
-  const l4Offset = p.byteOffset - raw.byteOffset;
-  const l4Length = v4 ? u16(raw, 2) - l4Offset : 40 + u16(raw, 4) - l4Offset;
+  const l4Length = ip.totalLength - ip.payloadOffset;
   if (ip.protocol === 6) {
     if (p.length < 20) return undefined;
     const headerLength = ((p[12] ?? 0) >> 4) * 4;
@@ -167,6 +135,7 @@ export function decodeL4(packet: TruthPacket, linkType: number): L4Packet | unde
     if (p.length < 8) return undefined;
     return { ...base, kind: 'udp', srcPort: u16(p, 0), dstPort: u16(p, 2), udpLength: u16(p, 4), checksum: u16(p, 6) };
   }
+  const v4 = ip.family === 'ipv4';
   const icmpError = (v4 && ip.protocol === 1 && [3, 11, 12].includes(p[0] ?? -1)) || (!v4 && ip.protocol === 58 && (p[0] ?? 255) < 128);
   if (icmpError && p.length >= 8) {
     const quoted = quotedPacket(p.subarray(8));
@@ -204,6 +173,34 @@ export interface SynProbe {
   rttNs?: bigint;
 }
 
+function addTo<P>(index: Map<string, P[]>, key: string, probe: P): void {
+  const list = index.get(key);
+  if (list === undefined) index.set(key, [probe]);
+  else list.push(probe);
+}
+
+/**
+ * An answer at `ts` goes to the most recent probe of `list` sent before it that `accepts` takes; if
+ * that one is already answered, the answer is a duplicate and is ignored. Returns the probe answered
+ * (its rttNs set), if any.
+ */
+function answerLatest<P extends { rttNs?: bigint }>(
+  list: readonly P[] | undefined,
+  sentNs: (probe: P) => bigint,
+  ts: bigint,
+  accepts: (probe: P) => boolean = () => true,
+): P | undefined {
+  if (list === undefined) return undefined;
+  for (let i = list.length - 1; i >= 0; i--) {
+    const c = list[i] as P;
+    if (sentNs(c) > ts || !accepts(c)) continue;
+    if (c.rttNs !== undefined) return undefined;
+    c.rttNs = ts - sentNs(c);
+    return c;
+  }
+  return undefined;
+}
+
 /**
  * Every SYN in capture order, paired with its answer: a SYN-ACK or RST from the SYN's destination to
  * its source with swapped ports and an acknowledgement of seq + 1 (or seq + 1 + data for a RST that
@@ -215,38 +212,21 @@ export function pairSyns(packets: readonly L4Packet[]): SynProbe[] {
   const probes: SynProbe[] = [];
   const byFlow = new Map<string, SynProbe[]>();
   const flow = (src: string, dst: string, sp: number, dp: number): string => `${src}|${dst}|${sp}|${dp}`;
-  const answer = (k: string, ts: bigint, accepts: (syn: TcpSegment) => boolean, set: (p: SynProbe) => void): void => {
-    const list = byFlow.get(k);
-    if (list === undefined) return;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const c = list[i] as SynProbe;
-      if (c.syn.tsNs > ts || !accepts(c.syn)) continue;
-      if (c.reply === undefined && c.icmpError === undefined) {
-        set(c);
-        c.rttNs = ts - c.syn.tsNs;
-      }
-      return;
-    }
-  };
+  const sentNs = (c: SynProbe): bigint => c.syn.tsNs;
   for (const p of packets) {
     if (p.kind === 'tcp' && isSyn(p)) {
       const probe: SynProbe = { syn: p };
       probes.push(probe);
-      const k = flow(p.src, p.dst, p.srcPort, p.dstPort);
-      const list = byFlow.get(k);
-      if (list === undefined) byFlow.set(k, [probe]);
-      else list.push(probe);
+      addTo(byFlow, flow(p.src, p.dst, p.srcPort, p.dstPort), probe);
     } else if (p.kind === 'tcp' && (isSynAck(p) || (isRst(p) && (p.flags & TCP_FLAG.ACK) !== 0))) {
-      const accepts = (syn: TcpSegment): boolean =>
+      const accepts = ({ syn }: SynProbe): boolean =>
         p.ack === ((syn.seq + 1) >>> 0) || (isRst(p) && p.ack === ((syn.seq + 1 + syn.dataLength) >>> 0));
-      answer(flow(p.dst, p.src, p.dstPort, p.srcPort), p.tsNs, accepts, (c) => {
-        c.reply = p;
-      });
+      const c = answerLatest(byFlow.get(flow(p.dst, p.src, p.dstPort, p.srcPort)), sentNs, p.tsNs, accepts);
+      if (c !== undefined) c.reply = p;
     } else if (p.kind === 'icmp-error' && p.quoted.protocol === 6) {
       const q = p.quoted;
-      answer(flow(q.src, q.dst, q.srcPort, q.dstPort), p.tsNs, (syn) => syn.seq === q.tcpSeq, (c) => {
-        c.icmpError = p;
-      });
+      const c = answerLatest(byFlow.get(flow(q.src, q.dst, q.srcPort, q.dstPort)), sentNs, p.tsNs, ({ syn }) => syn.seq === q.tcpSeq);
+      if (c !== undefined) c.icmpError = p;
     }
   }
   return probes;
@@ -268,23 +248,11 @@ export function pairUdp(packets: readonly L4Packet[]): UdpProbeTruth[] {
     if (p.kind === 'udp') {
       const probe: UdpProbeTruth = { datagram: p };
       probes.push(probe);
-      const k = key(p.src, p.dst, p.srcPort, p.dstPort, p.checksum, p.ipId);
-      const list = byKey.get(k);
-      if (list === undefined) byKey.set(k, [probe]);
-      else list.push(probe);
+      addTo(byKey, key(p.src, p.dst, p.srcPort, p.dstPort, p.checksum, p.ipId), probe);
     } else if (p.kind === 'icmp-error' && p.quoted.protocol === 17) {
       const q = p.quoted;
-      const list = byKey.get(key(q.src, q.dst, q.srcPort, q.dstPort, q.udpChecksum, q.ipId));
-      if (list === undefined) continue;
-      for (let i = list.length - 1; i >= 0; i--) {
-        const c = list[i] as UdpProbeTruth;
-        if (c.datagram.tsNs > p.tsNs) continue;
-        if (c.icmpError === undefined) {
-          c.icmpError = p;
-          c.rttNs = p.tsNs - c.datagram.tsNs;
-        }
-        break;
-      }
+      const c = answerLatest(byKey.get(key(q.src, q.dst, q.srcPort, q.dstPort, q.udpChecksum, q.ipId)), (x) => x.datagram.tsNs, p.tsNs);
+      if (c !== undefined) c.icmpError = p;
     }
   }
   return probes;

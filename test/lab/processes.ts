@@ -52,16 +52,21 @@ export function isPidAlive(pid: number): boolean {
   }
 }
 
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); undefined if the process is gone. */
-export function processStartTime(pid: number): string | undefined {
+/** The fields of /proc/<pid>/stat after the command name: [0] is field 3 (state); undefined if the process is gone. */
+export function procStatFields(pid: number): string[] | undefined {
+  let stat: string;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may contain spaces: split after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return rest[19];
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
+  // The command name (field 2) is in parentheses and may contain spaces: split after the last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); undefined if the process is gone. */
+export function processStartTime(pid: number): string | undefined {
+  return procStatFields(pid)?.[19];
 }
 
 /** True if `pid` runs and (when given) started at `startTime` — guards against PID reuse. */

@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isAppError } from '../../../src/lib/errors.js';
 import { parseIp } from '../../../src/packet/addr.js';
-import { internetChecksum, pseudoHeaderSum } from '../../../src/packet/checksum.js';
+import { internetChecksum } from '../../../src/packet/checksum.js';
 import * as icmp from '../../../src/packet/icmp.js';
 import { createEchoTemplate, type EchoTemplateOptions } from '../../../src/packet/icmp.js';
 import { hex, loadHex, rng } from './fixtures.js';
+import { l4Residue } from './l4-fixtures.js';
 
 const ip = (s: string): Uint8Array => parseIp(s)!;
 const u16 = (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
@@ -22,9 +23,7 @@ const v6opts: EchoTemplateOptions = {
 
 /** ICMP checksum verification: 0 when the message (with pseudo-header for v6) is intact. */
 function icmpResidue(b: Uint8Array, family: 4 | 6): number {
-  if (family === 4) return internetChecksum(b, 20, b.length);
-  const ph = pseudoHeaderSum(b.subarray(8, 24), b.subarray(24, 40), 58, b.length - 40);
-  return internetChecksum(b, 40, b.length, ph);
+  return family === 4 ? internetChecksum(b, 20, b.length) : l4Residue(b, 58);
 }
 
 void test('protocol and ICMP type constants', () => {

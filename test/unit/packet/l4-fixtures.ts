@@ -1,9 +1,24 @@
 // What the TCP / UDP / ICMP-error fixtures must decode to, written down from tcpdump's
 // reading of the captures (test/fixtures/packets/README.md), not from our decoder.
 import { addrHash, parseIp } from '../../../src/packet/addr.js';
+import { internetChecksum, pseudoHeaderSum } from '../../../src/packet/checksum.js';
 import { FrameKind, type DecodedFrame } from '../../../src/packet/probe-frame.js';
+import { loadHex } from './fixtures.js';
 
 export const hashOf = (s: string): number => addrHash(parseIp(s)!, 0, parseIp(s)!.length);
+
+/** The IP packet of an Ethernet fixture. */
+export const fixturePacket = (name: string): Uint8Array => loadHex(name).subarray(14);
+
+/** 0 when the TCP/UDP/ICMPv6 checksum (pseudo-header included) of a bare IP packet (no options or extension headers) verifies. */
+export function l4Residue(b: Uint8Array, protocol: number): number {
+  const v = b[0]! >> 4 === 4;
+  const h = v ? 20 : 40;
+  const ph = v
+    ? pseudoHeaderSum(b.subarray(12, 16), b.subarray(16, 20), protocol, b.length - h)
+    : pseudoHeaderSum(b.subarray(8, 24), b.subarray(24, 40), protocol, b.length - h);
+  return internetChecksum(b, h, b.length, ph);
+}
 
 /** The lab: prober A, router R, target B. */
 export const A4 = '198.18.1.1';

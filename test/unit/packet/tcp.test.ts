@@ -2,33 +2,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isAppError } from '../../../src/lib/errors.js';
 import { parseIp } from '../../../src/packet/addr.js';
-import { internetChecksum, pseudoHeaderSum } from '../../../src/packet/checksum.js';
+import { internetChecksum } from '../../../src/packet/checksum.js';
 import * as tcp from '../../../src/packet/tcp.js';
 import { createSynTemplate, writeTcpRst, type SynTemplateOptions } from '../../../src/packet/tcp.js';
-import { hex, loadHex, rng } from './fixtures.js';
-import { A4, A6, B4, B6 } from './l4-fixtures.js';
+import { hex, rng } from './fixtures.js';
+import { A4, A6, B4, B6, fixturePacket as packet, l4Residue } from './l4-fixtures.js';
 
 const ip = (s: string): Uint8Array => parseIp(s)!;
 const u16 = (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
 const u32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 const encodeError = (e: unknown): boolean => isAppError(e, 'PKT_ERR_ENCODE');
-/** The IP packet of an Ethernet fixture. */
-const packet = (name: string): Uint8Array => loadHex(name).subarray(14);
 
 const v4: SynTemplateOptions = {
   family: 4, src: ip(A4), dst: ip(B4), tos: 0, ttl: 64, dontFragment: true, dstPort: 8080, ipPayloadSize: 20,
 };
 const v6: SynTemplateOptions = { ...v4, family: 6, src: ip(A6), dst: ip(B6) };
-
-/** 0 when the TCP checksum (pseudo-header included) of a bare IP packet verifies. */
-function tcpResidue(b: Uint8Array): number {
-  const v = b[0]! >> 4 === 4;
-  const h = v ? 20 : 40;
-  const ph = v
-    ? pseudoHeaderSum(b.subarray(12, 16), b.subarray(16, 20), 6, b.length - h)
-    : pseudoHeaderSum(b.subarray(8, 24), b.subarray(24, 40), 6, b.length - h);
-  return internetChecksum(b, h, b.length, ph);
-}
 
 void test('TCP constants', () => {
   assert.deepEqual(
@@ -81,7 +69,7 @@ void test('stamp: every field lands in place and both checksums verify, for many
       const b = t.stamp(sport, seq, id);
       assert.deepEqual([u16(b, h), u16(b, h + 2), u32(b, h + 4), u32(b, h + 8)], [sport, o.dstPort, seq, 0]);
       assert.deepEqual([b[h + 12], b[h + 13], u16(b, h + 14), u16(b, h + 18)], [0x50, 0x02, 65535, 0]);
-      if (tcpResidue(b) !== 0) assert.fail(`TCP checksum, sport ${sport} seq ${seq}`);
+      if (l4Residue(b, 6) !== 0) assert.fail(`TCP checksum, sport ${sport} seq ${seq}`);
       if (o.family === 4) {
         assert.equal(u16(b, 4), id);
         if (internetChecksum(b, 0, 20) !== 0) assert.fail(`IP checksum, id ${id}`);
@@ -90,28 +78,28 @@ void test('stamp: every field lands in place and both checksums verify, for many
   }
   const odd = createSynTemplate({ ...v4, ipPayloadSize: 21, data: hex('7f') });
   assert.equal(odd.stamp(1, 2, 3)[40], 0x7f);
-  assert.equal(tcpResidue(odd.bytes), 0);
+  assert.equal(l4Residue(odd.bytes, 6), 0);
 });
 
 void test('stamp masks the port and id to 16 bits and the seq to 32 bits', () => {
   const t = createSynTemplate(v4);
   const b = t.stamp(0x1abcd, -1, 0x12345);
   assert.deepEqual([u16(b, 20), u32(b, 24), u16(b, 4)], [0xabcd, 0xffffffff, 0x2345]);
-  assert.equal(tcpResidue(b), 0);
+  assert.equal(l4Residue(b, 6), 0);
   assert.equal(internetChecksum(b, 0, 20), 0);
 });
 
 void test('the template is a valid packet before the first stamp; DF and sizes', () => {
   const t = createSynTemplate({ ...v4, dontFragment: false });
   assert.deepEqual([u16(t.bytes, 6), u16(t.bytes, 20), u32(t.bytes, 24)], [0, 0, 0]);
-  assert.equal(tcpResidue(t.bytes), 0);
+  assert.equal(l4Residue(t.bytes, 6), 0);
   assert.equal(internetChecksum(t.bytes, 0, 20), 0);
   assert.equal(createSynTemplate({ ...v4, ipPayloadSize: 0 }).length, 40);
   assert.equal(createSynTemplate({ ...v4, ipPayloadSize: 19.9 }).length, 40);
   assert.equal(createSynTemplate({ ...v6, ipPayloadSize: -1 }).dataLength, 0);
   assert.equal(createSynTemplate({ ...v4, ipPayloadSize: 65515 }).length, 65535);
   const big6 = createSynTemplate({ ...v6, ipPayloadSize: 65535 });
-  assert.equal(tcpResidue(big6.stamp(5, 6, 7)), 0);
+  assert.equal(l4Residue(big6.stamp(5, 6, 7), 6), 0);
   assert.throws(() => createSynTemplate({ ...v4, ipPayloadSize: 65516 }), encodeError);
   assert.throws(() => createSynTemplate({ ...v6, ipPayloadSize: 65536 }), encodeError);
   assert.throws(() => createSynTemplate({ ...v4, ipPayloadSize: Number.POSITIVE_INFINITY }), encodeError);
@@ -163,7 +151,7 @@ void test('writeTcpRst: checksums for any seq and port, tos/ttl honoured, room c
       srcPort: r.int(0x10000), dstPort: r.int(0x10000), seq,
     });
     const b = buf.subarray(0, n);
-    assert.equal(tcpResidue(b), 0);
+    assert.equal(l4Residue(b, 6), 0);
     assert.equal(u32(b, n - 16), seq);
     assert.deepEqual([b[n - 7], u16(b, n - 6)], [0x04, 0]);
     if (family === 4) assert.deepEqual([b[1], b[8], internetChecksum(b, 0, 20)], [0x10, 7, 0]);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isAppError } from '../../../src/lib/errors.js';
 import { parseIp } from '../../../src/packet/addr.js';
-import { internetChecksum, pseudoHeaderSum } from '../../../src/packet/checksum.js';
+import { internetChecksum } from '../../../src/packet/checksum.js';
 import {
   createUdpTemplate,
   UDP_HEADER_LENGTH,
@@ -11,28 +11,17 @@ import {
   udpTagChecksum,
   type UdpTemplateOptions,
 } from '../../../src/packet/udp.js';
-import { hex, loadHex, rng } from './fixtures.js';
-import { A4, A6, B4, B6 } from './l4-fixtures.js';
+import { hex, rng } from './fixtures.js';
+import { A4, A6, B4, B6, fixturePacket as packet, l4Residue } from './l4-fixtures.js';
 
 const ip = (s: string): Uint8Array => parseIp(s)!;
 const u16 = (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
 const encodeError = (e: unknown): boolean => isAppError(e, 'PKT_ERR_ENCODE');
-const packet = (name: string): Uint8Array => loadHex(name).subarray(14);
 
 const v4: UdpTemplateOptions = {
   family: 4, src: ip(A4), dst: ip(B4), tos: 0, ttl: 64, dontFragment: true, dstPort: 33434, ipPayloadSize: 32,
 };
 const v6: UdpTemplateOptions = { ...v4, family: 6, src: ip(A6), dst: ip(B6) };
-
-/** 0 when the UDP checksum of a bare IP packet verifies (as a receiver checks it). */
-function udpResidue(b: Uint8Array): number {
-  const v = b[0]! >> 4 === 4;
-  const h = v ? 20 : 40;
-  const ph = v
-    ? pseudoHeaderSum(b.subarray(12, 16), b.subarray(16, 20), 17, b.length - h)
-    : pseudoHeaderSum(b.subarray(8, 24), b.subarray(24, 40), 17, b.length - h);
-  return internetChecksum(b, h, b.length, ph);
-}
 
 void test('constants and udpTagChecksum', () => {
   assert.deepEqual([UDP_HEADER_LENGTH, UDP_TAG_DATA_LENGTH], [8, 2]);
@@ -70,7 +59,7 @@ void test('the checksum equals the tag for every tag, and verifies (IPv4 and IPv
     for (let tag = 0; tag <= 0xffff; tag++) {
       const sport = (tag * 7919) & 0xffff;
       const b = t.stamp(sport, tag);
-      if (u16(b, h) !== sport || u16(b, h + 6) !== udpTagChecksum(tag) || udpResidue(b) !== 0) {
+      if (u16(b, h) !== sport || u16(b, h + 6) !== udpTagChecksum(tag) || l4Residue(b, 17) !== 0) {
         assert.fail(`IPv${o.family} size ${o.ipPayloadSize}: tag ${tag} sport ${sport}`);
       }
       if (o.family === 4 && (u16(b, 4) !== tag || internetChecksum(b, 0, 20) !== 0)) assert.fail(`IPv4 id ${tag}`);
@@ -95,7 +84,7 @@ void test('many payload sizes, ports, addresses and data patterns: tag carried, 
       const tag = r.int(0x10000);
       const b = t.stamp(r.int(0x10000), tag);
       assert.equal(u16(b, h + 6), udpTagChecksum(tag));
-      assert.equal(udpResidue(b), 0, `size ${size} tag ${tag}`);
+      assert.equal(l4Residue(b, 17), 0, `size ${size} tag ${tag}`);
       assert.equal(u16(b, h + 4), size);
     }
     assert.ok(udpTagCapacity(o));
@@ -111,12 +100,12 @@ void test('without 2 data bytes: the ordinary checksum, no tag in IPv6; udpTagCa
     for (let port = 0; port <= 0xffff; port++) {
       const b = t6.stamp(port, 0x1234);
       const cs = u16(b, 46);
-      if (udpResidue(b) !== 0 || cs === 0) assert.fail(`IPv6 size ${size} port ${port}`);
+      if (l4Residue(b, 17) !== 0 || cs === 0) assert.fail(`IPv6 size ${size} port ${port}`);
       seen.add(cs);
     }
     assert.equal(seen.size, 0xffff); // checksum 0 is sent as 0xffff
     const b4 = t4.stamp(7, 0x1234);
-    assert.deepEqual([u16(b4, 4), udpResidue(b4), internetChecksum(b4, 0, 20)], [0x1234, 0, 0]);
+    assert.deepEqual([u16(b4, 4), l4Residue(b4, 17), internetChecksum(b4, 0, 20)], [0x1234, 0, 0]);
     assert.equal(udpTagCapacity({ family: 6, ipPayloadSize: size }), false);
     assert.equal(udpTagCapacity({ family: 4, ipPayloadSize: size }), true);
   }
@@ -134,7 +123,7 @@ void test('DF honoured, data pattern kept after the tag word, sizes and bad opti
   assert.deepEqual([...d.bytes.subarray(30)], [0xcc, 0xaa, 0xbb, 0xcc, 0xaa]);
   assert.equal(createUdpTemplate({ ...v4, ipPayloadSize: 0 }).length, 28);
   assert.equal(createUdpTemplate({ ...v4, ipPayloadSize: 65515 }).length, 65535);
-  assert.equal(udpResidue(createUdpTemplate({ ...v6, ipPayloadSize: 65535 }).stamp(9, 9)), 0);
+  assert.equal(l4Residue(createUdpTemplate({ ...v6, ipPayloadSize: 65535 }).stamp(9, 9), 17), 0);
   assert.throws(() => createUdpTemplate({ ...v4, ipPayloadSize: 65516 }), encodeError);
   assert.throws(() => createUdpTemplate({ ...v6, ipPayloadSize: Number.NaN }), encodeError);
   assert.throws(() => createUdpTemplate({ ...v4, src: ip('0.0.0.0') }), encodeError);
