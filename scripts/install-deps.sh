@@ -17,8 +17,9 @@ run_packages=(
   "python3 python3"                # node-gyp, for the native addons
   "make make"
   "g++ g++"
-  "iproute2 ip"                    # route lookups (src/net/route.ts), the routes check
+  "iproute2 ip ss"                 # route lookups (src/net/route.ts), the routes check; ss in tests
   "conntrack conntrack"            # the conntrack check
+  "coreutils cat sleep touch timeout" # cat: conntrack check in a netns; the others in tests
 )
 test_packages=(
   "nftables nft"                   # lab firewall rules
@@ -29,10 +30,9 @@ test_packages=(
   "dnsmasq dnsmasq"                # DHCP server of the dhcp check tests
   "util-linux setpriv"             # running without capabilities
   "systemd systemd-analyze"        # checking the packaged unit
-  "coreutils sleep touch timeout cat"
   "dash sh"
   "tar tar"
-  "libc-bin getconf"
+  "libc-bin getconf getent"
   "fping fping"                    # benchmark peers
   "hping3 hping3"
 )
