@@ -40,7 +40,8 @@ integration: build
 test: deps-test build lint typecheck deps-check
 	$(NODE) --test --test-concurrency=1 $(shell find dist/test -name '*.test.js' | sort)
 
-# docs/metrics.md and docs/config.md, generated from the metric declarations and the schema
+# docs/metrics.md, docs/config.md and docs/errors.md, generated from the metric declarations, the
+# schema and the error catalog
 # (test/unit/docs.test.ts fails when they are stale)
 docs: build
 	$(NODE) dist/scripts/gen-docs.js
