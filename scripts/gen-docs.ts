@@ -1,6 +1,6 @@
 /**
- * `make docs`: writes the generated references (docs/metrics.md, docs/config.md) into the
- * repository. test/unit/docs.test.ts fails when the committed files differ from what this writes.
+ * `make docs`: writes the generated references (docs/metrics.md, docs/config.md, docs/errors.md)
+ * into the repository. test/unit/docs.test.ts fails when the committed files differ from what this writes.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { generatedDocs, REPO_ROOT } from './docs/generate.js';

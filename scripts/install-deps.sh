@@ -6,10 +6,48 @@
 set -euo pipefail
 mode="${1:-run}"
 
-need=(libpcap-dev python3 make g++ iproute2 conntrack)
+# The single list of what wireprobe needs besides Node.js 20 (and the npm that comes with it).
+# One entry per Debian package: "package command...", the commands wireprobe, its build, its
+# tests or its benchmarks run from that package ("-" for a library). Listed even when a minimal
+# Debian 12 already has them (coreutils, util-linux, ...), so the list is complete.
+# test/unit/install-deps.test.ts fails when a command the sources spawn, or a package a
+# prerequisite check (requireTools) names, is missing here.
+run_packages=(
+  "libpcap-dev -"                  # library and headers of the pcap addon (built by npm ci)
+  "python3 python3"                # node-gyp, for the native addons
+  "make make"
+  "g++ g++"
+  "iproute2 ip ss"                 # route lookups (src/net/route.ts), the routes check; ss in tests
+  "conntrack conntrack"            # the conntrack check
+  "coreutils cat sleep touch timeout" # cat: conntrack check in a netns; the others in tests
+)
+test_packages=(
+  "nftables nft"                   # lab firewall rules
+  "procps sysctl"                  # lab namespace sysctls
+  "tcpdump tcpdump"                # captures and BPF filter checks
+  "iputils-ping ping"              # lab connectivity
+  "prometheus prometheus promtool" # dashboards and alerts against a real Prometheus
+  "dnsmasq dnsmasq"                # DHCP server of the dhcp check tests
+  "util-linux setpriv"             # running without capabilities
+  "systemd systemd-analyze"        # checking the packaged unit
+  "dash sh"
+  "tar tar"
+  "libc-bin getconf getent"
+  "fping fping"                    # benchmark peers
+  "hping3 hping3"
+)
+
+entries=("${run_packages[@]}")
 if [ "$mode" = test ]; then
-  need+=(tcpdump nftables prometheus fping hping3 procps dnsmasq util-linux systemd)
+  entries+=("${test_packages[@]}")
 fi
+need=()
+commands=()
+for e in "${entries[@]}"; do
+  read -r pkg cmds <<<"$e"
+  need+=("$pkg")
+  for c in $cmds; do [ "$c" = - ] || commands+=("$c"); done
+done
 
 missing=()
 for p in "${need[@]}"; do
@@ -33,6 +71,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
       if printf '%s\n' "${missing[@]}" | grep -qx "$svc"; then systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
     done
   fi
+fi
+
+# a package that no longer provides a listed command (or a wrong entry above) fails here, not in a test
+lost=()
+for c in "${commands[@]}"; do
+  PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" command -v "$c" >/dev/null 2>&1 || lost+=("$c")
+done
+if [ "${#lost[@]}" -gt 0 ]; then
+  echo "install-deps: commands still missing after installing the packages: ${lost[*]}" >&2
+  exit 1
 fi
 
 if ! command -v node >/dev/null 2>&1; then

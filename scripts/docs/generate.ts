@@ -1,10 +1,12 @@
 /**
  * The generated references and where they live: docs/metrics.md from the metric declarations,
- * docs/config.md from schema/config.schema.json. Used by scripts/gen-docs.ts (`make docs`) and
- * by the unit test that fails when the committed files are stale.
+ * docs/config.md from schema/config.schema.json, docs/errors.md from src/lib/errors.ts. Used by
+ * scripts/gen-docs.ts (`make docs`) and by the unit test that fails when the committed files are
+ * stale.
  */
 import { readFile } from 'node:fs/promises';
 import { renderConfigReference, type JsonSchema } from './config-reference.js';
+import { renderErrorsReference } from './errors-reference.js';
 import { metricSections, renderMetricsReference } from './metrics-reference.js';
 
 /** dist/scripts/docs/ → the repository root */
@@ -21,5 +23,6 @@ export async function generatedDocs(root: URL = REPO_ROOT): Promise<GeneratedDoc
   return [
     { path: 'docs/metrics.md', text: renderMetricsReference(metricSections()) },
     { path: 'docs/config.md', text: renderConfigReference(schema) },
+    { path: 'docs/errors.md', text: renderErrorsReference() },
   ];
 }

@@ -31,8 +31,8 @@ export interface SectionDoc {
 }
 
 /**
- * The families netprobify exports (../shared/reference/netprobify-contract.md §2.1 and §2.2,
- * prometheus_client's `_created` series and default process collector included).
+ * The families netprobify exports (its probe families, prometheus_client's `_created` series
+ * and default process collector included).
  */
 export const NETPROBIFY_FAMILIES: ReadonlySet<string> = new Set([
   ...['icmp', 'tcpsyn', 'udp_unreachable'].flatMap((p) => [

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { errorMessage } from '../lib/errors.js';
+import { AppError, ErrorCodes, errorMessage } from '../lib/errors.js';
 import { nameProblems } from './validate.js';
 import type { ApiTargetRecord } from './types.js';
 import { isObj } from '../lib/obj.js';
@@ -37,18 +37,18 @@ export function isoTimes(r: ApiTargetRecord): IsoTimes {
 
 function time(value: unknown, what: string): number {
   const ms = typeof value === 'string' ? Date.parse(value) : NaN;
-  if (!Number.isFinite(ms)) throw new Error(`${what} is not an ISO 8601 time`);
+  if (!Number.isFinite(ms)) throw new AppError(ErrorCodes.API_ERR_STATE_FILE, `${what} is not an ISO 8601 time`);
   return ms;
 }
 
 function recordOf(item: unknown, i: number, seen: Set<string>): ApiTargetRecord {
   const at = `targets[${i}]`;
-  if (!isObj(item)) throw new Error(`${at} is not an object`);
+  if (!isObj(item)) throw new AppError(ErrorCodes.API_ERR_STATE_FILE, `${at} is not an object`);
   const { name, entry } = item;
-  if (typeof name !== 'string' || nameProblems(name).length > 0) throw new Error(`${at}.name is not a target name`);
-  if (seen.has(name)) throw new Error(`${at}.name ${JSON.stringify(name)} appears twice`);
+  if (typeof name !== 'string' || nameProblems(name).length > 0) throw new AppError(ErrorCodes.API_ERR_STATE_FILE, `${at}.name is not a target name`);
+  if (seen.has(name)) throw new AppError(ErrorCodes.API_ERR_STATE_FILE, `${at}.name ${JSON.stringify(name)} appears twice`);
   seen.add(name);
-  if (!isObj(entry)) throw new Error(`${at}.entry is not an object`);
+  if (!isObj(entry)) throw new AppError(ErrorCodes.API_ERR_STATE_FILE, `${at}.entry is not an object`);
   return {
     name,
     entry,
@@ -64,11 +64,11 @@ export function parseState(text: string): ApiTargetRecord[] {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new Error(`not JSON: ${errorMessage(e)}`);
+    throw new AppError(ErrorCodes.API_ERR_STATE_FILE, `not JSON: ${errorMessage(e)}`);
   }
-  if (!isObj(data)) throw new Error('not a JSON object');
-  if (data.version !== STATE_VERSION) throw new Error(`unsupported version ${JSON.stringify(data.version)} (expected ${STATE_VERSION})`);
-  if (!Array.isArray(data.targets)) throw new Error('"targets" is not a list');
+  if (!isObj(data)) throw new AppError(ErrorCodes.API_ERR_STATE_FILE, 'not a JSON object');
+  if (data.version !== STATE_VERSION) throw new AppError(ErrorCodes.API_ERR_STATE_FILE, `unsupported version ${JSON.stringify(data.version)} (expected ${STATE_VERSION})`);
+  if (!Array.isArray(data.targets)) throw new AppError(ErrorCodes.API_ERR_STATE_FILE, '"targets" is not a list');
   const seen = new Set<string>();
   return data.targets.map((item, i) => recordOf(item, i, seen));
 }
@@ -122,7 +122,7 @@ export type StateLoad =
 async function readState(path: string): Promise<ApiTargetRecord[] | null> {
   try {
     const { size } = await stat(path);
-    if (size > MAX_STATE_BYTES) throw new Error(`larger than ${MAX_STATE_BYTES} bytes (${size})`);
+    if (size > MAX_STATE_BYTES) throw new AppError(ErrorCodes.API_ERR_STATE_FILE, `larger than ${MAX_STATE_BYTES} bytes (${size})`);
     return parseState(await readFile(path, 'utf8'));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;

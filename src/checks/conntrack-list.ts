@@ -6,8 +6,8 @@
  * count per distinct address.
  */
 import type { StreamFn } from '../lib/exec.js';
-import type { WorkerPool } from '../workers/pool.js';
 import { FlowAggregate } from './conntrack-flows.js';
+import type { FlowPool } from './types.js';
 
 const NEWLINE = 10;
 
@@ -82,7 +82,7 @@ export interface ListOutcome {
  * (about `maxInFlight + 2` batches) and never waits for a garbage collection. Rejects on
  * spawn/timeout/pool errors.
  */
-export async function listFlows(argv: readonly string[], stream: StreamFn, pool: WorkerPool, opts: ListOptions): Promise<ListOutcome> {
+export async function listFlows(argv: readonly string[], stream: StreamFn, pool: FlowPool, opts: ListOptions): Promise<ListOutcome> {
   const aggregate = new FlowAggregate();
   const free: Uint8Array[] = [];
   const batcher = new LineBatcher(() => free.pop() ?? new Uint8Array(new SharedArrayBuffer(opts.batchBytes)));

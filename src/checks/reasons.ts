@@ -15,7 +15,6 @@ const CODE_REASONS: Partial<Record<ErrorCode, string>> = {
   NET_ERR_SOCKET: 'socket_error',
   NET_ERR_CAPTURE: 'capture_error',
   NET_ERR_SEND: 'send_error',
-  PKT_ERR_DECODE: 'decode_error',
 };
 
 const TOKEN = /^[a-z][a-z0-9_]{0,39}$/;

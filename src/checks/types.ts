@@ -9,7 +9,7 @@ import type { Clock } from '../lib/clock.js';
 import type { ExecFn, StreamFn } from '../lib/exec.js';
 import type { Logger } from '../lib/logger.js';
 import type { HostPacketIo } from '../net/types.js';
-import type { WorkerPool } from '../workers/pool.js';
+import type { FlowPartial } from './conntrack-flows.js';
 
 /** Kinds, as they appear under `checks:` in the config and in the `check` label (defined in config/types). */
 export type { CheckKindName };
@@ -44,6 +44,17 @@ export interface CheckResult {
   readonly samples: readonly Sample[];
 }
 
+/**
+ * The part of the worker pool (workers/pool.ts, whose WorkerPool satisfies it) that checks use:
+ * batches of `conntrack -L` lines parsed off the main thread. Declared here because workers/
+ * sits above checks/ (its worker entry runs the checks' parsers), see .dependency-cruiser.cjs.
+ */
+export interface FlowPool {
+  run(name: 'conntrackFlows', input: { chunk: Uint8Array }): Promise<FlowPartial>;
+  /** threads of the pool, which bounds the batches worth keeping in flight */
+  readonly threads: number;
+}
+
 /** Injected dependencies of all checks (tests pass fakes or real ones pointed at namespaces). */
 export interface CheckDeps {
   readonly clock: Clock;
@@ -55,7 +66,7 @@ export interface CheckDeps {
   /** filesystem roots, so tests can point checks at fixtures */
   readonly paths: { readonly procfs: string; readonly sysfs: string };
   /** the piscina pool, for parsing large inputs off the main thread */
-  readonly pool: WorkerPool;
+  readonly pool: FlowPool;
   /** link-level packet I/O on host interfaces (main thread only) */
   readonly hostIo: HostPacketIo;
 }

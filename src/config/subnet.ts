@@ -5,6 +5,7 @@
  */
 import { formatAddress, formatIPv4, networkAddress, parseCidr, parseOctet } from './address.js';
 import type { AddressFamily } from './types.js';
+import { AppError, ErrorCodes } from '../lib/errors.js';
 
 /** Largest number of addresses one `is_subnet` target may expand to. */
 export const MAX_SUBNET_ADDRESSES = 65536;
@@ -70,9 +71,9 @@ export function parseDestinationRange(dest: string): DestinationRange | null {
 /** All addresses of a subnet destination, ascending. Throws if invalid or larger than `max`. */
 export function expandDestination(dest: string, max: number): string[] {
   const range = parseDestinationRange(dest);
-  if (range === null) throw new Error(`"${dest}" is neither a CIDR network nor an IPv4 range`);
+  if (range === null) throw new AppError(ErrorCodes.CFG_ERR_INVALID, `"${dest}" is neither a CIDR network nor an IPv4 range`);
   if (range.size > BigInt(max)) {
-    throw new Error(`"${dest}" expands to ${range.size} addresses, more than ${max}`);
+    throw new AppError(ErrorCodes.CFG_ERR_INVALID, `"${dest}" expands to ${range.size} addresses, more than ${max}`);
   }
   return range.addresses();
 }

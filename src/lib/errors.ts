@@ -13,17 +13,16 @@ export const ErrorCodes = {
   NET_ERR_SEND: 'NET_ERR_SEND',
   NET_ERR_NO_INTERFACE: 'NET_ERR_NO_INTERFACE',
   NET_ERR_INTERFACE_DOWN: 'NET_ERR_INTERFACE_DOWN',
-  PKT_ERR_DECODE: 'PKT_ERR_DECODE',
   PKT_ERR_ENCODE: 'PKT_ERR_ENCODE',
   DNS_ERR_RESOLVE: 'DNS_ERR_RESOLVE',
   OP_ERR_TIMEOUT: 'OP_ERR_TIMEOUT',
-  CLI_ERR_USAGE: 'CLI_ERR_USAGE',
   EXEC_ERR_SPAWN: 'EXEC_ERR_SPAWN',
   EXEC_ERR_OUTPUT: 'EXEC_ERR_OUTPUT',
   CHK_ERR_UNAVAILABLE: 'CHK_ERR_UNAVAILABLE',
   CHK_ERR_PERMISSION: 'CHK_ERR_PERMISSION',
   CHK_ERR_PARSE: 'CHK_ERR_PARSE',
   INV_ERR_LIST: 'INV_ERR_LIST',
+  MET_ERR_REGISTRY: 'MET_ERR_REGISTRY',
   API_ERR_MALFORMED_JSON: 'API_ERR_MALFORMED_JSON',
   API_ERR_BAD_REQUEST: 'API_ERR_BAD_REQUEST',
   API_ERR_UNAUTHORIZED: 'API_ERR_UNAUTHORIZED',
@@ -44,6 +43,74 @@ export const ErrorCodes = {
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/**
+ * What each code means, for operators reading a log line or an API error. docs/errors.md is
+ * generated from this table (`make docs`); test/unit/lib/errors.test.ts checks both.
+ */
+export const ErrorMeanings: { readonly [C in ErrorCode]: string } = {
+  CFG_ERR_INVALID:
+    'The configuration is well-formed YAML but breaks the schema or a semantic rule (each problem with line, column and key path); also a value that only fails when used, such as a subnet destination or a DHCP window.',
+  CFG_ERR_READ:
+    'The configuration file cannot be read (missing, permissions, not a regular file).',
+  CFG_ERR_YAML:
+    'The configuration file is not valid YAML (duplicate keys, syntax errors, tabs, ...).',
+  NET_ERR_PERMISSION:
+    'A raw socket or capture needs CAP_NET_RAW (and CAP_NET_ADMIN for some options) that the process lacks.',
+  NET_ERR_SOCKET:
+    'A raw socket could not be opened or configured for another reason than permissions.',
+  NET_ERR_CAPTURE:
+    'A pcap capture could not be opened or filtered on an interface, or its link type is not supported.',
+  NET_ERR_ROUTE:
+    'No route, or no source address, to reach a target; or the route lookup (`ip route get`) failed.',
+  NET_ERR_SEND: 'The kernel refused to send a probe or a frame.',
+  NET_ERR_NO_INTERFACE:
+    'A named network interface does not exist (or its name is not a valid interface name).',
+  NET_ERR_INTERFACE_DOWN: 'A named network interface exists but is down.',
+  PKT_ERR_ENCODE:
+    'A packet cannot be built from the given fields (bad address, payload too large, wrong field size).',
+  DNS_ERR_RESOLVE: 'A target hostname did not resolve, or not within its timeout.',
+  OP_ERR_TIMEOUT:
+    'A bounded operation (a check run, a command, an inventory refresh) did not finish within its timeout.',
+  EXEC_ERR_SPAWN: 'An external command could not be started (not found, not executable, empty argv).',
+  EXEC_ERR_OUTPUT: 'An external command wrote more output than the bound set for it.',
+  CHK_ERR_UNAVAILABLE:
+    'What a host check reads is not there (for example nf_conntrack not loaded, conntrack tools missing).',
+  CHK_ERR_PERMISSION:
+    'A host check is not allowed to read what it needs (a /proc file, conntrack netlink).',
+  CHK_ERR_PARSE:
+    'A host check could not make sense of what it read (a count that is not a number, no per-CPU statistics).',
+  INV_ERR_LIST:
+    'A dynamic inventory could not produce its target list (plugin failure, bad document, HTTP error); the last good list is kept.',
+  MET_ERR_REGISTRY:
+    'A metric family was registered twice, or a series was used with label names other than its family\'s: a bug in wireprobe.',
+  API_ERR_MALFORMED_JSON: 'HTTP 400: the request body is not JSON.',
+  API_ERR_BAD_REQUEST:
+    'HTTP 400: the request is malformed otherwise (body nested too deep, unreadable, bad query parameter).',
+  API_ERR_UNAUTHORIZED: 'HTTP 401: no bearer token, or not a valid one.',
+  API_ERR_FORBIDDEN: 'HTTP 403: a read-scope token was used for a write.',
+  API_ERR_WRITES_DISABLED: 'HTTP 403: writes are disabled because no write token is configured.',
+  API_ERR_NOT_FOUND: 'HTTP 404: no such route, or no target of that name.',
+  API_ERR_METHOD_NOT_ALLOWED:
+    'HTTP 405: the method is not allowed on this path (the Allow header lists those that are).',
+  API_ERR_CONFLICT:
+    'HTTP 409: the name is taken, by an API target (POST; PUT replaces it) or by a target from the config file or an inventory.',
+  API_ERR_NOT_API_TARGET:
+    'HTTP 409: the target comes from the config file or an inventory, not from the API, so the API cannot change it.',
+  API_ERR_LIMIT: 'HTTP 409: the API target limit is reached.',
+  API_ERR_BODY_TOO_LARGE: 'HTTP 413: the request body is larger than the limit.',
+  API_ERR_UNSUPPORTED_MEDIA_TYPE: 'HTTP 415: the request body is not uncompressed UTF-8 JSON.',
+  API_ERR_VALIDATION:
+    'HTTP 422: the body is JSON but not a valid target (details list the problems).',
+  API_ERR_STATE_WRITE:
+    'HTTP 503: the API state file could not be written, so the change was not made.',
+  API_ERR_STATE_FILE:
+    'The API state file cannot be used: unreadable at start-up, or not a state file wireprobe wrote (it is then renamed aside as `<file>.corrupt-<time>`).',
+  API_ERR_UNAVAILABLE:
+    'HTTP 503: the API is starting, stopping, or busy (retry after the Retry-After delay).',
+  API_ERR_INTERNAL:
+    'HTTP 500: an unexpected error while handling the request; the wireprobe log has the details.',
+};
 
 export class AppError extends Error {
   readonly code: ErrorCode;

@@ -8,6 +8,7 @@
  * once, and a scrape streams lines in bounded chunks. Everything else stays on prom-client's
  * registry; /metrics serves both.
  */
+import { AppError, ErrorCodes } from '../lib/errors.js';
 
 type Labels<L extends string> = Readonly<Record<L, string>>;
 
@@ -76,7 +77,7 @@ abstract class Family<L extends string, S> implements FastMetric {
   protected abstract lines(rendered: string, s: S): string;
 
   #check(ls: LabelSet<L>): void {
-    if (ls.names !== this.labelNames) throw new Error(`${this.name}: label set of other label names`);
+    if (ls.names !== this.labelNames) throw new AppError(ErrorCodes.MET_ERR_REGISTRY, `${this.name}: label set of other label names`);
   }
 
   /** the series of this label set, created (at zero) if new */
@@ -187,7 +188,7 @@ export class FastRegistry {
   readonly #metrics: FastMetric[] = [];
 
   add(m: FastMetric): void {
-    if (this.#metrics.some((x) => x.name === m.name)) throw new Error(`metric ${m.name} registered twice`);
+    if (this.#metrics.some((x) => x.name === m.name)) throw new AppError(ErrorCodes.MET_ERR_REGISTRY, `metric ${m.name} registered twice`);
     this.#metrics.push(m);
   }
 
