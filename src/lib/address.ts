@@ -68,42 +68,36 @@ function hexValue(c: number): number {
 }
 
 /**
- * Parses the colon-separated groups of s[start..end) (no '::' inside) into
- * out[outOff..] and returns the number of 16-bit groups written, or -1.
- * The last group may be a dotted quad when allowV4Tail is set (it counts as two).
+ * Parses the colon-separated groups of s[start..end) (no '::' inside) into out[outOff..16) in
+ * one pass and returns the number of 16-bit groups written, or -1. The last group may be a
+ * dotted quad when allowV4Tail is set (it counts as two).
  */
-function parseGroups(
-  s: string,
-  start: number,
-  end: number,
-  out: Uint8Array,
-  outOff: number,
-  allowV4Tail: boolean,
-): number {
+function parseGroups(s: string, start: number, end: number, out: Uint8Array, outOff: number, allowV4Tail: boolean): number {
   if (start === end) return 0;
   let groups = 0;
-  let pos = start;
-  while (pos <= end) {
-    let stop = s.indexOf(':', pos);
-    if (stop < 0 || stop > end) stop = end;
-    const len = stop - pos;
-    if (stop === end && allowV4Tail && s.indexOf('.', pos) >= 0 && s.indexOf('.', pos) < end) {
-      if (outOff + groups * 2 + 4 > 16) return -1;
-      if (!parseDotted(s, pos, end, out, outOff + groups * 2)) return -1;
-      return groups + 2;
+  let value = 0;
+  let digits = 0;
+  let groupStart = start;
+  for (let i = start; i <= end; i++) {
+    const c = i < end ? s.charCodeAt(i) : 0x3a; // virtual trailing ':'
+    if (c === 0x3a) {
+      const at = outOff + groups * 2;
+      if (digits === 0 || at + 2 > 16) return -1;
+      out[at] = value >> 8;
+      out[at + 1] = value & 0xff;
+      groups++;
+      value = 0;
+      digits = 0;
+      groupStart = i + 1;
+    } else if (c === 0x2e) {
+      const at = outOff + groups * 2;
+      if (!allowV4Tail || at + 4 > 16) return -1;
+      return parseDotted(s, groupStart, end, out, at) ? groups + 2 : -1;
+    } else {
+      const h = hexValue(c);
+      if (h < 0 || ++digits > 4) return -1;
+      value = (value << 4) | h;
     }
-    if (len < 1 || len > 4 || groups >= 8) return -1;
-    let v = 0;
-    for (let i = pos; i < stop; i++) {
-      const h = hexValue(s.charCodeAt(i));
-      if (h < 0) return -1;
-      v = (v << 4) | h;
-    }
-    if (outOff + groups * 2 + 2 > 16) return -1;
-    out[outOff + groups * 2] = v >> 8;
-    out[outOff + groups * 2 + 1] = v & 0xff;
-    groups++;
-    pos = stop + 1;
   }
   return groups;
 }
