@@ -3,6 +3,7 @@
  * destination forms, address-family consistency. netprobify crashes (or silently drops the
  * value) on most of these; wireprobe reports them as config errors with positions.
  * Runs on the defaulted data; a rule is skipped when a value it reads has a schema problem.
+ * The `checks:` section is config/check-section.ts (and each kind's own rules, under src/checks/).
  */
 import { checkSectionIssues } from './check-section.js';
 import type { Segment } from './errors.js';
