@@ -11,7 +11,8 @@
  * The first src=/dst= pair is the original direction, the second the reply direction (which
  * differs from the original under NAT). The parser allocates nothing per line for IPv4.
  */
-import { AddressTally, type TallyData } from './address-tally.js';
+import { AddressTally, type TallyData } from '../lib/address-tally.js';
+import { parseIPv4At } from '../lib/address.js';
 
 /** What one batch of lines, or the whole listing, holds (structured-cloneable). */
 export interface FlowPartial {
@@ -45,34 +46,11 @@ function digitsAt(line: string, start: number, end: number): number {
   return v;
 }
 
-/** uint32 of a dotted quad in line[start, end); -1 when it is not one. */
-function v4At(line: string, start: number, end: number): number {
-  let ip = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = start; i < end; i++) {
-    const ch = line.charCodeAt(i);
-    if (ch >= 48 && ch <= 57) {
-      part = part * 10 + ch - 48;
-      if (++digits > 3 || part > 255) return -1;
-    } else if (ch === 46 && digits > 0 && dots < 3) {
-      ip = ip * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else {
-      return -1;
-    }
-  }
-  return dots === 3 && digits > 0 ? ip * 256 + part : -1;
-}
-
 const V6 = /^[0-9a-fA-F:.]{2,45}$/;
 
 /** IPv4 as uint32, IPv6 as its text; undefined when the token is neither (keeps labels clean). */
 function addressAt(line: string, start: number, end: number): number | string | undefined {
-  const v4 = v4At(line, start, end);
+  const v4 = parseIPv4At(line, start, end);
   if (v4 >= 0) return v4;
   const text = line.slice(start, end);
   return text.includes(':') && V6.test(text) ? text : undefined;

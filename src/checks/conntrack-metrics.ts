@@ -2,7 +2,7 @@
  * The conntrack check's metric families and the samples of one run. Label cardinality: `stat` is
  * bounded by the kernel's statistics (at most 32 names), `address` by `top_n` (≤ 100) per family.
  */
-import type { TallyKey } from './address-tally.js';
+import type { TallyKey } from '../lib/address-tally.js';
 import type { FlowAggregate } from './conntrack-flows.js';
 import type { ConntrackStats } from './conntrack-stats.js';
 import type { MetricSpec, Sample } from './types.js';

@@ -1,6 +1,8 @@
 /**
- * The explicit registry of host check kinds (no import side effects). Adding a kind is one
- * line here plus its `$defs/check_<kind>` in the schema.
+ * The explicit registry of host check kinds (no import side effects). Adding a kind is its own
+ * file(s) under src/checks/ (the CheckKind, with its config rules), one line here, and its
+ * schema: `checks.<kind>` and `$defs/check_<kind>` (the kind names are the schema's, see
+ * CheckKindName; the compiler requires one entry here per kind).
  */
 import type { CheckInstanceConfig } from '../config/types.js';
 import { conntrackCheck } from './conntrack.js';
@@ -14,4 +16,4 @@ export const checkKinds = {
   processes: processesCheck,
   dhcp: dhcpCheck,
   conntrack: conntrackCheck,
-} as const satisfies { readonly [K in CheckKindName]?: CheckKind<CheckInstanceConfig> };
+} as const satisfies { readonly [K in CheckKindName]: CheckKind<CheckInstanceConfig> };

@@ -1,7 +1,7 @@
 /**
  * Pure part of the routes check: `ip -json route show` / `ip -json route get` output → routes,
  * and routes + expectations → samples and failures. Prefixes and addresses are compared as
- * canonical text (config/build-checks.ts writes the config's in the form iproute2 prints).
+ * canonical text (routes-config.ts writes the config's in the form iproute2 prints).
  */
 import type { Sample } from './types.js';
 

@@ -6,7 +6,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { errorMessage } from '../lib/errors.js';
-import type { CheckContext } from './checks.js';
+import type { RuleContext } from './rules.js';
 import type { Segment } from './errors.js';
 import type { Issue } from './issue.js';
 import type { ApiScope, ApiToken } from './types.js';
@@ -81,7 +81,7 @@ function oneToken(entry: Obj, at: Segment[], dir: string, read: (path: string) =
   return { token, scope, source: path };
 }
 
-function tokenIssues(api: Obj, dir: string, read: (path: string) => string, ctx: CheckContext, out: ApiSectionResult): void {
+function tokenIssues(api: Obj, dir: string, read: (path: string) => string, ctx: RuleContext, out: ApiSectionResult): void {
   if (!Array.isArray(api.tokens)) return;
   const seen = new Map<string, number>();
   api.tokens.forEach((entry: unknown, i) => {
@@ -108,7 +108,7 @@ function groupIssues(api: Obj, groups: unknown, out: ApiSectionResult): void {
   });
 }
 
-function lifetimeIssues(api: Obj, ctx: CheckContext, out: ApiSectionResult): void {
+function lifetimeIssues(api: Obj, ctx: RuleContext, out: ApiSectionResult): void {
   const { default_lifetime: def, max_lifetime: max } = api;
   if (typeof def !== 'number' || typeof max !== 'number' || max === 0) return;
   if (ctx.skip(['api', 'default_lifetime']) || ctx.skip(['api', 'max_lifetime'])) return;
@@ -122,7 +122,7 @@ function lifetimeIssues(api: Obj, ctx: CheckContext, out: ApiSectionResult): voi
  * Checks the `api:` section of defaulted data and reads its token files (relative paths are
  * relative to `dir`, the config file's directory) with `read`.
  */
-export function checkApiSection(data: unknown, dir: string, read: (path: string) => string, ctx: CheckContext): ApiSectionResult {
+export function checkApiSection(data: unknown, dir: string, read: (path: string) => string, ctx: RuleContext): ApiSectionResult {
   const out: ApiSectionResult = { errors: [], tokens: [] };
   if (!isObj(data) || !isObj(data.api)) return out;
   tokenIssues(data.api, dir, read, ctx, out);

@@ -4,7 +4,7 @@
  * family, per-target DNS interval, and the nulls for absent optional values.
  */
 import { dirname, resolve } from 'node:path';
-import { ipFamily } from './address.js';
+import { ipFamily } from '../lib/address.js';
 import { buildChecks } from './build-checks.js';
 import { parseDestinationRange } from './subnet.js';
 import { deepFreeze } from '../lib/freeze.js';

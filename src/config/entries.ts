@@ -4,7 +4,7 @@
  * entry at a time, so a bad entry is rejected with its reasons and the good ones are kept.
  */
 import { buildTarget, type RawTarget } from './build.js';
-import { semanticIssues } from './checks.js';
+import { semanticIssues } from './semantic.js';
 import { formatKeyPath, type Segment } from './errors.js';
 import { validator } from './load.js';
 import { schemaIssues } from './schema-issues.js';

@@ -2,7 +2,7 @@
  * `host`, `host:port`, `[v6]`, `[v6]:port` and bare IPv6 literals, as written in Prometheus
  * HTTP SD targets and DNS server options. Pure.
  */
-import { parseIPv6 } from './address.js';
+import { ipFamily } from '../lib/address.js';
 
 export interface HostPort {
   readonly host: string;
@@ -23,13 +23,13 @@ export function splitHostPort(text: string): HostPort | null {
   if (text.startsWith('[')) {
     const close = text.indexOf(']');
     const host = text.slice(1, close);
-    if (close < 0 || parseIPv6(host) === null) return null;
+    if (close < 0 || ipFamily(host) !== 'ipv6') return null;
     const rest = text.slice(close + 1);
     if (rest === '') return { host, port: null };
     const p = rest.startsWith(':') ? port(rest.slice(1)) : null;
     return p === null ? null : { host, port: p };
   }
-  if (parseIPv6(text) !== null) return { host: text, port: null };
+  if (ipFamily(text) === 'ipv6') return { host: text, port: null };
   const colon = text.lastIndexOf(':');
   if (colon < 0) return text === '' ? null : { host: text, port: null };
   const host = text.slice(0, colon);

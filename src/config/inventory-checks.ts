@@ -2,7 +2,7 @@
  * Semantic rules of the `inventories` section that JSON Schema cannot express: unique names,
  * http(s) URLs for `http-sd`, an IP address (and port) for the `dns-srv` server.
  */
-import { ipFamily } from './address.js';
+import { ipFamily } from '../lib/address.js';
 import { splitHostPort } from './host-port.js';
 import type { Issue } from './issue.js';
 import { isObj } from '../lib/obj.js';

@@ -11,7 +11,7 @@ import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml'
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import { checkApiSection, readTokenFile } from './api.js';
 import { buildConfig, type RawConfig } from './build.js';
-import { semanticIssues } from './checks.js';
+import { semanticIssues } from './semantic.js';
 import { ConfigError, formatProblem, sortProblems, type ConfigProblem, type Segment } from './errors.js';
 import { toProblem, type Issue } from './issue.js';
 import { createLocator, findFloatIntegers, type Locator } from './locate.js';

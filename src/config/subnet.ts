@@ -3,8 +3,7 @@
  * scapy `Net` style where each octet is a number, `a-b` or `*` (`192.168.0.1-5`, `10.0.*.1`).
  * Every address is probed, network and broadcast included.
  */
-import { formatAddress, formatIPv4, networkAddress, parseCidr, parseOctet } from './address.js';
-import type { AddressFamily } from './types.js';
+import { addToAddress, cidrNetwork, cidrSize, formatIp, formatIPv4, parseCidr, parseOctet, type AddressFamily } from '../lib/address.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 
 /** Largest number of addresses one `is_subnet` target may expand to. */
@@ -21,11 +20,15 @@ export interface DestinationRange {
 function cidrRange(text: string): DestinationRange | null {
   const cidr = parseCidr(text);
   if (cidr === null) return null;
-  const first = networkAddress(cidr);
-  const size = 1n << BigInt(cidr.bits - cidr.prefix);
+  const first = cidrNetwork(cidr);
+  const size = cidrSize(cidr);
   const addresses = (): string[] => {
     const out: string[] = [];
-    for (let i = 0n; i < size; i++) out.push(formatAddress(cidr.family, first + i));
+    const address = new Uint8Array(first.length);
+    for (let i = 0, n = Number(size); i < n; i++) {
+      addToAddress(first, i, address);
+      out.push(formatIp(address));
+    }
     return out;
   };
   return { family: cidr.family, size, addresses };

@@ -3,8 +3,11 @@
  * schema/config.schema.json; downstream code never sees raw YAML and never checks for
  * missing defaults.
  */
+import type { AddressFamily } from '../lib/address.js';
+import type schema from '../../schema/config.schema.json';
+
+export type { AddressFamily };
 export type ProbeType = 'ICMPping' | 'TCPsyn' | 'UDPunreachable';
-export type AddressFamily = 'ipv4' | 'ipv6';
 export type NetprobifyLogLevel = 'CRITICAL' | 'ERROR' | 'WARNING' | 'INFO' | 'DEBUG' | 'NOTSET';
 export type AlertLevel = 'paging' | 'paging_validation' | 'sandbox' | 'no_alert';
 
@@ -81,8 +84,14 @@ export interface TargetConfig {
   };
 }
 
-/** Host check kinds, as they appear under `checks:` and in the `check` label. */
-export type CheckKindName = 'routes' | 'conntrack' | 'dhcp' | 'processes';
+/** The schema's type, for the names it declares (tsc reads the keys of the JSON file). */
+type Schema = typeof schema;
+
+/** Host check kinds, as they appear under `checks:` (the schema's keys) and in the `check` label. */
+export type CheckKindName = keyof Schema['properties']['checks']['properties'];
+
+/** The option keys `#/$defs/check_<kind>` of the schema allows (a unit test matches each kind's options type to them). */
+export type CheckSchemaProperties<K extends CheckKindName> = Schema['$defs'][`check_${K}`]['properties'];
 
 /** A command run (no shell) when a check instance goes from success to failure. */
 export interface CheckActionConfig {

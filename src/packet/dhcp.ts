@@ -5,7 +5,7 @@
  * error (a bounded code) for BOOTP messages it cannot read.
  */
 import { AppError, ErrorCodes } from '../lib/errors.js';
-import { formatIp } from './addr.js';
+import { formatIp } from '../lib/address.js';
 import { foldChecksum, pseudoHeaderSum, sum16 } from './checksum.js';
 import { DLT_EN10MB, networkLayer } from './frame.js';
 import { IPPROTO_UDP } from './icmp.js';

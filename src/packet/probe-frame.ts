@@ -2,7 +2,7 @@
  * Allocation-free decoding of captured frames into probe events, and the batch record
  * format the capture path uses to hand many frames to a worker thread at once.
  */
-import { addrHash } from './addr.js';
+import { addrHash } from '../lib/address.js';
 import { networkLayerAt } from './frame.js';
 import { FrameKind, newDecodedFrame, type DecodedFrame } from './frame-kind.js';
 import {

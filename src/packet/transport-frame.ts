@@ -2,7 +2,7 @@
  * The TCP, UDP and ICMP-error part of the frame decoder: fills a DecodedFrame from the
  * upper-layer header once the IP header has been parsed. Allocation-free, never throws.
  */
-import { addrHash } from './addr.js';
+import { addrHash } from '../lib/address.js';
 import { FrameKind, type DecodedFrame } from './frame-kind.js';
 import { decodeIcmpErrorMessage, type QuotedProbe } from './icmp-error.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from './icmp.js';

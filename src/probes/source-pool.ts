@@ -4,7 +4,7 @@
  * skipped and the last address is used (a /29 gives .1 – .7). Subnets larger than 2^32
  * addresses cycle through their first 2^32 − 1 hosts.
  */
-import { parseIp } from '../packet/addr.js';
+import { addToAddress, cidrNetwork, parseCidr } from '../lib/address.js';
 
 export interface SourcePool {
   /** number of source addresses in the cycle */
@@ -15,23 +15,19 @@ export interface SourcePool {
 
 /** A pool for `cidr` (validated by the config loader: a network with host bits clear, at least 2 addresses). */
 export function createSourcePool(cidr: string): SourcePool {
-  const [text, prefixText] = cidr.split('/');
-  const net = text === undefined ? null : parseIp(text);
-  const prefix = Number(prefixText);
-  if (!net || !Number.isInteger(prefix) || prefix < 0 || prefix >= net.length * 8) {
+  const parsed = parseCidr(cidr);
+  if (parsed === null || parsed.prefix === parsed.bits) {
     throw new RangeError(`not a source subnet with at least 2 addresses: ${cidr}`);
   }
-  const hostBits = net.length * 8 - prefix;
+  const hostBits = parsed.bits - parsed.prefix;
   const count = hostBits >= 32 ? 0xffffffff : 2 ** hostBits - 1;
-  const scratch = Uint8Array.from(net);
-  const low = net.length - 4;
-  const view = new DataView(scratch.buffer);
-  const base = view.getUint32(low);
+  const network = cidrNetwork(parsed);
+  const scratch = Uint8Array.from(network);
   return {
     count,
     address(i: number): Uint8Array {
       // host bits of the network are zero, so adding never carries out of the low 32 bits
-      view.setUint32(low, (base + (i % count) + 1) >>> 0);
+      addToAddress(network, (i % count) + 1, scratch);
       return scratch;
     },
   };

@@ -1,5 +1,5 @@
 /** Pieces shared by the probe types: source address choice and source-port round robin. */
-import { addrHash, parseIp } from '../packet/addr.js';
+import { addrHash, parseIp } from '../lib/address.js';
 import type { ProbeBase } from '../net/probe-types.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { PrepareInput } from './types.js';

@@ -17,7 +17,7 @@ import { T3, TH } from '../metrics/catalog.js';
 import { labelSet, type LabelSet } from '../metrics/fast.js';
 import type { Engine } from '../net/engine.js';
 import type { RouteInfo, RouteResolver } from '../net/types.js';
-import { addrHash, formatIp, parseIp } from '../packet/addr.js';
+import { addrHash, formatIp, parseIp } from '../lib/address.js';
 import { probeKinds } from '../probes/index.js';
 import { createSourcePool, type SourcePool } from '../probes/source-pool.js';
 import type { PreparedProbe, ProbeKind } from '../probes/types.js';

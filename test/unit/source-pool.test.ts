@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatIp } from '../../src/packet/addr.js';
+import { formatIp } from '../../src/lib/address.js';
 import { createSourcePool } from '../../src/probes/source-pool.js';
 
 const all = (cidr: string): string[] => {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Engine } from '../../../src/net/engine.js';
 import type { TcpProbe, UdpProbe } from '../../../src/net/probe-types.js';
 import { Outcome, type OutcomeSink } from '../../../src/net/types.js';
-import { addrHash, parseIp } from '../../../src/packet/addr.js';
+import { addrHash, parseIp } from '../../../src/lib/address.js';
 import { createSynTemplate } from '../../../src/packet/tcp.js';
 import { createUdpTemplate } from '../../../src/packet/udp.js';
 import { FakeClock } from '../../fakes/clock.js';

@@ -4,7 +4,7 @@ import { Engine } from '../../../src/net/engine.js';
 import type { EchoProbe } from '../../../src/net/probe-types.js';
 import { Outcome, type OutcomeSink } from '../../../src/net/types.js';
 import { echoFilter } from '../../../src/packet/bpf.js';
-import { addrHash, parseIp } from '../../../src/packet/addr.js';
+import { addrHash, parseIp } from '../../../src/lib/address.js';
 import { createEchoTemplate } from '../../../src/packet/icmp.js';
 import { FakeClock } from '../../fakes/clock.js';
 import { FakeCaptureFactory, FakeSender, echoReplyFor, inlineDecoder } from '../../fakes/net.js';

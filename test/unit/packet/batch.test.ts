@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addrHash, parseIp } from '../../../src/packet/addr.js';
+import { addrHash, parseIp } from '../../../src/lib/address.js';
 import {
   decodeBatch,
   FRAME_RECORD_HEADER,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatIp } from '../../../src/packet/addr.js';
+import { formatIp } from '../../../src/lib/address.js';
 import * as ie from '../../../src/packet/icmp-error.js';
 import { decodeIcmpError, type QuotedProbe } from '../../../src/packet/icmp-error.js';
 import { concat, loadHex, rng } from './fixtures.js';

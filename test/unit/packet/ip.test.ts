@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isAppError } from '../../../src/lib/errors.js';
-import { parseIp } from '../../../src/packet/addr.js';
+import { parseIp } from '../../../src/lib/address.js';
 import { internetChecksum } from '../../../src/packet/checksum.js';
 import { decodeIpv4, writeIpv4Header, type Ipv4HeaderFields } from '../../../src/packet/ipv4.js';
 import { decodeIpv6, ipv6UpperLayer, writeIpv6Header } from '../../../src/packet/ipv6.js';

@@ -1,6 +1,6 @@
 // What the TCP / UDP / ICMP-error fixtures must decode to, written down from tcpdump's
 // reading of the captures (test/fixtures/packets/README.md), not from our decoder.
-import { addrHash, parseIp } from '../../../src/packet/addr.js';
+import { addrHash, parseIp } from '../../../src/lib/address.js';
 import { internetChecksum, pseudoHeaderSum } from '../../../src/packet/checksum.js';
 import { FrameKind, type DecodedFrame } from '../../../src/packet/probe-frame.js';
 import { loadHex } from './fixtures.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseIp } from '../../../src/packet/addr.js';
+import { parseIp } from '../../../src/lib/address.js';
 import { createEchoTemplate } from '../../../src/packet/icmp.js';
 import { createSynTemplate } from '../../../src/packet/tcp.js';
 import { createUdpTemplate } from '../../../src/packet/udp.js';

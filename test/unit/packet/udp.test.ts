@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isAppError } from '../../../src/lib/errors.js';
-import { parseIp } from '../../../src/packet/addr.js';
+import { parseIp } from '../../../src/lib/address.js';
 import { internetChecksum } from '../../../src/packet/checksum.js';
 import {
   createUdpTemplate,

@@ -3,29 +3,16 @@
  * destination forms, address-family consistency. netprobify crashes (or silently drops the
  * value) on most of these; wireprobe reports them as config errors with positions.
  * Runs on the defaulted data; a rule is skipped when a value it reads has a schema problem.
+ * The `checks:` section is config/check-section.ts (and each kind's own rules, under src/checks/).
  */
-import { checkSectionIssues } from './check-rules.js';
-import { ipFamily, isHostname, networkAddress, parseCidr, parseIPv4, parseIPv6, formatAddress } from './address.js';
+import { checkSectionIssues } from './check-section.js';
 import type { Segment } from './errors.js';
 import { inventoryIssues } from './inventory-checks.js';
 import type { Issue } from './issue.js';
+import type { RuleContext, RuleFindings } from './rules.js';
 import { MAX_SUBNET_ADDRESSES, parseDestinationRange } from './subnet.js';
-import type { AddressFamily } from './types.js';
+import { formatCidr, ipFamily, isHostname, isNetworkCidr, parseCidr, type AddressFamily } from '../lib/address.js';
 import { isObj, type Obj } from '../lib/obj.js';
-
-export interface CheckContext {
-  /** true when the value at this path (or inside it) already has a schema problem */
-  skip(segments: readonly Segment[]): boolean;
-  /** true when the path is written in the file (not filled in by a default) */
-  written(segments: readonly Segment[]): boolean;
-}
-
-export interface CheckResult {
-  readonly errors: Issue[];
-  readonly warnings: Issue[];
-}
-
-
 
 function members(value: unknown): [string, Obj][] {
   return isObj(value) ? Object.entries(value).filter((e): e is [string, Obj] => isObj(e[1])) : [];
@@ -36,8 +23,7 @@ const EXAMPLE_NETWORK = { ipv4: '192.0.2.0/29', ipv6: '2001:db8::/125' } as cons
 
 function addressIssue(value: unknown, family: AddressFamily, segments: Segment[]): Issue[] {
   if (typeof value !== 'string') return [];
-  const valid = family === 'ipv4' ? parseIPv4(value) !== null : parseIPv6(value) !== null;
-  return valid ? [] : [{ segments, message: `must be an ${FAMILY[family]} address (got ${JSON.stringify(value)})` }];
+  return ipFamily(value) === family ? [] : [{ segments, message: `must be an ${FAMILY[family]} address (got ${JSON.stringify(value)})` }];
 }
 
 function subnetIssue(value: unknown, family: AddressFamily, segments: Segment[]): Issue[] {
@@ -48,10 +34,8 @@ function subnetIssue(value: unknown, family: AddressFamily, segments: Segment[])
     const example = EXAMPLE_NETWORK[family];
     return at(`must be an ${FAMILY[family]} network in CIDR notation, e.g. ${example} (got ${JSON.stringify(value)})`);
   }
-  const network = networkAddress(cidr);
-  if (network !== cidr.address) {
-    const fixed = `${formatAddress(family, network)}/${cidr.prefix}`;
-    return at(`must not have host bits set (got ${JSON.stringify(value)}, the network is ${fixed})`);
+  if (!isNetworkCidr(cidr)) {
+    return at(`must not have host bits set (got ${JSON.stringify(value)}, the network is ${formatCidr(cidr)})`);
   }
   if (cidr.prefix === cidr.bits) {
     const single = family === 'ipv4' ? 'src_ipv4' : 'src_ipv6';
@@ -60,7 +44,7 @@ function subnetIssue(value: unknown, family: AddressFamily, segments: Segment[])
   return [];
 }
 
-function portOrderIssue(group: Obj, at: Segment[], ctx: CheckContext): Issue[] {
+function portOrderIssue(group: Obj, at: Segment[], ctx: RuleContext): Issue[] {
   const { src_port_a: a, src_port_z: z } = group;
   if (typeof a !== 'number' || typeof z !== 'number' || z >= a) return [];
   if (ctx.skip([...at, 'src_port_a']) || ctx.skip([...at, 'src_port_z'])) return [];
@@ -71,7 +55,7 @@ function portOrderIssue(group: Obj, at: Segment[], ctx: CheckContext): Issue[] {
   return [{ segments, message: `${show('src_port_z', z)} must be >= ${show('src_port_a', a)}` }];
 }
 
-function checkGroup(name: string, group: Obj, ctx: CheckContext, out: CheckResult): void {
+function checkGroup(name: string, group: Obj, ctx: RuleContext, out: RuleFindings): void {
   const at = ['groups', name];
   out.errors.push(
     ...portOrderIssue(group, at, ctx),
@@ -95,7 +79,7 @@ const RANGE_FORMS = 'a CIDR network (e.g. 192.168.0.0/24) or an IPv4 range (e.g.
 /** Checks the destination's form; returns its family and what it is, when known. */
 type DestinationKind = [family: AddressFamily, description: string];
 
-function destinationKind(target: Obj, at: Segment[], ctx: CheckContext, out: CheckResult): DestinationKind | null {
+function destinationKind(target: Obj, at: Segment[], ctx: RuleContext, out: RuleFindings): DestinationKind | null {
   const dest = target.destination;
   if (typeof dest !== 'string' || ctx.skip([...at, 'is_subnet'])) return null;
   const fail = (message: string): null => {
@@ -123,8 +107,8 @@ function checkTarget(
   name: string,
   target: Obj,
   groups: ReadonlySet<string>,
-  ctx: CheckContext,
-  out: CheckResult,
+  ctx: RuleContext,
+  out: RuleFindings,
 ): void {
   const at = ['targets', name];
   const kind = destinationKind(target, at, ctx, out);
@@ -143,7 +127,7 @@ function checkTarget(
   });
 }
 
-function checkGlobal(global: Obj, out: CheckResult): void {
+function checkGlobal(global: Obj, out: RuleFindings): void {
   const address = global.prometheus_address;
   if (typeof address === 'string' && ipFamily(address) === null && !isHostname(address)) {
     const message = `must be an IP address or a hostname (got ${JSON.stringify(address)})`;
@@ -152,7 +136,7 @@ function checkGlobal(global: Obj, out: CheckResult): void {
 }
 
 /** per_host_metrics only on subnets, and within global.per_host_series_limit addresses in all. */
-function checkPerHost(data: Obj, targets: [string, Obj][], out: CheckResult): void {
+function checkPerHost(data: Obj, targets: [string, Obj][], out: RuleFindings): void {
   const limit = isObj(data.global) && typeof data.global.per_host_series_limit === 'number' ? data.global.per_host_series_limit : 1024;
   let total = 0;
   for (const [name, target] of targets) {
@@ -173,8 +157,8 @@ function checkPerHost(data: Obj, targets: [string, Obj][], out: CheckResult): vo
   }
 }
 
-export function semanticIssues(data: unknown, ctx: CheckContext): CheckResult {
-  const out: CheckResult = { errors: [], warnings: [] };
+export function semanticIssues(data: unknown, ctx: RuleContext): RuleFindings {
+  const out: RuleFindings = { errors: [], warnings: [] };
   if (!isObj(data)) return out;
   if (isObj(data.global)) checkGlobal(data.global, out);
   const groups = members(data.groups);

@@ -1,8 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isIP } from 'node:net';
-import { addrHash, formatIp, ipFamily, parseIp } from '../../../src/packet/addr.js';
-import { hex, loadHex, rng } from './fixtures.js';
+import ipaddr from 'ipaddr.js';
+import {
+  addrHash,
+  addToAddress,
+  canonicalIp,
+  cidrNetwork,
+  cidrSize,
+  formatCidr,
+  formatIp,
+  formatIPv4,
+  ipFamily,
+  isHostname,
+  isNetworkCidr,
+  parseCidr,
+  parseIp,
+  parseIPv4At,
+  parseIPv6Into,
+} from '../../../src/lib/address.js';
+import { hex, loadHex, rng } from '../packet/fixtures.js';
 
 const bytesOf = (s: string): number[] | null => {
   const b = parseIp(s);
@@ -126,13 +143,158 @@ void test('parse/format round trips (random addresses, compared with node:net an
 });
 
 void test('ipFamily', () => {
-  assert.equal(ipFamily('1.2.3.4'), 4);
-  assert.equal(ipFamily('::1'), 6);
-  assert.equal(ipFamily('::ffff:1.2.3.4'), 6);
-  assert.equal(ipFamily('example.org'), 0);
-  assert.equal(ipFamily(''), 0);
-  assert.equal(ipFamily('1.2.3.256'), 0);
-  assert.equal(ipFamily('fe80::1%lo'), 0);
+  const FAMILIES: readonly [string, 'ipv4' | 'ipv6' | null][] = [
+    ['192.0.2.1', 'ipv4'],
+    ['0.0.0.0', 'ipv4'],
+    ['255.255.255.255', 'ipv4'],
+    ['192.0.2.256', null],
+    ['192.0.2.01', null],
+    ['192.0.2', null],
+    ['192.0.2.1.', null],
+    ['::', 'ipv6'],
+    ['::1', 'ipv6'],
+    ['2001:db8::', 'ipv6'],
+    ['2001:DB8:0:0:0:0:0:1', 'ipv6'],
+    ['::ffff:192.0.2.1', 'ipv6'],
+    ['1:2:3:4:5:6:7:8', 'ipv6'],
+    ['1:2:3:4:5:6:7::', 'ipv6'],
+    ['1:2:3:4:5:6:7:8::', null],
+    ['1::2::3', null],
+    [':::', null],
+    ['12345::', null],
+    ['1.2.3.4::', null],
+    ['fe80::1%eth0', null],
+    ['web.example.com', null],
+    ['', null],
+  ];
+  for (const [text, family] of FAMILIES) assert.equal(ipFamily(text), family, text);
+});
+
+void test('parseIPv4At: a strict dotted quad inside a longer string, as a uint32', () => {
+  const line = 'src=198.18.0.1 dst=10.0.0.255 x=01.2.3.4 y=1.2.3.4.5 z=255.255.255.255';
+  const at = (token: string): number => {
+    const start = line.indexOf(token) + token.indexOf('=') + 1;
+    return parseIPv4At(line, start, line.indexOf(' ', start) < 0 ? line.length : line.indexOf(' ', start));
+  };
+  assert.equal(at('src='), 0xc6120001);
+  assert.equal(at('dst='), 0x0a0000ff);
+  assert.equal(at('x='), -1);
+  assert.equal(at('y='), -1);
+  assert.equal(at('z='), 0xffffffff);
+  assert.equal(parseIPv4At('1.2.3', 0, 5), -1);
+  assert.equal(parseIPv4At('1.2.3.4', 0, 0), -1);
+});
+
+void test('formatIPv4 and canonicalIp', () => {
+  assert.equal(formatIPv4(0), '0.0.0.0');
+  assert.equal(formatIPv4(0xffffffff), '255.255.255.255');
+  assert.equal(formatIPv4(0xc612090a), '198.18.9.10');
+  assert.equal(canonicalIp('2001:0DB8:0000:0000:0000:0000:0000:0001'), '2001:db8::1');
+  assert.equal(canonicalIp('::ffff:c000:0201'), '::ffff:192.0.2.1');
+  assert.equal(canonicalIp('10.0.0.1'), '10.0.0.1');
+  assert.equal(canonicalIp('10.0.0.01'), null);
+  assert.equal(canonicalIp('example.org'), null);
+});
+
+void test('parseIPv6Into: reuses its output array (stale bytes are overwritten) and agrees with ipaddr.js on 5000 random addresses in every compressed form', () => {
+  const out = new Uint8Array(16);
+  const r = rng(4291);
+  for (let t = 0; t < 5000; t++) {
+    const g = Array.from({ length: 8 }, () => (r.int(3) === 0 ? 0 : r.int(0x10000)));
+    const hexText = g.map((x) => (r.int(2) ? x.toString(16) : x.toString(16).toUpperCase()));
+    const a = r.int(9);
+    const b = Math.min(8, a + r.int(9 - a));
+    const zero = g.slice(a, b).every((x) => x === 0) && b > a;
+    const text = zero ? `${hexText.slice(0, a).join(':')}::${hexText.slice(b).join(':')}` : hexText.join(':');
+    out.fill(0xa5);
+    assert.equal(parseIPv6Into(text, out), true, text);
+    assert.deepEqual([...out], ipaddr.IPv6.parse(text).toByteArray(), text);
+  }
+  out.fill(0xa5);
+  assert.equal(parseIPv6Into('::ffff:198.18.0.1', out), true);
+  assert.deepEqual([...out], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 0, 1]);
+  for (const bad of ['', ':', ':::', '1::2::3', '12345::', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', 'g::1', '1:2:3:4:5:6:7:8::', '::1:', '1::2:', ':1::2', '198.18.0.1']) {
+    assert.equal(parseIPv6Into(bad, out), false, JSON.stringify(bad));
+  }
+});
+
+void test('stricter than ipaddr.js: forms it accepts that wireprobe rejects or reads differently', () => {
+  for (const text of ['fe80::1%eth0', '::ffff:01.2.3.4', '::ffff:0x1.2.3.4']) {
+    assert.equal(ipaddr.isValid(text), true, text);
+    assert.equal(parseIp(text), null, text);
+  }
+  // `::a.b.c.d` is the IPv4-compatible address; ipaddr.js turns it into the IPv4-mapped one
+  assert.equal(formatIp(parseIp('::1.2.3.4')!), '::102:304');
+  assert.equal(ipaddr.parse('::1.2.3.4').toString(), '::ffff:102:304');
+  // IPv4-mapped addresses are written with the IPv4 tail, as `ip` prints them
+  assert.equal(ipaddr.IPv6.parse('::ffff:192.0.2.1').toRFC5952String(), '::ffff:c000:201');
+  assert.equal(canonicalIp('::ffff:192.0.2.1'), '::ffff:192.0.2.1');
+});
+
+void test('parseCidr and the CIDR math', () => {
+  const c4 = parseCidr('10.1.2.3/8');
+  assert.deepEqual(c4 && { ...c4, address: [...c4.address] }, { family: 'ipv4', address: [10, 1, 2, 3], prefix: 8, bits: 32 });
+  assert.deepEqual(c4 && [...cidrNetwork(c4)], [10, 0, 0, 0]);
+  assert.equal(c4 && isNetworkCidr(c4), false);
+  assert.equal(c4 && formatCidr(c4), '10.0.0.0/8');
+  assert.equal(c4 && cidrSize(c4), 1n << 24n);
+  const c6 = parseCidr('2001:DB8:0:1::5/64');
+  assert.equal(c6?.family, 'ipv6');
+  assert.equal(c6 && formatCidr(c6), '2001:db8:0:1::/64');
+  assert.equal(c6 && cidrSize(c6), 1n << 64n);
+  const all = parseCidr('::/0');
+  assert.deepEqual(all && [all.family, all.prefix, all.bits, isNetworkCidr(all), cidrSize(all)], ['ipv6', 0, 128, true, 1n << 128n]);
+  const host = parseCidr('192.0.2.7/32');
+  assert.deepEqual(host && [isNetworkCidr(host), formatCidr(host), cidrSize(host)], [true, '192.0.2.7/32', 1n]);
+  for (const bad of ['10.0.0.0/33', '10.0.0.0/08', '10.0.0.0/', '10.0.0.0', '::/129', 'a/8', '10.0.0.0/8/8', '/8', '10.0.0.01/8', ' 10.0.0.0/8']) {
+    assert.equal(parseCidr(bad), null, bad);
+  }
+});
+
+void test('cidrNetwork agrees with ipaddr.js networkAddressFromCIDR on random networks of both families', () => {
+  const r = rng(1918);
+  for (let i = 0; i < 2000; i++) {
+    const v6 = r.next() < 0.5;
+    const text = `${formatIp(r.bytes(v6 ? 16 : 4))}/${r.int(v6 ? 129 : 33)}`;
+    const c = parseCidr(text);
+    assert.ok(c, text);
+    const ref = (v6 ? ipaddr.IPv6 : ipaddr.IPv4).networkAddressFromCIDR(text).toByteArray();
+    assert.deepEqual([...cidrNetwork(c)], ref, text);
+    assert.equal(isNetworkCidr(c), ref.every((b, k) => b === c.address[k]), text);
+  }
+});
+
+void test('addToAddress: network + host number in place, carrying across bytes of the low 32 bits', () => {
+  const out = new Uint8Array(4);
+  addToAddress(parseIp('198.18.0.0')!, 0x1ff, out);
+  assert.equal(formatIp(out), '198.18.1.255');
+  const net6 = parseIp('2001:db8::')!;
+  const out6 = new Uint8Array(16).fill(0xee);
+  addToAddress(net6, 0xfffffffe, out6);
+  assert.equal(formatIp(out6), '2001:db8::ffff:fffe');
+  const same = parseIp('10.0.0.250')!;
+  addToAddress(same, 5, same);
+  assert.equal(formatIp(same), '10.0.0.255');
+});
+
+void test('isHostname (RFC 1123 labels, "_" allowed)', () => {
+  const CASES: readonly [string, boolean][] = [
+    ['bing.com', true],
+    ['www.example.com.', true],
+    ['3com.example', true],
+    ['localhost', true],
+    ['a-b.c', true],
+    ['-a.com', false],
+    ['a-.com', false],
+    ['a..b', false],
+    ['under_score.com', true],
+    ['_srv.example', true],
+    ['10.0.0.256', false],
+    ['', false],
+    ['.', false],
+    [`${'a'.repeat(64)}.com`, false],
+  ];
+  for (const [name, valid] of CASES) assert.equal(isHostname(name), valid, name);
 });
 
 void test('addrHash: FNV-1a 32-bit known answers', () => {

@@ -5,7 +5,7 @@
  * else in a Map. `export()` gives plain typed arrays that cross the worker boundary cheaply;
  * `merge()` adds them up; `top()` ranks and formats only the winners. Pure.
  */
-import { formatIp, parseIp } from '../packet/addr.js';
+import { formatIp, formatIPv4, parseIPv6Into } from './address.js';
 
 /** Structured-cloneable form: counts are interleaved (flows, bytes, packets) per address. */
 export interface TallyData {
@@ -27,10 +27,6 @@ export interface Ranked {
 
 const OFFSET: Readonly<Record<TallyKey, number>> = { flows: 0, bytes: 1, packets: 2 };
 const GOLDEN = 0x9e3779b1;
-
-export function formatV4(ip: number): string {
-  return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
-}
 
 /** Family rank for ties: IPv4, then IPv6, then anything else. */
 const V4 = 0;
@@ -172,49 +168,6 @@ class KeyTable {
   }
 }
 
-/** Colon-separated hex groups of s[start, end) into groups[at…]; their number, or -1. */
-function hexGroups(s: string, start: number, end: number, groups: Uint16Array, at: number): number {
-  if (start === end) return 0;
-  let n = 0;
-  let value = 0;
-  let digits = 0;
-  for (let i = start; i <= end; i++) {
-    const c = i < end ? s.charCodeAt(i) : 58;
-    const hex = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
-    if (hex >= 0) {
-      if (++digits > 4) return -1;
-      value = value * 16 + hex;
-    } else if (c === 58 && digits > 0 && at + n < 8) {
-      groups[at + n++] = value;
-      value = 0;
-      digits = 0;
-    } else {
-      return -1;
-    }
-  }
-  return n;
-}
-
-/**
- * IPv6 text (RFC 4291 forms without an embedded IPv4 tail) into four words, without
- * allocating; false when the text is not such an address.
- */
-export function parseV6Words(s: string, groups: Uint16Array, out: Uint32Array): boolean {
-  const gap = s.indexOf('::');
-  if (gap < 0) {
-    if (hexGroups(s, 0, s.length, groups, 0) !== 8) return false;
-  } else {
-    if (s.indexOf('::', gap + 1) >= 0) return false;
-    const head = hexGroups(s, 0, gap, groups, 0);
-    const tail = head < 0 ? -1 : hexGroups(s, gap + 2, s.length, groups, head);
-    if (tail < 0 || head + tail > 7) return false;
-    groups.copyWithin(8 - tail, head, head + tail);
-    groups.fill(0, head, 8 - tail);
-  }
-  for (let k = 0; k < 4; k++) out[k] = ((groups[2 * k]! << 16) | groups[2 * k + 1]!) >>> 0;
-  return true;
-}
-
 function v6Text(words: readonly number[]): string {
   const b = new Uint8Array(16);
   const view = new DataView(b.buffer);
@@ -227,7 +180,7 @@ export class AddressTally {
   readonly #v6 = new KeyTable(4);
   readonly #one = new Uint32Array(1);
   readonly #words = new Uint32Array(4);
-  readonly #groups = new Uint16Array(8);
+  readonly #bytes = new Uint8Array(16);
   readonly #otherIndex = new Map<string, number>();
   readonly #other: string[] = [];
   readonly #otherCounts: number[] = [];
@@ -262,13 +215,11 @@ export class AddressTally {
     counts[i * 3 + 2] = (counts[i * 3 + 2] ?? 0) + packets;
   }
 
-  /** IPv6 text into #words: the fast parser, else (an embedded IPv4 tail) the general one */
+  /** IPv6 text into #words, without allocating */
   #v6Words(address: string): boolean {
-    if (parseV6Words(address, this.#groups, this.#words)) return true;
-    const b = address.includes(':') ? parseIp(address) : null;
-    if (b === null || b.length !== 16) return false;
-    const view = new DataView(b.buffer, b.byteOffset, 16);
-    for (let k = 0; k < 4; k++) this.#words[k] = view.getUint32(k * 4);
+    const b = this.#bytes;
+    if (address.indexOf(':') < 0 || !parseIPv6Into(address, b)) return false;
+    for (let k = 0; k < 4; k++) this.#words[k] = ((b[k * 4]! << 24) | (b[k * 4 + 1]! << 16) | (b[k * 4 + 2]! << 8) | b[k * 4 + 3]!) >>> 0;
     return true;
   }
 
@@ -293,7 +244,7 @@ export class AddressTally {
     this.#v4.offer(list, V4, off);
     this.#v6.offer(list, V6, off);
     for (let i = 0; i < this.#other.length; i++) list.offer(this.#otherCounts[i * 3 + off] ?? 0, OTHER, [], this.#other[i] ?? '');
-    const text = (c: Candidate): string => (c.family === V4 ? formatV4(c.words[0] ?? 0) : c.family === V6 ? v6Text(c.words) : c.text);
+    const text = (c: Candidate): string => (c.family === V4 ? formatIPv4(c.words[0] ?? 0) : c.family === V6 ? v6Text(c.words) : c.text);
     return list.items.map((c) => ({ address: text(c), value: c.value }));
   }
 }
