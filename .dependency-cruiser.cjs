@@ -20,7 +20,9 @@ const LAYERS = [
   { name: 'lib', rank: 0, path: '^src/(lib|types)/', role: 'errors, logger, clock, exec, heap, obj helpers; ambient typings' },
   { name: 'stats', rank: 0, path: '^src/stats/', role: 'pure statistics (percentiles)' },
   // The configuration model: types every layer reads, loading and validation.
-  { name: 'config', rank: 1, path: '^src/config/', role: 'config types, YAML loading, schema and semantic checks' },
+  // The check kinds' config sides (src/checks/<kind>-config.ts and their table config-rules.ts)
+  // live next to their kind but belong to this layer: config loading applies them.
+  { name: 'config', rank: 1, path: '^src/(config/|checks/([a-z]+-config|config-rules)\\.ts$)', role: 'config types, YAML loading, schema and semantic checks' },
   // Pure codecs: bytes in, structures out, no I/O.
   { name: 'packet', rank: 2, path: '^src/packet/', role: 'pure packet codecs and BPF filter text' },
   // I/O at the edge: raw sockets, pcap, routes; name resolution.

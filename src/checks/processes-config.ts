@@ -4,7 +4,7 @@
  */
 import type { Segment } from '../config/errors.js';
 import type { Issue } from '../config/issue.js';
-import type { ConfigRule } from '../config/rules.js';
+import type { CheckConfigSide, ConfigRule } from '../config/rules.js';
 
 function regexIssue(value: unknown, at: readonly Segment[]): Issue[] {
   if (typeof value !== 'string') return [];
@@ -17,10 +17,12 @@ function regexIssue(value: unknown, at: readonly Segment[]): Issue[] {
   }
 }
 
-export const processesRules: ConfigRule = (inst, at) => {
+const processesRules: ConfigRule = (inst, at) => {
   const out = regexIssue(inst.cmdline_regex, [...at, 'cmdline_regex']);
   if (inst.process_name === undefined && inst.cmdline_regex === undefined) {
     out.push({ segments: at, message: 'needs process_name or cmdline_regex (or both)' });
   }
   return out;
 };
+
+export const processesConfig: CheckConfigSide = { rules: processesRules };

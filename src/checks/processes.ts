@@ -10,7 +10,6 @@ import { dirname, join } from 'node:path';
 import type { CheckInstanceConfig } from '../config/types.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import { filesNeeded, matches, parseCmdline, parseComm, parseEffectiveUid, uidFromPasswd, type ProcessMatcher } from './processes-match.js';
-import { processesRules } from './processes-config.js';
 import type { CheckDeps, CheckKind, CheckResult } from './types.js';
 
 export interface ProcessesOptions extends CheckInstanceConfig {
@@ -106,7 +105,6 @@ function createProcesses(o: ProcessesOptions, deps: CheckDeps) {
 
 export const processesCheck: CheckKind<ProcessesOptions> = {
   kind: 'processes',
-  rules: processesRules,
   metrics: [
     {
       name: 'wireprobe_process_instances',

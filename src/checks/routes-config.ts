@@ -6,7 +6,7 @@
  */
 import type { Segment } from '../config/errors.js';
 import type { Issue } from '../config/issue.js';
-import type { ConfigRule } from '../config/rules.js';
+import type { CheckConfigSide, ConfigRule } from '../config/rules.js';
 import type { CheckInstanceConfig } from '../config/types.js';
 import { canonicalIp, formatCidr, ipFamily, isNetworkCidr, parseCidr } from '../lib/address.js';
 import { isObj, type Obj } from '../lib/obj.js';
@@ -36,7 +36,7 @@ function prefixIssue(value: unknown, family: string, at: readonly Segment[]): Is
   return [{ segments: at, message: `must not have host bits set (got ${JSON.stringify(value)}, the network is ${formatCidr(cidr)})` }];
 }
 
-export const routesRules: ConfigRule = (inst, at, ctx) => {
+const routesRules: ConfigRule = (inst, at, ctx) => {
   const family = inst.family;
   if (typeof family !== 'string' || ctx.skip([...at, 'family'])) return [];
   const out = addressIssues(inst.routable, family, [...at, 'routable']);
@@ -65,7 +65,7 @@ function addresses(value: unknown): unknown {
   return Array.isArray(value) ? value.map((v: unknown) => (typeof v === 'string' ? (canonicalIp(v) ?? v) : v)) : value;
 }
 
-export function canonicalRoutes(inst: CheckInstanceConfig): CheckInstanceConfig {
+function canonicalRoutes(inst: CheckInstanceConfig): CheckInstanceConfig {
   const prefixes = Array.isArray(inst['prefixes']) ? (inst['prefixes'] as Obj[]) : [];
   const out: Obj = {
     ...inst,
@@ -79,3 +79,5 @@ export function canonicalRoutes(inst: CheckInstanceConfig): CheckInstanceConfig 
   };
   return out as CheckInstanceConfig;
 }
+
+export const routesConfig: CheckConfigSide = { rules: routesRules, canonical: canonicalRoutes };

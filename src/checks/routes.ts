@@ -16,7 +16,6 @@ import {
   type PrefixExpectation,
   type RouteFamily,
 } from './routes-parse.js';
-import { canonicalRoutes, routesRules } from './routes-config.js';
 import type { CheckDeps, CheckKind, CheckResult, Sample } from './types.js';
 
 export interface RoutesOptions extends CheckInstanceConfig {
@@ -91,8 +90,6 @@ const L = ['prefix'];
 
 export const routesCheck: CheckKind<RoutesOptions> = {
   kind: 'routes',
-  rules: routesRules,
-  canonical: canonicalRoutes,
   metrics: [
     { name: 'wireprobe_route_entries', help: 'Routes of the family in the checked table (every type)', type: 'gauge', labelNames: ['family', 'table'] },
     { name: 'wireprobe_route_present', help: 'Whether the exact prefix is in the table (a covering route does not count)', type: 'gauge', labelNames: L },

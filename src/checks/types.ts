@@ -4,8 +4,7 @@
  * (`CheckResult`); the runner (checks/runner.ts) owns scheduling, timeouts, the envelope
  * metrics and the conversion of samples into series. Checks never touch prom-client.
  */
-import type { ConfigRule } from '../config/rules.js';
-import type { CheckInstanceConfig, CheckKindName } from '../config/types.js';
+import type { CheckKindName } from '../config/types.js';
 import type { Clock } from '../lib/clock.js';
 import type { ExecFn, StreamFn } from '../lib/exec.js';
 import type { Logger } from '../lib/logger.js';
@@ -91,13 +90,5 @@ export interface CheckInstance {
 export interface CheckKind<O = unknown> {
   readonly kind: CheckKindName;
   readonly metrics: readonly MetricSpec[];
-  /**
-   * What the schema cannot express about one instance (address families, regular expressions,
-   * …): run when the config is loaded, on the defaulted data, after the rules every kind shares
-   * (names unique within the kind, count_min <= count_max).
-   */
-  readonly rules?: ConfigRule;
-  /** The instance's options in canonical form, when the valid config is built. */
-  readonly canonical?: (options: CheckInstanceConfig) => CheckInstanceConfig;
   create(options: O, deps: CheckDeps): CheckInstance;
 }

@@ -1,13 +1,14 @@
 /**
  * Semantic rules of the `checks:` section that JSON Schema cannot express. Every kind shares
  * two (instance names unique within the kind, count_min <= count_max); the rest are the kind's
- * own (`CheckKind.rules`, next to the kind, found through the registry). Runs on the defaulted
+ * own (`CheckConfigSide.rules`, next to the kind, found through src/checks/config-rules.ts). Runs on the defaulted
  * data, like config/semantic.ts.
  */
-import { checkKinds } from '../checks/index.js';
+import { checkConfigSides } from '../checks/config-rules.js';
 import type { Segment } from './errors.js';
 import type { Issue } from './issue.js';
 import type { ConfigRule, RuleContext } from './rules.js';
+import type { CheckKindName } from './types.js';
 import { isObj, type Obj } from '../lib/obj.js';
 
 function instances(section: Obj, kind: string): [number, Obj][] {
@@ -38,7 +39,7 @@ const countOrder: ConfigRule = (inst, at, ctx) => {
 
 /** The kind's own rules; none for a key that is not a kind (the schema reports it). */
 function kindRules(kind: string): ConfigRule | undefined {
-  return Object.hasOwn(checkKinds, kind) ? checkKinds[kind as keyof typeof checkKinds].rules : undefined;
+  return Object.hasOwn(checkConfigSides, kind) ? checkConfigSides[kind as CheckKindName]?.rules : undefined;
 }
 
 export function checkSectionIssues(section: unknown, ctx: RuleContext): Issue[] {
