@@ -64,7 +64,7 @@ export interface App {
   readonly catalog: Catalog;
   /** resolves once targets are loaded and /metrics is served */
   start(): Promise<void>;
-  /** stops probing, drains in-flight probes for at most `drainMs`, closes everything */
+  /** stops every service in reverse start order, each draining its work for at most `drainMs` */
   stop(drainMs: number): Promise<void>;
   /** re-reads the config file; a bad one leaves the running config in place */
   reload(trigger: ReloadTrigger): Promise<ReloadResult>;

@@ -11,6 +11,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfigFile } from '../../src/config/load.js';
+import { ErrorCodes, isAppError } from '../../src/lib/errors.js';
 import type { ExecFn, StreamFn } from '../../src/lib/exec.js';
 import type { HostPacketIo, RouteInfo } from '../../src/net/types.js';
 import { FakeClock } from '../fakes/clock.js';
@@ -62,6 +63,55 @@ function value(text: string, name: string, labels: Record<string, string>): numb
   return undefined;
 }
 
+interface Harness {
+  readonly app: App;
+  readonly clock: FakeClock;
+  readonly lines: string[];
+  readonly sender: FakeSender;
+  readonly captures: FakeCaptureFactory;
+  /** commands run through the fake exec */
+  readonly commands: string[];
+}
+
+/** createApp with fakes at every edge; `ip -json -4 route show table main` answers the fixture. */
+async function harness(file: string): Promise<Harness> {
+  const { config } = await loadConfigFile(file);
+  const clock = new FakeClock();
+  const { log, lines } = memoryLogger();
+  const sender = new FakeSender();
+  const captures = new FakeCaptureFactory();
+  const commands: string[] = [];
+  const exec: ExecFn = (argv) => {
+    commands.push(argv.join(' '));
+    if (argv.join(' ') === 'ip -json -4 route show table main') return Promise.resolve({ code: 0, signal: null, stdout: ROUTES_MAIN, stderr: '' });
+    return Promise.resolve({ code: 1, signal: null, stdout: '', stderr: `unexpected command ${argv.join(' ')}` });
+  };
+  const stream: StreamFn = () => Promise.reject(new Error('no streaming command in this test'));
+  const hostIo = (): HostPacketIo => {
+    throw new Error('no host packet I/O in this test');
+  };
+  const app = createApp(config, {
+    clock,
+    log,
+    version: '0.0.0-test',
+    lookup: () => Promise.reject(new Error('no DNS in this test')),
+    routes: { lookup: (addrs) => Promise.resolve(new Map<string, RouteInfo>(addrs.map((a) => [a, { dev: 'wpt0', prefsrc: '198.18.0.2' }]))) },
+    sender: () => sender,
+    captures,
+    idBase: 0x1230,
+    seqBase: 1,
+    captureDelayMs: 0,
+    configPath: file,
+    loadConfig: loadConfigFile,
+    watchConfig: false,
+    hostIo,
+    exec,
+    stream,
+    paths: { procfs: PROCFS, sysfs: join(FIXTURES, 'no-sysfs') },
+  });
+  return { app, clock, lines, sender, captures, commands };
+}
+
 void describe('app end to end, with fakes at every edge', { timeout: 60_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'wireprobe-app-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -71,40 +121,7 @@ void describe('app end to end, with fakes at every edge', { timeout: 60_000 }, (
     const base = `http://127.0.0.1:${port}`;
     const file = join(dir, 'config.yaml');
     writeFileSync(file, configYaml(port, CHECKS_BEFORE));
-    const { config } = await loadConfigFile(file);
-    const clock = new FakeClock();
-    const { log, lines } = memoryLogger();
-    const sender = new FakeSender();
-    const captures = new FakeCaptureFactory();
-    const commands: string[] = [];
-    const exec: ExecFn = (argv) => {
-      commands.push(argv.join(' '));
-      if (argv.join(' ') === 'ip -json -4 route show table main') return Promise.resolve({ code: 0, signal: null, stdout: ROUTES_MAIN, stderr: '' });
-      return Promise.resolve({ code: 1, signal: null, stdout: '', stderr: `unexpected command ${argv.join(' ')}` });
-    };
-    const stream: StreamFn = () => Promise.reject(new Error('no streaming command in this test'));
-    const hostIo = (): HostPacketIo => {
-      throw new Error('no host packet I/O in this test');
-    };
-    const app: App = createApp(config, {
-      clock,
-      log,
-      version: '0.0.0-test',
-      lookup: () => Promise.reject(new Error('no DNS in this test')),
-      routes: { lookup: (addrs) => Promise.resolve(new Map<string, RouteInfo>(addrs.map((a) => [a, { dev: 'wpt0', prefsrc: '198.18.0.2' }]))) },
-      sender: () => sender,
-      captures,
-      idBase: 0x1230,
-      seqBase: 1,
-      captureDelayMs: 0,
-      configPath: file,
-      loadConfig: loadConfigFile,
-      watchConfig: false,
-      hostIo,
-      exec,
-      stream,
-      paths: { procfs: PROCFS, sysfs: join(FIXTURES, 'no-sysfs') },
-    });
+    const { app, clock, lines, sender, captures, commands } = await harness(file);
     const scrape = async (): Promise<string> => {
       const r = await fetch(`${base}/metrics`);
       assert.equal(r.status, 200);
@@ -156,5 +173,32 @@ void describe('app end to end, with fakes at every edge', { timeout: 60_000 }, (
     const sentAtStop = sender.sent.length;
     await clock.advance(5000);
     assert.equal(sender.sent.length, sentAtStop, 'no probe after the stop');
+  });
+});
+
+void describe('app start failure', { timeout: 30_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wireprobe-app-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  void it('a port in use fails the start naming the http service; what started is stopped', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const addr = busy.address();
+      assert.ok(addr !== null && typeof addr !== 'string');
+      const file = join(dir, 'config.yaml');
+      writeFileSync(file, configYaml(addr.port, CHECKS_BEFORE));
+      const { app, lines, sender } = await harness(file);
+      await assert.rejects(app.start(), (e) => {
+        assert.ok(isAppError(e, ErrorCodes.SVC_ERR_START));
+        assert.match(e.message, /^http: listen EADDRINUSE/);
+        return true;
+      });
+      assert.equal(sender.sent.length, 0, 'probing never started');
+      assert.ok(lines.some((l) => l.includes('service failed to start') && l.includes('service=http')));
+      await app.stop(0);
+    } finally {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
   });
 });
