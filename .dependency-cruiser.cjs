@@ -45,6 +45,9 @@ const LAYERS = [
   // What the outside world talks to.
   { name: 'api', rank: 9, path: '^src/api/', role: 'REST API (express)' },
   { name: 'http', rank: 9, path: '^src/http/', role: 'the /metrics HTTP server' },
+  // The subsystems the app composes as services (inventories, API, host checks, and each new
+  // subsystem): one line each in src/subsystems/index.ts.
+  { name: 'subsystems', rank: 9.5, path: '^src/subsystems/', role: 'the registry of subsystem services and their context' },
   // Composition root: wires everything; main.ts alone has process-level side effects.
   { name: 'app', rank: 10, path: '^src/app\\.ts$', role: 'createApp(config, deps): wires all layers' },
   { name: 'main', rank: 11, path: '^src/main\\.ts$', role: 'argv, signals, exit' },

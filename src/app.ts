@@ -1,12 +1,14 @@
 /**
- * Composition: wires config, engine, worker pool, targets, loop, metrics and HTTP together and
- * returns start/stop handles. No process-level side effects here (see main.ts).
+ * Composition: builds the core (registry, engine, worker pool, loop, targets) and composes the
+ * app as an ordered list of services (lib/service.ts) run by a lifecycle: start in order, stop
+ * in reverse order, reload fanned out in order. Subsystems come from subsystems/index.ts. No
+ * process-level side effects here (see main.ts): /proc, /sys, commands and the clock are injected.
  */
+import express from 'express';
 import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
-import { checkKinds } from './checks/index.js';
-import { createCheckRunner, type CheckRunner } from './checks/runner.js';
-import type { CheckKindName, Config, ProbeType } from './config/types.js';
+import type { CheckDeps } from './checks/types.js';
+import type { Config, ProbeType } from './config/types.js';
 import { groupsOfTarget } from './config/membership.js';
 import type { LookupFn } from './dns/resolver.js';
 import { createResolver } from './dns/resolver.js';
@@ -15,18 +17,18 @@ import type { LoadedConfig } from './config/load.js';
 import { levelFromNetprobify } from './lib/logger.js';
 import { ConfigReloader, type ReloadResult, type ReloadTrigger } from './reload.js';
 import { TargetSet } from './targets/target-set.js';
-import { createInventories } from './inventory/inventories.js';
-import { createApi } from './api/index.js';
 import type { Clock } from './lib/clock.js';
-import { execCommand, streamCommand } from './lib/exec.js';
-import type { Logger } from './lib/logger.js';
+import type { ExecFn, StreamFn } from './lib/exec.js';
+import type { LogFields, Logger } from './lib/logger.js';
+import { createLifecycle, type ReloadOutcome, type Service } from './lib/service.js';
 import { createCatalog, type Catalog } from './metrics/catalog.js';
-import { createCheckMetrics } from './metrics/check-metrics.js';
 import { registerEngineMetrics } from './metrics/engine-metrics.js';
 import { registerProcessMetrics } from './metrics/process-metrics.js';
 import { Engine } from './net/engine.js';
 import type { CaptureFactory, HostPacketIo, RawSender, RouteResolver } from './net/types.js';
 import { ProbeLoop } from './scheduler/loop.js';
+import { subsystems } from './subsystems/index.js';
+import type { Subsystem, SubsystemContext } from './subsystems/types.js';
 import { TargetManager } from './targets/manager.js';
 import { createFrameDecoder } from './workers/frame-decoder.js';
 import { createWorkerPool } from './workers/pool.js';
@@ -51,13 +53,18 @@ export interface AppDeps {
   readonly watchConfig: boolean;
   /** link-level I/O for the host checks; called on first use only */
   readonly hostIo: () => HostPacketIo;
+  /** bounded commands (host checks, failure actions, exec inventories) */
+  readonly exec: ExecFn;
+  readonly stream: StreamFn;
+  /** filesystem roots read by the host checks: /proc and /sys, fixture trees in tests */
+  readonly paths: CheckDeps['paths'];
 }
 
 export interface App {
   readonly catalog: Catalog;
   /** resolves once targets are loaded and /metrics is served */
   start(): Promise<void>;
-  /** stops probing, drains in-flight probes for at most `drainMs`, closes everything */
+  /** stops every service in reverse start order, each draining its work for at most `drainMs` */
   stop(drainMs: number): Promise<void>;
   /** re-reads the config file; a bad one leaves the running config in place */
   reload(trigger: ReloadTrigger): Promise<ReloadResult>;
@@ -66,8 +73,10 @@ export interface App {
 }
 
 const DNS_TIMEOUT_MS = 5000;
-/** how long a reload waits for running host checks to stop */
-const CHECKS_STOP_MS = 2000;
+/** a service that has not started after this fails the start */
+const START_TIMEOUT_MS = 60_000;
+/** a service that has not stopped this long after its drain is left behind */
+const STOP_GRACE_MS = 1000;
 
 /** The source-port ranges of the groups that targets of `type` belong to. */
 function portRanges(config: Config, type: ProbeType): [number, number][] {
@@ -142,25 +151,25 @@ export function createApp(config: Config, deps: AppDeps): App {
     },
     log.child('targets'),
   );
-  const inventories = createInventories({
-    sources: targets,
-    clock,
-    log: log.child('inventory'),
-    registry,
-    exec: execCommand,
-    version: deps.version,
-  });
-  const api = config.api?.enabled === true
-    ? createApi({ sources: targets, config: config.api, clock, log: log.child('api'), registry })
-    : null;
+  registerEngineMetrics(registry, () => ({
+    ...engine.counters,
+    inFlight: engine.inFlight,
+    sendLagSeconds: loop.sendLagMs / 1000,
+    workerTasks: pool.completed(),
+    captures: engine.captureCounters(),
+  }));
+  const ctx: SubsystemContext = {
+    config, clock, log, registry, version: deps.version, targets,
+    exec: deps.exec, stream: deps.stream, paths: deps.paths, pool, hostIo: lazyHostIo(deps.hostIo),
+  };
+  const subs = subsystems.map((make) => make(ctx)).filter((s): s is Subsystem => s !== null);
+  const routers = subs.flatMap((s) => (s.router === undefined ? [] : [s.router]));
   const reloader = new ConfigReloader({
     path: deps.configPath,
     load: (path) => deps.loadConfig(path),
     current: () => targets.config(),
     apply: async (next) => {
-      log.setLevel(levelFromNetprobify(next.global.logging_level));
-      await reloadChecks(next.checks);
-      await targets.setFile(next);
+      await lifecycle.reload(next);
     },
     clock,
     log: log.child('reload'),
@@ -169,93 +178,91 @@ export function createApp(config: Config, deps: AppDeps): App {
     countReload: (result) => catalog.reloads.labels({ result }).inc(),
     watchFile: deps.watchConfig,
   });
-  registerEngineMetrics(registry, () => ({
-    ...engine.counters,
-    inFlight: engine.inFlight,
-    sendLagSeconds: loop.sendLagMs / 1000,
-    workerTasks: pool.completed(),
-    captures: engine.captureCounters(),
-  }));
-  const checksLog = log.child('checks');
-  const checkRecorder = createCheckMetrics(registry, Object.values(checkKinds));
-  const hostIo = lazyHostIo(deps.hostIo);
-  const makeChecks = (cfg: Config['checks']): CheckRunner => createCheckRunner({
-    kinds: checkKinds,
-    checks: cfg,
-    recorder: checkRecorder,
-    checkDeps: {
-      clock,
-      log: checksLog,
-      exec: execCommand,
-      stream: streamCommand,
-      paths: { procfs: '/proc', sysfs: '/sys' },
-      pool,
-      hostIo,
-    },
-    clock,
-    log: checksLog,
-  });
-  let checks = makeChecks(config.checks);
-  /** Reload: a changed `checks:` section restarts the runner; instances that are gone lose their series. */
-  const reloadChecks = async (next: Config['checks']): Promise<void> => {
-    const before = targets.config().checks;
-    if (JSON.stringify(before) === JSON.stringify(next)) return;
-    await checks.stop(CHECKS_STOP_MS);
-    for (const [kind, list] of Object.entries(before) as [CheckKindName, Config['checks'][CheckKindName]][]) {
-      for (const c of list) if (!next[kind].some((n) => n.name === c.name && n.enabled)) checkRecorder.forget(kind, c.name);
-    }
-    checks = makeChecks(next);
-    checks.start();
-    log.info('host checks reloaded', { checks: checks.instanceCount });
-  };
   let ready = false;
   let server: Server | null = null;
+
+  const services: Service<Config>[] = [
+    {
+      name: 'logging',
+      reload: (next) => {
+        log.setLevel(levelFromNetprobify(next.global.logging_level));
+        return 'applied';
+      },
+    },
+    {
+      name: 'metrics',
+      start: () => {
+        catalog.netprobifyInfo.labels({ version: deps.version, scapy_version: 'none' }).set(1);
+        catalog.info.labels({ version: deps.version }).set(1);
+        catalog.reloadFailed.labels({ probe_name: probeName }).set(0);
+        catalog.interval.labels({ probe_name: probeName }).set(config.global.interval);
+        catalog.reloadLastSuccess.set(clock.wallMs() / 1000);
+        for (const result of ['ok', 'failed', 'unchanged']) catalog.reloads.labels({ result }).inc(0);
+        catalog.processTimedOut.labels({ probe_name: probeName }).inc(0);
+        manager.primeMetrics();
+      },
+    },
+    { name: 'workers', stop: () => pool.close() },
+    {
+      name: 'http',
+      start: async () => {
+        const http = createHttpApp({
+          registry,
+          fast: catalog.fast,
+          ready: () => ready,
+          reload: () => reloader.reload('http'),
+          ...(routers.length > 0 ? { api: express.Router().use(...routers) } : {}),
+        });
+        server = await listen(http, config.global.prometheus_address, config.global.prometheus_port);
+      },
+      stop: () => new Promise<void>((resolve) => {
+        if (!server) return resolve();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+    },
+    { name: 'engine', stop: (drainMs) => engine.close(drainMs) },
+    {
+      name: 'probing',
+      start: async () => {
+        await manager.init();
+        loop.start();
+      },
+      stop: () => {
+        abort.abort();
+        loop.stop();
+      },
+      reload: async (next): Promise<ReloadOutcome> => {
+        await targets.setFile(next);
+        return 'applied';
+      },
+    },
+    ...subs,
+    { name: 'reloader', start: () => reloader.start(), stop: () => reloader.stop() },
+    {
+      name: 'ready',
+      start: () => {
+        ready = true;
+        const fields: LogFields = Object.assign({}, ...subs.map((s) => s.summary?.() ?? {})) as LogFields;
+        log.info('probing', {
+          targets: manager.targetCount,
+          tasks: loop.taskCount,
+          ...fields,
+          listen: `${config.global.prometheus_address}:${config.global.prometheus_port}`,
+        });
+      },
+      stop: () => {
+        ready = false;
+      },
+    },
+  ];
+  const lifecycle = createLifecycle(services, { clock, log: log.child('lifecycle'), startTimeoutMs: START_TIMEOUT_MS, stopGraceMs: STOP_GRACE_MS });
 
   return {
     catalog,
     targets,
     reload: (trigger) => reloader.reload(trigger),
-    async start() {
-      catalog.netprobifyInfo.labels({ version: deps.version, scapy_version: 'none' }).set(1);
-      catalog.info.labels({ version: deps.version }).set(1);
-      catalog.reloadFailed.labels({ probe_name: probeName }).set(0);
-      catalog.interval.labels({ probe_name: probeName }).set(config.global.interval);
-      catalog.reloadLastSuccess.set(clock.wallMs() / 1000);
-      for (const result of ['ok', 'failed', 'unchanged']) catalog.reloads.labels({ result }).inc(0);
-      catalog.processTimedOut.labels({ probe_name: probeName }).inc(0);
-      manager.primeMetrics();
-      const http = createHttpApp({
-        registry, fast: catalog.fast, ready: () => ready, reload: () => reloader.reload('http'), ...(api ? { api: api.router } : {}),
-      });
-      server = await listen(http, config.global.prometheus_address, config.global.prometheus_port);
-      await manager.init();
-      loop.start();
-      await reloader.start();
-      inventories.start();
-      await api?.start();
-      checks.start();
-      ready = true;
-      log.info('probing', {
-        targets: manager.targetCount,
-        tasks: loop.taskCount,
-        checks: checks.instanceCount,
-        listen: `${config.global.prometheus_address}:${config.global.prometheus_port}`,
-      });
-    },
-    async stop(drainMs) {
-      ready = false;
-      reloader.stop();
-      await inventories.stop();
-      await api?.stop();
-      abort.abort();
-      loop.stop();
-      await Promise.all([engine.close(drainMs), checks.stop(drainMs)]);
-      await new Promise<void>((resolve) => {
-        if (!server) return resolve();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await pool.close();
-    },
+    start: () => lifecycle.start(),
+    stop: (drainMs) => lifecycle.stop(drainMs),
   };
 }

@@ -17,6 +17,7 @@ import { loadConfigFile } from './config/load.js';
 import { loadConfigInWorker } from './workers/config-loader.js';
 import { systemLookup } from './dns/resolver.js';
 import { systemClock } from './lib/clock.js';
+import { execCommand, streamCommand } from './lib/exec.js';
 import { isAppError, ErrorCodes, errorMessage } from './lib/errors.js';
 import { createLogger, levelFromNetprobify } from './lib/logger.js';
 import { createCaptureFactory, defaultCaptureOptions } from './net/capture.js';
@@ -90,6 +91,9 @@ async function run({ file, watchConfig }: RunArgs): Promise<void> {
     loadConfig: loadConfigInWorker,
     watchConfig,
     hostIo: () => createHostPacketIo(log.child('host-io')),
+    exec: execCommand,
+    stream: streamCommand,
+    paths: { procfs: '/proc', sysfs: '/sys' },
   });
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -157,6 +161,8 @@ main(process.argv.slice(2)).catch((e: unknown) => {
   if (isAppError(e, ErrorCodes.CFG_ERR_INVALID) || isAppError(e, ErrorCodes.CFG_ERR_YAML) || isAppError(e, ErrorCodes.CFG_ERR_READ)) {
     fail(e.message, EX_DATAERR);
   }
-  if (isAppError(e, ErrorCodes.NET_ERR_PERMISSION)) fail(e.message, EX_NOPERM);
+  // a service that failed to start names itself; the exit code is that of the cause
+  const cause = isAppError(e, ErrorCodes.SVC_ERR_START) ? e.cause : e;
+  if (isAppError(cause, ErrorCodes.NET_ERR_PERMISSION)) fail(errorMessage(e), EX_NOPERM);
   fail(errorMessage(e), 1);
 });

@@ -10,6 +10,7 @@ import type { ApiConfig, Config } from '../config/types.js';
 import type { Clock } from '../lib/clock.js';
 import { ErrorCodes } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import type { Service } from '../lib/service.js';
 import { documentRoutes, loadOpenApi, swaggerRouter } from './docs.js';
 import { ApiHttpError } from './errors.js';
 import { createApiMetrics } from './metrics.js';
@@ -27,7 +28,8 @@ export interface ApiDeps {
   readonly registry: Registry;
 }
 
-export interface Api {
+/** A service; it follows config reloads through sources.onConfig. */
+export interface Api extends Service<Config> {
   /** serves /api/v1/* and /api/ui/; answers 503 before start() and after stop() */
   readonly router: Router;
   /** loads the state file and hands the API targets to the running set; rejects when the state file can be neither read nor set aside */
@@ -64,6 +66,7 @@ export function createApi(deps: ApiDeps): Api {
   router.use('/api/ui', swaggerRouter(openapi));
 
   return {
+    name: 'api',
     router,
     async start() {
       await store.load();

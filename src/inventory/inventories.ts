@@ -13,6 +13,7 @@ import type { Config, InventoryConfig } from '../config/types.js';
 import type { Clock } from '../lib/clock.js';
 import type { ExecFn } from '../lib/exec.js';
 import type { Logger } from '../lib/logger.js';
+import type { Service } from '../lib/service.js';
 import type { TargetSources } from '../targets/sources.js';
 import { createDocumentValidator } from './document.js';
 import { createInventoryMetrics } from './metrics.js';
@@ -31,7 +32,8 @@ export interface InventoriesDeps {
   readonly plugins?: PluginFactory;
 }
 
-export interface Inventories {
+/** A service; it follows config reloads through sources.onConfig. */
+export interface Inventories extends Service<Config> {
   /** starts the inventories of sources.config() and follows its changes */
   start(): void;
   /** stops every inventory (in-flight listings aborted); their targets are left in place */
@@ -116,6 +118,7 @@ export function createInventories(deps: InventoriesDeps): Inventories {
   };
 
   return {
+    name: 'inventories',
     start() {
       enqueue(sources.config());
       unsubscribe = sources.onConfig(enqueue);

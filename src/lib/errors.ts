@@ -23,6 +23,9 @@ export const ErrorCodes = {
   CHK_ERR_PARSE: 'CHK_ERR_PARSE',
   INV_ERR_LIST: 'INV_ERR_LIST',
   MET_ERR_REGISTRY: 'MET_ERR_REGISTRY',
+  SVC_ERR_START: 'SVC_ERR_START',
+  SVC_ERR_STATE: 'SVC_ERR_STATE',
+  SVC_ERR_RELOAD: 'SVC_ERR_RELOAD',
   API_ERR_MALFORMED_JSON: 'API_ERR_MALFORMED_JSON',
   API_ERR_BAD_REQUEST: 'API_ERR_BAD_REQUEST',
   API_ERR_UNAUTHORIZED: 'API_ERR_UNAUTHORIZED',
@@ -84,6 +87,10 @@ export const ErrorMeanings: { readonly [C in ErrorCode]: string } = {
     'A dynamic inventory could not produce its target list (plugin failure, bad document, HTTP error); the last good list is kept.',
   MET_ERR_REGISTRY:
     'A metric family was registered twice, or a series was used with label names other than its family\'s: a bug in wireprobe.',
+  SVC_ERR_START:
+    'A service of the app (http, engine, probing, a subsystem) failed to start or did not start in time; the message names it, and the services already started were stopped in reverse order.',
+  SVC_ERR_STATE: 'The app was asked to start or reload while it is not in a state that allows it (already started, stopping, stopped).',
+  SVC_ERR_RELOAD: 'One or more services failed to apply a reloaded config; the message names them, the other services applied it.',
   API_ERR_MALFORMED_JSON: 'HTTP 400: the request body is not JSON.',
   API_ERR_BAD_REQUEST:
     'HTTP 400: the request is malformed otherwise (body nested too deep, unreadable, bad query parameter).',

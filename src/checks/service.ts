@@ -1,0 +1,67 @@
+/**
+ * The host checks as a service: one runner for the running `checks:` section. A reload that
+ * changes the section stops the runner (bounded), removes the series of the instances that are
+ * gone and starts a new runner; an unchanged section leaves the runner alone. The lifecycle
+ * (lib/service.ts) calls reload only between start and stop.
+ */
+import type { CheckInstanceConfig, Config } from '../config/types.js';
+import type { Clock } from '../lib/clock.js';
+import type { LogFields, Logger } from '../lib/logger.js';
+import type { ReloadOutcome, Service } from '../lib/service.js';
+import type { CheckRecorder } from './recorder.js';
+import { createCheckRunner, type CheckKinds, type CheckRunner } from './runner.js';
+import type { CheckDeps, CheckKindName } from './types.js';
+
+export interface ChecksServiceDeps {
+  readonly kinds: CheckKinds;
+  /** the `checks:` section at start */
+  readonly checks: Config['checks'];
+  readonly recorder: CheckRecorder;
+  /** given to every instance; its `log` is the runner's */
+  readonly checkDeps: CheckDeps;
+  readonly clock: Clock;
+  /** for the reload message (the runner logs through checkDeps.log) */
+  readonly log: Logger;
+}
+
+export interface ChecksService extends Service<Config> {
+  start(): void;
+  stop(drainMs: number): Promise<void>;
+  reload(next: Config): Promise<ReloadOutcome>;
+  /** the enabled instances of the running section, for the start log line */
+  summary(): LogFields;
+}
+
+/** how long a reload waits for running host checks to stop */
+const RELOAD_STOP_MS = 2000;
+
+export function createChecksService(deps: ChecksServiceDeps): ChecksService {
+  const make = (checks: Config['checks']): CheckRunner =>
+    createCheckRunner({ kinds: deps.kinds, checks, recorder: deps.recorder, checkDeps: deps.checkDeps, clock: deps.clock, log: deps.checkDeps.log });
+  let current = deps.checks;
+  let runner = make(current);
+
+  return {
+    name: 'checks',
+    summary: () => ({ checks: runner.instanceCount }),
+    start() {
+      runner.start();
+    },
+    stop(drainMs) {
+      return runner.stop(drainMs);
+    },
+    async reload(next) {
+      if (JSON.stringify(current) === JSON.stringify(next.checks)) return 'unchanged';
+      const before = current;
+      current = next.checks;
+      await runner.stop(RELOAD_STOP_MS);
+      for (const [kind, list] of Object.entries(before) as [CheckKindName, readonly CheckInstanceConfig[]][]) {
+        for (const c of list) if (!next.checks[kind].some((n) => n.name === c.name && n.enabled)) deps.recorder.forget(kind, c.name);
+      }
+      runner = make(next.checks);
+      runner.start();
+      deps.log.info('host checks reloaded', { checks: runner.instanceCount });
+      return 'applied';
+    },
+  };
+}
