@@ -10,7 +10,7 @@ import type { CheckKindName, Config, ProbeType } from './config/types.js';
 import { groupsOfTarget } from './config/membership.js';
 import type { LookupFn } from './dns/resolver.js';
 import { createResolver } from './dns/resolver.js';
-import { createHttpApp, listen } from './http/server.js';
+import { createHttpApp, httpLimits, listen } from './http/server.js';
 import type { LoadedConfig } from './config/load.js';
 import { levelFromNetprobify } from './lib/logger.js';
 import { ConfigReloader, type ReloadResult, type ReloadTrigger } from './reload.js';
@@ -226,8 +226,9 @@ export function createApp(config: Config, deps: AppDeps): App {
       manager.primeMetrics();
       const http = createHttpApp({
         registry, fast: catalog.fast, ready: () => ready, reload: () => reloader.reload('http'), ...(api ? { api: api.router } : {}),
+        tokens: () => targets.config().api?.tokens ?? [], log: log.child('http'),
       });
-      server = await listen(http, config.global.prometheus_address, config.global.prometheus_port);
+      server = await listen(http, config.global.prometheus_address, config.global.prometheus_port, httpLimits(config.global));
       await manager.init();
       loop.start();
       await reloader.start();
