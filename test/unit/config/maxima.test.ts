@@ -66,7 +66,7 @@ void test('over-maximum values in a config file are refused with file:line:col a
     assert.ok(got.includes(want), `${target}\n  got: ${got}\n  want: ${want}`);
   }
   const global = problemsOf(['global: {probe_name: x, interval: 86401, nb_proc: 1, logging_level: INFO, prometheus_port: 8000}', 'groups: {}'].join('\n'));
-  assert.match(global, /max\.yaml:1:36: global\.interval: must be <= 86400 \(got 86401\)/);
+  assert.match(global, /max\.yaml:1:35: global\.interval: must be <= 86400 \(got 86401\)/);
 });
 
 void test('a subnet may send at most MAX_ROUND_PACKETS packets per round (addresses × nb_packets)', () => {
