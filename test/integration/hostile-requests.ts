@@ -122,7 +122,7 @@ export function hostileRequests(n: number, seed: number, tokens: { read: string;
   return out;
 }
 
-/** Sends one request raw; resolves with the status and body (never rejects on HTTP errors). */
+/** Sends one request raw; resolves with the status and body (status 0: connection closed early, -1: no answer in time). */
 export function send(base: URL, q: HostileRequest, timeoutMs = 10_000): Promise<HostileReply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { ...q.headers };
@@ -133,9 +133,13 @@ export function send(base: URL, q: HostileRequest, timeoutMs = 10_000): Promise<
       res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms: ${q.method} ${q.path}`)));
+    req.on('timeout', () => {
+      resolve({ status: -1, contentType: '', text: `no answer within ${timeoutMs} ms` });
+      req.destroy();
+    });
     req.on('error', (e: NodeJS.ErrnoException) => {
       // a server that refuses a large body may close before reading it all: that is an answer too
+      // (after a timeout, the promise is already settled and this changes nothing)
       if (e.code === 'EPIPE' || e.code === 'ECONNRESET') resolve({ status: 0, contentType: '', text: e.code });
       else reject(e);
     });
@@ -166,6 +170,7 @@ export function statusCounts(replies: readonly HostileReply[]): Record<string, n
 
 /** What is wrong with a reply, or null: a 5xx, or an error that is not the JSON error shape. */
 export function replyProblem(q: HostileRequest, r: HostileReply): string | null {
+  if (r.status === -1) return r.text;
   if (r.status === 0) return q.body !== undefined && q.body.length > 65_536 ? null : `connection closed without an answer (${r.text})`;
   if (r.status >= 500) return `${r.status}: ${r.text.slice(0, 200)}`;
   if (r.status < 400 || q.method === 'HEAD') return null;
