@@ -18,16 +18,10 @@ export interface QuarantineDeps {
   readonly counter: Counter<'stage'>;
 }
 
-interface Held {
-  /** the entry as quarantined (JSON), to tell whether a new one is the same */
-  readonly entry: string;
-  readonly stage: QuarantineStage;
-  readonly reason: string;
-}
-
 export class Quarantine {
   readonly #d: QuarantineDeps;
-  readonly #held = new Map<string, Held>();
+  /** name → the entry as quarantined (JSON), to tell whether a new one is the same */
+  readonly #held = new Map<string, string>();
 
   constructor(deps: QuarantineDeps) {
     this.#d = deps;
@@ -37,7 +31,7 @@ export class Quarantine {
   /** Sets `cfg` aside: logged, counted, and held() until it changes. */
   add(cfg: TargetConfig, stage: QuarantineStage, err: unknown): void {
     const reason = errorMessage(err);
-    this.#held.set(cfg.name, { entry: JSON.stringify(cfg), stage, reason });
+    this.#held.set(cfg.name, JSON.stringify(cfg));
     this.#d.counter.labels({ stage }).inc();
     this.#d.log.error('target quarantined: not probed until its entry changes', { target: cfg.name, stage, reason });
   }
@@ -59,16 +53,11 @@ export class Quarantine {
 
   /** true when this very entry (same name, same content) is quarantined */
   held(cfg: TargetConfig): boolean {
-    return this.#held.get(cfg.name)?.entry === JSON.stringify(cfg);
+    return this.#held.get(cfg.name) === JSON.stringify(cfg);
   }
 
   /** Forgets the names that are no longer in the target set. */
   keepOnly(names: ReadonlySet<string>): void {
     for (const name of this.#held.keys()) if (!names.has(name)) this.#held.delete(name);
-  }
-
-  /** the quarantined targets, by name, with their stage and reason */
-  list(): { name: string; stage: QuarantineStage; reason: string }[] {
-    return [...this.#held].map(([name, h]) => ({ name, stage: h.stage, reason: h.reason }));
   }
 }
