@@ -7,7 +7,7 @@
  *   - modules of its own layer entry (its own folder), and
  *   - modules of layers with a LOWER rank.
  * Layers of the same rank are peers and do not import each other (probes and checks, net and
- * dns, api and http, ...). Type-only imports count too: a type belongs to the lowest layer that
+ * dns, inventory and metrics, ...). Type-only imports count too: a type belongs to the lowest layer that
  * needs it. No import cycle is allowed anywhere, not even between two files of one folder.
  *
  * Which third-party packages a folder may use (raw-socket and pcap only in net/, prom-client only
@@ -44,7 +44,9 @@ const LAYERS = [
   { name: 'reload', rank: 8, path: '^src/reload\\.ts$', role: 'config file watching, keep-last-good' },
   // What the outside world talks to.
   { name: 'api', rank: 9, path: '^src/api/', role: 'REST API (express)' },
-  { name: 'http', rank: 9, path: '^src/http/', role: 'the /metrics HTTP server' },
+  // The HTTP server hosts /metrics, the admin endpoints and the API router, with the API's
+  // error shape and token scopes: above api.
+  { name: 'http', rank: 9.2, path: '^src/http/', role: 'the HTTP server: /metrics, /-/ endpoints, JSON errors, the API mounted' },
   // The subsystems the app composes as services (inventories, API, host checks, and each new
   // subsystem): one line each in src/subsystems/index.ts.
   { name: 'subsystems', rank: 9.5, path: '^src/subsystems/', role: 'the registry of subsystem services and their context' },

@@ -12,7 +12,7 @@ import type { Config, ProbeType } from './config/types.js';
 import { groupsOfTarget } from './config/membership.js';
 import type { LookupFn } from './dns/resolver.js';
 import { createResolver } from './dns/resolver.js';
-import { createHttpApp, listen } from './http/server.js';
+import { createHttpApp, httpLimits, listen } from './http/server.js';
 import type { LoadedConfig } from './config/load.js';
 import { levelFromNetprobify } from './lib/logger.js';
 import { ConfigReloader, type ReloadResult, type ReloadTrigger } from './reload.js';
@@ -212,8 +212,10 @@ export function createApp(config: Config, deps: AppDeps): App {
           ready: () => ready,
           reload: () => reloader.reload('http'),
           ...(routers.length > 0 ? { api: express.Router().use(...routers) } : {}),
+          tokens: () => targets.config().api?.tokens ?? [],
+          log: log.child('http'),
         });
-        server = await listen(http, config.global.prometheus_address, config.global.prometheus_port);
+        server = await listen(http, config.global.prometheus_address, config.global.prometheus_port, httpLimits(config.global));
       },
       stop: () => new Promise<void>((resolve) => {
         if (!server) return resolve();

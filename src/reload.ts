@@ -46,9 +46,13 @@ export interface ReloaderDeps {
 const RESTART_KEYS = [
   'probe_name', 'interval', 'interval_packets', 'nb_proc', 'prometheus_port', 'prometheus_address',
   'l3_raw_socket', 'disable_dynamic_inventories', 'per_host_series_limit',
+  'http_header_timeout', 'http_request_timeout', 'http_max_connections',
 ] as const satisfies readonly (keyof GlobalConfig)[];
 
 const WATCH_DEBOUNCE_MS = 300;
+
+/** periodic and watch triggers reload only a changed file; the others always reload */
+const onlyChanges = (trigger: ReloadTrigger): boolean => trigger === 'interval' || trigger === 'watch';
 
 export class ConfigReloader {
   readonly #d: ReloaderDeps;
@@ -59,6 +63,8 @@ export class ConfigReloader {
   #debounce: TimerHandle | null = null;
   #watcher: FSWatcher | null = null;
   #stopped = false;
+  /** the reload queued behind the running one, not started yet */
+  #waiting: { readonly trigger: ReloadTrigger; readonly run: Promise<ReloadResult> } | null = null;
 
   constructor(deps: ReloaderDeps) {
     this.#d = deps;
@@ -85,9 +91,21 @@ export class ConfigReloader {
     this.#watcher?.close();
   }
 
-  /** Reloads now (serialized with other reloads). */
+  /**
+   * Reloads now (serialized with other reloads). A reload that waits for its turn has not read
+   * the file yet, so it serves the requests that come meanwhile too: however many clients ask
+   * (e.g. a burst of POST /-/reload), at most one reload runs and one waits.
+   */
   reload(trigger: ReloadTrigger): Promise<ReloadResult> {
-    const run = this.#chain.then(() => this.#reload(trigger)).finally(() => this.#schedule());
+    const waiting = this.#waiting;
+    if (waiting !== null && (!onlyChanges(waiting.trigger) || onlyChanges(trigger))) return waiting.run;
+    const run = this.#chain
+      .then(() => {
+        if (this.#waiting?.run === run) this.#waiting = null;
+        return this.#reload(trigger);
+      })
+      .finally(() => this.#schedule());
+    this.#waiting = { trigger, run };
     this.#chain = run.catch(() => undefined);
     return run;
   }
@@ -112,9 +130,8 @@ export class ConfigReloader {
 
   async #reload(trigger: ReloadTrigger): Promise<ReloadResult> {
     const { log } = this.#d;
-    const onlyChanges = trigger === 'interval' || trigger === 'watch';
     const hash = await this.#hash().catch(() => null);
-    if (onlyChanges && hash !== null && hash === this.#lastHash) {
+    if (onlyChanges(trigger) && hash !== null && hash === this.#lastHash) {
       this.#d.countReload('unchanged');
       return { ok: true, applied: false, message: 'configuration unchanged' };
     }

@@ -1,5 +1,5 @@
 /**
- * Request bodies: JSON only (415 otherwise), at most `body_limit_bytes` (413), well formed
+ * Request bodies: JSON in UTF-8 only (415 otherwise), at most `body_limit_bytes` (413), well formed
  * (400), nested at most MAX_DEPTH levels (400) and free of keys that could reach an object
  * prototype (422), before any other code looks at them.
  */
@@ -42,6 +42,16 @@ function mediaType(header: string | undefined): string {
   return (header ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
+/** The `charset` parameter of a Content-Type, lowercased and unquoted; null when absent. */
+export function charsetOf(header: string | undefined): string | null {
+  for (const param of (header ?? '').split(';').slice(1)) {
+    const eq = param.indexOf('=');
+    if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
+    return param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+  }
+  return null;
+}
+
 /** Parses a JSON object body into `req.body`; `limit()` is read per request (it may change on reload). */
 export function jsonBody(limit: () => number): RequestHandler {
   let parser: { limit: number; handler: RequestHandler } | null = null;
@@ -49,6 +59,11 @@ export function jsonBody(limit: () => number): RequestHandler {
     if (!JSON_TYPES.has(mediaType(req.headers['content-type']))) {
       const message = 'the request body must be JSON (Content-Type: application/json)';
       next(new ApiHttpError(415, ErrorCodes.API_ERR_UNSUPPORTED_MEDIA_TYPE, message));
+      return;
+    }
+    const charset = charsetOf(req.headers['content-type']);
+    if (charset !== null && charset !== 'utf-8' && charset !== 'utf8') {
+      next(new ApiHttpError(415, ErrorCodes.API_ERR_UNSUPPORTED_MEDIA_TYPE, 'the request body must be UTF-8 JSON (charset=utf-8 or none)'));
       return;
     }
     const max = limit();

@@ -31,13 +31,16 @@ export function documentRoutes(r: Router, openapi: OpenApiDocument): void {
   });
 }
 
-/** Swagger UI; mount at /api/ui. `/api/ui` redirects to `/api/ui/` so relative asset URLs resolve. */
+/** Swagger UI; mount at /api/ui. `/api/ui` redirects to `/api/ui/` so relative asset URLs resolve; unknown paths are 404. */
 export function swaggerRouter(openapi: OpenApiDocument): Router {
   const r = express.Router();
   r.use((req, res, next) => {
     if (req.path === '/' && !req.originalUrl.split('?')[0]!.endsWith('/')) res.redirect(301, 'ui/');
     else next();
   });
-  r.use(swaggerUi.serveFiles(openapi.doc), swaggerUi.setup(openapi.doc, { customSiteTitle: 'wireprobe API' }));
+  // the page at / only: setup() would answer every other path with it too (a path that is no
+  // asset falls through to the app's JSON 404)
+  r.use(swaggerUi.serveFiles(openapi.doc));
+  r.get('/', swaggerUi.setup(openapi.doc, { customSiteTitle: 'wireprobe API' }));
   return r;
 }

@@ -3,7 +3,8 @@
  * `{ "error": { "code", "message", "details"? } }`. Every error the API answers goes through here.
  */
 import type { EntryProblem } from '../config/entries.js';
-import { AppError, ErrorCodes, type ErrorCode } from '../lib/errors.js';
+import { AppError, ErrorCodes, errorMessage, type ErrorCode } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
 
 export class ApiHttpError extends AppError {
   readonly status: number;
@@ -55,4 +56,22 @@ export function fromBodyParser(e: unknown, limit: number): ApiHttpError | null {
     default:
       return new ApiHttpError(400, ErrorCodes.API_ERR_BAD_REQUEST, 'the request body could not be read');
   }
+}
+
+/** An error's HTTP status when it carries a 4xx one (express, body-parser, router), else null. */
+export function clientStatus(err: unknown): number | null {
+  if (err instanceof URIError) return 400;
+  if (typeof err !== 'object' || err === null) return null;
+  const s = (err as { status?: unknown; statusCode?: unknown }).status ?? (err as { statusCode?: unknown }).statusCode;
+  return typeof s === 'number' && Number.isInteger(s) && s >= 400 && s < 500 ? s : null;
+}
+
+/** The coded error to answer for anything thrown; unexpected errors are logged, never echoed. */
+export function toHttpError(err: unknown, log: Logger, where: { method: string; path: string }): ApiHttpError {
+  if (err instanceof ApiHttpError) return err;
+  const status = clientStatus(err);
+  if (status === 404) return new ApiHttpError(404, ErrorCodes.API_ERR_NOT_FOUND, `no route ${where.method} ${where.path}`);
+  if (status !== null) return new ApiHttpError(status, ErrorCodes.API_ERR_BAD_REQUEST, 'the request could not be understood');
+  log.error('HTTP request failed', { ...where, reason: errorMessage(err) });
+  return new ApiHttpError(500, ErrorCodes.API_ERR_INTERNAL, 'internal error; see the wireprobe log');
 }

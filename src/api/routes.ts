@@ -5,11 +5,11 @@
  */
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { ApiConfig, ApiScope } from '../config/types.js';
-import { ErrorCodes, errorMessage } from '../lib/errors.js';
+import { ErrorCodes } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { authorize } from './auth.js';
 import { jsonBody } from './body.js';
-import { ApiHttpError, errorBody, notFound } from './errors.js';
+import { ApiHttpError, errorBody, notFound, toHttpError } from './errors.js';
 import { methodLabel, type ApiMetrics } from './metrics.js';
 import { createTarget, deleteTarget, patchTarget, replaceTarget, type OpContext } from './operations.js';
 import { apiView, findTarget, listTargets, parseFilters } from './present.js';
@@ -50,12 +50,7 @@ function methodNotAllowed(allow: string): RequestHandler {
 
 function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    let e: ApiHttpError;
-    if (err instanceof ApiHttpError) e = err;
-    else {
-      log.error('API request failed', { method: req.method, path: req.path, reason: errorMessage(err) });
-      e = new ApiHttpError(500, ErrorCodes.API_ERR_INTERNAL, 'internal error; see the wireprobe log');
-    }
+    const e = toHttpError(err, log, { method: req.method, path: `${API_PREFIX}${req.path}` });
     if (res.headersSent) return;
     res.status(e.status).set(e.headers).json(errorBody(e));
   };

@@ -3,6 +3,8 @@
  * (temporary file in the same directory, fsync, rename, fsync of the directory), so a crash
  * leaves the old or the new file, never a torn one. A file that cannot be read or parsed is
  * renamed to `<file>.corrupt-<timestamp>` and reported; it is never emptied or overwritten.
+ * A readable file with some bad records loads the good ones; the bad ones are set aside, as
+ * they were, in `<file>.rejected-<timestamp>` and reported.
  */
 import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
@@ -47,19 +49,35 @@ function recordOf(item: unknown, i: number, seen: Set<string>): ApiTargetRecord 
   const { name, entry } = item;
   if (typeof name !== 'string' || nameProblems(name).length > 0) throw new AppError(ErrorCodes.API_ERR_STATE_FILE, `${at}.name is not a target name`);
   if (seen.has(name)) throw new AppError(ErrorCodes.API_ERR_STATE_FILE, `${at}.name ${JSON.stringify(name)} appears twice`);
-  seen.add(name);
   if (!isObj(entry)) throw new AppError(ErrorCodes.API_ERR_STATE_FILE, `${at}.entry is not an object`);
-  return {
+  const record = {
     name,
     entry,
     createdMs: time(item.created_at, `${at}.created_at`),
     updatedMs: time(item.updated_at, `${at}.updated_at`),
     expiresMs: item.expires_at === null ? null : time(item.expires_at, `${at}.expires_at`),
   };
+  // only a record that loads takes its name: a bad one never shadows a good one
+  seen.add(name);
+  return record;
 }
 
-/** Parses state file text; throws an Error whose message says what is wrong. */
-export function parseState(text: string): ApiTargetRecord[] {
+/** A record of the state file that cannot be loaded, as it was, with the reason. */
+export interface RejectedRecord {
+  readonly item: unknown;
+  readonly reason: string;
+}
+
+export interface ParsedState {
+  readonly records: ApiTargetRecord[];
+  readonly rejected: RejectedRecord[];
+}
+
+/**
+ * Parses state file text: the good records, and the bad ones with their reasons. Throws an
+ * Error whose message says what is wrong when the file as a whole is unusable.
+ */
+export function parseState(text: string): ParsedState {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -70,7 +88,16 @@ export function parseState(text: string): ApiTargetRecord[] {
   if (data.version !== STATE_VERSION) throw new AppError(ErrorCodes.API_ERR_STATE_FILE, `unsupported version ${JSON.stringify(data.version)} (expected ${STATE_VERSION})`);
   if (!Array.isArray(data.targets)) throw new AppError(ErrorCodes.API_ERR_STATE_FILE, '"targets" is not a list');
   const seen = new Set<string>();
-  return data.targets.map((item, i) => recordOf(item, i, seen));
+  const records: ApiTargetRecord[] = [];
+  const rejected: RejectedRecord[] = [];
+  data.targets.forEach((item: unknown, i) => {
+    try {
+      records.push(recordOf(item, i, seen));
+    } catch (e) {
+      rejected.push({ item, reason: errorMessage(e) });
+    }
+  });
+  return { records, rejected };
 }
 
 export function serializeState(records: Iterable<ApiTargetRecord>): string {
@@ -116,10 +143,15 @@ export async function removeStaleTemporaries(path: string): Promise<string[]> {
 
 export type StateLoad =
   | { readonly kind: 'absent' }
-  | { readonly kind: 'loaded'; readonly records: ApiTargetRecord[] }
+  | {
+      readonly kind: 'loaded';
+      readonly records: ApiTargetRecord[];
+      /** the bad records, written to `movedTo`; absent when every record is good */
+      readonly rejected?: { readonly reasons: readonly string[]; readonly movedTo: string };
+    }
   | { readonly kind: 'corrupt'; readonly reason: string; readonly movedTo: string };
 
-async function readState(path: string): Promise<ApiTargetRecord[] | null> {
+async function readState(path: string): Promise<ParsedState | null> {
   try {
     const { size } = await stat(path);
     if (size > MAX_STATE_BYTES) throw new AppError(ErrorCodes.API_ERR_STATE_FILE, `larger than ${MAX_STATE_BYTES} bytes (${size})`);
@@ -135,13 +167,20 @@ async function readState(path: string): Promise<ApiTargetRecord[] | null> {
  * that fails, this throws, so that the caller never writes over it.
  */
 export async function loadState(path: string, nowMs: number): Promise<StateLoad> {
+  const stamp = new Date(nowMs).toISOString().replaceAll(':', '-');
+  let parsed: ParsedState | null;
   try {
-    const records = await readState(path);
-    return records === null ? { kind: 'absent' } : { kind: 'loaded', records };
+    parsed = await readState(path);
   } catch (e) {
     const reason = errorMessage(e);
-    const movedTo = `${path}.corrupt-${new Date(nowMs).toISOString().replaceAll(':', '-')}`;
+    const movedTo = `${path}.corrupt-${stamp}`;
     await rename(path, movedTo);
     return { kind: 'corrupt', reason, movedTo };
   }
+  if (parsed === null) return { kind: 'absent' };
+  const { records, rejected } = parsed;
+  if (rejected.length === 0) return { kind: 'loaded', records };
+  const movedTo = `${path}.rejected-${stamp}`;
+  await writeAtomic(movedTo, `${JSON.stringify({ version: STATE_VERSION, targets: rejected.map((r) => r.item) }, null, 2)}\n`);
+  return { kind: 'loaded', records, rejected: { reasons: rejected.map((r) => r.reason), movedTo } };
 }

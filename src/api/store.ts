@@ -68,13 +68,23 @@ export class ApiTargetStore {
         moved_to: got.movedTo,
       });
     }
+    if (got.kind === 'loaded' && got.rejected !== undefined) {
+      metrics.stateLoadErrors.inc();
+      log.error('API state file: bad records set aside, the others loaded', {
+        file: stateFile,
+        rejected: got.rejected.reasons.length,
+        reasons: got.rejected.reasons.join('; '),
+        moved_to: got.rejected.movedTo,
+      });
+    }
     const now = clock.wallMs();
     const records = got.kind === 'loaded' ? got.records : [];
     const live = records.filter((r) => r.expiresMs === null || r.expiresMs > now);
     this.#items = new Map(live.map((r) => [r.name, this.evaluate(r)]));
     log.info('API targets loaded', { file: stateFile, targets: live.length, expired: records.length - live.length });
     this.#reportInvalid();
-    if (live.length < records.length) await this.#persist(this.#items).catch(() => undefined);
+    const rejected = got.kind === 'loaded' && got.rejected !== undefined;
+    if (live.length < records.length || rejected) await this.#persist(this.#items).catch(() => undefined);
     this.#publish();
   }
 

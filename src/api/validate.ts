@@ -28,6 +28,8 @@ export function nameProblems(name: unknown): EntryProblem[] {
     return [{ path: 'name', message: 'must contain only lowercase letters, digits, "_", "-" and "."' }];
   }
   if (PROTOTYPE_KEYS.has(name)) return [{ path: 'name', message: `"${name}" is reserved` }];
+  // a URL path segment `.` or `..` is removed by URL normalization: its Location could not be followed
+  if (name === '.' || name === '..') return [{ path: 'name', message: `"${name}" cannot be used in a URL path` }];
   return [];
 }
 

@@ -10,7 +10,7 @@ import type { Segment } from './errors.js';
 import { inventoryIssues } from './inventory-checks.js';
 import type { Issue } from './issue.js';
 import type { RuleContext, RuleFindings } from './rules.js';
-import { MAX_SUBNET_ADDRESSES, parseDestinationRange } from './subnet.js';
+import { MAX_ROUND_PACKETS, MAX_SUBNET_ADDRESSES, parseDestinationRange } from './subnet.js';
 import { formatCidr, ipFamily, isHostname, isNetworkCidr, parseCidr, type AddressFamily } from '../lib/address.js';
 import { isObj, type Obj } from '../lib/obj.js';
 
@@ -103,6 +103,18 @@ function destinationKind(target: Obj, at: Segment[], ctx: RuleContext, out: Rule
   return isHostname(dest) ? null : fail(`must be an IP address or a hostname (got ${shown})`);
 }
 
+/** addresses × nb_packets within MAX_ROUND_PACKETS (a subnet of N addresses sends N × nb_packets per round). */
+function roundSizeIssue(target: Obj, at: Segment[], ctx: RuleContext): Issue[] {
+  const n = target.nb_packets;
+  if (target.is_subnet !== true || typeof n !== 'number' || typeof target.destination !== 'string') return [];
+  if (ctx.skip([...at, 'nb_packets']) || ctx.skip([...at, 'destination'])) return [];
+  const size = parseDestinationRange(target.destination)?.size;
+  if (size === undefined || size > BigInt(MAX_SUBNET_ADDRESSES) || Number(size) * n <= MAX_ROUND_PACKETS) return [];
+  const most = Math.max(1, Math.floor(MAX_ROUND_PACKETS / Number(size)));
+  const message = `${size} addresses × ${n} packets is more than ${MAX_ROUND_PACKETS} packets per round; at most ${most} for this destination`;
+  return [{ segments: [...at, 'nb_packets'], message }];
+}
+
 function checkTarget(
   name: string,
   target: Obj,
@@ -112,6 +124,7 @@ function checkTarget(
 ): void {
   const at = ['targets', name];
   const kind = destinationKind(target, at, ctx, out);
+  out.errors.push(...roundSizeIssue(target, at, ctx));
   const family = target.address_family;
   if (kind !== null && typeof family === 'string' && family !== kind[0] && !ctx.skip([...at, 'address_family'])) {
     const message = `${family} does not match the destination ${JSON.stringify(target.destination)} (${kind[1]})`;
@@ -132,6 +145,11 @@ function checkGlobal(global: Obj, out: RuleFindings): void {
   if (typeof address === 'string' && ipFamily(address) === null && !isHostname(address)) {
     const message = `must be an IP address or a hostname (got ${JSON.stringify(address)})`;
     out.errors.push({ segments: ['global', 'prometheus_address'], message });
+  }
+  const { http_header_timeout: header, http_request_timeout: request } = global;
+  if (typeof header === 'number' && typeof request === 'number' && header > request) {
+    const message = `(${header}) must be <= http_request_timeout (${request})`;
+    out.errors.push({ segments: ['global', 'http_header_timeout'], message });
   }
 }
 

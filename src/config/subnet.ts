@@ -8,6 +8,11 @@ import { AppError, ErrorCodes } from '../lib/errors.js';
 
 /** Largest number of addresses one `is_subnet` target may expand to. */
 export const MAX_SUBNET_ADDRESSES = 65536;
+/**
+ * Most packets one target sends per group in one round (its addresses × `nb_packets`): the
+ * bound of every per-round buffer of the scheduler (scheduler/round.ts).
+ */
+export const MAX_ROUND_PACKETS = 65536;
 
 export interface DestinationRange {
   readonly family: AddressFamily;

@@ -35,6 +35,12 @@ export interface GlobalConfig {
   readonly disable_dynamic_inventories: readonly string[];
   /** addresses, over all per_host_metrics targets, allowed per-host series */
   readonly per_host_series_limit: number;
+  /** seconds to receive a request's headers (HTTP server) */
+  readonly http_header_timeout: number;
+  /** seconds to receive a whole request, body included (HTTP server) */
+  readonly http_request_timeout: number;
+  /** most simultaneous connections to the HTTP server */
+  readonly http_max_connections: number;
 }
 
 export interface GroupConfig {

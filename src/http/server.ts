@@ -2,11 +2,17 @@
  * The HTTP surface: /metrics (Prometheus text exposition), /-/healthy, /-/ready, POST /-/reload. Built by a
  * factory so tests can start it on port 0.
  */
-import express, { type Express, type Router } from 'express';
-import type { Server } from 'node:http';
+import express, { type Express, type RequestHandler, type Router } from 'express';
+import { createServer, type Server } from 'node:http';
 import type { Writable } from 'node:stream';
 import type { Registry } from 'prom-client';
+import { authorize } from '../api/auth.js';
+import { ApiHttpError } from '../api/errors.js';
+import { ErrorCodes } from '../lib/errors.js';
+import type { ApiToken } from '../config/types.js';
+import type { Logger } from '../lib/logger.js';
 import type { FastRegistry } from '../metrics/fast.js';
+import { checkPercentEncoding, jsonErrorHandler, notFoundHandler, onClientError } from './errors.js';
 
 export interface HttpDeps {
   readonly registry: Registry;
@@ -16,7 +22,16 @@ export interface HttpDeps {
   readonly reload?: () => Promise<{ ok: boolean; message: string }>;
   /** the REST target API (api/index.ts createApi().router), mounted at the root when present */
   readonly api?: Router;
+  /**
+   * the API tokens in force (`api.tokens`): when there are any, admin endpoints (POST
+   * /-/reload) need a `write` token, like the API's writes
+   */
+  readonly tokens: () => readonly ApiToken[];
+  readonly log: Logger;
 }
+
+/** What an unauthenticated client learns of a refused reload; the details are in the log. */
+export const RELOAD_REFUSED_MESSAGE = 'the configuration file is invalid; the running configuration stays (details in the wireprobe log)';
 
 /** Resolves on 'drain' or 'close', whichever comes first, leaving no listener behind. */
 function drainOrClose(res: Writable): Promise<void> {
@@ -34,6 +49,7 @@ function drainOrClose(res: Writable): Promise<void> {
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(checkPercentEncoding);
   if (deps.api !== undefined) app.use(deps.api);
   app.get('/metrics', (_req, res, next) => {
     const send = async (): Promise<void> => {
@@ -59,24 +75,66 @@ export function createHttpApp(deps: HttpDeps): Express {
   });
   const reload = deps.reload;
   if (reload) {
-    app.post('/-/reload', (_req, res, next) => {
+    /** with tokens: a write token, and the refusal's details; without: open, details only in the log */
+    const admin: RequestHandler = (req, res, next) => {
+      const tokens = deps.tokens();
+      const refused = tokens.length === 0 ? null : authorize(req.headers.authorization, tokens, 'write');
+      res.locals.authenticated = tokens.length > 0;
+      next(refused ?? undefined);
+    };
+    app.post('/-/reload', admin, (_req, res, next) => {
       reload()
         .then((r) => {
           if (r.ok) res.status(200).json({ status: 'ok', message: r.message });
-          else res.status(422).json({ error: { code: 'CFG_ERR_INVALID', message: r.message } });
+          else res.status(422).json({ error: { code: 'CFG_ERR_INVALID', message: res.locals.authenticated === true ? r.message : RELOAD_REFUSED_MESSAGE } });
         })
         .catch(next);
+    });
+    app.all('/-/reload', (req, _res, next) => {
+      next(new ApiHttpError(405, ErrorCodes.API_ERR_METHOD_NOT_ALLOWED, `${req.method} is not allowed here; allowed: POST`, { headers: { Allow: 'POST' } }));
     });
   }
   app.get('/', (_req, res) => {
     res.type('text/html').send('<html><body><h1>wireprobe</h1><p><a href="/metrics">metrics</a></p></body></html>\n');
   });
+  app.use(notFoundHandler);
+  app.use(jsonErrorHandler(deps.log));
   return app;
 }
 
-export function listen(app: Express, host: string, port: number): Promise<Server> {
+/** global.http_header_timeout, http_request_timeout (seconds) and http_max_connections */
+export interface HttpLimits {
+  readonly headerTimeoutS: number;
+  readonly requestTimeoutS: number;
+  readonly maxConnections: number;
+}
+
+/** How often Node checks the header and request timeouts (its default, 30 s, would let a stalled client stay that much longer). */
+const TIMEOUT_CHECK_MS = 1000;
+
+export function listen(app: Express, host: string, port: number, limits: HttpLimits): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
-    server.on('error', reject);
+    const server = createServer(
+      {
+        headersTimeout: limits.headerTimeoutS * 1000,
+        requestTimeout: limits.requestTimeoutS * 1000,
+        connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+      },
+      app,
+    );
+    server.maxConnections = limits.maxConnections;
+    server.on('clientError', onClientError);
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
   });
 }
+
+/** The limits of a config's `global` section. */
+export const httpLimits = (g: { http_header_timeout: number; http_request_timeout: number; http_max_connections: number }): HttpLimits => ({
+  headerTimeoutS: g.http_header_timeout,
+  requestTimeoutS: g.http_request_timeout,
+  maxConnections: g.http_max_connections,
+});

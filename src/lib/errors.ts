@@ -26,6 +26,7 @@ export const ErrorCodes = {
   SVC_ERR_START: 'SVC_ERR_START',
   SVC_ERR_STATE: 'SVC_ERR_STATE',
   SVC_ERR_RELOAD: 'SVC_ERR_RELOAD',
+  SCHED_ERR_LIMIT: 'SCHED_ERR_LIMIT',
   API_ERR_MALFORMED_JSON: 'API_ERR_MALFORMED_JSON',
   API_ERR_BAD_REQUEST: 'API_ERR_BAD_REQUEST',
   API_ERR_UNAUTHORIZED: 'API_ERR_UNAUTHORIZED',
@@ -43,6 +44,7 @@ export const ErrorCodes = {
   API_ERR_STATE_FILE: 'API_ERR_STATE_FILE',
   API_ERR_UNAVAILABLE: 'API_ERR_UNAVAILABLE',
   API_ERR_INTERNAL: 'API_ERR_INTERNAL',
+  API_ERR_TIMEOUT: 'API_ERR_TIMEOUT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -117,6 +119,9 @@ export const ErrorMeanings: { readonly [C in ErrorCode]: string } = {
     'HTTP 503: the API is starting, stopping, or busy (retry after the Retry-After delay).',
   API_ERR_INTERNAL:
     'HTTP 500: an unexpected error while handling the request; the wireprobe log has the details.',
+  SCHED_ERR_LIMIT:
+    'A round of a target is not a packet count the scheduler can plan (not a safe integer, or above the packets-per-round limit): the target is quarantined, the others keep probing.',
+  API_ERR_TIMEOUT: 'HTTP 408: the request headers or body did not arrive within the configured timeouts.',
 };
 
 export class AppError extends Error {

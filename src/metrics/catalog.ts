@@ -94,6 +94,8 @@ export interface Catalog {
   readonly interval: Gauge<'probe_name'>;
   readonly targetNameDup: Counter<'target_name'>;
   readonly processTimedOut: Counter<'probe_name'>;
+  /** targets/quarantine.ts */
+  readonly quarantined: Counter<'stage'>;
   readonly reloadFailed: Gauge<'probe_name'>;
   readonly reloadLastSuccess: Gauge;
   readonly reloads: Counter<'result'>;
@@ -121,6 +123,7 @@ export function createCatalog(registry: Registry = new Registry(), fast: FastReg
     interval: new Gauge({ name: 'wireprobe_interval_seconds', help: 'Configured seconds between the starts of two probing rounds (global.interval), to compare app_iteration_time_seconds with', labelNames: ['probe_name'], registers: r }),
     targetNameDup: new Counter({ name: 'app_target_name_dup_total', help: 'Duplicate target names met while loading targets', labelNames: ['target_name'], registers: r }),
     processTimedOut: new Counter({ name: 'app_process_timed_out_total', help: 'Target rounds abandoned after the global timeout', labelNames: ['probe_name'], registers: r }),
+    quarantined: new Counter({ name: 'wireprobe_targets_quarantined_total', help: 'Targets left out of probing because their entry failed to build (stage="build") or its rounds failed to run (stage="run"); the reason is logged', labelNames: ['stage'], registers: r }),
     reloadFailed: new Gauge({ name: 'app_reload_conf_failed_status', help: 'Whether the last configuration reload failed (1) and the previous configuration is still in use', labelNames: ['probe_name'], registers: r }),
     reloadLastSuccess: new Gauge({ name: 'wireprobe_reload_last_success_timestamp_seconds', help: 'Unix time of the last successful configuration reload (the start counts as one)', registers: r }),
     reloads: new Counter({ name: 'wireprobe_reloads_total', help: 'Configuration reload attempts by result: ok, failed (the running configuration stays), unchanged (periodic or watch trigger, same content)', labelNames: ['result'], registers: r }),

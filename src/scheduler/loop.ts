@@ -4,9 +4,11 @@
  * unanswered target only holds its own round: every task settles independently.
  */
 import type { Clock, TimerHandle } from '../lib/clock.js';
+import { errorMessage } from '../lib/errors.js';
 import { MinHeap } from '../lib/heap.js';
 import type { Logger } from '../lib/logger.js';
 import type { Engine } from '../net/engine.js';
+import { Outcome } from '../net/types.js';
 import type { PreparedProbe } from '../probes/types.js';
 import type { RoundResult } from '../metrics/record.js';
 import { phaseOf, planTask } from './plan.js';
@@ -24,6 +26,11 @@ export interface SchedTask {
   /** count outcomes per probe as well (RoundResult.perProbe) */
   readonly perProbe?: boolean;
   onRound(r: RoundResult): void;
+  /**
+   * The task could not be planned or sent (a value the engine cannot honour, a probe that
+   * throws): the loop has already removed it; the owner quarantines its target.
+   */
+  onFailure?(err: unknown): void;
 }
 
 /** The loop's own state of a task: its phase and its recycled round objects. */
@@ -138,14 +145,19 @@ export class ProbeLoop {
     this.#lagThisRound = 0;
     const { intervalS, intervalPacketsS } = this.#opts;
     const iteration: Iteration = { startMono: start, outstanding: 0 };
-    for (const st of this.#tasks.values()) {
+    for (const st of [...this.#tasks.values()]) {
       const task = st.task;
       if (task.probes.length === 0) continue;
       const total = task.probes.length * task.nbPackets;
       const timing = planTask(intervalS, intervalPacketsS, total, task.timeoutS, st.phase);
-      iteration.outstanding++;
       const round = st.take(this.#wallNow);
-      round.reset(task.probes, total, start + timing.offsetMs, timing.gapMs, iteration, task.perProbe === true);
+      try {
+        round.reset(task.probes, total, start + timing.offsetMs, timing.gapMs, iteration, task.perProbe === true);
+      } catch (e) {
+        this.#fail(st, e);
+        continue;
+      }
+      iteration.outstanding++;
       this.#heap.push(round);
     }
     this.#nextRoundAt = start + intervalS * 1000;
@@ -181,8 +193,22 @@ export class ProbeLoop {
         this.#heap.push(r);
       }
       // the outcome may settle (and recycle) the round synchronously: touch it before sending
-      r.probes[i % r.probes.length]!.send(engine, r, i);
+      try {
+        r.probes[i % r.probes.length]!.send(engine, r, i);
+      } catch (e) {
+        // the packet that threw settles as a send error, so its round still completes
+        const st = r.owner as TaskState;
+        r.onOutcome(i, Outcome.SEND_ERROR, NaN);
+        if (this.#tasks.get(st.task.key) === st) this.#fail(st, e);
+      }
     }
     this.#armSend();
+  }
+
+  /** A task that cannot run leaves the loop (its rounds settle as cut short); its owner hears why. */
+  #fail(st: TaskState, e: unknown): void {
+    this.removeTask(st.task.key);
+    if (st.task.onFailure) st.task.onFailure(e);
+    else this.#d.log.error('probe task failed and was removed', { task: st.task.key, err: errorMessage(e) });
   }
 }

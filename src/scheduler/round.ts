@@ -2,6 +2,8 @@
  * One round of one (target, group) task: its send cursor and the accounting of its probes'
  * outcomes. Round objects are recycled per task, so a steady state allocates nothing per round.
  */
+import { MAX_ROUND_PACKETS } from '../config/subnet.js';
+import { AppError, ErrorCodes } from '../lib/errors.js';
 import { Outcome, type OutcomeSink } from '../net/types.js';
 import type { PerProbeTally, RoundResult } from '../metrics/record.js';
 import type { PreparedProbe } from '../probes/types.js';
@@ -60,7 +62,11 @@ export class Round implements OutcomeSink, RoundResult {
     this.#now = now;
   }
 
+  /** Throws SCHED_ERR_LIMIT, touching nothing, when `total` is not a packet count within MAX_ROUND_PACKETS. */
   reset(probes: readonly PreparedProbe[], total: number, startMono: number, gapMs: number, iteration: Iteration, perProbe = false): void {
+    if (!Number.isSafeInteger(total) || total < 0 || total > MAX_ROUND_PACKETS || !Number.isFinite(gapMs) || gapMs < 0) {
+      throw new AppError(ErrorCodes.SCHED_ERR_LIMIT, `a round of ${total} packets ${gapMs} ms apart is outside the scheduler's limits (${MAX_ROUND_PACKETS} packets)`);
+    }
     this.probes = probes;
     this.total = total;
     this.time = startMono;

@@ -23,6 +23,7 @@ import { createSourcePool, type SourcePool } from '../probes/source-pool.js';
 import type { PreparedProbe, ProbeKind } from '../probes/types.js';
 import type { ProbeLoop, SchedTask } from '../scheduler/loop.js';
 import { percentile } from '../stats/percentile.js';
+import { Quarantine } from './quarantine.js';
 
 
 interface TaskRt extends SchedTask {
@@ -92,12 +93,15 @@ export class TargetManager {
   #targets: TargetRt[] = [];
   /** probed address (addrHash) → the targets probing it, for the diagnostic counts */
   readonly #byPeer = new Map<number, Set<TargetRt>>();
+  /** entries that failed to build or to run: left out until they change (targets/quarantine.ts) */
+  readonly #quarantine: Quarantine;
 
   constructor(deps: TargetManagerDeps) {
     this.#d = deps;
     this.#config = deps.config;
+    this.#quarantine = new Quarantine({ log: deps.log, counter: deps.catalog.quarantined });
     for (const cfg of Object.values(deps.config.targets)) {
-      const rt = this.#create(cfg);
+      const rt = this.#quarantine.guard(cfg, (c) => this.#create(c));
       if (rt) this.#targets.push(rt);
     }
   }
@@ -166,10 +170,11 @@ export class TargetManager {
         this.#retire(old);
         changed++;
       }
-      const rt = this.#create(cfg);
+      const rt = this.#quarantine.guard(cfg, (c) => this.#create(c));
       if (rt) fresh.push(rt);
     }
     for (const t of prev.values()) this.#retire(t);
+    this.#quarantine.keepOnly(new Set(Object.keys(config.targets)));
     this.#targets = [...next, ...fresh];
     this.#prime(fresh);
     await this.#startAll(fresh);
@@ -220,8 +225,17 @@ export class TargetManager {
         task.recorder?.record(r);
         task.hostRecorder?.record(r);
       },
+      onFailure: (e) => this.#quarantineRunning(t, e),
     };
     return task;
+  }
+
+  /** A target whose rounds cannot run: quarantined, retired (its series removed), left out of the set. */
+  #quarantineRunning(t: TargetRt, e: unknown): void {
+    if (t.retired) return;
+    this.#quarantine.add(t.cfg, 'run', e);
+    this.#retire(t);
+    this.#targets = this.#targets.filter((x) => x !== t);
   }
 
   #attachRecorder(t: TargetRt, task: TaskRt): void {

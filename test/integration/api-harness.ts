@@ -5,11 +5,12 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
 import { Registry } from 'prom-client';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config, TargetConfig } from '../../src/config/types.js';
 import { createApi, type Api } from '../../src/api/index.js';
+import { createHttpApp, httpLimits, listen } from '../../src/http/server.js';
+import { FastRegistry } from '../../src/metrics/fast.js';
 import type { ApiSources, RunningTarget } from '../../src/api/types.js';
 import type { TargetOrigin } from '../../src/targets/sources.js';
 import { FakeClock } from '../fakes/clock.js';
@@ -98,7 +99,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startApi(text: string, opts: { clock?: FakeClock; start?: boolean } = {}): Promise<Harness> {
+/**
+ * The API in the real HTTP app (createHttpApp, its limits from the config's `global`), with
+ * `reload` as POST /-/reload when given.
+ */
+export async function startApi(
+  text: string,
+  opts: { clock?: FakeClock; start?: boolean; reload?: () => Promise<{ ok: boolean; message: string }> } = {},
+): Promise<Harness> {
   const { config } = parseConfig(text, 'api-test.yaml');
   if (config.api === undefined) throw new Error('the test config has no api section');
   const sources = new FakeSources(config);
@@ -107,11 +115,16 @@ export async function startApi(text: string, opts: { clock?: FakeClock; start?: 
   const { log, lines } = memoryLogger();
   const api = createApi({ sources, config: config.api, clock, log, registry });
   if (opts.start !== false) await api.start();
-  const app = express();
-  app.use(api.router);
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  const app = createHttpApp({
+    registry,
+    fast: new FastRegistry(),
+    ready: () => true,
+    api: api.router,
+    tokens: () => sources.config().api?.tokens ?? [],
+    log,
+    ...(opts.reload === undefined ? {} : { reload: opts.reload }),
   });
+  const server: Server = await listen(app, '127.0.0.1', 0, httpLimits(config.global));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

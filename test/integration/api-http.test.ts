@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { createApi } from '../../src/api/index.js';
 import { parseConfig } from '../../src/config/load.js';
-import { createHttpApp, listen } from '../../src/http/server.js';
+import { createHttpApp, httpLimits, listen } from '../../src/http/server.js';
 import { FastRegistry } from '../../src/metrics/fast.js';
 import { FakeClock } from '../fakes/clock.js';
 import { memoryLogger } from '../fakes/logger.js';
@@ -20,8 +20,8 @@ void test('the API in createHttpApp: 503 before start, metrics, OpenAPI, Swagger
   const registry = new Registry();
   const sources = new FakeSources(config);
   const api = createApi({ sources, config: config.api!, clock: new FakeClock(), log: memoryLogger().log, registry });
-  const app = createHttpApp({ registry, fast: new FastRegistry(), ready: () => true, api: api.router });
-  const server = await listen(app, '127.0.0.1', 0);
+  const app = createHttpApp({ registry, fast: new FastRegistry(), ready: () => true, api: api.router, tokens: () => config.api!.tokens, log: memoryLogger().log });
+  const server = await listen(app, '127.0.0.1', 0, httpLimits(config.global));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const auth = { authorization: `Bearer ${WRITE_TOKEN}` };
   try {

@@ -68,7 +68,6 @@ void test('targets that expired while stopped are dropped at start', async () =>
 for (const [what, text] of [
   ['truncated JSON', '{"version": 1, "targets": [{"name": "a"'],
   ['a wrong version', '{"version": 99, "targets": []}'],
-  ['a bad record', '{"version": 1, "targets": [{"name": "A B", "entry": {}}]}'],
   ['binary garbage', '\u0000\u0001\u0002'],
 ] as const) {
   void test(`a state file with ${what} is set aside and reported; the API works`, async () => {
@@ -89,6 +88,26 @@ for (const [what, text] of [
     }
   });
 }
+
+void test('a state file with bad records loads the good ones and sets the bad ones aside, as they were', async () => {
+  const file = join(dir, 'mixed.json');
+  const good = { name: 'good', entry: { type: 'ICMPping', destination: '198.18.3.10' }, created_at: '2024-01-01T00:00:00Z', updated_at: '2024-01-01T00:00:00Z', expires_at: null };
+  const bad = [{ name: 'A B', entry: {} }, { ...good, name: '..' }, 7, { ...good, entry: [] }, { ...good, created_at: 'yesterday', name: 'late' }];
+  writeFileSync(file, JSON.stringify({ version: 1, targets: [bad[0], good, ...bad.slice(1)] }));
+  const h = await startApi(configText(`${TOKENS_API}\n  state_file: ${file}`));
+  try {
+    assert.deepEqual(h.sources.names('api'), ['good']);
+    const aside = readdirSync(dir).filter((n) => n.startsWith('mixed.json.rejected-'));
+    assert.equal(aside.length, 1);
+    assert.deepEqual((JSON.parse(readFileSync(join(dir, aside[0]!), 'utf8')) as { targets: unknown[] }).targets, bad);
+    assert.match(await h.registry.metrics(), /wireprobe_api_state_load_errors_total 1/);
+    assert.ok(h.lines.some((l) => l.includes('bad records set aside') && l.includes('rejected=5')));
+    const kept = JSON.parse(readFileSync(file, 'utf8')) as { targets: { name: string }[] };
+    assert.deepEqual(kept.targets.map((x) => x.name), ['good'], 'the state file keeps only the good records');
+  } finally {
+    await h.close();
+  }
+});
 
 void test('an entry that no longer validates is kept in the file, reported and not probed', async () => {
   const file = join(dir, 'stale.json');

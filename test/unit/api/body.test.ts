@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inspectJson, MAX_DEPTH } from '../../../src/api/body.js';
+import { charsetOf, inspectJson, MAX_DEPTH } from '../../../src/api/body.js';
 
 void test('depth of parsed JSON, without recursion, capped past the limit', () => {
   assert.equal(inspectJson(1, MAX_DEPTH).depth, 0);
@@ -19,4 +19,13 @@ void test('prototype keys are found at any depth, with their paths', () => {
     ['a.__proto__', 'b[0].constructor', 'prototype'],
   );
   assert.deepEqual(inspectJson({ type: 'ICMPping', explicit_groups: { register_to: ['g'] } }, MAX_DEPTH).forbidden, []);
+});
+
+void test('charsetOf reads the charset parameter, lowercased and unquoted', () => {
+  assert.equal(charsetOf(undefined), null);
+  assert.equal(charsetOf('application/json'), null);
+  assert.equal(charsetOf('application/json; charset=UTF-8'), 'utf-8');
+  assert.equal(charsetOf('application/json;charset="utf-16"'), 'utf-16');
+  assert.equal(charsetOf('application/json; foo=bar; Charset = latin1 '), 'latin1');
+  assert.equal(charsetOf('application/json; charset='), '');
 });

@@ -16,23 +16,38 @@ const RECORDS = [
 void test('serialize then parse gives the records back', () => {
   const text = serializeState(RECORDS);
   assert.equal((JSON.parse(text) as { version: number }).version, 1);
-  assert.deepEqual(parseState(text), RECORDS);
+  assert.deepEqual(parseState(text), { records: RECORDS, rejected: [] });
 });
 
-void test('parse errors say what is wrong', () => {
+void test('parse errors say what is wrong: the whole file', () => {
   const cases: [string, RegExp][] = [
     ['', /not JSON/],
     ['[]', /not a JSON object/],
     ['{"version": 2, "targets": []}', /unsupported version 2/],
     ['{"version": 1}', /"targets" is not a list/],
-    ['{"version": 1, "targets": [1]}', /targets\[0\] is not an object/],
-    ['{"version": 1, "targets": [{"name": "__proto__", "entry": {}}]}', /targets\[0\]\.name/],
-    ['{"version": 1, "targets": [{"name": "a", "entry": []}]}', /targets\[0\]\.entry/],
-    ['{"version": 1, "targets": [{"name": "a", "entry": {}, "created_at": "yesterday"}]}', /created_at is not an ISO 8601 time/],
   ];
   for (const [text, message] of cases) assert.throws(() => parseState(text), message, text);
-  const twice = serializeState([RECORDS[0]!, RECORDS[0]!]);
-  assert.throws(() => parseState(twice), /appears twice/);
+});
+
+void test('bad records are rejected one by one with their reason; the good ones load', () => {
+  const cases: [unknown, RegExp][] = [
+    [1, /targets\[0\] is not an object/],
+    [{ name: '__proto__', entry: {} }, /targets\[0\]\.name/],
+    [{ name: '..', entry: {} }, /targets\[0\]\.name/],
+    [{ name: 'a', entry: [] }, /targets\[0\]\.entry/],
+    [{ name: 'a', entry: {}, created_at: 'yesterday' }, /created_at is not an ISO 8601 time/],
+  ];
+  const good = JSON.parse(serializeState(RECORDS)) as { targets: unknown[] };
+  for (const [item, message] of cases) {
+    const got = parseState(JSON.stringify({ version: 1, targets: [item, ...good.targets] }));
+    assert.deepEqual(got.records, RECORDS);
+    assert.equal(got.rejected.length, 1);
+    assert.deepEqual(got.rejected[0]!.item, item);
+    assert.match(got.rejected[0]!.reason, message);
+  }
+  const twice = parseState(serializeState([RECORDS[0]!, RECORDS[0]!]));
+  assert.deepEqual(twice.records, [RECORDS[0]]);
+  assert.match(twice.rejected[0]!.reason, /appears twice/);
 });
 
 void test('writeAtomic replaces the file and leaves no temporary file', async () => {
@@ -56,6 +71,14 @@ void test('loadState: absent, loaded, corrupt (renamed aside, content kept)', as
   const good = join(dir, 'good.json');
   writeFileSync(good, serializeState(RECORDS));
   assert.deepEqual(await loadState(good, 0), { kind: 'loaded', records: RECORDS });
+  const mixed = join(dir, 'mixed.json');
+  const items = (JSON.parse(serializeState(RECORDS)) as { targets: unknown[] }).targets;
+  writeFileSync(mixed, JSON.stringify({ version: 1, targets: [{ name: 'Bad' }, ...items] }));
+  const some = await loadState(mixed, Date.UTC(2024, 0, 2, 3, 4, 5));
+  assert.ok(some.kind === 'loaded' && some.rejected !== undefined);
+  assert.deepEqual(some.records, RECORDS);
+  assert.ok(some.rejected.movedTo.endsWith('mixed.json.rejected-2024-01-02T03-04-05.000Z'));
+  assert.deepEqual(JSON.parse(readFileSync(some.rejected.movedTo, 'utf8')), { version: 1, targets: [{ name: 'Bad' }] });
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, '{oops');
   const got = await loadState(bad, Date.UTC(2024, 0, 2, 3, 4, 5));

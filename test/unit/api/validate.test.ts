@@ -18,7 +18,7 @@ void test('NAME_PATTERN accepts exactly what the config schema name pattern acce
 
 void test('names: type, length, characters', () => {
   assert.deepEqual(nameProblems('web1'), []);
-  for (const bad of [1, null, '', 'x'.repeat(129), 'Web', 'wé', '__proto__', 'constructor']) assert.equal(nameProblems(bad).length, 1, JSON.stringify(bad));
+  for (const bad of [1, null, '', 'x'.repeat(129), 'Web', 'wé', '__proto__', 'constructor', '.', '..']) assert.equal(nameProblems(bad).length, 1, JSON.stringify(bad));
 });
 
 const API: ApiConfig = {

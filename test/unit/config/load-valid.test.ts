@@ -66,6 +66,9 @@ void describe('parseConfig: valid files', () => {
         percentile: [99, 90, 50],
         disable_dynamic_inventories: ['consul'],
         per_host_series_limit: 1024,
+        http_header_timeout: 10,
+        http_request_timeout: 60,
+        http_max_connections: 256,
       },
       groups: {
         legacy: group('legacy', {
@@ -138,6 +141,9 @@ void describe('parseConfig: valid files', () => {
       percentile: [95, 50],
       disable_dynamic_inventories: [],
       per_host_series_limit: 1024,
+      http_header_timeout: 10,
+      http_request_timeout: 60,
+      http_max_connections: 256,
     });
     assert.deepEqual(config.groups, { standard: group('standard', { src_port_a: 65100, src_port_z: 65199 }) });
     const bing = { type: 'TCPsyn', destination: 'bing.com', dst_port: 443, nb_packets: 100, dns_update_interval: 300 } as const;

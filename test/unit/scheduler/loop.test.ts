@@ -115,3 +115,29 @@ void test('removing a task mid-round still completes the iteration', async () =>
   assert.equal(rounds[0]![0]!.sent, sends.length);
   loop.stop();
 });
+
+void test('a task whose probe throws leaves the loop, its owner hears why, and the iteration still settles', async () => {
+  const clock = new FakeClock();
+  const rounds: RoundResult[][] = [];
+  const iterations: number[] = [];
+  const loop = makeLoop(clock, iterations);
+  const failures: unknown[] = [];
+  const throwing: PreparedProbe = {
+    send() {
+      throw new Error('send exploded');
+    },
+  };
+  const sends: number[] = [];
+  loop.setTask({ ...task('bad', [throwing], 3, rounds), onFailure: (e) => failures.push(e) });
+  loop.setTask(task('good', [fakeProbe(clock, 1, sends)], 3, rounds));
+  loop.start();
+  await clock.advance(9999);
+  assert.equal(failures.length, 1);
+  assert.match(String(failures[0]), /send exploded/);
+  assert.equal(loop.taskCount, 1);
+  assert.equal(rounds[0]![0]!.sendErrors, 1, 'the throwing send settled as a send error');
+  assert.equal(iterations.length, 1, 'the iteration settled');
+  await clock.advance(10000);
+  assert.equal(sends.length, 6, 'the other task goes on');
+  loop.stop();
+});
