@@ -6,8 +6,7 @@ import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { checkKinds } from './checks/index.js';
 import { createCheckRunner, type CheckRunner } from './checks/runner.js';
-import type { CheckKindName, Config, ProbeType } from './config/types.js';
-import { groupsOfTarget } from './config/membership.js';
+import type { CheckKindName, Config } from './config/types.js';
 import type { LookupFn } from './dns/resolver.js';
 import { createResolver } from './dns/resolver.js';
 import { createHttpApp, listen } from './http/server.js';
@@ -25,6 +24,7 @@ import { createCheckMetrics } from './metrics/check-metrics.js';
 import { registerEngineMetrics } from './metrics/engine-metrics.js';
 import { registerProcessMetrics } from './metrics/process-metrics.js';
 import { Engine } from './net/engine.js';
+import { probeKinds, sourcePortRanges } from './probes/index.js';
 import type { CaptureFactory, HostPacketIo, RawSender, RouteResolver } from './net/types.js';
 import { ProbeLoop } from './scheduler/loop.js';
 import { TargetManager } from './targets/manager.js';
@@ -69,15 +69,6 @@ const DNS_TIMEOUT_MS = 5000;
 /** how long a reload waits for running host checks to stop */
 const CHECKS_STOP_MS = 2000;
 
-/** The source-port ranges of the groups that targets of `type` belong to. */
-function portRanges(config: Config, type: ProbeType): [number, number][] {
-  const groups = new Set<string>();
-  for (const t of Object.values(config.targets)) {
-    if (t.type === type) for (const g of groupsOfTarget(config, t)) groups.add(g);
-  }
-  return [...groups].map((g) => [config.groups[g]!.src_port_a, config.groups[g]!.src_port_z]);
-}
-
 /** Host packet I/O created on first use, so that configs without DHCP checks never open it. */
 function lazyHostIo(make: () => HostPacketIo): HostPacketIo {
   let io: HostPacketIo | null = null;
@@ -93,7 +84,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   const { clock, log } = deps;
   const registry = new Registry();
   registerProcessMetrics(registry, clock.wallMs());
-  const catalog = createCatalog(registry);
+  const catalog = createCatalog(probeKinds.map((k) => k.metrics), registry);
   const pool = createWorkerPool({ minThreads: 1, maxThreads: 1 });
   const engine = new Engine({
     sender: deps.sender(),
@@ -104,8 +95,8 @@ export function createApp(config: Config, deps: AppDeps): App {
     idBase: deps.idBase,
     captureDelayMs: deps.captureDelayMs,
     pumpMs: 50,
-    tcpPorts: portRanges(config, 'TCPsyn'),
-    udpPorts: portRanges(config, 'UDPunreachable'),
+    probes: probeKinds,
+    sourcePorts: sourcePortRanges(config),
     seqBase: deps.seqBase,
     onUnmatched: (what, peerHash) => manager?.unmatched(what, peerHash),
   });
@@ -136,7 +127,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   const targets = new TargetSet(
     config,
     async (merged) => {
-      engine.setPortRanges(portRanges(merged, 'TCPsyn'), portRanges(merged, 'UDPunreachable'));
+      engine.setPortRanges(sourcePortRanges(merged));
       const s = await manager?.apply(merged);
       log.info('target set applied', { ...s });
     },

@@ -18,7 +18,7 @@ import { labelSet, type LabelSet } from '../metrics/fast.js';
 import type { Engine } from '../net/engine.js';
 import type { RouteInfo, RouteResolver } from '../net/types.js';
 import { addrHash, formatIp, parseIp } from '../packet/addr.js';
-import { probeKinds } from '../probes/index.js';
+import { probeKindOf } from '../probes/index.js';
 import { createSourcePool, type SourcePool } from '../probes/source-pool.js';
 import type { PreparedProbe, ProbeKind } from '../probes/types.js';
 import type { ProbeLoop, SchedTask } from '../scheduler/loop.js';
@@ -42,6 +42,8 @@ interface TaskRt extends SchedTask {
 interface TargetRt {
   readonly cfg: TargetConfig;
   readonly kind: ProbeKind;
+  /** the kind's number in the registry */
+  readonly kindNumber: number;
   readonly family: 4 | 6;
   /** destination is a hostname (resolved and re-resolved), not a literal or subnet */
   readonly isHostname: boolean;
@@ -108,8 +110,8 @@ export class TargetManager {
 
   #create(cfg: TargetConfig): TargetRt | null {
     const { log } = this.#d;
-    const kind = probeKinds[cfg.type];
-    if (!kind) {
+    const found = probeKindOf(cfg.type);
+    if (!found) {
       log.warn('probe type not supported yet: target not probed', { target: cfg.name, type: cfg.type });
       return null;
     }
@@ -117,7 +119,8 @@ export class TargetManager {
     if (groups.length === 0) log.warn('target belongs to no group: not probed', { target: cfg.name });
     const rt: TargetRt = {
       cfg,
-      kind,
+      kind: found.kind,
+      kindNumber: found.number,
       family: cfg.address_family === 'ipv6' ? 6 : 4,
       isHostname: !cfg.is_subnet && canonical(cfg.destination) === null,
       tasks: [],
@@ -182,7 +185,7 @@ export class TargetManager {
     t.retired = true;
     this.#deactivate(t);
     const l3 = this.#ls3(t);
-    for (const f of [catalog.resolutionStatus, catalog.resolutionChange, catalog.resolutionChangeCreated, catalog.tcpMatchAckFail, catalog.tcpPortMismatch, catalog.udpPortMismatch]) {
+    for (const f of [catalog.resolutionStatus, catalog.resolutionChange, catalog.resolutionChangeCreated, ...Object.values(catalog.unmatched)]) {
       f.remove(l3);
     }
     for (const ls of t.thresholds) catalog.threshold.remove(ls);
@@ -230,10 +233,10 @@ export class TargetManager {
     const labels = { ...this.#labels3(t), state: t.cfg.state ?? 'None', group: task.group.name };
     if (t.cfg.per_host_metrics) {
       task.hostRecorder?.remove();
-      task.hostRecorder = new HostRecorder(catalog[t.kind.metricPrefix], labels, task.hosts);
+      task.hostRecorder = new HostRecorder(catalog.probes[t.kind.metrics.prefix]!, labels, task.hosts);
     }
     if (task.recorder) return;
-    task.recorder = new TaskRecorder(catalog[t.kind.metricPrefix], catalog, labels, config.global.percentile, percentile, clock.wallMs());
+    task.recorder = new TaskRecorder(catalog.probes[t.kind.metrics.prefix]!, catalog, labels, config.global.percentile, percentile, clock.wallMs());
   }
 
   /** First pass: literals and subnets now (one route lookup for all), hostnames in the background. */
@@ -312,7 +315,7 @@ export class TargetManager {
           const capture = engine.captureFor(route.dev);
           const family = t.family;
           const probe = t.kind.prepare({
-            target: t.cfg, group: task.group, address, family, route, capture,
+            target: t.cfg, group: task.group, address, family, route, capture, kind: t.kindNumber,
             portCursor: task.portCursor, sources: task.sources, sourceCursor: task.sourceCursor,
           });
           const mine = perGroup.get(task)!;
@@ -377,10 +380,7 @@ export class TargetManager {
     for (const t of targets) {
       catalog.resolutionChange.child(this.#ls3(t));
       catalog.resolutionChangeCreated.child(this.#ls3(t)).value = this.#d.clock.wallMs() / 1000;
-      if (t.cfg.type === 'TCPsyn') {
-        catalog.tcpMatchAckFail.child(this.#ls3(t));
-        catalog.tcpPortMismatch.child(this.#ls3(t));
-      } else if (t.cfg.type === 'UDPunreachable') catalog.udpPortMismatch.child(this.#ls3(t));
+      for (const u of t.kind.metrics.unmatched) catalog.unmatched[u.what]!.child(this.#ls3(t));
     }
   }
 
@@ -399,12 +399,11 @@ export class TargetManager {
   }
 
   /** counts an answer that matched no probe against the targets probing its sender, once each */
-  unmatched(what: 'tcp_ack' | 'tcp_port' | 'udp_port', peerHash: number): void {
-    const { catalog } = this.#d;
-    const family = what === 'tcp_ack' ? catalog.tcpMatchAckFail : what === 'tcp_port' ? catalog.tcpPortMismatch : catalog.udpPortMismatch;
-    const type = what === 'udp_port' ? 'UDPunreachable' : 'TCPsyn';
+  unmatched(what: string, peerHash: number): void {
+    const family = this.#d.catalog.unmatched[what];
+    if (!family) return;
     for (const t of this.#byPeer.get(peerHash) ?? []) {
-      if (t.cfg.type === type) family.child(this.#ls3(t)).value++;
+      if (t.kind.metrics.unmatched.some((u) => u.what === what)) family.child(this.#ls3(t)).value++;
     }
   }
 }
