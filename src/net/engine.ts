@@ -22,6 +22,7 @@ import {
   type RawSender,
 } from './types.js';
 
+/** the slot space: 16 ICMP identifiers × 65536 sequence numbers (see probes/icmp.ts) */
 const IDS = 16;
 const BATCH_BYTES = 128 * 1024;
 /** extra time a settled probe's identifier stays unused, beyond twice its timeout */
