@@ -3,6 +3,11 @@
  * position is its number on the wire path (WireProbe.kind, decoded frame kinds), so the engine
  * and the frame decoder in the worker threads must be given this same list. Importable in a
  * worker: the types hold plain data and pure functions, nothing native.
+ *
+ * A new probe type is its module here (ProbeKind: template, capture clause, frame codec,
+ * matcher, metric families; its pure packet codec, if new, in src/packet/), one line below, and
+ * its name in the `type` enums of schema/config.schema.json (`$defs/target`, and the dst_port
+ * rule when it uses ports) and of schema/openapi.yaml (tests hold both to this list).
  */
 import { groupsOfTarget } from '../config/membership.js';
 import type { Config } from '../config/types.js';
