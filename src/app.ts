@@ -8,8 +8,7 @@ import express from 'express';
 import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
 import type { CheckDeps } from './checks/types.js';
-import type { Config, ProbeType } from './config/types.js';
-import { groupsOfTarget } from './config/membership.js';
+import type { Config } from './config/types.js';
 import type { LookupFn } from './dns/resolver.js';
 import { createResolver } from './dns/resolver.js';
 import { createHttpApp, httpLimits, listen } from './http/server.js';
@@ -25,6 +24,7 @@ import { createCatalog, type Catalog } from './metrics/catalog.js';
 import { registerEngineMetrics } from './metrics/engine-metrics.js';
 import { registerProcessMetrics } from './metrics/process-metrics.js';
 import { Engine } from './net/engine.js';
+import { probeKinds, sourcePortRanges } from './probes/index.js';
 import type { CaptureFactory, HostPacketIo, RawSender, RouteResolver } from './net/types.js';
 import { ProbeLoop } from './scheduler/loop.js';
 import { subsystems } from './subsystems/index.js';
@@ -78,15 +78,6 @@ const START_TIMEOUT_MS = 60_000;
 /** a service that has not stopped this long after its drain is left behind */
 const STOP_GRACE_MS = 1000;
 
-/** The source-port ranges of the groups that targets of `type` belong to. */
-function portRanges(config: Config, type: ProbeType): [number, number][] {
-  const groups = new Set<string>();
-  for (const t of Object.values(config.targets)) {
-    if (t.type === type) for (const g of groupsOfTarget(config, t)) groups.add(g);
-  }
-  return [...groups].map((g) => [config.groups[g]!.src_port_a, config.groups[g]!.src_port_z]);
-}
-
 /** Host packet I/O created on first use, so that configs without DHCP checks never open it. */
 function lazyHostIo(make: () => HostPacketIo): HostPacketIo {
   let io: HostPacketIo | null = null;
@@ -102,7 +93,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   const { clock, log } = deps;
   const registry = new Registry();
   registerProcessMetrics(registry, clock.wallMs());
-  const catalog = createCatalog(registry);
+  const catalog = createCatalog(probeKinds.map((k) => k.metrics), registry);
   const pool = createWorkerPool({ minThreads: 1, maxThreads: 1 });
   const engine = new Engine({
     sender: deps.sender(),
@@ -113,8 +104,8 @@ export function createApp(config: Config, deps: AppDeps): App {
     idBase: deps.idBase,
     captureDelayMs: deps.captureDelayMs,
     pumpMs: 50,
-    tcpPorts: portRanges(config, 'TCPsyn'),
-    udpPorts: portRanges(config, 'UDPunreachable'),
+    probes: probeKinds,
+    sourcePorts: sourcePortRanges(config),
     seqBase: deps.seqBase,
     onUnmatched: (what, peerHash) => manager?.unmatched(what, peerHash),
   });
@@ -145,7 +136,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   const targets = new TargetSet(
     config,
     async (merged) => {
-      engine.setPortRanges(portRanges(merged, 'TCPsyn'), portRanges(merged, 'UDPunreachable'));
+      engine.setPortRanges(sourcePortRanges(merged));
       const s = await manager?.apply(merged);
       log.info('target set applied', { ...s });
     },

@@ -8,6 +8,7 @@ import { createApiMetrics } from '../../src/api/metrics.js';
 import { checkKinds } from '../../src/checks/index.js';
 import { createInventoryMetrics } from '../../src/inventory/metrics.js';
 import { createCatalog } from '../../src/metrics/catalog.js';
+import { probeKinds } from '../../src/probes/index.js';
 import { createCheckMetrics } from '../../src/metrics/check-metrics.js';
 import { registerEngineMetrics, type EngineSnapshot } from '../../src/metrics/engine-metrics.js';
 import { FastRegistry } from '../../src/metrics/fast.js';
@@ -106,7 +107,7 @@ function checkSections(): SectionDoc[] {
 /** Every metric family wireprobe can export, grouped by the part of wireprobe that owns it. */
 export function metricSections(): SectionDoc[] {
   const fast = new FastRegistry();
-  const app = createCatalog(new Registry(), fast);
+  const app = createCatalog(probeKinds.map((k) => k.metrics), new Registry(), fast);
   return [
     { title: 'Probing, per target', intro: 'One series per (target, group) and probe type; the `host` label only with `per_host_metrics`.', families: fastFamilies(fast) },
     { title: 'Application', intro: 'Rounds, configuration reloads and build information.', families: registryFamilies(app.registry) },

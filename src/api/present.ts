@@ -6,6 +6,7 @@ import type { EntryProblem } from '../config/entries.js';
 import { groupsOfTarget } from '../config/membership.js';
 import type { Config, TargetConfig } from '../config/types.js';
 import { ErrorCodes } from '../lib/errors.js';
+import { probeTypeNames } from '../probes/index.js';
 import { ApiHttpError } from './errors.js';
 import { foreignOwner } from './operations.js';
 import { isoTimes } from './state-file.js';
@@ -57,7 +58,7 @@ export interface Filters {
 }
 
 const FILTERS: Readonly<Record<keyof Filters, readonly string[] | null>> = {
-  type: ['ICMPping', 'TCPsyn', 'UDPunreachable'],
+  type: probeTypeNames(),
   address_family: ['ipv4', 'ipv6'],
   group: null,
   origin: null,

@@ -7,7 +7,8 @@ import type { AddressFamily } from '../lib/address.js';
 import type schema from '../../schema/config.schema.json';
 
 export type { AddressFamily };
-export type ProbeType = 'ICMPping' | 'TCPsyn' | 'UDPunreachable';
+/** the name of a probe type of the registry (src/probes/index.ts); the schema's enum is tested against it */
+export type ProbeType = string;
 export type NetprobifyLogLevel = 'CRITICAL' | 'ERROR' | 'WARNING' | 'INFO' | 'DEBUG' | 'NOTSET';
 export type AlertLevel = 'paging' | 'paging_validation' | 'sandbox' | 'no_alert';
 

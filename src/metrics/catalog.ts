@@ -73,23 +73,32 @@ function probeTypeMetrics(registry: FastRegistry, prefix: string, human: string,
   };
 }
 
+/** What the catalog needs to know of a probe type (see ProbeMetricsSpec in probes/types.ts). */
+export interface ProbeMetricsInput {
+  readonly prefix: string;
+  readonly human: string;
+  readonly icmpErrors: boolean;
+  /** diagnostic counts of answers matching no probe, by the matcher's reason */
+  readonly unmatched: readonly { readonly what: string; readonly name: string; readonly help: string }[];
+}
+
 export interface Catalog {
   /** prom-client: everything but the per-target hot-path families */
   readonly registry: Registry;
   /** the per-target hot-path families (see fast.ts) */
   readonly fast: FastRegistry;
-  readonly icmp: ProbeTypeMetrics;
-  readonly tcpsyn: ProbeTypeMetrics;
-  readonly udp_unreachable: ProbeTypeMetrics;
+  /** the per-target families of each probe type, by metric prefix */
+  readonly probes: Readonly<Record<string, ProbeTypeMetrics>>;
   readonly threshold: FastFamily<(typeof TH)[number]>;
   readonly resolutionStatus: FastFamily<(typeof T3)[number]>;
   readonly resolutionChange: FastFamily<(typeof T3)[number]>;
   readonly resolutionChangeCreated: FastFamily<(typeof T3)[number]>;
   readonly timeOoo: FastFamily<(typeof T4)[number]>;
-  /** netprobify's diagnostic "counts": gauges that only grow (names kept for compatibility) */
-  readonly tcpMatchAckFail: FastFamily<(typeof T3)[number]>;
-  readonly tcpPortMismatch: FastFamily<(typeof T3)[number]>;
-  readonly udpPortMismatch: FastFamily<(typeof T3)[number]>;
+  /**
+   * netprobify's diagnostic "counts" of answers matching none of our probes, by the reason the
+   * probe type's matcher gives: gauges that only grow (names kept for compatibility)
+   */
+  readonly unmatched: Readonly<Record<string, FastFamily<(typeof T3)[number]>>>;
   readonly iterationTime: Gauge<'probe_name'>;
   readonly interval: Gauge<'probe_name'>;
   readonly targetNameDup: Counter<'target_name'>;
@@ -103,21 +112,30 @@ export interface Catalog {
   readonly info: Gauge<'version'>;
 }
 
-export function createCatalog(registry: Registry = new Registry(), fast: FastRegistry = new FastRegistry()): Catalog {
+/**
+ * The families of every probe type of `probes` (the registry: src/probes/index.ts, in its
+ * order) and the rest.
+ */
+export function createCatalog(probes: readonly ProbeMetricsInput[], registry: Registry = new Registry(), fast: FastRegistry = new FastRegistry()): Catalog {
   const r = [registry];
+  // registration order is exposition order: per-type families, per-target health, diagnostics
+  const perType = Object.fromEntries(probes.map((p) => [p.prefix, probeTypeMetrics(fast, p.prefix, p.human, p.icmpErrors)]));
+  const threshold = new FastFamily(fast, 'gauge', 'threshold', 'Configured alerting threshold of a target per group (latency in seconds, loss as a 0..1 ratio)', TH);
+  const resolutionStatus = new FastFamily(fast, 'gauge', 'app_host_resolution_status', 'Whether the target destination resolves (1) or not (0)', T3);
+  const resolutionChange = new FastFamily(fast, 'counter', 'app_host_resolution_change_total', 'Changes of the resolved address of a target, the first resolution included', T3);
+  const resolutionChangeCreated = new FastFamily(fast, 'gauge', 'app_host_resolution_change_created', 'Unix time the app_host_resolution_change_total series was created', T3);
+  const unmatched = Object.fromEntries(
+    probes.flatMap((p) => p.unmatched).map((u) => [u.what, new FastFamily(fast, 'gauge', u.name, u.help, T3)]),
+  );
   return {
     registry,
     fast,
-    icmp: probeTypeMetrics(fast, 'icmp', 'ICMP echo', false),
-    tcpsyn: probeTypeMetrics(fast, 'tcpsyn', 'TCP SYN', true),
-    udp_unreachable: probeTypeMetrics(fast, 'udp_unreachable', 'UDP port-unreachable', true),
-    threshold: new FastFamily(fast, 'gauge', 'threshold', 'Configured alerting threshold of a target per group (latency in seconds, loss as a 0..1 ratio)', TH),
-    resolutionStatus: new FastFamily(fast, 'gauge', 'app_host_resolution_status', 'Whether the target destination resolves (1) or not (0)', T3),
-    resolutionChange: new FastFamily(fast, 'counter', 'app_host_resolution_change_total', 'Changes of the resolved address of a target, the first resolution included', T3),
-    resolutionChangeCreated: new FastFamily(fast, 'gauge', 'app_host_resolution_change_created', 'Unix time the app_host_resolution_change_total series was created', T3),
-    tcpMatchAckFail: new FastFamily(fast, 'gauge', 'tcpsyn_match_ack_fail_count', 'TCP replies from the target whose acknowledgement matches no SYN of ours (only grows; not multiplied by the group count)', T3),
-    tcpPortMismatch: new FastFamily(fast, 'gauge', 'tcpsyn_port_mismatch_count', 'TCP replies from the target matching a SYN of ours by acknowledgement but not by ports (only grows)', T3),
-    udpPortMismatch: new FastFamily(fast, 'gauge', 'udp_unreachable_port_mismatch_count', 'ICMP errors about the target quoting a UDP datagram that matches none of our probes by ports and tag (only grows)', T3),
+    probes: perType,
+    threshold,
+    resolutionStatus,
+    resolutionChange,
+    resolutionChangeCreated,
+    unmatched,
     timeOoo: new FastFamily(fast, 'counter', 'app_time_ooo_total', 'RTT samples discarded because the reply timestamp preceded the request (always 0 with kernel timestamps; kept for netprobify compatibility)', T4),
     iterationTime: new Gauge({ name: 'app_iteration_time_seconds', help: 'Duration of the last complete probing round, from its start to its last settled probe', labelNames: ['probe_name'], registers: r }),
     interval: new Gauge({ name: 'wireprobe_interval_seconds', help: 'Configured seconds between the starts of two probing rounds (global.interval), to compare app_iteration_time_seconds with', labelNames: ['probe_name'], registers: r }),

@@ -2,15 +2,12 @@
  * The probe engine: sends probes through shared raw sockets, captures requests and replies on
  * one pcap per egress interface, decodes captured frames in the worker pool, and matches
  * replies to probes by identifier. RTT = kernel timestamp of the captured reply minus kernel
- * timestamp of the captured request. Main thread only.
+ * timestamp of the captured request. Protocol-agnostic: each probe type (src/probes/) brings its
+ * capture clause and its matcher (net/probe-types.ts), and decoded frames name their type.
+ * Main thread only.
  */
-import { FrameKind, packFrame, recordSize, type DecodedBatch } from '../packet/probe-frame.js';
-import { echoFilter, tcpFilter, udpFilter } from '../packet/bpf.js';
-import { ICMP4_DEST_UNREACH, ICMP6_DEST_UNREACH } from '../packet/icmp.js';
-import { ICMP4_CODE_PORT_UNREACH, ICMP6_CODE_PORT_UNREACH } from '../packet/icmp-error.js';
-import { TCP_ACK, TCP_SYN, writeTcpRst } from '../packet/tcp.js';
-import { L4Ids } from './l4-ids.js';
-import type { EchoProbe, ProbeBase, TcpProbe, UdpProbe } from './probe-types.js';
+import { FrameRole, packFrame, recordSize, type DecodedBatch } from '../packet/probe-frame.js';
+import type { EngineProbeType, MatchContext, ProbeMatcher, WireProbe } from './probe-types.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { errorMessage } from '../lib/errors.js';
@@ -19,11 +16,13 @@ import { DeadlineQueue, SlotState, SlotTable } from './slots.js';
 import {
   Outcome,
   type CaptureFactory,
+  type Family,
   type FrameDecoder,
   type OutcomeSink,
   type RawSender,
 } from './types.js';
 
+/** the slot space: 16 ICMP identifiers × 65536 sequence numbers (see probes/icmp.ts) */
 const IDS = 16;
 const BATCH_BYTES = 128 * 1024;
 /** extra time a settled probe's identifier stays unused, beyond twice its timeout */
@@ -41,18 +40,21 @@ export interface EngineDeps {
   readonly captureDelayMs: number;
   /** how often in-flight probes are matched and reaped (ms) */
   readonly pumpMs: number;
-  /** our source-port ranges for TCP and UDP probes (they shape the capture filter) */
-  readonly tcpPorts: readonly [number, number][];
-  readonly udpPorts: readonly [number, number][];
+  /** the probe types, in the order of their numbers (WireProbe.kind, decoded frame kinds) */
+  readonly probes: readonly EngineProbeType[];
+  /** our source-port ranges in use, by probe type (they shape the capture filter) */
+  readonly sourcePorts: SourcePorts;
   /** base of TCP sequence numbers (random per process by default) */
   readonly seqBase: number;
   /**
-   * An answer from a probed address that matches none of our probes: a TCP reply whose
-   * acknowledgement matches no SYN of ours ('tcp_ack') or whose ports differ from the SYN's
-   * ('tcp_port'), an ICMP error quoting a UDP probe of ours with other ports ('udp_port').
+   * An answer from a probed address that matches none of our probes, by the reason its type
+   * gives (for example 'tcp_ack', 'tcp_port', 'udp_port': see the probe types' `unmatched`).
    */
-  readonly onUnmatched?: (what: 'tcp_ack' | 'tcp_port' | 'udp_port', peerHash: number) => void;
+  readonly onUnmatched?: (what: string, peerHash: number) => void;
 }
+
+/** Source-port ranges by probe type name; a type missing has none. */
+export type SourcePorts = Readonly<Record<string, readonly (readonly [number, number])[]>>;
 
 export interface EngineCounters {
   sent: number;
@@ -71,12 +73,10 @@ export interface EngineCounters {
 export class Engine {
   readonly #d: EngineDeps;
   readonly #slots = new SlotTable(IDS * 65536);
-  readonly #l4: L4Ids;
-  /** per slot: the TCP probe, for the RST after its SYN-ACK */
-  readonly #tcpOf: (TcpProbe | undefined)[] = [];
-  /** source number of the SYN in slot s, for probes with a source round robin */
-  readonly #tcpSrc: number[] = [];
-  readonly #rstBuf = Buffer.alloc(128);
+  /** by probe type number */
+  readonly #matchers: readonly ProbeMatcher[];
+  /** per slot: the type number of its probe */
+  readonly #kindOf = new Uint8Array(this.#slots.capacity);
   readonly #queues = new Map<number, DeadlineQueue>();
   readonly #captures: CaptureSet;
   readonly #batch = new Uint8Array(BATCH_BYTES);
@@ -93,14 +93,22 @@ export class Engine {
 
   constructor(deps: EngineDeps) {
     this.#d = deps;
-    this.#l4 = new L4Ids(this.#slots.capacity, deps.seqBase);
-    const filter = captureFilter(deps.idBase, deps.tcpPorts, deps.udpPorts);
+    const ctx: MatchContext = {
+      capacity: this.#slots.capacity,
+      idBase: deps.idBase,
+      seqBase: deps.seqBase,
+      counters: this.counters,
+      transmit: (family, protocol, packet, length, dst) => this.#transmitOwn(family, protocol, packet, length, dst),
+      unmatched: (what, peerHash) => deps.onUnmatched?.(what, peerHash),
+    };
+    this.#matchers = deps.probes.map((p) => p.createMatcher(ctx));
+    const filter = captureFilter(deps.probes, deps.idBase, deps.sourcePorts);
     this.#captures = new CaptureSet(deps.captures, filter, (link, sec, usec, frame, caplen) => this.#onFrame(link, sec, usec, frame, caplen), deps.log);
   }
 
   /** New source-port ranges (config reload): the captures follow (see CaptureSet.setFilter). */
-  setPortRanges(tcpPorts: readonly [number, number][], udpPorts: readonly [number, number][]): void {
-    this.#captures.setFilter(captureFilter(this.#d.idBase, tcpPorts, udpPorts));
+  setPortRanges(sourcePorts: SourcePorts): void {
+    this.#captures.setFilter(captureFilter(this.#d.probes, this.#d.idBase, sourcePorts));
   }
 
   get inFlight(): number {
@@ -128,20 +136,33 @@ export class Engine {
     return s;
   }
 
-  /** sends the stamped packet of slot `s` and tracks it; false if the kernel refused it */
-  #transmit(s: number, p: ProbeBase, protocol: number, wire: Buffer, length: number, sink: OutcomeSink, index: number): boolean {
+  /**
+   * Sends one probe: a slot for it, its identity written into its packet by its type, then
+   * tracked until its outcome reaches `sink` with `index`.
+   */
+  send(p: WireProbe, sink: OutcomeSink, index: number): void {
+    const s = this.#alloc(sink, index);
+    if (s < 0) return;
+    const m = this.#matchers[p.kind]!;
     const t = this.#slots;
+    if (!m.bind(s, p)) {
+      t.free(s);
+      this.counters.slotsExhausted++;
+      sink.onOutcome(index, Outcome.SEND_ERROR, NaN);
+      return;
+    }
     try {
-      this.#d.sender.send(p.family, protocol, wire, length, p.dst);
+      this.#d.sender.send(p.family, p.protocol, p.wire, p.length, p.dst);
     } catch (e) {
-      this.#l4.release(s);
+      m.release(s);
       t.free(s);
       this.counters.sendErrors++;
       this.#d.log.debug('send failed', { dst: p.dst, err: errorMessage(e) });
       sink.onOutcome(index, Outcome.SEND_ERROR, NaN);
-      return false;
+      return;
     }
     this.counters.sent++;
+    this.#kindOf[s] = p.kind;
     t.sentMono[s] = this.#d.clock.monoMs();
     t.timeoutUs[s] = p.timeoutMs * 1000;
     t.peer[s] = p.peerHash;
@@ -155,42 +176,17 @@ export class Engine {
     }
     q.push(s);
     this.#arm();
-    return true;
   }
 
-  sendEcho(p: EchoProbe, sink: OutcomeSink, index: number): void {
-    const s = this.#alloc(sink, index);
-    if (s < 0) return;
-    p.template.stamp(this.#d.idBase + (s >>> 16), s & 0xffff);
-    this.#transmit(s, p, p.family === 4 ? 1 : 58, p.wire, p.template.length, sink, index);
-  }
-
-  /** `srcIndex`: the source of p.sources the template was set to (ignored without sources) */
-  sendTcpSyn(p: TcpProbe, srcPort: number, sink: OutcomeSink, index: number, srcIndex = 0): void {
-    const s = this.#alloc(sink, index);
-    if (s < 0) return;
-    this.#l4.ports[s] = ((srcPort << 16) | p.dstPort) >>> 0;
-    this.#l4.dataLen[s] = p.template.dataLength;
-    p.template.stamp(srcPort, this.#l4.tcpSeq(s), 0);
-    if (this.#transmit(s, p, 6, p.wire, p.template.length, sink, index)) {
-      this.#tcpOf[s] = p;
-      if (p.sources) this.#tcpSrc[s] = srcIndex;
+  /** a packet a probe type sends of its own accord (MatchContext.transmit) */
+  #transmitOwn(family: Family, protocol: number, packet: Buffer, length: number, dst: string): boolean {
+    try {
+      this.#d.sender.send(family, protocol, packet, length, dst);
+      return true;
+    } catch (e) {
+      this.#d.log.debug('send failed', { dst, err: errorMessage(e) });
+      return false;
     }
-  }
-
-  sendUdp(p: UdpProbe, srcPort: number, sink: OutcomeSink, index: number): void {
-    const s = this.#alloc(sink, index);
-    if (s < 0) return;
-    const tag = this.#l4.bindUdp(s, srcPort, p.family);
-    if (tag < 0) {
-      this.#slots.free(s);
-      this.counters.slotsExhausted++;
-      sink.onOutcome(index, Outcome.SEND_ERROR, NaN);
-      return;
-    }
-    this.#l4.ports[s] = ((srcPort << 16) | p.dstPort) >>> 0;
-    p.template.stamp(srcPort, tag);
-    this.#transmit(s, p, 17, p.wire, p.template.length, sink, index);
   }
 
   #onFrame(linkType: number, sec: number, usec: number, frame: Uint8Array, caplen: number): void {
@@ -220,96 +216,34 @@ export class Engine {
 
   #apply(b: DecodedBatch): void {
     const t = this.#slots;
-    const base = this.#d.idBase;
     for (let i = 0; i < b.count; i++) {
-      const kind = b.kind[i];
-      if (kind !== FrameKind.ECHO_REQUEST && kind !== FrameKind.ECHO_REPLY) {
-        this.#applyL4(b, i, kind!);
-        continue;
-      }
-      const idOff = (b.id[i]! - base) & 0xffff;
-      if (idOff >= IDS) {
+      const kind = b.kind[i]!;
+      const type = kind >>> 2;
+      const role = kind & 3;
+      const m = this.#matchers[type];
+      if (m === undefined) {
         this.counters.unmatched++;
         continue;
       }
-      const s = (idOff << 16) | b.seq[i]!;
-      const st = t.state[s];
-      if (st === SlotState.FREE || t.peer[s] !== b.peerHash[i]) {
+      const s = m.slotOf(b, i, role);
+      const known = s >= 0 && t.state[s] !== SlotState.FREE && this.#kindOf[s] === type && t.peer[s] === b.peerHash[i];
+      if (!known || !m.owns(s, b, i)) {
         this.counters.unmatched++;
+        m.unmatched(b, i, role, known);
         continue;
       }
       const ts = b.tsUs[i]!;
-      if (kind === FrameKind.ECHO_REQUEST) {
+      if (role === FrameRole.REQUEST) {
         if (t.txUs[s] === 0) t.txUs[s] = ts;
         continue;
       }
-      if (st !== SlotState.PENDING) {
+      if (t.state[s] !== SlotState.PENDING) {
         this.counters.duplicates++;
         continue;
       }
-      this.#complete(s, ts);
-    }
-  }
-
-  /** TCP and UDP frames: our probes going out, their answers, and ICMP errors quoting them */
-  #applyL4(b: DecodedBatch, i: number, kind: number): void {
-    const t = this.#slots;
-    const k1 = b.k1[i]!;
-    const k2 = b.k2[i]!;
-    const cap = t.capacity;
-    const proto = b.proto[i];
-    let s: number;
-    if (kind === FrameKind.TCP_SYN) s = this.#l4.slotFromSeq(k2, cap);
-    else if (kind === FrameKind.TCP_REPLY) s = this.#l4.slotFromAck(k2, cap);
-    else if (kind === FrameKind.UDP_PROBE || (kind === FrameKind.ICMP_ERROR && proto === 17)) s = this.#l4.slotFromUdp(k1 >>> 16, k2);
-    else if (kind === FrameKind.ICMP_ERROR && proto === 6) s = this.#l4.slotFromSeq(k2, cap);
-    else s = -1;
-    if (s < 0 || t.state[s] === SlotState.FREE || this.#l4.ports[s] !== k1 || t.peer[s] !== b.peerHash[i]) {
-      this.counters.unmatched++;
-      const known = s >= 0 && t.state[s] !== SlotState.FREE && t.peer[s] === b.peerHash[i];
-      if (kind === FrameKind.TCP_REPLY) this.#d.onUnmatched?.(known ? 'tcp_port' : 'tcp_ack', b.peerHash[i]!);
-      else if (kind === FrameKind.ICMP_ERROR && proto === 17) this.#d.onUnmatched?.('udp_port', b.peerHash[i]!);
-      return;
-    }
-    const ts = b.tsUs[i]!;
-    if (kind === FrameKind.TCP_SYN || kind === FrameKind.UDP_PROBE) {
-      if (t.txUs[s] === 0) t.txUs[s] = ts;
-      return;
-    }
-    if (t.state[s] !== SlotState.PENDING) {
-      this.counters.duplicates++;
-      return;
-    }
-    if (kind === FrameKind.TCP_REPLY) {
-      const probe = this.#tcpOf[s];
-      if (probe && (b.aux[i]! & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) this.#sendRst(probe, k1, k2, this.#tcpSrc[s] ?? 0);
-      this.#complete(s, ts);
-      return;
-    }
-    // an ICMP error: for UDP, a port unreachable from the target itself is the answer we want
-    const type = b.aux[i]! >>> 8;
-    const code = b.aux[i]! & 0xff;
-    const portUnreach =
-      (b.family[i] === 4 && type === ICMP4_DEST_UNREACH && code === ICMP4_CODE_PORT_UNREACH) ||
-      (b.family[i] === 6 && type === ICMP6_DEST_UNREACH && code === ICMP6_CODE_PORT_UNREACH);
-    if (proto === 17 && portUnreach && b.originHash[i] === b.peerHash[i]) this.#complete(s, ts);
-    else {
-      this.counters.icmpErrors++;
-      this.#complete(s, ts, Outcome.ICMP_ERROR);
-    }
-  }
-
-  /** resets the half-open connection at once: RST with seq = the SYN-ACK's acknowledgement */
-  #sendRst(p: TcpProbe, ports: number, ack: number, srcIndex: number): void {
-    const len = writeTcpRst(this.#rstBuf, 0, {
-      family: p.family, src: p.sources ? p.sources.address(srcIndex) : p.rst.src, dst: p.rst.dst, tos: p.rst.tos, ttl: p.rst.ttl,
-      srcPort: ports >>> 16, dstPort: ports & 0xffff, seq: ack,
-    });
-    try {
-      this.#d.sender.send(p.family, 6, this.#rstBuf, len, p.dst);
-      this.counters.rstSent++;
-    } catch (e) {
-      this.#d.log.debug('RST send failed', { dst: p.dst, err: errorMessage(e) });
+      const answer = m.answer(s, b, i, role);
+      if (answer === Outcome.ICMP_ERROR) this.counters.icmpErrors++;
+      this.#complete(s, ts, answer);
     }
   }
 
@@ -325,7 +259,6 @@ export class Engine {
     const sink = t.owner[s] as OutcomeSink;
     t.state[s] = SlotState.DONE;
     t.owner[s] = undefined;
-    this.#tcpOf[s] = undefined;
     if (tx === 0) {
       this.counters.txNotCaptured++;
       this.counters.matched++;
@@ -380,8 +313,7 @@ export class Engine {
           sink.onOutcome(t.index[s]!, blind ? Outcome.INDETERMINATE : Outcome.LOST, NaN);
         }
         // quarantine: a very late reply must find this slot free, not a newer probe in it
-        this.#l4.release(s);
-        this.#tcpOf[s] = undefined;
+        this.#matchers[this.#kindOf[s]!]!.release(s);
         t.free(s, t.sentMono[s]! + 2 * q.timeoutMs + QUARANTINE_MS);
       }
     }
@@ -402,12 +334,14 @@ export class Engine {
   }
 }
 
-/** The BPF filter of every capture: our echo identifiers, and the TCP/UDP source-port ranges in use. */
-function captureFilter(idBase: number, tcpPorts: readonly [number, number][], udpPorts: readonly [number, number][]): string {
-  const parts = [echoFilter(idBase)];
-  if (tcpPorts.length > 0) parts.push(tcpFilter([...tcpPorts]));
-  if (udpPorts.length > 0) parts.push(udpFilter([...udpPorts]));
-  return parts.map((p) => `(${p})`).join(' or ');
+/** The BPF filter of every capture: each probe type's clause, for the source ports it uses. */
+function captureFilter(probes: readonly EngineProbeType[], idBase: number, sourcePorts: SourcePorts): string {
+  const parts: string[] = [];
+  for (const p of probes) {
+    const clause = p.filter({ idBase, ports: sourcePorts[p.type] ?? [] });
+    if (clause !== null) parts.push(`(${clause})`);
+  }
+  return parts.join(' or ');
 }
 
 /** A random ICMP identifier block for this process. */

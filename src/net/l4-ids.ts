@@ -12,21 +12,17 @@ import { udpTagChecksum } from '../packet/udp.js';
 export const TCP_SEQ_SHIFT = 12;
 export const TCP_MAX_DATA = (1 << TCP_SEQ_SHIFT) - 2;
 
-export class L4Ids {
+/** TCP: sequence numbers from slots and back, and each slot's ports and data length. */
+export class TcpIds {
   readonly seqBase: number;
   /** (source port << 16 | destination port) of each slot */
   readonly ports: Uint32Array;
   readonly dataLen: Uint16Array;
-  /** UDP: wire key of each slot (-1 when none) */
-  readonly #udpKeyOf: Float64Array;
-  readonly #udpSlot = new Map<number, number>();
-  readonly #nextTag = new Map<number, number>();
 
   constructor(capacity: number, seqBase: number) {
     this.seqBase = seqBase >>> 0;
     this.ports = new Uint32Array(capacity);
     this.dataLen = new Uint16Array(capacity);
-    this.#udpKeyOf = new Float64Array(capacity).fill(-1);
   }
 
   tcpSeq(slot: number): number {
@@ -49,6 +45,21 @@ export class L4Ids {
     const rem = d & ((1 << TCP_SEQ_SHIFT) - 1);
     return rem === 0 || rem === this.dataLen[s] ? s : -1;
   }
+}
+
+/** UDP: a tag per (source port, slot), and each slot's ports. */
+export class UdpIds {
+  /** (source port << 16 | destination port) of each slot */
+  readonly ports: Uint32Array;
+  /** wire key of each slot (-1 when none) */
+  readonly #udpKeyOf: Float64Array;
+  readonly #udpSlot = new Map<number, number>();
+  readonly #nextTag = new Map<number, number>();
+
+  constructor(capacity: number) {
+    this.ports = new Uint32Array(capacity);
+    this.#udpKeyOf = new Float64Array(capacity).fill(-1);
+  }
 
   static udpKey(srcPort: number, wireTag: number): number {
     return srcPort * 65536 + wireTag;
@@ -59,7 +70,7 @@ export class L4Ids {
     let tag = this.#nextTag.get(srcPort) ?? 1;
     for (let tries = 0; tries < 65535; tries++) {
       const wire = family === 4 ? tag : udpTagChecksum(tag);
-      const key = L4Ids.udpKey(srcPort, wire);
+      const key = UdpIds.udpKey(srcPort, wire);
       const next = tag === 65535 ? 1 : tag + 1;
       if (!this.#udpSlot.has(key)) {
         this.#udpSlot.set(key, slot);
@@ -73,7 +84,7 @@ export class L4Ids {
   }
 
   slotFromUdp(srcPort: number, wireTag: number): number {
-    return this.#udpSlot.get(L4Ids.udpKey(srcPort, wireTag)) ?? -1;
+    return this.#udpSlot.get(UdpIds.udpKey(srcPort, wireTag)) ?? -1;
   }
 
   /** forgets the UDP binding of a slot (when the slot is freed) */

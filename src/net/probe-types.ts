@@ -1,11 +1,11 @@
 /**
- * What a prepared probe hands the engine: its packet template and a Buffer view of it, where it
- * goes, which capture sees it, and its timeout. Built by the probe types (src/probes/).
+ * The engine's side of a probe type: what a prepared probe hands the engine (its packet, where
+ * it goes, which capture sees it, its timeout) and how the type names its probes on the wire and
+ * matches captured frames to them. The types themselves live in src/probes/, one module each.
  */
-import type { EchoTemplate } from '../packet/icmp.js';
-import type { SynTemplate } from '../packet/tcp.js';
-import type { UdpTemplate } from '../packet/udp.js';
-import type { Family } from './types.js';
+import type { DecodedBatch } from '../packet/probe-frame.js';
+import type { EngineCounters } from './engine.js';
+import type { Family, Outcome } from './types.js';
 
 /** What every probe tells the engine besides its packet. */
 export interface ProbeBase {
@@ -19,25 +19,73 @@ export interface ProbeBase {
   readonly timeoutMs: number;
 }
 
-export interface EchoProbe extends ProbeBase {
-  readonly template: EchoTemplate;
-  /** a Buffer view of template.bytes, made once */
+/** A probe ready to be sent: its type's number and its packet. */
+export interface WireProbe extends ProbeBase {
+  /** the probe type's number: its position in the engine's list of types (EngineDeps.probes) */
+  readonly kind: number;
+  /** IP protocol of the packet (the raw socket's) */
+  readonly protocol: number;
+  /** a Buffer view of the packet template, made once */
   readonly wire: Buffer;
+  /** bytes of `wire` to send */
+  readonly length: number;
 }
 
-export interface TcpProbe extends ProbeBase {
-  readonly template: SynTemplate;
-  /** a Buffer view of template.bytes, made once */
-  readonly wire: Buffer;
-  readonly dstPort: number;
-  /** what the RST after a SYN-ACK needs; `src` is the source when `sources` is null */
-  readonly rst: { readonly src: Uint8Array; readonly dst: Uint8Array; readonly tos: number; readonly ttl: number };
-  /** the group's source-address round robin, if any: the RST goes out from the SYN's source */
-  readonly sources: { address(i: number): Uint8Array } | null;
+/** What a probe type's capture clause is built from. */
+export interface FilterInput {
+  /** the engine's ICMP identifier block start (multiple of 16) */
+  readonly idBase: number;
+  /** our source-port ranges in use by the type (empty when no target uses it) */
+  readonly ports: readonly (readonly [number, number])[];
 }
 
-export interface UdpProbe extends ProbeBase {
-  readonly template: UdpTemplate;
-  readonly wire: Buffer;
-  readonly dstPort: number;
+/** What a probe type's matcher gets from the engine, once. */
+export interface MatchContext {
+  /** number of slots: slot numbers are 0 .. capacity − 1 */
+  readonly capacity: number;
+  /** ICMP identifier block start (multiple of 16); random per process */
+  readonly idBase: number;
+  /** base of TCP sequence numbers; random per process */
+  readonly seqBase: number;
+  readonly counters: EngineCounters;
+  /** sends a packet of the type's own (a TCP RST, …); false (logged) when the kernel refused it */
+  transmit(family: Family, protocol: number, packet: Buffer, length: number, dst: string): boolean;
+  /** an answer from a probed address that matches none of our probes, by the type's own reason */
+  unmatched(what: string, peerHash: number): void;
+}
+
+/**
+ * How one probe type names its probes on the wire and finds them again in captured frames. The
+ * engine owns the slots (one per probe in flight, its number the probe's identity) and the
+ * outcome; a matcher keeps what else its type needs per slot. Runs in the main thread, on the
+ * hot path: no allocation per probe or per frame.
+ */
+export interface ProbeMatcher<P extends WireProbe = WireProbe> {
+  /**
+   * Writes slot `s`'s identity into the probe's packet and remembers what matching needs;
+   * false when the type has no identity left for it (the probe is then a send error).
+   */
+  bind(s: number, probe: P): boolean;
+  /** the slot frame `i` (of this type, in `role`) is about, or −1 */
+  slotOf(b: DecodedBatch, i: number, role: number): number;
+  /** beyond type and peer: whether frame `i` belongs to the probe in slot `s` (ports, …) */
+  owns(s: number, b: DecodedBatch, i: number): boolean;
+  /** what answer frame `i` (REPLY or ERROR) means for the pending probe in slot `s` */
+  answer(s: number, b: DecodedBatch, i: number, role: number): Outcome;
+  /**
+   * a frame of this type that matched no probe; `known`: slot `s` is in flight to that peer
+   * (the frame differs from its probe in something else)
+   */
+  unmatched(b: DecodedBatch, i: number, role: number, known: boolean): void;
+  /** slot `s` is free again: forget what bind() remembered */
+  release(s: number): void;
+}
+
+/** A probe type as the engine sees it. */
+export interface EngineProbeType {
+  /** the config's name of the type */
+  readonly type: string;
+  /** the type's BPF clause (libpcap syntax), or null when it has nothing to capture */
+  filter(f: FilterInput): string | null;
+  createMatcher(ctx: MatchContext): ProbeMatcher;
 }

@@ -64,7 +64,7 @@ function icmpErrorClauses(protocol: number, ranges: readonly [number, number][])
  * - ICMP/ICMPv6 errors quoting TCP with a quoted source port in range (see icmpErrorClauses).
  * Throws RangeError on an empty list or a bad range.
  */
-export function tcpFilter(localPorts: readonly [number, number][]): string {
+export function tcpFilter(localPorts: readonly (readonly [number, number])[]): string {
   const r = mergePortRanges(localPorts);
   const syn = (flags: string): string => `${flags} & 0x17 = 0x02`;
   const reply = (flags: string): string => `(${flags} & 0x04 != 0 or ${flags} & 0x12 = 0x12)`;
@@ -79,7 +79,7 @@ export function tcpFilter(localPorts: readonly [number, number][]): string {
  * in tcpFilter), and ICMP/ICMPv6 errors quoting UDP with a quoted source port in range.
  * Throws RangeError on an empty list or a bad range.
  */
-export function udpFilter(localPorts: readonly [number, number][]): string {
+export function udpFilter(localPorts: readonly (readonly [number, number])[]): string {
   const r = mergePortRanges(localPorts);
   const v4 = inRanges('udp[0:2]', r);
   const v6 = `(ip6[6] = 17 and ${inRanges('ip6[40:2]', r)})`;

@@ -4,72 +4,99 @@
  */
 import { addrHash } from '../lib/address.js';
 import { networkLayerAt } from './frame.js';
-import { FrameKind, newDecodedFrame, type DecodedFrame } from './frame-kind.js';
-import {
-  ICMP4_ECHO_REPLY,
-  ICMP4_ECHO_REQUEST,
-  ICMP6_ECHO_REPLY,
-  ICMP6_ECHO_REQUEST,
-  ICMP_ECHO_HEADER_LENGTH,
-  IPPROTO_ICMP,
-  IPPROTO_ICMPV6,
-  IPPROTO_TCP,
-  IPPROTO_UDP,
-} from './icmp.js';
+import { FrameRole, MAX_PROBE_TYPES, frameKind, newDecodedFrame, type DecodedFrame, type L4Span } from './frame-kind.js';
+import { decodeIcmpErrorMessage, type QuotedProbe } from './icmp-error.js';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6 } from './icmp.js';
 import { IPV4_HEADER_LENGTH } from './ipv4.js';
 import { IPV6_HEADER_LENGTH, ipv6UpperLayer } from './ipv6.js';
-import { decodeIcmpErrorFrame, decodeTcpFrame, decodeUdpFrame, type L4Span } from './transport-frame.js';
 
-export { FrameKind, newDecodedFrame, type DecodedFrame } from './frame-kind.js';
+export { FrameRole, frameKind, newDecodedFrame, type DecodedFrame, type L4Span } from './frame-kind.js';
+
+/**
+ * How one probe type reads captured frames: plain functions over bytes, no state and nothing
+ * native, so the decoding runs in a worker thread.
+ */
+export interface FrameCodec {
+  /** IP protocol (IPv6: upper-layer next header) of the type's packets and answers */
+  readonly protocol4: number;
+  readonly protocol6: number;
+  /**
+   * A frame of that protocol: fills every field of `out` but kind and returns its role
+   * (REQUEST or REPLY), or NONE, leaving `out` untouched, when it is nothing of this type's.
+   */
+  decode(buf: Uint8Array, span: L4Span, family: 4 | 6, out: DecodedFrame): number;
+  /**
+   * k2 of an ICMP error quoting one of the type's packets (the quote's protocol is the type's);
+   * absent: the type's packets draw no ICMP error worth matching.
+   */
+  quotedKey?(q: QuotedProbe, family: 4 | 6): number;
+}
+
+/** The codecs of the probe types, by type number, with their protocols indexed once. */
+export class FrameCodecs {
+  readonly list: readonly FrameCodec[];
+  readonly #by4 = new Int8Array(256).fill(-1);
+  readonly #by6 = new Int8Array(256).fill(-1);
+
+  constructor(list: readonly FrameCodec[]) {
+    if (list.length > MAX_PROBE_TYPES) throw new RangeError(`at most ${MAX_PROBE_TYPES} probe types (got ${list.length})`);
+    this.list = list;
+    list.forEach((c, i) => {
+      for (const [by, protocol] of [[this.#by4, c.protocol4], [this.#by6, c.protocol6]] as const) {
+        if (by[protocol] !== -1) throw new RangeError(`two probe types decode IP protocol ${protocol}`);
+        by[protocol] = i;
+      }
+    });
+  }
+
+  /** the number of the type decoding `protocol`, or -1 */
+  typeOf(family: 4 | 6, protocol: number): number {
+    return (family === 4 ? this.#by4 : this.#by6)[protocol]!;
+  }
+}
 
 /** Reused for every frame: the decoder allocates nothing. */
 const span: L4Span = { l4: 0, capturedEnd: 0, declaredLength: 0, srcOffset: 0, dstOffset: 0 };
+const quote: QuotedProbe = {
+  outerSrcOffset: 0, icmpType: 0, icmpCode: 0, quotedProtocol: 0, quotedSrcOffset: 0,
+  quotedDstOffset: 0, srcPort: 0, dstPort: 0, tcpSeq: 0, quotedIpId: 0, udpChecksum: 0, mtu: 0,
+};
 
-/** Fills `out` from the ICMP echo header at buf[icmp]; kind must not be NONE. */
-function setEcho(
-  buf: Uint8Array,
-  icmp: number,
-  kind: number,
-  family: 4 | 6,
-  peerOffset: number,
-  out: DecodedFrame,
-): true {
-  out.kind = kind;
+/** An ICMP/ICMPv6 error quoting a packet of a type with a quotedKey (see DecodedFrame). */
+function decodeIcmpError(buf: Uint8Array, family: 4 | 6, codecs: FrameCodecs, out: DecodedFrame): boolean {
+  const q = quote;
+  if (!decodeIcmpErrorMessage(buf, span.l4, span.capturedEnd, family, span.srcOffset, q)) return false;
+  const type = codecs.typeOf(family, q.quotedProtocol);
+  const codec = codecs.list[type];
+  if (codec?.quotedKey === undefined) return false;
+  const aLen = family === 4 ? 4 : 16;
+  out.kind = frameKind(type, FrameRole.ERROR);
   out.family = family;
-  out.id = (buf[icmp + 4]! << 8) | buf[icmp + 5]!;
-  out.seq = (buf[icmp + 6]! << 8) | buf[icmp + 7]!;
-  out.peerHash = addrHash(buf, peerOffset, family === 4 ? 4 : 16);
-  out.originHash = out.peerHash;
-  out.k1 = 0;
-  out.k2 = 0;
-  out.aux = 0;
-  out.proto = family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+  out.id = 0;
+  out.seq = 0;
+  out.k1 = q.srcPort * 0x10000 + q.dstPort;
+  out.k2 = codec.quotedKey(q, family);
+  out.aux = (q.icmpType << 8) | q.icmpCode;
+  out.proto = q.quotedProtocol;
+  out.peerHash = addrHash(buf, q.quotedDstOffset, aLen);
+  out.originHash = addrHash(buf, q.outerSrcOffset, aLen);
   return true;
 }
 
-/** Echo request/reply, or an error quoting TCP/UDP, from the ICMP(v6) message in `span`. */
-function decodeIcmp(buf: Uint8Array, family: 4 | 6, out: DecodedFrame): boolean {
-  const icmp = span.l4;
-  if (icmp + ICMP_ECHO_HEADER_LENGTH > span.capturedEnd) return false;
-  const type = buf[icmp];
-  const v4 = family === 4;
-  if (type === (v4 ? ICMP4_ECHO_REQUEST : ICMP6_ECHO_REQUEST)) {
-    return setEcho(buf, icmp, FrameKind.ECHO_REQUEST, family, span.dstOffset, out);
+function decodeUpper(buf: Uint8Array, protocol: number, family: 4 | 6, codecs: FrameCodecs, out: DecodedFrame): boolean {
+  const type = codecs.typeOf(family, protocol);
+  if (type >= 0) {
+    const role = codecs.list[type]!.decode(buf, span, family, out);
+    if (role !== FrameRole.NONE) {
+      out.kind = frameKind(type, role);
+      return true;
+    }
   }
-  if (type === (v4 ? ICMP4_ECHO_REPLY : ICMP6_ECHO_REPLY)) {
-    return setEcho(buf, icmp, FrameKind.ECHO_REPLY, family, span.srcOffset, out);
-  }
-  return decodeIcmpErrorFrame(buf, span, family, out);
-}
-
-function decodeUpper(buf: Uint8Array, protocol: number, family: 4 | 6, out: DecodedFrame): boolean {
-  if (protocol === IPPROTO_TCP) return decodeTcpFrame(buf, span, family, out);
-  if (protocol === IPPROTO_UDP) return decodeUdpFrame(buf, span, family, out);
-  if (protocol === (family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6)) return decodeIcmp(buf, family, out);
+  if (protocol === (family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6)) return decodeIcmpError(buf, family, codecs, out);
   return false;
 }
 
-function decodeV4(buf: Uint8Array, ip: number, end: number, out: DecodedFrame): boolean {
+function decodeV4(buf: Uint8Array, ip: number, end: number, codecs: FrameCodecs, out: DecodedFrame): boolean {
   if (ip + IPV4_HEADER_LENGTH > end) return false;
   const headerLength = (buf[ip]! & 0x0f) * 4;
   if (headerLength < IPV4_HEADER_LENGTH || ip + headerLength > end) return false;
@@ -81,10 +108,10 @@ function decodeV4(buf: Uint8Array, ip: number, end: number, out: DecodedFrame): 
   span.declaredLength = totalLength - headerLength;
   span.srcOffset = ip + 12;
   span.dstOffset = ip + 16;
-  return decodeUpper(buf, buf[ip + 9]!, 4, out);
+  return decodeUpper(buf, buf[ip + 9]!, 4, codecs, out);
 }
 
-function decodeV6(buf: Uint8Array, ip: number, end: number, out: DecodedFrame): boolean {
+function decodeV6(buf: Uint8Array, ip: number, end: number, codecs: FrameCodecs, out: DecodedFrame): boolean {
   if (ip + IPV6_HEADER_LENGTH > end) return false;
   const payloadOffset = ip + IPV6_HEADER_LENGTH;
   const declaredEnd = payloadOffset + ((buf[ip + 4]! << 8) | buf[ip + 5]!);
@@ -97,30 +124,31 @@ function decodeV6(buf: Uint8Array, ip: number, end: number, out: DecodedFrame): 
   span.declaredLength = declaredEnd - span.l4;
   span.srcOffset = ip + 8;
   span.dstOffset = ip + 24;
-  return decodeUpper(buf, upper % 256, 6, out);
+  return decodeUpper(buf, upper % 256, 6, codecs, out);
 }
 
 /**
  * Decodes the captured frame buf[off..off+len) into `out` (mutated, nothing allocated).
- * Returns true for a complete ICMP/ICMPv6 echo request or reply header, a TCP SYN,
- * SYN-ACK or RST, a UDP datagram, or an ICMP/ICMPv6 error quoting TCP or UDP (see
- * DecodedFrame for the fields of each kind); otherwise false with out.kind = NONE (other
- * fields untouched). TCP and UDP are decoded over IPv4 and IPv6, behind any IPv4 options
- * or IPv6 extension headers. Non-first IPv4/IPv6 fragments are rejected. Checksums are
- * not verified. Never throws, never reads past off+len.
+ * Returns true for a frame one of the probe types' codecs recognises (their requests and
+ * replies), or an ICMP/ICMPv6 error quoting a packet of a type with a quotedKey (see
+ * DecodedFrame); otherwise false with out.kind = NONE (other fields untouched). Frames are
+ * decoded over IPv4 and IPv6, behind any IPv4 options or IPv6 extension headers. Non-first
+ * IPv4/IPv6 fragments are rejected. Checksums are not verified. Never throws, never reads
+ * past off+len.
  */
 export function decodeProbeFrame(
   buf: Uint8Array,
   off: number,
   len: number,
   linkType: number,
+  codecs: FrameCodecs,
   out: DecodedFrame,
 ): boolean {
-  out.kind = FrameKind.NONE;
+  out.kind = FrameRole.NONE;
   const ip = networkLayerAt(buf, off, len, linkType);
   if (ip < 0) return false;
   const end = off + len < buf.length ? off + len : buf.length;
-  return buf[ip]! >> 4 === 4 ? decodeV4(buf, ip, end, out) : decodeV6(buf, ip, end, out);
+  return buf[ip]! >> 4 === 4 ? decodeV4(buf, ip, end, codecs, out) : decodeV6(buf, ip, end, codecs, out);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -209,7 +237,7 @@ function countRecords(batch: Uint8Array, end: number): number {
  * not NONE. The arrays are sized to the number of records; `count` entries are valid.
  * Never throws on garbage: a record whose caplen runs past `used` ends the walk.
  */
-export function decodeBatch(batch: Uint8Array, used: number): DecodedBatch {
+export function decodeBatch(batch: Uint8Array, used: number, codecs: FrameCodecs): DecodedBatch {
   const end = used > 0 ? (used < batch.length ? used : batch.length) : 0;
   const records = countRecords(batch, end);
   const result: DecodedBatch = {
@@ -232,7 +260,7 @@ export function decodeBatch(batch: Uint8Array, used: number): DecodedBatch {
   for (let r = 0; r < records; r++) {
     const caplen = batch[o + 8]! | (batch[o + 9]! << 8);
     const linkType = batch[o + 10]! | (batch[o + 11]! << 8);
-    if (decodeProbeFrame(batch, o + FRAME_RECORD_HEADER, caplen, linkType, frame)) {
+    if (decodeProbeFrame(batch, o + FRAME_RECORD_HEADER, caplen, linkType, codecs, frame)) {
       result.kind[count] = frame.kind;
       result.family[count] = frame.family;
       result.id[count] = frame.id;

@@ -1,8 +1,15 @@
-/** ICMP echo (netprobify type ICMPping), IPv4 and IPv6. */
-import { createEchoTemplate } from '../packet/icmp.js';
-import type { EchoProbe } from '../net/probe-types.js';
+/**
+ * ICMP echo (netprobify type ICMPping), IPv4 and IPv6. The probe's identity is its echo
+ * identifier and sequence number: id = idBase + slot >> 16, seq = slot & 0xffff, within the
+ * engine's block of 16 identifiers.
+ */
+import { createEchoTemplate, IPPROTO_ICMP, IPPROTO_ICMPV6, type EchoTemplate } from '../packet/icmp.js';
+import { echoFilter } from '../packet/bpf.js';
+import { decodeEchoFrame } from '../packet/transport-frame.js';
+import type { MatchContext, ProbeMatcher, WireProbe } from '../net/probe-types.js';
+import { Outcome } from '../net/types.js';
 import type { ProbeKind } from './types.js';
-import { destinationBytes, nextSource, probeBase, sourceAddress, wireOf } from './source.js';
+import { destinationBytes, nextSource, sourceAddress, wireProbe } from './source.js';
 
 const ICMP_HEADER = 8;
 
@@ -12,9 +19,36 @@ export function icmpPayloadSize(target: number | null, group: number | null): nu
   return Math.max(ICMP_HEADER, chosen);
 }
 
+export interface EchoProbe extends WireProbe {
+  readonly template: EchoTemplate;
+}
+
+/** Echo frames: id and seq name the slot; nothing else to check, nothing to remember. */
+function echoMatcher(ctx: MatchContext): ProbeMatcher<EchoProbe> {
+  const ids = ctx.capacity >>> 16;
+  return {
+    bind(s, p) {
+      p.template.stamp(ctx.idBase + (s >>> 16), s & 0xffff);
+      return true;
+    },
+    slotOf(b, i) {
+      const idOff = (b.id[i]! - ctx.idBase) & 0xffff;
+      return idOff < ids ? (idOff << 16) | b.seq[i]! : -1;
+    },
+    owns: () => true,
+    answer: () => Outcome.OK,
+    unmatched() {},
+    release() {},
+  };
+}
+
 export const icmpProbe: ProbeKind = {
   type: 'ICMPping',
-  metricPrefix: 'icmp',
+  metrics: { prefix: 'icmp', human: 'ICMP echo', icmpErrors: false, unmatched: [] },
+  usesPorts: false,
+  frames: { protocol4: IPPROTO_ICMP, protocol6: IPPROTO_ICMPV6, decode: decodeEchoFrame },
+  filter: ({ idBase }) => echoFilter(idBase),
+  createMatcher: echoMatcher,
   prepare(input) {
     const { target, group, family, sources } = input;
     const dst = destinationBytes(input.address);
@@ -28,12 +62,12 @@ export const icmpProbe: ProbeKind = {
       dontFragment: target.dont_fragment,
       ipPayloadSize: icmpPayloadSize(target.ip_payload_size, group.ip_payload_size),
     });
-    const probe: EchoProbe = { ...probeBase(input, dst), template, wire: wireOf(template) };
-    if (!sources) return { send: (engine, sink, index) => engine.sendEcho(probe, sink, index) };
+    const probe: EchoProbe = { ...wireProbe(input, dst, family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, template), template };
+    if (!sources) return { send: (engine, sink, index) => engine.send(probe, sink, index) };
     return {
       send(engine, sink, index) {
         nextSource(input, template);
-        engine.sendEcho(probe, sink, index);
+        engine.send(probe, sink, index);
       },
     };
   },

@@ -1,6 +1,6 @@
 /** Pieces shared by the probe types: source address choice and source-port round robin. */
 import { addrHash, parseIp } from '../lib/address.js';
-import type { ProbeBase } from '../net/probe-types.js';
+import type { WireProbe } from '../net/probe-types.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { PrepareInput } from './types.js';
 
@@ -11,14 +11,20 @@ export function destinationBytes(address: string): Uint8Array {
   return dst;
 }
 
-/** What every probe of (target, group, address) tells the engine besides its packet. */
-export function probeBase({ target, address, family, capture }: PrepareInput, dst: Uint8Array): ProbeBase {
-  return { family, dst: address, peerHash: addrHash(dst, 0, dst.length), capture, timeoutMs: target.timeout * 1000 };
-}
-
-/** A Buffer view of a template's packet, made once per probe so a send converts nothing. */
-export function wireOf(template: { readonly bytes: Uint8Array; readonly length: number }): Buffer {
-  return Buffer.from(template.bytes.buffer, template.bytes.byteOffset, template.length);
+/**
+ * What every probe of (target, group, address) tells the engine: where it goes, its type, and
+ * a Buffer view of its template's packet, made once per probe so a send converts nothing.
+ */
+export function wireProbe(
+  { target, address, family, capture, kind }: PrepareInput,
+  dst: Uint8Array,
+  protocol: number,
+  template: { readonly bytes: Uint8Array; readonly length: number },
+): WireProbe {
+  return {
+    family, dst: address, peerHash: addrHash(dst, 0, dst.length), capture, timeoutMs: target.timeout * 1000,
+    kind, protocol, wire: Buffer.from(template.bytes.buffer, template.bytes.byteOffset, template.length), length: template.length,
+  };
 }
 
 /**

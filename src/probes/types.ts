@@ -1,14 +1,15 @@
 /**
- * A probe type turns (target, group, address) into something the engine can send, and sends
- * packet number k of a round. One file per probe type; the registry is probes/index.ts.
+ * A probe type, in one module: how it turns (target, group, address) into something the engine
+ * can send, how its packets and answers look on the wire (capture clause, frame codec, matcher),
+ * and the name and shape of its metrics. One file per probe type; the registry is probes/index.ts.
  */
-import type { GroupConfig, ProbeType, TargetConfig } from '../config/types.js';
+import type { GroupConfig, TargetConfig } from '../config/types.js';
+import type { ProbeMetricsInput } from '../metrics/catalog.js';
 import type { Engine } from '../net/engine.js';
+import type { EngineProbeType } from '../net/probe-types.js';
 import type { Family, OutcomeSink, RouteInfo } from '../net/types.js';
+import type { FrameCodec } from '../packet/probe-frame.js';
 import type { SourcePool } from './source-pool.js';
-
-/** the Catalog key of the type's metric families */
-export type MetricPrefix = 'icmp' | 'tcpsyn' | 'udp_unreachable';
 
 export interface PrepareInput {
   readonly target: TargetConfig;
@@ -19,6 +20,8 @@ export interface PrepareInput {
   readonly route: RouteInfo;
   /** capture index on the route's interface */
   readonly capture: number;
+  /** the type's number in the registry (WireProbe.kind) */
+  readonly kind: number;
   /**
    * Shared by every address of one (target, group): the source-port round robin position. It
    * carries over from round to round, so the whole port range is used over time.
@@ -35,10 +38,16 @@ export interface PreparedProbe {
   send(engine: Engine, sink: OutcomeSink, index: number): void;
 }
 
-export interface ProbeKind {
-  readonly type: ProbeType;
-  /** metric name prefix of this type (netprobify: icmp, tcpsyn, udp_unreachable) */
-  readonly metricPrefix: MetricPrefix;
+export interface ProbeKind extends EngineProbeType {
+  /** its per-target metric families: name prefix, help wording, ICMP-error and diagnostic counts */
+  readonly metrics: ProbeMetricsInput;
+  /**
+   * Whether its probes use the groups' source-port range (src_port_a .. src_port_z) and need a
+   * dst_port: its capture clause follows the ranges of the groups its targets belong to.
+   */
+  readonly usesPorts: boolean;
+  /** how captured frames of the type decode (runs in the worker threads) */
+  readonly frames: FrameCodec;
   /** throws AppError with a precise message when the combination cannot be probed */
   prepare(input: PrepareInput): PreparedProbe;
 }

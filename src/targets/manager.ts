@@ -1,61 +1,45 @@
 /**
- * Targets at run time: resolves destinations (asynchronously, re-resolving on schedule), finds
- * their egress routes, prepares one probe per (target, group, address), and keeps the loop's
- * tasks and the per-target health metrics (resolution status, thresholds) in step.
+ * Targets at run time: keeps the running target set in step with the config (apply), and each
+ * target's life: addresses (literal at once, hostnames resolved in the background and
+ * re-resolved on schedule), probes on their routes, the loop's tasks, and its metric series.
+ * The parts: addresses.ts (what a destination stands for), routes.ts (route lookup),
+ * prepare.ts (capture choice and probes), tasks.ts (the loop's tasks), series.ts (metric
+ * series), peer-index.ts (who probes an address).
  */
 import type { Config, GroupConfig, TargetConfig } from '../config/types.js';
 import { groupsOfTarget } from '../config/membership.js';
-import { expandDestination, MAX_SUBNET_ADDRESSES } from '../config/subnet.js';
 import type { LookupFn } from '../dns/resolver.js';
 import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Catalog } from '../metrics/catalog.js';
-import { HostRecorder } from '../metrics/host-record.js';
-import { TaskRecorder } from '../metrics/record.js';
-import { T3, TH } from '../metrics/catalog.js';
-import { labelSet, type LabelSet } from '../metrics/fast.js';
-import type { Engine } from '../net/engine.js';
 import type { RouteInfo, RouteResolver } from '../net/types.js';
-import { addrHash, formatIp, parseIp } from '../lib/address.js';
-import { probeKinds } from '../probes/index.js';
-import { createSourcePool, type SourcePool } from '../probes/source-pool.js';
-import type { PreparedProbe, ProbeKind } from '../probes/types.js';
-import type { ProbeLoop, SchedTask } from '../scheduler/loop.js';
-import { percentile } from '../stats/percentile.js';
+import { probeKindOf } from '../probes/index.js';
+import type { ProbeKind } from '../probes/types.js';
+import type { ProbeLoop } from '../scheduler/loop.js';
+import { isHostname, literalAddresses, resolveHostname } from './addresses.js';
+import { PeerIndex } from './peer-index.js';
+import { prepareProbes, type PrepareDeps, type TargetProbing } from './prepare.js';
+import { lookupRoutes } from './routes.js';
+import { TargetSeries } from './series.js';
 import { Quarantine } from './quarantine.js';
+import { createTask, type TargetTask } from './tasks.js';
 
-
-interface TaskRt extends SchedTask {
-  readonly group: GroupConfig;
-  readonly portCursor: { n: number };
-  readonly sourceCursor: { n: number };
-  /** the group's source subnet round robin for the target's family, or null */
-  readonly sources: SourcePool | null;
-  /** present while the target is active; its series exist only then */
-  recorder: TaskRecorder | null;
-  /** per-address series (is_subnet with per_host_metrics), while active */
-  hostRecorder: HostRecorder | null;
-  /** the address of each of `probes` */
-  hosts: readonly string[];
-}
-
-interface TargetRt {
+interface TargetRt extends TargetProbing {
   readonly cfg: TargetConfig;
   readonly kind: ProbeKind;
+  readonly kindNumber: number;
   readonly family: 4 | 6;
   /** destination is a hostname (resolved and re-resolved), not a literal or subnet */
   readonly isHostname: boolean;
-  readonly tasks: TaskRt[];
+  readonly tasks: TargetTask[];
+  readonly series: TargetSeries;
   addresses: readonly string[] | null;
   nextRefreshMono: number;
   resolving: boolean;
   active: boolean;
   /** removed from the target set: a pending resolution must not bring it back */
   retired: boolean;
-  ls3: LabelSet<(typeof T3)[number]> | null;
-  /** the threshold series set for it, to remove exactly */
-  thresholds: LabelSet<(typeof TH)[number]>[];
 }
 
 export interface ApplySummary {
@@ -68,8 +52,9 @@ export interface ApplySummary {
 export interface TargetManagerDeps {
   readonly config: Config;
   readonly catalog: Catalog;
-  readonly engine: Engine;
-  readonly loop: ProbeLoop;
+  /** the engine's capture choice (Engine.captureFor) */
+  readonly engine: Pick<PrepareDeps, 'captureFor'>;
+  readonly loop: Pick<ProbeLoop, 'setTask' | 'removeTask'>;
   readonly routes: RouteResolver;
   readonly resolve: LookupFn;
   readonly clock: Clock;
@@ -77,27 +62,19 @@ export interface TargetManagerDeps {
   readonly signal: AbortSignal;
 }
 
-function sourcePoolOf(group: GroupConfig, family: 4 | 6): SourcePool | null {
-  const subnet = family === 4 ? group.src_subnet_ipv4 : group.src_subnet_ipv6;
-  return subnet === null ? null : createSourcePool(subnet);
-}
-
-function canonical(ip: string): string | null {
-  const b = parseIp(ip);
-  return b ? formatIp(b) : null;
-}
-
 export class TargetManager {
   readonly #d: TargetManagerDeps;
+  readonly #prepare: PrepareDeps;
   #config: Config;
   #targets: TargetRt[] = [];
-  /** probed address (addrHash) → the targets probing it, for the diagnostic counts */
-  readonly #byPeer = new Map<number, Set<TargetRt>>();
+  /** probed address → the targets probing it, for the diagnostic counts */
+  readonly #byPeer = new PeerIndex<TargetRt>();
   /** entries that failed to build or to run: left out until they change (targets/quarantine.ts) */
   readonly #quarantine: Quarantine;
 
   constructor(deps: TargetManagerDeps) {
     this.#d = deps;
+    this.#prepare = { captureFor: (iface) => deps.engine.captureFor(iface), log: deps.log };
     this.#config = deps.config;
     this.#quarantine = new Quarantine({ log: deps.log, counter: deps.catalog.quarantined });
     for (const cfg of Object.values(deps.config.targets)) {
@@ -111,30 +88,40 @@ export class TargetManager {
   }
 
   #create(cfg: TargetConfig): TargetRt | null {
-    const { log } = this.#d;
-    const kind = probeKinds[cfg.type];
-    if (!kind) {
+    const { log, catalog, clock } = this.#d;
+    const found = probeKindOf(cfg.type);
+    if (!found) {
       log.warn('probe type not supported yet: target not probed', { target: cfg.name, type: cfg.type });
       return null;
     }
     const groups = this.#groupsOf(cfg);
     if (groups.length === 0) log.warn('target belongs to no group: not probed', { target: cfg.name });
+    const family = cfg.address_family === 'ipv6' ? 6 : 4;
+    const { probe_name: probeName, percentile: percentiles } = this.#config.global;
     const rt: TargetRt = {
       cfg,
-      kind,
-      family: cfg.address_family === 'ipv6' ? 6 : 4,
-      isHostname: !cfg.is_subnet && canonical(cfg.destination) === null,
-      tasks: [],
+      kind: found.kind,
+      kindNumber: found.number,
+      family,
+      isHostname: isHostname(cfg),
+      tasks: groups.map((g) => createTask(cfg, g, family)),
+      series: new TargetSeries({ catalog, clock, probeName, percentiles }, cfg, found.kind),
       addresses: null,
       nextRefreshMono: 0,
       resolving: false,
       active: false,
       retired: false,
-      ls3: null,
-      thresholds: [],
     };
-    for (const group of groups) rt.tasks.push(this.#makeTask(rt, group));
+    for (const task of rt.tasks) task.onFailure = (e) => this.#quarantineRunning(rt, e);
     return rt;
+  }
+
+  /** A target whose rounds cannot run: quarantined, retired (its series removed), left out of the set. */
+  #quarantineRunning(t: TargetRt, e: unknown): void {
+    if (t.retired) return;
+    this.#quarantine.add(t.cfg, 'run', e);
+    this.#retire(t);
+    this.#targets = this.#targets.filter((x) => x !== t);
   }
 
   /** Same target config and same groups (with the same settings): nothing to redo. */
@@ -176,78 +163,21 @@ export class TargetManager {
     for (const t of prev.values()) this.#retire(t);
     this.#quarantine.keepOnly(new Set(Object.keys(config.targets)));
     this.#targets = [...next, ...fresh];
-    this.#prime(fresh);
+    for (const t of fresh) t.series.prime();
     await this.#startAll(fresh);
     return { kept: next.length, added: fresh.length - changed, changed, removed: prev.size };
   }
 
   /** Stops a target and removes every series it had, exactly (by label set). */
   #retire(t: TargetRt): void {
-    const { catalog } = this.#d;
     t.retired = true;
     this.#deactivate(t);
-    const l3 = this.#ls3(t);
-    for (const f of [catalog.resolutionStatus, catalog.resolutionChange, catalog.resolutionChangeCreated, catalog.tcpMatchAckFail, catalog.tcpPortMismatch, catalog.udpPortMismatch]) {
-      f.remove(l3);
-    }
-    for (const ls of t.thresholds) catalog.threshold.remove(ls);
-    t.thresholds = [];
-    this.#index(t, t.addresses, []);
+    t.series.remove();
+    this.#byPeer.move(t, t.addresses, []);
   }
 
   get targetCount(): number {
     return this.#targets.length;
-  }
-
-  #labels3(t: TargetRt): { probe_name: string; destination: string; address_family: string } {
-    return { probe_name: this.#config.global.probe_name, destination: t.cfg.name, address_family: t.cfg.address_family };
-  }
-
-  #ls3(t: TargetRt): LabelSet<(typeof T3)[number]> {
-    return (t.ls3 ??= labelSet(T3, this.#labels3(t)));
-  }
-
-  #makeTask(t: TargetRt, group: GroupConfig): TaskRt {
-    const task: TaskRt = {
-      key: `${t.cfg.name}\u0000${group.name}`,
-      nbPackets: t.cfg.nb_packets,
-      timeoutS: t.cfg.timeout,
-      probes: [],
-      group,
-      portCursor: { n: 0 },
-      sourceCursor: { n: 0 },
-      sources: sourcePoolOf(group, t.family),
-      recorder: null,
-      hostRecorder: null,
-      hosts: [],
-      perProbe: t.cfg.per_host_metrics,
-      onRound: (r) => {
-        task.recorder?.record(r);
-        task.hostRecorder?.record(r);
-      },
-      onFailure: (e) => this.#quarantineRunning(t, e),
-    };
-    return task;
-  }
-
-  /** A target whose rounds cannot run: quarantined, retired (its series removed), left out of the set. */
-  #quarantineRunning(t: TargetRt, e: unknown): void {
-    if (t.retired) return;
-    this.#quarantine.add(t.cfg, 'run', e);
-    this.#retire(t);
-    this.#targets = this.#targets.filter((x) => x !== t);
-  }
-
-  #attachRecorder(t: TargetRt, task: TaskRt): void {
-    const { catalog, clock } = this.#d;
-    const config = this.#config;
-    const labels = { ...this.#labels3(t), state: t.cfg.state ?? 'None', group: task.group.name };
-    if (t.cfg.per_host_metrics) {
-      task.hostRecorder?.remove();
-      task.hostRecorder = new HostRecorder(catalog[t.kind.metricPrefix], labels, task.hosts);
-    }
-    if (task.recorder) return;
-    task.recorder = new TaskRecorder(catalog[t.kind.metricPrefix], catalog, labels, config.global.percentile, percentile, clock.wallMs());
   }
 
   /** First pass: literals and subnets now (one route lookup for all), hostnames in the background. */
@@ -259,25 +189,13 @@ export class TargetManager {
     const literal: { t: TargetRt; addrs: string[] }[] = [];
     for (const t of targets) {
       if (t.tasks.length === 0) continue;
-      const addrs = this.#literalAddresses(t);
+      const addrs = literalAddresses(t.cfg);
       if (addrs) literal.push({ t, addrs });
       else this.#resolveHost(t);
     }
     const all = [...new Set(literal.flatMap((x) => x.addrs))];
-    let routes = new Map<string, RouteInfo>();
-    try {
-      routes = await this.#d.routes.lookup(all, this.#d.signal);
-    } catch (e) {
-      this.#d.log.error('route lookup failed', { err: errorMessage(e) });
-    }
+    const routes = await lookupRoutes(this.#d.routes, all, this.#d.signal, this.#d.log);
     for (const { t, addrs } of literal) if (!t.retired) this.#activate(t, addrs, routes);
-  }
-
-  #literalAddresses(t: TargetRt): string[] | null {
-    const dest = t.cfg.destination;
-    if (t.cfg.is_subnet) return expandDestination(dest, MAX_SUBNET_ADDRESSES);
-    const c = canonical(dest);
-    return c ? [c] : null;
   }
 
   /** At each round start: launch the DNS refreshes that are due (never awaited by the loop). */
@@ -290,15 +208,14 @@ export class TargetManager {
 
   #resolveHost(t: TargetRt): void {
     t.resolving = true;
-    const { resolve, clock, log, catalog } = this.#d;
+    const { resolve, clock, log } = this.#d;
     const done = (): void => {
       t.resolving = false;
       t.nextRefreshMono = clock.monoMs() + t.cfg.dns_update_interval * 1000;
     };
-    resolve(t.cfg.destination, t.family)
-      .then(async (address) => {
+    resolveHostname(resolve, t.cfg, t.family)
+      .then(async (addr) => {
         if (t.retired) return;
-        const addr = canonical(address) ?? address;
         if (t.active && t.addresses?.length === 1 && t.addresses[0] === addr) return;
         const routes = await this.#d.routes.lookup([addr], this.#d.signal);
         if (!t.retired) this.#activate(t, [addr], routes);
@@ -306,51 +223,26 @@ export class TargetManager {
       .catch((e: unknown) => {
         if (t.retired) return;
         log.warn('destination does not resolve: target inactive', { target: t.cfg.name, err: errorMessage(e) });
-        catalog.resolutionStatus.child(this.#ls3(t)).value = 0;
+        t.series.unresolved();
         this.#deactivate(t);
       })
       .finally(done);
   }
 
-  #activate(t: TargetRt, addrs: readonly string[], routes: Map<string, RouteInfo>): void {
-    const { engine, log, catalog, loop } = this.#d;
-    const perGroup = new Map<TaskRt, { probes: PreparedProbe[]; hosts: string[] }>(t.tasks.map((k) => [k, { probes: [], hosts: [] }]));
-    for (const address of addrs) {
-      const route = routes.get(address);
-      if (!route) {
-        log.warn('no route to destination address', { target: t.cfg.name, address });
-        continue;
-      }
-      for (const task of t.tasks) {
-        try {
-          const capture = engine.captureFor(route.dev);
-          const family = t.family;
-          const probe = t.kind.prepare({
-            target: t.cfg, group: task.group, address, family, route, capture,
-            portCursor: task.portCursor, sources: task.sources, sourceCursor: task.sourceCursor,
-          });
-          const mine = perGroup.get(task)!;
-          mine.probes.push(probe);
-          mine.hosts.push(address);
-        } catch (e) {
-          log.warn('cannot probe destination address', { target: t.cfg.name, group: task.group.name, address, err: errorMessage(e) });
-        }
-      }
-    }
-    this.#index(t, t.addresses, addrs);
-    const l3 = this.#ls3(t);
+  #activate(t: TargetRt, addrs: readonly string[], routes: ReadonlyMap<string, RouteInfo>): void {
+    const perTask = prepareProbes(this.#prepare, t, t.tasks, addrs, routes);
+    this.#byPeer.move(t, t.addresses, addrs);
     const changed = !t.addresses || t.addresses.join(',') !== addrs.join(',');
     t.addresses = addrs;
     t.active = true;
-    catalog.resolutionStatus.child(l3).value = 1;
-    if (changed) catalog.resolutionChange.child(l3).value++;
-    this.#setThresholds(t);
+    t.series.resolved(changed);
+    t.series.setThresholds(t.tasks.map((k) => k.group));
     for (const task of t.tasks) {
-      ({ probes: task.probes, hosts: task.hosts } = perGroup.get(task)!);
-      this.#attachRecorder(t, task);
-      loop.setTask(task);
+      ({ probes: task.probes, hosts: task.hosts } = perTask.get(task)!);
+      t.series.attach(task);
+      this.#d.loop.setTask(task);
     }
-    log.debug('target active', { target: t.cfg.name, addresses: addrs.length });
+    this.#d.log.debug('target active', { target: t.cfg.name, addresses: addrs.length });
   }
 
   #deactivate(t: TargetRt): void {
@@ -359,66 +251,17 @@ export class TargetManager {
     for (const task of t.tasks) {
       task.probes = [];
       this.#d.loop.removeTask(task.key);
-      task.recorder?.remove();
-      task.recorder = null;
-      task.hostRecorder?.remove();
-      task.hostRecorder = null;
-    }
-  }
-
-  #setThresholds(t: TargetRt): void {
-    const { catalog } = this.#d;
-    const base = { ...this.#labels3(t), state: t.cfg.state ?? 'None', alert_level: t.cfg.alert_level };
-    for (const ls of t.thresholds) catalog.threshold.remove(ls);
-    t.thresholds = [];
-    for (const task of t.tasks) {
-      for (const [type, value] of Object.entries(t.cfg.threshold)) {
-        if (typeof value !== 'number') continue;
-        const ls = labelSet(TH, { ...base, type, group: task.group.name });
-        catalog.threshold.child(ls).value = value;
-        t.thresholds.push(ls);
-      }
+      t.series.detach(task);
     }
   }
 
   /** Registers every series known in advance so scrapes never miss a target. */
   primeMetrics(): void {
-    this.#prime(this.#targets);
-  }
-
-  #prime(targets: readonly TargetRt[]): void {
-    const { catalog } = this.#d;
-    for (const t of targets) {
-      catalog.resolutionChange.child(this.#ls3(t));
-      catalog.resolutionChangeCreated.child(this.#ls3(t)).value = this.#d.clock.wallMs() / 1000;
-      if (t.cfg.type === 'TCPsyn') {
-        catalog.tcpMatchAckFail.child(this.#ls3(t));
-        catalog.tcpPortMismatch.child(this.#ls3(t));
-      } else if (t.cfg.type === 'UDPunreachable') catalog.udpPortMismatch.child(this.#ls3(t));
-    }
-  }
-
-  #index(t: TargetRt, before: readonly string[] | null, after: readonly string[]): void {
-    const hash = (a: string): number => {
-      const b = parseIp(a)!;
-      return addrHash(b, 0, b.length);
-    };
-    for (const a of before ?? []) this.#byPeer.get(hash(a))?.delete(t);
-    for (const a of after) {
-      const h = hash(a);
-      let set = this.#byPeer.get(h);
-      if (!set) this.#byPeer.set(h, (set = new Set()));
-      set.add(t);
-    }
+    for (const t of this.#targets) t.series.prime();
   }
 
   /** counts an answer that matched no probe against the targets probing its sender, once each */
-  unmatched(what: 'tcp_ack' | 'tcp_port' | 'udp_port', peerHash: number): void {
-    const { catalog } = this.#d;
-    const family = what === 'tcp_ack' ? catalog.tcpMatchAckFail : what === 'tcp_port' ? catalog.tcpPortMismatch : catalog.udpPortMismatch;
-    const type = what === 'udp_port' ? 'UDPunreachable' : 'TCPsyn';
-    for (const t of this.#byPeer.get(peerHash) ?? []) {
-      if (t.cfg.type === type) family.child(this.#ls3(t)).value++;
-    }
+  unmatched(what: string, peerHash: number): void {
+    for (const t of this.#byPeer.targets(peerHash)) t.series.countUnmatched(what);
   }
 }

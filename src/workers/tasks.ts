@@ -7,11 +7,15 @@ import { loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
 import { AppError, ErrorCodes, errorMessage } from '../lib/errors.js';
 import { decodeBatch as decode } from '../packet/probe-frame.js';
+import { frameCodecs } from '../probes/index.js';
 import type { TaskMap } from './protocol.js';
 
 type Handlers = { [K in keyof TaskMap]: (input: TaskMap[K]['in']) => TaskMap[K]['out'] | Promise<TaskMap[K]['out']> };
 
-export const decodeBatch: Handlers['decodeBatch'] = (input) => decode(input.batch, input.used);
+/** the probe types' frame codecs, in registry order: the engine's type numbers */
+const codecs = frameCodecs();
+
+export const decodeBatch: Handlers['decodeBatch'] = (input) => decode(input.batch, input.used, codecs);
 
 export const loadConfig: Handlers['loadConfig'] = async ({ path }) => {
   try {

@@ -4,6 +4,7 @@
  */
 import type { Capture, CaptureFactory, CaptureStats, Family, FrameDecoder, FrameSink, RawSender } from '../../src/net/types.js';
 import { decodeBatch } from '../../src/packet/probe-frame.js';
+import { frameCodecs } from '../../src/probes/index.js';
 
 export interface SentPacket {
   family: Family;
@@ -72,8 +73,11 @@ export class FakeCaptureFactory implements CaptureFactory {
   }
 }
 
+const codecs = frameCodecs();
+
+/** the real batch decoder with the registry's probe types, run inline */
 export const inlineDecoder: FrameDecoder = {
-  decode: (batch, used) => Promise.resolve(decodeBatch(batch, used)),
+  decode: (batch, used) => Promise.resolve(decodeBatch(batch, used, codecs)),
 };
 
 /** An echo reply for a captured echo request (bare IP packets): swap addresses, set the type. */

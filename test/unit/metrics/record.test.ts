@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { probeKinds } from '../../../src/probes/index.js';
 import { createCatalog, RTT_BUCKETS } from '../../../src/metrics/catalog.js';
 import { TaskRecorder, type RoundResult } from '../../../src/metrics/record.js';
 import { percentile } from '../../../src/stats/percentile.js';
@@ -31,8 +32,8 @@ const round = (rtts: number[], lost: number): RoundResult => ({
 });
 
 void test('netprobify names, labels and label formatting for one round', () => {
-  const catalog = createCatalog();
-  const r = new TaskRecorder(catalog.icmp, catalog, labels('web1'), [95, 50], percentile, 1_700_000_000_000);
+  const catalog = createCatalog(probeKinds.map((k) => k.metrics));
+  const r = new TaskRecorder(catalog.probes.icmp!, catalog, labels('web1'), [95, 50], percentile, 1_700_000_000_000);
   const lbl = 'probe_name="lab",destination="web1",address_family="ipv4",state="None",group="g1"';
   // before any round: counters exist at 0; ratio and percentiles do not exist yet
   let text = exposition(catalog);
@@ -63,8 +64,8 @@ void test('netprobify names, labels and label formatting for one round', () => {
 });
 
 void test('a round where nothing answered reports NaN latency, not 0, and keeps last success', () => {
-  const catalog = createCatalog();
-  const r = new TaskRecorder(catalog.icmp, catalog, labels('dead'), [95], percentile, 0);
+  const catalog = createCatalog(probeKinds.map((k) => k.metrics));
+  const r = new TaskRecorder(catalog.probes.icmp!, catalog, labels('dead'), [95], percentile, 0);
   r.record(round([], 3));
   const text = exposition(catalog);
   assert.match(text, /^icmp_round_trip_seconds\{[^}]*percentile="95"\} NaN$/m);
@@ -73,10 +74,10 @@ void test('a round where nothing answered reports NaN latency, not 0, and keeps 
 });
 
 void test('removal deletes exactly the series of that (target, group), never by substring', () => {
-  const catalog = createCatalog();
-  const a = new TaskRecorder(catalog.icmp, catalog, labels('pe01'), [50], percentile, 0);
-  const b = new TaskRecorder(catalog.icmp, catalog, labels('inv_pe01.paris'), [50], percentile, 0);
-  const c = new TaskRecorder(catalog.icmp, catalog, labels('pe01', 'g2'), [50], percentile, 0);
+  const catalog = createCatalog(probeKinds.map((k) => k.metrics));
+  const a = new TaskRecorder(catalog.probes.icmp!, catalog, labels('pe01'), [50], percentile, 0);
+  const b = new TaskRecorder(catalog.probes.icmp!, catalog, labels('inv_pe01.paris'), [50], percentile, 0);
+  const c = new TaskRecorder(catalog.probes.icmp!, catalog, labels('pe01', 'g2'), [50], percentile, 0);
   for (const x of [a, b, c]) x.record(round([0.001], 0));
   a.remove();
   const text = exposition(catalog);
@@ -86,9 +87,9 @@ void test('removal deletes exactly the series of that (target, group), never by 
 });
 
 void test('groups of one target are accounted separately', () => {
-  const catalog = createCatalog();
-  const g1 = new TaskRecorder(catalog.icmp, catalog, labels('t', 'g1'), [50], percentile, 0);
-  const g2 = new TaskRecorder(catalog.icmp, catalog, labels('t', 'g2'), [50], percentile, 0);
+  const catalog = createCatalog(probeKinds.map((k) => k.metrics));
+  const g1 = new TaskRecorder(catalog.probes.icmp!, catalog, labels('t', 'g1'), [50], percentile, 0);
+  const g2 = new TaskRecorder(catalog.probes.icmp!, catalog, labels('t', 'g2'), [50], percentile, 0);
   g1.record(round([0.001, 0.001], 0));
   g2.record(round([0.005], 1));
   const text = exposition(catalog);

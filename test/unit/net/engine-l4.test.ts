@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Engine } from '../../../src/net/engine.js';
-import type { TcpProbe, UdpProbe } from '../../../src/net/probe-types.js';
 import { Outcome, type OutcomeSink } from '../../../src/net/types.js';
 import { addrHash, parseIp } from '../../../src/lib/address.js';
 import { createSynTemplate } from '../../../src/packet/tcp.js';
 import { createUdpTemplate } from '../../../src/packet/udp.js';
+import { probeKinds } from '../../../src/probes/index.js';
+import type { TcpProbe } from '../../../src/probes/tcp-syn.js';
+import type { UdpProbe } from '../../../src/probes/udp-unreachable.js';
 import { FakeClock } from '../../fakes/clock.js';
 import { FakeCaptureFactory, FakeSender, inlineDecoder } from '../../fakes/net.js';
 import { memoryLogger } from '../../fakes/logger.js';
@@ -19,13 +21,19 @@ function setup() {
   const captures = new FakeCaptureFactory();
   const engine = new Engine({
     sender, captures, decoder: inlineDecoder, clock, log: memoryLogger().log, idBase: 0x4440,
-    captureDelayMs: 10, pumpMs: 20, tcpPorts: [[40000, 40009]], udpPorts: [[40000, 40009]], seqBase: 0xfffff000,
+    captureDelayMs: 10, pumpMs: 20, probes: probeKinds, sourcePorts: { TCPsyn: [[40000, 40009]], UDPunreachable: [[40000, 40009]] }, seqBase: 0xfffff000,
   });
   const capture = engine.captureFor('veth0');
   const cap = captures.opened[0]!;
   const outcomes: [number, Outcome, number][] = [];
   const sink: OutcomeSink = { onOutcome: (i, o, r) => outcomes.push([i, o, r]) };
   return { clock, sender, engine, cap, capture, outcomes, sink };
+}
+
+/** sends `p` from source port `port` */
+function sendFrom(engine: Engine, p: TcpProbe | UdpProbe, port: number, sink: OutcomeSink, index: number): void {
+  p.srcPort = port;
+  engine.send(p, sink, index);
 }
 
 /** A reply built from our packet: addresses and ports swapped, then `edit` applied, checksum not needed. */
@@ -44,9 +52,9 @@ function answer(req: Uint8Array, edit: (r: Uint8Array) => void): Uint8Array {
 function tcpProbe(capture: number, dataLen = 0): TcpProbe {
   const template = createSynTemplate({ family: 4, src: SRC, dst: DST, tos: 0, ttl: 64, dontFragment: true, dstPort: 80, ipPayloadSize: 20 + dataLen });
   return {
-    family: 4, dst: '198.19.0.1', peerHash: addrHash(DST, 0, 4), template,
+    family: 4, dst: '198.19.0.1', peerHash: addrHash(DST, 0, 4), template, kind: 1, protocol: 6, length: template.length,
     wire: Buffer.from(template.bytes.buffer, template.bytes.byteOffset, template.length),
-    dstPort: 80, rst: { src: SRC, dst: DST, tos: 0, ttl: 64 }, sources: null, capture, timeoutMs: 1000,
+    dstPort: 80, rst: { src: SRC, dst: DST, tos: 0, ttl: 64 }, sources: null, capture, timeoutMs: 1000, srcPort: 0, srcIndex: 0,
   };
 }
 
@@ -57,7 +65,7 @@ const setU32 = (b: Uint8Array, off: number, v: number): void => {
 
 void test('a SYN-ACK is matched by acknowledgement number and answered by a RST at once', async () => {
   const { clock, sender, engine, cap, capture, outcomes, sink } = setup();
-  engine.sendTcpSyn(tcpProbe(capture), 40003, sink, 0);
+  sendFrom(engine, tcpProbe(capture), 40003, sink, 0);
   const syn = sender.sent[0]!.bytes;
   assert.equal((syn[20]! << 8) | syn[21]!, 40003);
   const seq = seqOf(syn, 24);
@@ -74,8 +82,8 @@ void test('a SYN-ACK is matched by acknowledgement number and answered by a RST 
 
 void test('a RST-ACK acknowledging SYN data matches; a wrong ack or port does not', async () => {
   const { clock, sender, engine, cap, capture, outcomes, sink } = setup();
-  engine.sendTcpSyn(tcpProbe(capture, 100), 40000, sink, 0);
-  engine.sendTcpSyn(tcpProbe(capture, 100), 40001, sink, 1);
+  sendFrom(engine, tcpProbe(capture, 100), 40000, sink, 0);
+  sendFrom(engine, tcpProbe(capture, 100), 40001, sink, 1);
   const [a, b] = sender.sent.map((s) => s.bytes);
   cap.push(answer(a!, (r) => { setU32(r, 28, (seqOf(a!, 24) + 1 + 100) >>> 0); r[33] = 0x14; }), 1_000_100);
   cap.push(answer(b!, (r) => { setU32(r, 28, (seqOf(b!, 24) + 7) >>> 0); r[33] = 0x14; }), 1_000_100);
@@ -89,8 +97,8 @@ void test('a RST-ACK acknowledging SYN data matches; a wrong ack or port does no
 function udpProbe(capture: number): UdpProbe {
   const template = createUdpTemplate({ family: 4, src: SRC, dst: DST, tos: 0, ttl: 64, dontFragment: true, dstPort: 33434, ipPayloadSize: 16 });
   return {
-    family: 4, dst: '198.19.0.1', peerHash: addrHash(DST, 0, 4), template,
-    wire: Buffer.from(template.bytes.buffer, template.bytes.byteOffset, template.length), dstPort: 33434, capture, timeoutMs: 1000,
+    family: 4, dst: '198.19.0.1', peerHash: addrHash(DST, 0, 4), template, kind: 2, protocol: 17, length: template.length,
+    wire: Buffer.from(template.bytes.buffer, template.bytes.byteOffset, template.length), dstPort: 33434, capture, timeoutMs: 1000, srcPort: 0,
   };
 }
 
@@ -108,9 +116,9 @@ function icmpError(probe: Uint8Array, from: Uint8Array, code: number): Uint8Arra
 void test('UDP: port unreachable from the target is the answer; from a router it is an ICMP error', async () => {
   const { clock, sender, engine, cap, capture, outcomes, sink } = setup();
   const p = udpProbe(capture);
-  engine.sendUdp(p, 40005, sink, 0);
-  engine.sendUdp(p, 40005, sink, 1);
-  engine.sendUdp(p, 40006, sink, 2);
+  sendFrom(engine, p, 40005, sink, 0);
+  sendFrom(engine, p, 40005, sink, 1);
+  sendFrom(engine, p, 40006, sink, 2);
   const [a, b, c] = sender.sent.map((s) => s.bytes);
   assert.notEqual((a![4]! << 8) | a![5]!, (b![4]! << 8) | b![5]!, 'distinct tags on one port');
   cap.push(a!, 2_000_000);

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Engine } from '../../../src/net/engine.js';
-import type { EchoProbe } from '../../../src/net/probe-types.js';
 import { Outcome, type OutcomeSink } from '../../../src/net/types.js';
 import { echoFilter } from '../../../src/packet/bpf.js';
 import { addrHash, parseIp } from '../../../src/lib/address.js';
 import { createEchoTemplate } from '../../../src/packet/icmp.js';
+import { probeKinds } from '../../../src/probes/index.js';
+import type { EchoProbe } from '../../../src/probes/icmp.js';
 import { FakeClock } from '../../fakes/clock.js';
 import { FakeCaptureFactory, FakeSender, echoReplyFor, inlineDecoder } from '../../fakes/net.js';
 import { memoryLogger } from '../../fakes/logger.js';
@@ -25,8 +26,8 @@ function setup() {
     idBase: ID_BASE,
     captureDelayMs: 10,
     pumpMs: 20,
-    tcpPorts: [],
-    udpPorts: [],
+    probes: probeKinds,
+    sourcePorts: {},
     seqBase: 0x12345678,
   });
   const capIdx = engine.captureFor('veth0');
@@ -47,6 +48,9 @@ function setup() {
       dst,
       peerHash: addrHash(d, 0, d.length),
       template,
+      kind: 0,
+      protocol: d.length === 4 ? 1 : 58,
+      length: template.length,
       wire: Buffer.from(template.bytes.buffer, template.bytes.byteOffset, template.length),
       capture: capIdx,
       timeoutMs,
@@ -67,7 +71,7 @@ void test('one capture per interface, filtered on our identifier block', () => {
 void test('RTT is reply timestamp minus request timestamp; late and missing replies are loss', async () => {
   const { clock, sender, cap, engine, probe, outcomes, sink } = setup();
   const p = probe('198.19.0.1');
-  for (let i = 0; i < 3; i++) engine.sendEcho(p, sink, i);
+  for (let i = 0; i < 3; i++) engine.send(p, sink, i);
   assert.equal(sender.sent.length, 3);
   const ids = sender.sent.map((s) => [(s.bytes[24]! << 8) | s.bytes[25]!, (s.bytes[26]! << 8) | s.bytes[27]!]);
   assert.ok(ids.every(([id]) => id! >= ID_BASE && id! < ID_BASE + 16));
@@ -87,7 +91,7 @@ void test('RTT is reply timestamp minus request timestamp; late and missing repl
 
 void test('a probe is not settled as lost before its timeout plus the capture delay', async () => {
   const { clock, engine, probe, outcomes, sink } = setup();
-  engine.sendEcho(probe('198.19.0.1', 500), sink, 0);
+  engine.send(probe('198.19.0.1', 500), sink, 0);
   await clock.advance(500);
   assert.equal(outcomes.length, 0);
   await clock.advance(100);
@@ -96,20 +100,20 @@ void test('a probe is not settled as lost before its timeout plus the capture de
 
 void test('unanswered probes while the capture dropped frames are indeterminate, not lost', async () => {
   const { clock, cap, engine, probe, outcomes, sink } = setup();
-  engine.sendEcho(probe('198.19.0.1'), sink, 0);
+  engine.send(probe('198.19.0.1'), sink, 0);
   cap.stat = { received: 10, dropped: 3, ifDropped: 0 };
   await clock.advance(1200);
   assert.deepEqual(outcomes, [{ index: 0, outcome: Outcome.INDETERMINATE, rtt: NaN }]);
   // drops seen before a probe was sent do not make it indeterminate
   await clock.advance(5000);
-  engine.sendEcho(probe('198.19.0.1'), sink, 1);
+  engine.send(probe('198.19.0.1'), sink, 1);
   await clock.advance(1200);
   assert.deepEqual(outcomes.at(-1), { index: 1, outcome: Outcome.LOST, rtt: NaN });
 });
 
 void test('a reply whose request was not captured counts as answered without an RTT sample', async () => {
   const { clock, sender, cap, engine, probe, outcomes, sink } = setup();
-  engine.sendEcho(probe('2001:db8:1::5'), sink, 7);
+  engine.send(probe('2001:db8:1::5'), sink, 7);
   cap.push(echoReplyFor(sender.sent[0]!.bytes), 1_700_000_000_000_000);
   await clock.advance(50);
   assert.equal(outcomes.length, 1);
@@ -120,7 +124,7 @@ void test('a reply whose request was not captured counts as answered without an 
 
 void test('replies from another address, duplicates and strangers are not matched', async () => {
   const { clock, sender, cap, engine, probe, outcomes, sink } = setup();
-  engine.sendEcho(probe('198.19.0.1'), sink, 0);
+  engine.send(probe('198.19.0.1'), sink, 0);
   const req = sender.sent[0]!.bytes;
   cap.push(req, 1_000_000);
   const spoofed = echoReplyFor(req);
@@ -141,7 +145,7 @@ void test('replies from another address, duplicates and strangers are not matche
 void test('a send the kernel refuses settles at once as a send error', () => {
   const { sender, engine, probe, outcomes, sink } = setup();
   sender.failWith = new Error('Message too long');
-  engine.sendEcho(probe('198.19.0.1'), sink, 3);
+  engine.send(probe('198.19.0.1'), sink, 3);
   assert.deepEqual(outcomes, [{ index: 3, outcome: Outcome.SEND_ERROR, rtt: NaN }]);
   assert.equal(engine.counters.sendErrors, 1);
   assert.equal(engine.inFlight, 0);
@@ -149,7 +153,7 @@ void test('a send the kernel refuses settles at once as a send error', () => {
 
 void test('close drains, then closes sockets and captures', async () => {
   const { clock, sender, cap, engine, probe, sink } = setup();
-  engine.sendEcho(probe('198.19.0.1', 100), sink, 0);
+  engine.send(probe('198.19.0.1', 100), sink, 0);
   const closing = engine.close(1000);
   await clock.advance(300);
   await closing;

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { networkLayerAt } from '../../../src/packet/frame.js';
 import { decodeIpv4 } from '../../../src/packet/ipv4.js';
 import { decodeIpv6 } from '../../../src/packet/ipv6.js';
-import { decodeProbeFrame, FrameKind, newDecodedFrame, type DecodedFrame } from '../../../src/packet/probe-frame.js';
+import { decodeProbeFrame, newDecodedFrame, type DecodedFrame } from '../../../src/packet/probe-frame.js';
+import { CODECS, FrameKind } from './kinds.js';
 import { concat, fixtureLinkType, frameFixtureNames, loadHex, rng } from './fixtures.js';
 
 const LINK_TYPES = [0, 1, 12, 101, 108, 113, 276, 7];
@@ -52,7 +53,7 @@ void test(`decodeProbeFrame: ${ITERATIONS} mutated frames, no throw, no reads pa
   const perKind = new Map<number, number>();
   for (let i = 0; i < ITERATIONS; i++) {
     const { bytes, linkType } = mutate(r);
-    const ok = decodeProbeFrame(bytes, 0, bytes.length, linkType, out);
+    const ok = decodeProbeFrame(bytes, 0, bytes.length, linkType, CODECS, out);
     const first = snapshot(ok, out);
     if (ok) {
       accepted++;
@@ -62,15 +63,15 @@ void test(`decodeProbeFrame: ${ITERATIONS} mutated frames, no throw, no reads pa
       assert.ok(out.id >= 0 && out.id <= 0xffff && out.seq >= 0 && out.seq <= 0xffff);
       assert.ok(u32(out.peerHash) && u32(out.originHash) && u32(out.k1) && u32(out.k2));
       assert.ok(out.aux >= 0 && out.aux <= 0xffff && [1, 6, 17, 58].includes(out.proto));
-      if (out.kind === FrameKind.TCP_SYN || out.kind === FrameKind.TCP_REPLY) assert.equal(out.proto, 6);
-      if (out.kind === FrameKind.UDP_PROBE) assert.equal(out.proto, 17);
+      if (out.kind === FrameKind.TCP_SYN || out.kind === FrameKind.TCP_REPLY || out.kind === FrameKind.TCP_ERROR) assert.equal(out.proto, 6);
+      if (out.kind === FrameKind.UDP_PROBE || out.kind === FrameKind.UDP_ERROR) assert.equal(out.proto, 17);
     } else {
       assert.equal(out.kind, FrameKind.NONE);
     }
     // Same bytes at an offset with garbage on both sides: identical result.
     const pre = r.int(9);
     const big = concat(r.bytes(pre), bytes, r.bytes(1 + r.int(64)));
-    const ok2 = decodeProbeFrame(big, pre, bytes.length, linkType, out);
+    const ok2 = decodeProbeFrame(big, pre, bytes.length, linkType, CODECS, out);
     assert.deepEqual(snapshot(ok2, out), first, `iteration ${i}`);
   }
   // The mutations must leave a fair share of decodable frames, or the loop proves little.

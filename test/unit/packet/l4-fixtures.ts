@@ -2,7 +2,8 @@
 // reading of the captures (test/fixtures/packets/README.md), not from our decoder.
 import { addrHash, parseIp } from '../../../src/lib/address.js';
 import { internetChecksum, pseudoHeaderSum } from '../../../src/packet/checksum.js';
-import { FrameKind, type DecodedFrame } from '../../../src/packet/probe-frame.js';
+import type { DecodedFrame } from '../../../src/packet/probe-frame.js';
+import { errorKind, FrameKind } from './kinds.js';
 import { loadHex } from './fixtures.js';
 
 export const hashOf = (s: string): number => addrHash(parseIp(s)!, 0, parseIp(s)!.length);
@@ -28,7 +29,7 @@ export const A6 = '2001:db8:1::1';
 export const R6 = '2001:db8:1::fe';
 export const B6 = '2001:db8:2::2';
 
-const { TCP_SYN, TCP_REPLY, UDP_PROBE, ICMP_ERROR } = FrameKind;
+const { TCP_SYN, TCP_REPLY, UDP_PROBE } = FrameKind;
 
 /** (local << 16) | remote, unsigned. */
 export const ports = (local: number, remote: number): number => local * 65536 + remote;
@@ -47,7 +48,7 @@ const udp = (f: 4 | 6, sport: number, k2: number): DecodedFrame =>
   frame(UDP_PROBE, f, ports(sport, 33434), k2, 0, 17, f === 4 ? B4 : B6);
 const err = (
   f: 4 | 6, proto: number, sport: number, dport: number, k2: number, type: number, code: number, origin: string,
-): DecodedFrame => frame(ICMP_ERROR, f, ports(sport, dport), k2, (type << 8) | code, proto, f === 4 ? B4 : B6, origin);
+): DecodedFrame => frame(errorKind(proto), f, ports(sport, dport), k2, (type << 8) | code, proto, f === 4 ? B4 : B6, origin);
 
 /** Every TCP/UDP/ICMP-error fixture and its decoded frame (false: not a probe frame). */
 export const L4_EXPECTED: Record<string, DecodedFrame | false> = {
@@ -88,7 +89,7 @@ export const L4_EXPECTED: Record<string, DecodedFrame | false> = {
 
 /** The older loopback capture of an ICMP port unreachable (node dgram, 127.0.0.1). */
 export const LEGACY_PORT_UNREACH: DecodedFrame = {
-  kind: ICMP_ERROR, family: 4, id: 0, seq: 0, peerHash: hashOf('127.0.0.1'), k1: ports(34917, 33434),
+  kind: FrameKind.UDP_ERROR, family: 4, id: 0, seq: 0, peerHash: hashOf('127.0.0.1'), k1: ports(34917, 33434),
   k2: 0x4e33, aux: 0x0303, proto: 17, originHash: hashOf('127.0.0.1'),
 };
 

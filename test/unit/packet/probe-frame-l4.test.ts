@@ -2,16 +2,17 @@
 // probe-frame.test.ts through L4_EXPECTED).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeProbeFrame, FrameKind, newDecodedFrame, type DecodedFrame } from '../../../src/packet/probe-frame.js';
+import { decodeProbeFrame, newDecodedFrame, type DecodedFrame } from '../../../src/packet/probe-frame.js';
+import { CODECS, FrameKind } from './kinds.js';
 import { concat, loadHex } from './fixtures.js';
 import { L4_EXPECTED, ports } from './l4-fixtures.js';
 
-const { NONE, TCP_SYN, TCP_REPLY, UDP_PROBE, ICMP_ERROR } = FrameKind;
+const { NONE, TCP_SYN, TCP_REPLY, UDP_PROBE, TCP_ERROR } = FrameKind;
 
 function decode(f: Uint8Array, len = f.length, linkType = 1): DecodedFrame | false {
   const out = newDecodedFrame();
   out.kind = 99;
-  const ok = decodeProbeFrame(f, 0, len, linkType, out);
+  const ok = decodeProbeFrame(f, 0, len, linkType, CODECS, out);
   assert.equal(ok, out.kind !== NONE);
   return ok ? out : false;
 }
@@ -118,7 +119,7 @@ void test('k1 and k2 are unsigned 32-bit; the echo identifier fields are zero', 
 
 void test('ICMP errors: kinds from the quote; errors quoting ICMP or truncated quotes are nothing', () => {
   const e = loadHex('eth-icmp4-admin-tcp.hex');
-  assert.equal((decode(e) as DecodedFrame).kind, ICMP_ERROR);
+  assert.equal((decode(e) as DecodedFrame).kind, TCP_ERROR);
   assert.equal(decode(e, 14 + 20 + 8 + 20 + 7), false);
   const quotesIcmp = e.slice();
   quotesIcmp[51] = 1;

@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import { addrHash, parseIp } from '../../../src/lib/address.js';
 import {
   decodeProbeFrame,
-  FrameKind,
+  frameKind,
+  FrameRole,
   type DecodedFrame,
 } from '../../../src/packet/probe-frame.js';
+import { CODECS, FrameKind } from './kinds.js';
 import { concat, fixtureLinkType, frameFixtureNames, loadHex } from './fixtures.js';
 import { L4_EXPECTED, LEGACY_PORT_UNREACH } from './l4-fixtures.js';
 
@@ -24,15 +26,15 @@ const echo = (kind: number, family: 4 | 6, id: number, seq: number, peerHash: nu
 
 function decode(f: Uint8Array, linkType: number): DecodedFrame | false {
   const out = fresh();
-  const ok = decodeProbeFrame(f, 0, f.length, linkType, out);
+  const ok = decodeProbeFrame(f, 0, f.length, linkType, CODECS, out);
   assert.equal(ok, out.kind !== NONE);
   return ok ? out : false;
 }
 
-void test('FrameKind values', () => {
-  assert.deepEqual(FrameKind, {
-    NONE: 0, ECHO_REQUEST: 1, ECHO_REPLY: 2, TCP_SYN: 3, TCP_REPLY: 4, UDP_PROBE: 5, ICMP_ERROR: 6,
-  });
+void test('frame kinds: type number << 2 | role, NONE is 0', () => {
+  assert.deepEqual(FrameRole, { NONE: 0, REQUEST: 1, REPLY: 2, ERROR: 3 });
+  assert.deepEqual([frameKind(0, FrameRole.REQUEST), frameKind(1, FrameRole.REPLY), frameKind(2, FrameRole.ERROR)], [1, 6, 11]);
+  assert.equal(new Set(Object.values(FrameKind)).size, Object.keys(FrameKind).length, 'distinct kinds');
 });
 
 void test('decodeProbeFrame on every fixture: exact fields or false', () => {
@@ -93,9 +95,9 @@ void test('peerHash is the destination of a request and the source of a reply', 
 void test('exactly the 8-byte ICMP header is needed, within both the capture and the IP length', () => {
   const f = loadHex('eth-icmp4-echo-request.hex');
   const out = fresh();
-  assert.equal(decodeProbeFrame(f, 0, 14 + 20 + 8, 1, out), true);
+  assert.equal(decodeProbeFrame(f, 0, 14 + 20 + 8, 1, CODECS, out), true);
   assert.deepEqual([out.id, out.seq], [4804, 1]);
-  assert.equal(decodeProbeFrame(f, 0, 14 + 20 + 7, 1, out), false);
+  assert.equal(decodeProbeFrame(f, 0, 14 + 20 + 7, 1, CODECS, out), false);
   assert.equal(out.kind, NONE); // reset after an earlier success
   const shortIp = f.slice();
   shortIp[17] = 27; // total length 27: only 7 ICMP bytes belong to the packet
@@ -104,8 +106,8 @@ void test('exactly the 8-byte ICMP header is needed, within both the capture and
   assert.ok(decode(shortIp, 1));
 
   const f6 = loadHex('eth-icmp6-echo-request.hex');
-  assert.equal(decodeProbeFrame(f6, 0, 14 + 40 + 8, 1, out), true);
-  assert.equal(decodeProbeFrame(f6, 0, 14 + 40 + 7, 1, out), false);
+  assert.equal(decodeProbeFrame(f6, 0, 14 + 40 + 8, 1, CODECS, out), true);
+  assert.equal(decodeProbeFrame(f6, 0, 14 + 40 + 7, 1, CODECS, out), false);
   const short6 = f6.slice();
   short6[19] = 7; // payload length 7
   assert.equal(decode(short6, 1), false);
@@ -115,15 +117,15 @@ void test('a frame inside a larger buffer: offset honoured, nothing read past le
   const f = loadHex('sll2-icmp6-echo-request.hex');
   const big = concat(new Uint8Array(5).fill(0xaa), f, new Uint8Array(16).fill(0xbb));
   const out = fresh();
-  assert.equal(decodeProbeFrame(big, 5, f.length, 276, out), true);
+  assert.equal(decodeProbeFrame(big, 5, f.length, 276, CODECS, out), true);
   assert.deepEqual(out, echo(REQ, 6, 4857, 1, LOCAL6));
   // Cut one byte short of the ICMP header while the real bytes still follow in the buffer.
-  assert.equal(decodeProbeFrame(big, 5, 20 + 40 + 7, 276, out), false);
-  assert.equal(decodeProbeFrame(big, 5, 0, 276, out), false);
-  assert.equal(decodeProbeFrame(big, big.length, 100, 276, out), false);
-  assert.equal(decodeProbeFrame(big, -3, 100, 276, out), false);
+  assert.equal(decodeProbeFrame(big, 5, 20 + 40 + 7, 276, CODECS, out), false);
+  assert.equal(decodeProbeFrame(big, 5, 0, 276, CODECS, out), false);
+  assert.equal(decodeProbeFrame(big, big.length, 100, 276, CODECS, out), false);
+  assert.equal(decodeProbeFrame(big, -3, 100, 276, CODECS, out), false);
   // Buffers work like plain Uint8Arrays.
-  assert.equal(decodeProbeFrame(Buffer.from(big), 5, f.length, 276, out), true);
+  assert.equal(decodeProbeFrame(Buffer.from(big), 5, f.length, 276, CODECS, out), true);
 });
 
 void test('IPv4 header options are skipped', () => {

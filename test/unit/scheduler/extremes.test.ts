@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parseConfig } from '../../../src/config/load.js';
-import { groupsOfTarget } from '../../../src/config/membership.js';
 import { MAX_ROUND_PACKETS } from '../../../src/config/subnet.js';
 import type { Config, ProbeType } from '../../../src/config/types.js';
 import { createCatalog } from '../../../src/metrics/catalog.js';
 import { Engine } from '../../../src/net/engine.js';
+import { probeKinds, sourcePortRanges } from '../../../src/probes/index.js';
 import type { Family, RawSender, RouteInfo } from '../../../src/net/types.js';
 import { ProbeLoop } from '../../../src/scheduler/loop.js';
 import { TargetManager } from '../../../src/targets/manager.js';
@@ -66,24 +66,15 @@ const ROUTES = {
     Promise.resolve(new Map(addresses.map((a) => [a, { dev: 'veth0', prefsrc: a.includes(':') ? '2001:db8::2' : '198.18.0.2' }]))),
 };
 
-function portRanges(config: Config, type: ProbeType): [number, number][] {
-  const out: [number, number][] = [];
-  for (const t of Object.values(config.targets)) {
-    if (t.type !== type) continue;
-    for (const g of groupsOfTarget(config, t)) out.push([config.groups[g]!.src_port_a, config.groups[g]!.src_port_z]);
-  }
-  return out;
-}
-
 /** The prober's run-time stack over `config`, with fakes at the I/O seams only. */
 function stack(config: Config) {
   const clock = new FakeClock();
   const sender = new CountingSender();
   const { log, lines } = memoryLogger();
-  const catalog = createCatalog();
+  const catalog = createCatalog(probeKinds.map((k) => k.metrics));
   const engine = new Engine({
     sender, captures: new FakeCaptureFactory(), decoder: inlineDecoder, clock, log, idBase: 0x4440,
-    captureDelayMs: 10, pumpMs: 1000, tcpPorts: portRanges(config, 'TCPsyn'), udpPorts: portRanges(config, 'UDPunreachable'), seqBase: 1000,
+    captureDelayMs: 10, pumpMs: 1000, probes: probeKinds, sourcePorts: sourcePortRanges(config), seqBase: 1000,
   });
   const iterations: number[] = [];
   let manager: TargetManager | null = null;

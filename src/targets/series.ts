@@ -1,0 +1,111 @@
+/**
+ * The life of every metric series of one target: resolution status and changes, thresholds,
+ * the diagnostic counts of its probe type, and the per-(target, group) recorders of its tasks.
+ * Each series is created when it becomes known and removed exactly (by label set) with it.
+ */
+import type { GroupConfig, TargetConfig } from '../config/types.js';
+import type { Clock } from '../lib/clock.js';
+import { T3, TH, type Catalog, type ProbeTypeMetrics } from '../metrics/catalog.js';
+import { labelSet, type LabelSet } from '../metrics/fast.js';
+import { HostRecorder } from '../metrics/host-record.js';
+import { TaskRecorder, type TaskLabels } from '../metrics/record.js';
+import type { ProbeKind } from '../probes/types.js';
+import { percentile } from '../stats/percentile.js';
+import type { TargetTask } from './tasks.js';
+
+export interface SeriesDeps {
+  readonly catalog: Catalog;
+  readonly clock: Clock;
+  readonly probeName: string;
+  readonly percentiles: readonly number[];
+}
+
+export class TargetSeries {
+  readonly #d: SeriesDeps;
+  readonly #cfg: TargetConfig;
+  readonly #kind: ProbeKind;
+  readonly #m: ProbeTypeMetrics;
+  readonly #labels3: { probe_name: string; destination: string; address_family: string };
+  readonly #ls3: LabelSet<(typeof T3)[number]>;
+  /** the threshold series set, to remove exactly */
+  #thresholds: LabelSet<(typeof TH)[number]>[] = [];
+
+  constructor(deps: SeriesDeps, cfg: TargetConfig, kind: ProbeKind) {
+    this.#d = deps;
+    this.#cfg = cfg;
+    this.#kind = kind;
+    this.#m = deps.catalog.probes[kind.metrics.prefix]!;
+    this.#labels3 = { probe_name: deps.probeName, destination: cfg.name, address_family: cfg.address_family };
+    this.#ls3 = labelSet(T3, this.#labels3);
+  }
+
+  /** Registers every series known before the first round, so scrapes never miss the target. */
+  prime(): void {
+    const { catalog, clock } = this.#d;
+    catalog.resolutionChange.child(this.#ls3);
+    catalog.resolutionChangeCreated.child(this.#ls3).value = clock.wallMs() / 1000;
+    for (const u of this.#kind.metrics.unmatched) catalog.unmatched[u.what]!.child(this.#ls3);
+  }
+
+  /** The destination resolves; `changed`: to other addresses than before (or for the first time). */
+  resolved(changed: boolean): void {
+    const { catalog } = this.#d;
+    catalog.resolutionStatus.child(this.#ls3).value = 1;
+    if (changed) catalog.resolutionChange.child(this.#ls3).value++;
+  }
+
+  /** The destination does not resolve (any more). */
+  unresolved(): void {
+    this.#d.catalog.resolutionStatus.child(this.#ls3).value = 0;
+  }
+
+  /** One threshold series per configured threshold and group; those set before are removed. */
+  setThresholds(groups: readonly GroupConfig[]): void {
+    const { catalog } = this.#d;
+    const base = { ...this.#labels3, state: this.#cfg.state ?? 'None', alert_level: this.#cfg.alert_level };
+    for (const ls of this.#thresholds) catalog.threshold.remove(ls);
+    this.#thresholds = [];
+    for (const group of groups) {
+      for (const [type, value] of Object.entries(this.#cfg.threshold)) {
+        if (typeof value !== 'number') continue;
+        const ls = labelSet(TH, { ...base, type, group: group.name });
+        catalog.threshold.child(ls).value = value;
+        this.#thresholds.push(ls);
+      }
+    }
+  }
+
+  /** The recorders of an active task: its per-address series follow its hosts, its per-task series stay. */
+  attach(task: TargetTask): void {
+    const labels: TaskLabels = { ...this.#labels3, state: this.#cfg.state ?? 'None', group: task.group.name };
+    if (this.#cfg.per_host_metrics) {
+      task.hostRecorder?.remove();
+      task.hostRecorder = new HostRecorder(this.#m, labels, task.hosts);
+    }
+    task.recorder ??= new TaskRecorder(this.#m, this.#d.catalog, labels, this.#d.percentiles, percentile, this.#d.clock.wallMs());
+  }
+
+  /** Removes the series of a task that stops (its target inactive or gone). */
+  detach(task: TargetTask): void {
+    task.recorder?.remove();
+    task.recorder = null;
+    task.hostRecorder?.remove();
+    task.hostRecorder = null;
+  }
+
+  /** one more answer from the target's address that matched none of our probes, for `what` */
+  countUnmatched(what: string): void {
+    if (!this.#kind.metrics.unmatched.some((u) => u.what === what)) return;
+    this.#d.catalog.unmatched[what]!.child(this.#ls3).value++;
+  }
+
+  /** Removes every series of the target but its tasks' (see detach). */
+  remove(): void {
+    const { catalog } = this.#d;
+    for (const f of [catalog.resolutionStatus, catalog.resolutionChange, catalog.resolutionChangeCreated, ...Object.values(catalog.unmatched)]) {
+      f.remove(this.#ls3);
+    }
+    for (const ls of this.#thresholds) catalog.threshold.remove(ls);
+    this.#thresholds = [];
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The loop's tasks of a target: one per (target, group), with the round robins (source ports,
+ * source addresses) that carry over from round to round, and the recorders its rounds feed.
+ */
+import type { GroupConfig, TargetConfig } from '../config/types.js';
+import type { HostRecorder } from '../metrics/host-record.js';
+import type { TaskRecorder } from '../metrics/record.js';
+import { createSourcePool, type SourcePool } from '../probes/source-pool.js';
+import type { SchedTask } from '../scheduler/loop.js';
+
+export interface TargetTask extends SchedTask {
+  readonly group: GroupConfig;
+  readonly portCursor: { n: number };
+  readonly sourceCursor: { n: number };
+  /** the group's source subnet round robin for the target's family, or null */
+  readonly sources: SourcePool | null;
+  /** present while the target is active; its series exist only then */
+  recorder: TaskRecorder | null;
+  /** per-address series (is_subnet with per_host_metrics), while active */
+  hostRecorder: HostRecorder | null;
+  /** the address of each of `probes` */
+  hosts: readonly string[];
+}
+
+function sourcePoolOf(group: GroupConfig, family: 4 | 6): SourcePool | null {
+  const subnet = family === 4 ? group.src_subnet_ipv4 : group.src_subnet_ipv6;
+  return subnet === null ? null : createSourcePool(subnet);
+}
+
+/** A new task of (target, group): no probes yet, no recorders; its rounds go to the recorders it will have. */
+export function createTask(cfg: TargetConfig, group: GroupConfig, family: 4 | 6): TargetTask {
+  const task: TargetTask = {
+    key: `${cfg.name}\u0000${group.name}`,
+    nbPackets: cfg.nb_packets,
+    timeoutS: cfg.timeout,
+    probes: [],
+    group,
+    portCursor: { n: 0 },
+    sourceCursor: { n: 0 },
+    sources: sourcePoolOf(group, family),
+    recorder: null,
+    hostRecorder: null,
+    hosts: [],
+    perProbe: cfg.per_host_metrics,
+    onRound: (r) => {
+      task.recorder?.record(r);
+      task.hostRecorder?.record(r);
+    },
+  };
+  return task;
+}

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { RoundResult } from '../../../src/metrics/record.js';
+import { createTask } from '../../../src/targets/tasks.js';
+import { configOf } from './fixtures.js';
+
+const c = configOf(
+  { plain: '{}', pooled: '{src_subnet_ipv4: 198.18.8.0/29}' },
+  { web: '{type: TCPsyn, destination: 198.18.0.0/30, is_subnet: true, dst_port: 80, nb_packets: 7, timeout: 2, per_host_metrics: true}' },
+);
+
+void test('a task per (target, group): key, packets, timeout, cursors from zero, no probes, no recorders', () => {
+  const task = createTask(c.targets.web!, c.groups.plain!, 4);
+  assert.deepEqual(
+    [task.key, task.nbPackets, task.timeoutS, task.perProbe, task.probes, task.portCursor, task.sourceCursor, task.sources, task.recorder, task.hostRecorder],
+    ['web\u0000plain', 7, 2, true, [], { n: 0 }, { n: 0 }, null, null, null],
+  );
+});
+
+void test('the group subnet of the target family is the source round robin', () => {
+  assert.equal(createTask(c.targets.web!, c.groups.pooled!, 4).sources?.count, 7);
+  assert.equal(createTask(c.targets.web!, c.groups.pooled!, 6).sources, null);
+});
+
+void test('rounds go to the recorders the task has at the time', () => {
+  const task = createTask(c.targets.web!, c.groups.plain!, 4);
+  const seen: string[] = [];
+  const round = { sent: 1 } as RoundResult;
+  task.onRound(round);
+  task.recorder = { record: (r: RoundResult) => seen.push(`task ${r.sent}`) } as unknown as typeof task.recorder;
+  task.hostRecorder = { record: (r: RoundResult) => seen.push(`host ${r.sent}`) } as unknown as typeof task.hostRecorder;
+  task.onRound(round);
+  assert.deepEqual(seen, ['task 1', 'host 1']);
+});
