@@ -1,7 +1,8 @@
 /**
  * The life of every metric series of one target: resolution status and changes, thresholds,
  * the diagnostic counts of its probe type, and the per-(target, group) recorders of its tasks.
- * Each series is created when it becomes known and removed exactly (by label set) with it.
+ * Each series is created when it becomes known and removed exactly (by label set) with it. The
+ * target manager drives them through targets/series-handle.ts; the app gives it targetSeriesFactory.
  */
 import type { GroupConfig, TargetConfig } from '../config/types.js';
 import type { Clock } from '../lib/clock.js';
