@@ -39,7 +39,7 @@ const LAYERS = [
   // The set of targets and their probe loops.
   { name: 'targets', rank: 7, path: '^src/targets/', role: 'target sets, their sources and the target manager' },
   // Results become series.
-  { name: 'metrics', rank: 8, path: '^src/metrics/', role: 'metric catalog, recorders, the fast exposition registry' },
+  { name: 'metrics', rank: 8, path: '^src/metrics/', role: 'metric catalog, recorders, the series of each target, the fast exposition registry' },
   { name: 'inventory', rank: 8, path: '^src/inventory/', role: 'dynamic inventories (plugins, supervisor)' },
   { name: 'reload', rank: 8, path: '^src/reload\\.ts$', role: 'config file watching, keep-last-good' },
   // What the outside world talks to.

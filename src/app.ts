@@ -23,6 +23,7 @@ import { createLifecycle, type ReloadOutcome, type Service } from './lib/service
 import { createCatalog, type Catalog } from './metrics/catalog.js';
 import { registerEngineMetrics } from './metrics/engine-metrics.js';
 import { registerProcessMetrics } from './metrics/process-metrics.js';
+import { targetSeriesFactory } from './metrics/target-series.js';
 import { Engine } from './net/engine.js';
 import { probeKinds, sourcePortRanges } from './probes/index.js';
 import type { CaptureFactory, HostPacketIo, RawSender, RouteResolver } from './net/types.js';
@@ -124,7 +125,8 @@ export function createApp(config: Config, deps: AppDeps): App {
   );
   manager = new TargetManager({
     config,
-    catalog,
+    series: targetSeriesFactory(catalog, clock),
+    quarantined: catalog.quarantined,
     engine,
     loop,
     routes: deps.routes,

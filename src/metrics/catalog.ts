@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import { FastFamily, FastHistogram, FastRegistry } from './fast.js';
+import type { ProbeMetricsInput } from '../probes/types.js';
 
 /** netprobify label sets */
 export const T3 = ['probe_name', 'destination', 'address_family'] as const;
@@ -71,15 +72,6 @@ function probeTypeMetrics(registry: FastRegistry, prefix: string, human: string,
     hostLoss: new FastFamily(registry, 'counter', `${prefix}_host_loss_total`, `${human} probes lost, per address of an is_subnet target with per_host_metrics (wireprobe)`, TP),
     hostLastRtt: new FastFamily(registry, 'gauge', `${prefix}_host_last_rtt_seconds`, `${human} round-trip time of the last answered probe, per address of an is_subnet target with per_host_metrics (wireprobe)`, TP),
   };
-}
-
-/** What the catalog needs to know of a probe type (see ProbeMetricsSpec in probes/types.ts). */
-export interface ProbeMetricsInput {
-  readonly prefix: string;
-  readonly human: string;
-  readonly icmpErrors: boolean;
-  /** diagnostic counts of answers matching no probe, by the matcher's reason */
-  readonly unmatched: readonly { readonly what: string; readonly name: string; readonly help: string }[];
 }
 
 export interface Catalog {

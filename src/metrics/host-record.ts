@@ -5,7 +5,8 @@
  */
 import { TP, type ProbeTypeMetrics } from './catalog.js';
 import { labelSet, type LabelSet, type ValueHandle } from './fast.js';
-import type { RoundResult, TaskLabels } from './record.js';
+import type { RoundResult } from '../scheduler/round.js';
+import type { TaskLabels } from './record.js';
 
 type LP = (typeof TP)[number];
 

@@ -4,6 +4,7 @@
  */
 import { T4, T5, T6, type Catalog, type ProbeTypeMetrics } from './catalog.js';
 import { labelSet, type HistogramHandle, type LabelSet, type ValueHandle } from './fast.js';
+import type { RoundResult } from '../scheduler/round.js';
 
 export interface TaskLabels {
   readonly probe_name: string;
@@ -12,31 +13,6 @@ export interface TaskLabels {
   /** netprobify formatting: an unset state is the string "None" */
   readonly state: string;
   readonly group: string;
-}
-
-export interface RoundResult {
-  /** probes sent and settled (answered or lost) */
-  readonly sent: number;
-  readonly lost: number;
-  readonly indeterminate: number;
-  readonly sendErrors: number;
-  /** answered by an ICMP error (unreachable, prohibited): part of `sent`, not of `lost` */
-  readonly icmpErrors: number;
-  /** RTT samples in seconds, ascending, `rttCount` valid entries */
-  readonly rtts: Float64Array;
-  readonly rttCount: number;
-  /** Unix ms when the round settled */
-  readonly endWallMs: number;
-  /** per-probe counts (probe = index % probes), for tasks that asked for them */
-  readonly perProbe: PerProbeTally | null;
-}
-
-/** Outcomes of one round per prepared probe (i.e. per destination address). */
-export interface PerProbeTally {
-  readonly sent: Uint32Array;
-  readonly lost: Uint32Array;
-  /** RTT (s) of the last answer in the round; NaN when none */
-  readonly lastRtt: Float64Array;
 }
 
 export type PercentileFn = (sorted: Float64Array, p: number, n: number) => number;

@@ -7,7 +7,7 @@
  * Main thread only.
  */
 import { FrameRole, packFrame, recordSize, type DecodedBatch } from '../packet/probe-frame.js';
-import type { EngineProbeType, MatchContext, ProbeMatcher, WireProbe } from './probe-types.js';
+import type { EngineCounters, EngineProbeType, MatchContext, ProbeMatcher, WireProbe } from './probe-types.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { errorMessage } from '../lib/errors.js';
@@ -55,20 +55,6 @@ export interface EngineDeps {
 
 /** Source-port ranges by probe type name; a type missing has none. */
 export type SourcePorts = Readonly<Record<string, readonly (readonly [number, number])[]>>;
-
-export interface EngineCounters {
-  sent: number;
-  sendErrors: number;
-  matched: number;
-  late: number;
-  duplicates: number;
-  unmatched: number;
-  txNotCaptured: number;
-  icmpErrors: number;
-  rstSent: number;
-  slotsExhausted: number;
-  decodeErrors: number;
-}
 
 export class Engine {
   readonly #d: EngineDeps;

@@ -4,7 +4,6 @@
  * matches captured frames to them. The types themselves live in src/probes/, one module each.
  */
 import type { DecodedBatch } from '../packet/probe-frame.js';
-import type { EngineCounters } from './engine.js';
 import type { Family, Outcome } from './types.js';
 
 /** What every probe tells the engine besides its packet. */
@@ -37,6 +36,21 @@ export interface FilterInput {
   readonly idBase: number;
   /** our source-port ranges in use by the type (empty when no target uses it) */
   readonly ports: readonly (readonly [number, number])[];
+}
+
+/** The engine's counters; the engine and the probe types' matchers bump them. */
+export interface EngineCounters {
+  sent: number;
+  sendErrors: number;
+  matched: number;
+  late: number;
+  duplicates: number;
+  unmatched: number;
+  txNotCaptured: number;
+  icmpErrors: number;
+  rstSent: number;
+  slotsExhausted: number;
+  decodeErrors: number;
 }
 
 /** What a probe type's matcher gets from the engine, once. */

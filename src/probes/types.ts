@@ -4,7 +4,6 @@
  * and the name and shape of its metrics. One file per probe type; the registry is probes/index.ts.
  */
 import type { GroupConfig, TargetConfig } from '../config/types.js';
-import type { ProbeMetricsInput } from '../metrics/catalog.js';
 import type { Engine } from '../net/engine.js';
 import type { EngineProbeType } from '../net/probe-types.js';
 import type { Family, OutcomeSink, RouteInfo } from '../net/types.js';
@@ -36,6 +35,15 @@ export interface PrepareInput {
 export interface PreparedProbe {
   /** sends one probe; its outcome reaches `sink` with `index` */
   send(engine: Engine, sink: OutcomeSink, index: number): void;
+}
+
+/** What the metric catalog needs to know of a probe type: its per-target families' names and shape. */
+export interface ProbeMetricsInput {
+  readonly prefix: string;
+  readonly human: string;
+  readonly icmpErrors: boolean;
+  /** diagnostic counts of answers matching no probe, by the matcher's reason */
+  readonly unmatched: readonly { readonly what: string; readonly name: string; readonly help: string }[];
 }
 
 export interface ProbeKind extends EngineProbeType {

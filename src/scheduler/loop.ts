@@ -10,9 +10,8 @@ import type { Logger } from '../lib/logger.js';
 import type { Engine } from '../net/engine.js';
 import { Outcome } from '../net/types.js';
 import type { PreparedProbe } from '../probes/types.js';
-import type { RoundResult } from '../metrics/record.js';
 import { phaseOf, planTask } from './plan.js';
-import { Round, type Iteration, type RoundOwner } from './round.js';
+import { Round, type Iteration, type RoundOwner, type RoundResult } from './round.js';
 
 /** sends due within this many ms are made together (fewer timer wake-ups) */
 const QUANTUM_MS = 4;

@@ -5,8 +5,33 @@
 import { MAX_ROUND_PACKETS } from '../config/subnet.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import { Outcome, type OutcomeSink } from '../net/types.js';
-import type { PerProbeTally, RoundResult } from '../metrics/record.js';
 import type { PreparedProbe } from '../probes/types.js';
+
+/** What a settled round hands its task (and the task its recorders). */
+export interface RoundResult {
+  /** probes sent and settled (answered or lost) */
+  readonly sent: number;
+  readonly lost: number;
+  readonly indeterminate: number;
+  readonly sendErrors: number;
+  /** answered by an ICMP error (unreachable, prohibited): part of `sent`, not of `lost` */
+  readonly icmpErrors: number;
+  /** RTT samples in seconds, ascending, `rttCount` valid entries */
+  readonly rtts: Float64Array;
+  readonly rttCount: number;
+  /** Unix ms when the round settled */
+  readonly endWallMs: number;
+  /** per-probe counts (probe = index % probes), for tasks that asked for them */
+  readonly perProbe: PerProbeTally | null;
+}
+
+/** Outcomes of one round per prepared probe (i.e. per destination address). */
+export interface PerProbeTally {
+  readonly sent: Uint32Array;
+  readonly lost: Uint32Array;
+  /** RTT (s) of the last answer in the round; NaN when none */
+  readonly lastRtt: Float64Array;
+}
 
 /** Sorts a[0..n) ascending in place; small rounds (the common case) without allocating. */
 export function sortPrefix(a: Float64Array, n: number): void {

@@ -3,8 +3,9 @@
  * target's life: addresses (literal at once, hostnames resolved in the background and
  * re-resolved on schedule), probes on their routes, the loop's tasks, and its metric series.
  * The parts: addresses.ts (what a destination stands for), routes.ts (route lookup),
- * prepare.ts (capture choice and probes), tasks.ts (the loop's tasks), series.ts (metric
- * series), peer-index.ts (who probes an address).
+ * prepare.ts (capture choice and probes), tasks.ts (the loop's tasks), series-handle.ts (its
+ * metric series, made by the injected factory of metrics/target-series.ts), peer-index.ts (who
+ * probes an address).
  */
 import type { Config, GroupConfig, TargetConfig } from '../config/types.js';
 import { groupsOfTarget } from '../config/membership.js';
@@ -12,7 +13,6 @@ import type { LookupFn } from '../dns/resolver.js';
 import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import type { Catalog } from '../metrics/catalog.js';
 import type { RouteInfo, RouteResolver } from '../net/types.js';
 import { probeKindOf } from '../probes/index.js';
 import type { ProbeKind } from '../probes/types.js';
@@ -21,8 +21,8 @@ import { isHostname, literalAddresses, resolveHostname } from './addresses.js';
 import { PeerIndex } from './peer-index.js';
 import { prepareProbes, type PrepareDeps, type TargetProbing } from './prepare.js';
 import { lookupRoutes } from './routes.js';
-import { TargetSeries } from './series.js';
-import { Quarantine } from './quarantine.js';
+import { Quarantine, type QuarantineDeps } from './quarantine.js';
+import type { SeriesFactory, TargetSeriesHandle } from './series-handle.js';
 import { createTask, type TargetTask } from './tasks.js';
 
 interface TargetRt extends TargetProbing {
@@ -33,7 +33,7 @@ interface TargetRt extends TargetProbing {
   /** destination is a hostname (resolved and re-resolved), not a literal or subnet */
   readonly isHostname: boolean;
   readonly tasks: TargetTask[];
-  readonly series: TargetSeries;
+  readonly series: TargetSeriesHandle;
   addresses: readonly string[] | null;
   nextRefreshMono: number;
   resolving: boolean;
@@ -51,7 +51,10 @@ export interface ApplySummary {
 
 export interface TargetManagerDeps {
   readonly config: Config;
-  readonly catalog: Catalog;
+  /** the metric series of each target (metrics/target-series.ts) */
+  readonly series: SeriesFactory;
+  /** counts the targets quarantined, by stage (`wireprobe_targets_quarantined_total`) */
+  readonly quarantined: QuarantineDeps['counter'];
   /** the engine's capture choice (Engine.captureFor) */
   readonly engine: Pick<PrepareDeps, 'captureFor'>;
   readonly loop: Pick<ProbeLoop, 'setTask' | 'removeTask'>;
@@ -76,7 +79,7 @@ export class TargetManager {
     this.#d = deps;
     this.#prepare = { captureFor: (iface) => deps.engine.captureFor(iface), log: deps.log };
     this.#config = deps.config;
-    this.#quarantine = new Quarantine({ log: deps.log, counter: deps.catalog.quarantined });
+    this.#quarantine = new Quarantine({ log: deps.log, counter: deps.quarantined });
     for (const cfg of Object.values(deps.config.targets)) {
       const rt = this.#quarantine.guard(cfg, (c) => this.#create(c));
       if (rt) this.#targets.push(rt);
@@ -88,7 +91,7 @@ export class TargetManager {
   }
 
   #create(cfg: TargetConfig): TargetRt | null {
-    const { log, catalog, clock } = this.#d;
+    const { log } = this.#d;
     const found = probeKindOf(cfg.type);
     if (!found) {
       log.warn('probe type not supported yet: target not probed', { target: cfg.name, type: cfg.type });
@@ -105,7 +108,7 @@ export class TargetManager {
       family,
       isHostname: isHostname(cfg),
       tasks: groups.map((g) => createTask(cfg, g, family)),
-      series: new TargetSeries({ catalog, clock, probeName, percentiles }, cfg, found.kind),
+      series: this.#d.series(cfg, found.kind, { probeName, percentiles }),
       addresses: null,
       nextRefreshMono: 0,
       resolving: false,

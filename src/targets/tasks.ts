@@ -3,10 +3,19 @@
  * source addresses) that carry over from round to round, and the recorders its rounds feed.
  */
 import type { GroupConfig, TargetConfig } from '../config/types.js';
-import type { HostRecorder } from '../metrics/host-record.js';
-import type { TaskRecorder } from '../metrics/record.js';
 import { createSourcePool, type SourcePool } from '../probes/source-pool.js';
 import type { SchedTask } from '../scheduler/loop.js';
+import type { RoundResult } from '../scheduler/round.js';
+
+/**
+ * What a task's rounds feed: a set of metric series (the recorders of metrics/record.ts and
+ * metrics/host-record.ts, created by metrics/target-series.ts).
+ */
+export interface RoundRecorder {
+  record(r: RoundResult): void;
+  /** removes its series, exactly */
+  remove(): void;
+}
 
 export interface TargetTask extends SchedTask {
   readonly group: GroupConfig;
@@ -15,9 +24,9 @@ export interface TargetTask extends SchedTask {
   /** the group's source subnet round robin for the target's family, or null */
   readonly sources: SourcePool | null;
   /** present while the target is active; its series exist only then */
-  recorder: TaskRecorder | null;
+  recorder: RoundRecorder | null;
   /** per-address series (is_subnet with per_host_metrics), while active */
-  hostRecorder: HostRecorder | null;
+  hostRecorder: RoundRecorder | null;
   /** the address of each of `probes` */
   hosts: readonly string[];
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { probeKinds } from '../../../src/probes/index.js';
 import { createCatalog, RTT_BUCKETS } from '../../../src/metrics/catalog.js';
-import { TaskRecorder, type RoundResult } from '../../../src/metrics/record.js';
+import { TaskRecorder } from '../../../src/metrics/record.js';
+import type { RoundResult } from '../../../src/scheduler/round.js';
 import { percentile } from '../../../src/stats/percentile.js';
 
 function exposition(catalog: ReturnType<typeof createCatalog>): string {

@@ -12,6 +12,7 @@ import { parseConfig } from '../../../src/config/load.js';
 import { MAX_ROUND_PACKETS } from '../../../src/config/subnet.js';
 import type { Config, ProbeType } from '../../../src/config/types.js';
 import { createCatalog } from '../../../src/metrics/catalog.js';
+import { targetSeriesFactory } from '../../../src/metrics/target-series.js';
 import { Engine } from '../../../src/net/engine.js';
 import { probeKinds, sourcePortRanges } from '../../../src/probes/index.js';
 import type { Family, RawSender, RouteInfo } from '../../../src/net/types.js';
@@ -84,7 +85,7 @@ function stack(config: Config) {
   );
   const abort = new AbortController();
   manager = new TargetManager({
-    config, catalog, engine, loop, routes: ROUTES, resolve: () => Promise.reject(new Error('no DNS in this test')), clock, log, signal: abort.signal,
+    config, series: targetSeriesFactory(catalog, clock), quarantined: catalog.quarantined, engine, loop, routes: ROUTES, resolve: () => Promise.reject(new Error('no DNS in this test')), clock, log, signal: abort.signal,
   });
   return { clock, sender, catalog, loop, manager, iterations, lines, engine, stop: () => { abort.abort(); loop.stop(); } };
 }

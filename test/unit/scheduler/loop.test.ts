@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Engine } from '../../../src/net/engine.js';
 import { Outcome } from '../../../src/net/types.js';
-import type { RoundResult } from '../../../src/metrics/record.js';
+import type { RoundResult } from '../../../src/scheduler/round.js';
 import type { PreparedProbe } from '../../../src/probes/types.js';
 import { ProbeLoop, type SchedTask } from '../../../src/scheduler/loop.js';
 import { FakeClock } from '../../fakes/clock.js';

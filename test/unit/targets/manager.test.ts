@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { Config } from '../../../src/config/types.js';
 import type { RouteInfo } from '../../../src/net/types.js';
 import { addrHash, parseIp } from '../../../src/lib/address.js';
+import { targetSeriesFactory } from '../../../src/metrics/target-series.js';
 import { TargetManager } from '../../../src/targets/manager.js';
 import { FakeClock } from '../../fakes/clock.js';
 import { memoryLogger } from '../../fakes/logger.js';
@@ -27,7 +28,8 @@ function setup(config: Config, dns: Record<string, string> = { 'db.example.com':
   const lookups: string[] = [];
   const manager = new TargetManager({
     config,
-    catalog: cat,
+    series: targetSeriesFactory(cat, clock),
+    quarantined: cat.quarantined,
     engine: { captureFor: (iface) => (captures.includes(iface) ? captures.indexOf(iface) : captures.push(iface) - 1) },
     loop,
     routes: {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RoundResult } from '../../../src/metrics/record.js';
+import type { RoundResult } from '../../../src/scheduler/round.js';
 import { createTask } from '../../../src/targets/tasks.js';
 import { configOf } from './fixtures.js';
 

@@ -1,17 +1,19 @@
 /**
  * The life of every metric series of one target: resolution status and changes, thresholds,
  * the diagnostic counts of its probe type, and the per-(target, group) recorders of its tasks.
- * Each series is created when it becomes known and removed exactly (by label set) with it.
+ * Each series is created when it becomes known and removed exactly (by label set) with it. The
+ * target manager drives them through targets/series-handle.ts; the app gives it targetSeriesFactory.
  */
 import type { GroupConfig, TargetConfig } from '../config/types.js';
 import type { Clock } from '../lib/clock.js';
-import { T3, TH, type Catalog, type ProbeTypeMetrics } from '../metrics/catalog.js';
-import { labelSet, type LabelSet } from '../metrics/fast.js';
-import { HostRecorder } from '../metrics/host-record.js';
-import { TaskRecorder, type TaskLabels } from '../metrics/record.js';
 import type { ProbeKind } from '../probes/types.js';
 import { percentile } from '../stats/percentile.js';
-import type { TargetTask } from './tasks.js';
+import type { SeriesFactory, TargetSeriesHandle } from '../targets/series-handle.js';
+import type { TargetTask } from '../targets/tasks.js';
+import { T3, TH, type Catalog, type ProbeTypeMetrics } from './catalog.js';
+import { labelSet, type LabelSet } from './fast.js';
+import { HostRecorder } from './host-record.js';
+import { TaskRecorder, type TaskLabels } from './record.js';
 
 export interface SeriesDeps {
   readonly catalog: Catalog;
@@ -20,7 +22,7 @@ export interface SeriesDeps {
   readonly percentiles: readonly number[];
 }
 
-export class TargetSeries {
+export class TargetSeries implements TargetSeriesHandle {
   readonly #d: SeriesDeps;
   readonly #cfg: TargetConfig;
   readonly #kind: ProbeKind;
@@ -108,4 +110,9 @@ export class TargetSeries {
     for (const ls of this.#thresholds) catalog.threshold.remove(ls);
     this.#thresholds = [];
   }
+}
+
+/** The factory the target manager gets (TargetManagerDeps.series): the series of `catalog`. */
+export function targetSeriesFactory(catalog: Catalog, clock: Clock): SeriesFactory {
+  return (cfg, kind, { probeName, percentiles }) => new TargetSeries({ catalog, clock, probeName, percentiles }, cfg, kind);
 }

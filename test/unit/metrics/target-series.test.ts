@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tcpSynProbe } from '../../../src/probes/tcp-syn.js';
-import { TargetSeries } from '../../../src/targets/series.js';
+import { TargetSeries } from '../../../src/metrics/target-series.js';
 import { createTask } from '../../../src/targets/tasks.js';
 import { FakeClock } from '../../fakes/clock.js';
-import { catalog, configOf, seriesLines, valueOf } from './fixtures.js';
+import { catalog, configOf, seriesLines, valueOf } from '../targets/fixtures.js';
 
 const c = configOf({ a: '{}', b: '{}' }, {
   web: '{type: TCPsyn, destination: 198.18.0.1, dst_port: 80, threshold: {loss: 0.1, latency: 0.5}, alert_level: paging}',
