@@ -28,7 +28,13 @@ const INTERVAL_S = 2;
 const TIMEOUT_S = 0.5;
 const NB = 3;
 const ROUNDS = 5;
-const QUIET_MS = TIMEOUT_S * 1000 + 700;
+/**
+ * A scrape is settled when no SYN was captured this long before it: the timeout plus 500 ms for
+ * the capture batching (a round is recorded ~0.1 s after its last answer or timeout). Both groups'
+ * phases put their SYNs at ~1.04 s of each 2 s interval, so about 1 s of each round is quiet; a
+ * scrape through the lab takes ~0.4 s.
+ */
+const QUIET_MS = TIMEOUT_S * 1000 + 500;
 const DST = '198.19.4.1';
 /** nothing listens there: the target answers RST-ACK */
 const DST_PORT = 8081;
@@ -59,9 +65,11 @@ void describe('tcp-groups-ports', { timeout: 60_000 }, () => {
         targets: { both: { type: 'TCPsyn', destination: DST, dst_port: DST_PORT, nb_packets: NB, timeout: TIMEOUT_S } },
       }),
     );
-    const scrapes = await scrapeUntil(wp, (s) => NAMES.every((g) => (sentOf(s, g) ?? 0) >= ROUNDS * NB), {
+    // two rounds beyond ROUNDS: the two groups' phases leave a short quiet window per round, and a
+    // slow scrape can miss one; ROUNDS - 1 settled rounds out of ROUNDS + 2 are asked for below
+    const scrapes = await scrapeUntil(wp, (s) => NAMES.every((g) => (sentOf(s, g) ?? 0) >= (ROUNDS + 2) * NB), {
       timeoutMs: 40_000,
-      what: `tcpsyn_sent_total >= ${ROUNDS * NB} in both groups`,
+      what: `tcpsyn_sent_total >= ${(ROUNDS + 2) * NB} in both groups`,
       intervalMs: 100,
     });
     const packets = await truth.stop();
