@@ -5,24 +5,13 @@
  * (lib/service.ts) calls reload only between start and stop.
  */
 import type { CheckInstanceConfig, Config } from '../config/types.js';
-import type { Clock } from '../lib/clock.js';
-import type { LogFields, Logger } from '../lib/logger.js';
+import type { LogFields } from '../lib/logger.js';
 import type { ReloadOutcome, Service } from '../lib/service.js';
-import type { CheckRecorder } from './recorder.js';
-import { createCheckRunner, type CheckKinds, type CheckRunner } from './runner.js';
-import type { CheckDeps, CheckKindName } from './types.js';
+import { createCheckRunner, type CheckRunner, type RunnerDeps } from './runner.js';
+import type { CheckKindName } from './types.js';
 
-export interface ChecksServiceDeps {
-  readonly kinds: CheckKinds;
-  /** the `checks:` section at start */
-  readonly checks: Config['checks'];
-  readonly recorder: CheckRecorder;
-  /** given to every instance; its `log` is the runner's */
-  readonly checkDeps: CheckDeps;
-  readonly clock: Clock;
-  /** for the reload message (the runner logs through checkDeps.log) */
-  readonly log: Logger;
-}
+/** What the service needs: the runner's own dependencies (it makes a new runner on a changed section). */
+export type ChecksServiceDeps = RunnerDeps;
 
 export interface ChecksService extends Service<Config> {
   start(): void;

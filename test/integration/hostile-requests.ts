@@ -6,6 +6,7 @@
  * bench/api-hostile.ts (10 000). Sent raw through node:http, so any path and header goes.
  */
 import { request } from 'node:http';
+import { rng } from '../fakes/rng.js';
 
 export interface HostileRequest {
   readonly what: string;
@@ -19,17 +20,6 @@ export interface HostileReply {
   readonly status: number;
   readonly contentType: string;
   readonly text: string;
-}
-
-/** Deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const BAD_ESCAPES = ['%', '%zz', '%FF', 'x%E0%A4%A', '%C0%AF', '%%', '%2', '%u0041', 'a%00b', '%ED%A0%80', '%F4%90%80%80'];
@@ -55,7 +45,7 @@ const pick = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() 
 
 /** The hostile requests: `n` of them from `seed`; `tokens.write` and `tokens.read` are valid tokens. */
 export function hostileRequests(n: number, seed: number, tokens: { read: string; write: string }): HostileRequest[] {
-  const r = prng(seed);
+  const r = rng(seed).next;
   const json = (extra: Record<string, string> = {}): Record<string, string> => ({
     'content-type': 'application/json',
     authorization: `Bearer ${tokens.write}`,

@@ -21,6 +21,7 @@ import { TargetManager } from '../../../src/targets/manager.js';
 import { FakeClock } from '../../fakes/clock.js';
 import { memoryLogger } from '../../fakes/logger.js';
 import { FakeCaptureFactory, inlineDecoder } from '../../fakes/net.js';
+import { rng } from '../../fakes/rng.js';
 
 type Node = Record<string, unknown>;
 const schema = JSON.parse(readFileSync(new URL('../../../../schema/config.schema.json', import.meta.url), 'utf8')) as { $defs: Record<string, Node> };
@@ -166,17 +167,6 @@ function oneAtATime(): Case[] {
   return cases;
 }
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function pickIn(b: Bounds, r: () => number): number {
   const x = r();
   if (x < 0.35) return b.min;
@@ -193,7 +183,7 @@ function pickIn(b: Bounds, r: () => number): number {
  * they are only too slow to simulate packet by packet here.
  */
 function randomCases(n: number, seed: number): Case[] {
-  const r = prng(seed);
+  const r = rng(seed).next;
   const cases: Case[] = [];
   while (cases.length < n) {
     const global = { interval: pickIn(B.global.interval!, r), interval_packets: pickIn(B.global.interval_packets!, r) };
