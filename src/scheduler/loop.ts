@@ -144,7 +144,8 @@ export class ProbeLoop {
     this.#lagThisRound = 0;
     const { intervalS, intervalPacketsS } = this.#opts;
     const iteration: Iteration = { startMono: start, outstanding: 0 };
-    for (const st of [...this.#tasks.values()]) {
+    // a failing task leaves the map inside this loop: a Map iterator skips entries deleted ahead of it
+    for (const st of this.#tasks.values()) {
       const task = st.task;
       if (task.probes.length === 0) continue;
       const total = task.probes.length * task.nbPackets;

@@ -53,7 +53,8 @@ export class Quarantine {
 
   /** true when this very entry (same name, same content) is quarantined */
   held(cfg: TargetConfig): boolean {
-    return this.#held.get(cfg.name) === JSON.stringify(cfg);
+    const held = this.#held.get(cfg.name);
+    return held !== undefined && held === JSON.stringify(cfg);
   }
 
   /** Forgets the names that are no longer in the target set. */

@@ -182,9 +182,11 @@ void describe('install-deps.sh is the list of what make run / make test need', (
   });
 
   void it('the scanner finds requirements, child_process calls, argv vectors and wrapped commands', () => {
+    // a made-up package no list has (spliced in, so the fixture text is no requirement of this file)
+    const fake = 'frobnicator';
     const src = [
       "import { execFileSync } from 'node:child_process';",
-      "const T = { bin: 'frob', pkg: 'frobnicator' };",
+      `const T = { bin: 'frob', pkg: '${fake}' };`,
       "execFileSync('zap', ['-x']);",
       "await runChecked(['ip', 'netns', 'exec', ns, 'nft', '-f', '-']);",
       "lab.spawn('probe', ['dnsmasq', '--keep-in-foreground']);",
