@@ -28,6 +28,8 @@ const LAYERS = [
   // I/O at the edge: raw sockets, pcap, routes; name resolution.
   { name: 'net', rank: 3, path: '^src/net/', role: 'raw sockets, capture, routes, the probe engine (main thread only)' },
   { name: 'dns', rank: 3, path: '^src/dns/', role: 'bounded name resolution' },
+  // Operator tools: IP calculator, MAC vendor (OUI) lookup, WHOIS and RDAP clients.
+  { name: 'tools', rank: 3.5, path: '^src/tools/', role: 'IP calculator, OUI lookup, WHOIS/RDAP (bounded)' },
   // One file per probe type / check kind behind one interface.
   { name: 'probes', rank: 4, path: '^src/probes/', role: 'probe types (icmp, tcp-syn, udp-unreachable) and their registry' },
   { name: 'checks', rank: 4, path: '^src/checks/', role: 'host checks (routes, conntrack, dhcp, processes) and their runner' },
@@ -42,10 +44,16 @@ const LAYERS = [
   { name: 'metrics', rank: 8, path: '^src/metrics/', role: 'metric catalog, recorders, the series of each target, the fast exposition registry' },
   { name: 'inventory', rank: 8, path: '^src/inventory/', role: 'dynamic inventories (plugins, supervisor)' },
   { name: 'reload', rank: 8, path: '^src/reload\\.ts$', role: 'config file watching, keep-last-good' },
+  // Subsystems built on the engine, the pool and the metrics.
+  { name: 'operations', rank: 8.5, path: '^src/operations/', role: 'on-demand ping, traceroute, mtr through the engine' },
+  { name: 'flows', rank: 8.5, path: '^src/flows/', role: 'NetFlow v5/v9/IPFIX collector, top talkers, flow stores' },
+  // Many wireprobes as one: membership, dispatch and the shared inventory on NATS.
+  { name: 'fleet', rank: 8.7, path: '^src/fleet/', role: 'NATS fleet: membership, dispatch, shared inventory, service discovery' },
   // What the outside world talks to.
   { name: 'api', rank: 9, path: '^src/api/', role: 'REST API (express)' },
   // The HTTP server hosts /metrics, the admin endpoints and the API router, with the API's
   // error shape and token scopes: above api.
+  { name: 'status', rank: 9.1, path: '^src/status/', role: 'the status page at / (server-rendered HTML)' },
   { name: 'http', rank: 9.2, path: '^src/http/', role: 'the HTTP server: /metrics, /-/ endpoints, JSON errors, the API mounted' },
   // The subsystems the app composes as services (inventories, API, host checks, and each new
   // subsystem): one line each in src/subsystems/index.ts.
@@ -53,6 +61,16 @@ const LAYERS = [
   // Composition root: wires everything; main.ts alone has process-level side effects.
   { name: 'app', rank: 10, path: '^src/app\\.ts$', role: 'createApp(config, deps): wires all layers' },
   { name: 'main', rank: 11, path: '^src/main\\.ts$', role: 'argv, signals, exit' },
+];
+
+/**
+ * Packages with one home folder in src/ (the others are restricted per folder in eslint.config.js):
+ * databases behind the flow store, NATS behind the fleet, the browser in tests only.
+ */
+const PACKAGE_HOMES = [
+  { packages: ['better-sqlite3', 'pg'], home: '^src/flows/store/' },
+  { packages: ['@nats-io'], home: '^src/fleet/' },
+  { packages: ['playwright-core'], home: '^$' },
 ];
 
 const layerRules = LAYERS.map((layer) => ({
@@ -92,6 +110,13 @@ module.exports = {
       to: { path: '^src/', pathNot: LAYERS.map((l) => l.path) },
     },
     ...layerRules,
+    ...PACKAGE_HOMES.map(({ packages, home }) => ({
+      name: `package-home-${packages[0].replace(/[^a-z]/g, '')}`,
+      comment: `${packages.join(', ')} may be imported only under ${home}`,
+      severity: 'error',
+      from: { path: '^src/', pathNot: home },
+      to: { path: `node_modules/(${packages.join('|')})/` },
+    })),
     {
       name: 'not-to-unresolvable',
       comment: 'an import that resolves to nothing is a typo or a missing dependency',

@@ -35,6 +35,13 @@ test_packages=(
   "libc-bin getconf getent"
   "fping fping"                    # benchmark peers
   "hping3 hping3"
+  "softflowd softflowd"            # flow exporter of the flow collector tests
+  "nfdump nfcapd nfdump"           # flow collector peer (benchmark) and reference decoder
+  "postgresql -"                   # PostgreSQL flow sink tests (binaries under /usr/lib/postgresql)
+  "nats-server nats-server"        # fleet tests
+  "chromium chromium"              # status page tests (headless)
+  "mtr-tiny mtr"                   # traceroute/mtr reference
+  "netsniff-ng trafgen"            # kernel send-rate limit (benchmark)
 )
 
 entries=("${run_packages[@]}")
@@ -67,7 +74,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # only the services of packages installed just now: a dnsmasq or prometheus the host already ran is left alone
   if command -v systemctl >/dev/null 2>&1; then
-    for svc in prometheus dnsmasq; do
+    for svc in prometheus dnsmasq nats-server postgresql; do
       if printf '%s\n' "${missing[@]}" | grep -qx "$svc"; then systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
     done
   fi
@@ -98,7 +105,8 @@ stamp=node_modules/.wireprobe-lock.sha256
 want="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] \
    || [ ! -f node_modules/pcap/build/Release/pcap_binding.node ] \
-   || [ ! -f node_modules/raw-socket/build/Release/raw.node ]; then
+   || [ ! -f node_modules/raw-socket/build/Release/raw.node ] \
+   || [ ! -f node_modules/better-sqlite3/build/Release/better_sqlite3.node ]; then
   echo "install-deps: npm ci"
   npm ci --no-fund --no-audit --loglevel=error
   echo "$want" > "$stamp"

@@ -172,6 +172,51 @@ export interface ApiConfig {
   readonly default_groups: readonly string[] | null;
 }
 
+export interface FlowRetentionConfig {
+  /** seconds; 0 = no age limit */
+  readonly max_age: number;
+  /** bytes the store may occupy; 0 = no size limit */
+  readonly max_bytes: number;
+}
+
+export interface FlowSqliteConfig {
+  /** absolute (relative paths resolve against the config file's directory) */
+  readonly path: string;
+  readonly retention: FlowRetentionConfig;
+  /** rows per insert transaction */
+  readonly batch_size: number;
+  /** seconds between flushes of a partial batch */
+  readonly flush_interval: number;
+}
+
+export interface FlowPostgresConfig {
+  /** libpq connection URL (from `url` or read from `url_file`); never logged */
+  readonly url: string;
+  /** seconds covered by one time partition */
+  readonly partition_interval: number;
+  readonly retention: FlowRetentionConfig;
+  readonly batch_size: number;
+  readonly flush_interval: number;
+}
+
+/** The NetFlow v5/v9/IPFIX collector (wireprobe extension); see `$defs/flows` in the schema. */
+export interface FlowsConfig {
+  readonly enabled: boolean;
+  /** UDP sockets to receive on (IPv4 or IPv6 literal addresses) */
+  readonly listen: readonly { readonly address: string; readonly port: number }[];
+  /** SO_RCVBUF asked for each socket */
+  readonly receive_buffer_bytes: number;
+  /** absolute; where templates (and by default the SQLite database) are kept across restarts */
+  readonly state_dir: string;
+  /** data sets waiting for their template, per exporter */
+  readonly early_data: { readonly max_datagrams: number; readonly max_age: number };
+  /** top-N talker gauges: window in seconds, N per key, hard cap on talker series */
+  readonly top: { readonly window: number; readonly n: number; readonly max_series: number };
+  /** null: flows are not stored */
+  readonly sqlite: FlowSqliteConfig | null;
+  readonly postgres: FlowPostgresConfig | null;
+}
+
 export interface Config {
   /** path the config was read from (for messages) */
   readonly file: string;
@@ -183,4 +228,6 @@ export interface Config {
   readonly inventories: readonly InventoryConfig[];
   /** present when the file has an `api:` section */
   readonly api?: ApiConfig;
+  /** present when the file has a `flows:` section */
+  readonly flows?: FlowsConfig;
 }
