@@ -150,7 +150,7 @@ export class FlowDecoder {
   readonly #ctx: Ctx = { exportMs: 0, uptimeMs: NaN, exporterIdx: 0, records: 0 };
   #templatesLearned: DomainState[] = [];
 
-  constructor(readonly limits: DecoderLimits, out?: FlowBatchBuilder) {
+  constructor(public limits: DecoderLimits, out?: FlowBatchBuilder) {
     this.out = out ?? new FlowBatchBuilder();
   }
 
@@ -513,7 +513,7 @@ export class FlowDecoder {
       let len = lengths[i]!;
       if (len === VARIABLE_LENGTH) [len, off] = this.#varLength(buf, off, end);
       if (off + len > end) throw new Malformed('truncated');
-      switch (ops[i]) {
+      switch (ops[i]!) {
         case Op.SAMPLER_ID: sampler = uint(buf, off, len); break;
         case Op.SAMPLING_INTERVAL: interval = uint(buf, off, len); break;
         case Op.PACKET_INTERVAL: pInterval = uint(buf, off, len); break;
@@ -576,7 +576,7 @@ export class FlowDecoder {
     for (let i = 0; i < ops.length; i++) {
       let len = lengths[i]!;
       if (len === VARIABLE_LENGTH) [len, off] = this.#varLength(buf, off, end);
-      switch (ops[i]) {
+      switch (ops[i]!) {
         case Op.SKIP: break;
         case Op.BYTES: bytes = uint(buf, off, len); break;
         case Op.PACKETS: packets = uint(buf, off, len); break;

@@ -52,7 +52,7 @@ function sameFlows(got: Row[], want: readonly FlowSpec[], rate = 1): void {
 const V9H = { sourceId: 7, uptimeMs: 100_000, unixSecs: T0 / 1000 };
 const IPH = { domain: 3, exportSecs: T0 / 1000 };
 
-test('v5: fields, times, header sampling and engine domain', () => {
+void test('v5: fields, times, header sampling and engine domain', () => {
   const d = new FlowDecoder(LIMITS);
   const flows = makeFlows(3);
   d.decode(v5Datagram({ seq: 0, uptimeMs: 10_000, unixSecs: T0 / 1000, unixNsecs: 5_000_000, engineType: 1, engineId: 2, sampling: 0x4000 | 10 }, flows), E1, T0);
@@ -67,7 +67,7 @@ test('v5: fields, times, header sampling and engine domain', () => {
   assert.equal(exporter(d, E1).bytes, flows.reduce((s, f) => s + f.bytes * 10, 0));
 });
 
-test('v5: sequence counts lost flows; a late datagram is not a loss', () => {
+void test('v5: sequence counts lost flows; a late datagram is not a loss', () => {
   const d = new FlowDecoder(LIMITS);
   const h = { uptimeMs: 1, unixSecs: 1 };
   d.decode(v5Datagram({ ...h, seq: 0 }, makeFlows(5)), E1, T0);
@@ -78,7 +78,7 @@ test('v5: sequence counts lost flows; a late datagram is not a loss', () => {
   assert.equal(exporter(d, E1).sequenceLost[5], 7);
 });
 
-test('v9: template then data, times from sysUptime, sequence counts export packets', () => {
+void test('v9: template then data, times from sysUptime, sequence counts export packets', () => {
   const d = new FlowDecoder(LIMITS);
   const flows = makeFlows(4);
   d.decode(v9Datagram({ ...V9H, seq: 1 }, [{ kind: 'template', templates: [{ id: 256, fields: V4_FIELDS }] }, dataSet(256, V4_FIELDS, flows, 3)]), E1, T0);
@@ -94,7 +94,7 @@ test('v9: template then data, times from sysUptime, sequence counts export packe
   assert.equal(exporter(d, E1).templateCount, 1);
 });
 
-test('v9: data before its template is buffered, then decoded when the template comes', () => {
+void test('v9: data before its template is buffered, then decoded when the template comes', () => {
   const d = new FlowDecoder(LIMITS);
   const flows = makeFlows(3);
   d.decode(v9Datagram({ ...V9H, seq: 1 }, [dataSet(300, V4_FIELDS, flows)]), E1, T0);
@@ -109,7 +109,7 @@ test('v9: data before its template is buffered, then decoded when the template c
   assert.equal(d.out.take().count, 3);
 });
 
-test('early data: evicted beyond the count and the age limits, counted', () => {
+void test('early data: evicted beyond the count and the age limits, counted', () => {
   const d = new FlowDecoder(LIMITS);
   for (let i = 0; i < 6; i++) d.decode(v9Datagram({ ...V9H, seq: i }, [dataSet(400, V4_FIELDS, makeFlows(1))]), E1, T0 + i);
   const st = exporter(d, E1);
@@ -122,7 +122,7 @@ test('early data: evicted beyond the count and the age limits, counted', () => {
   assert.equal(d.out.take().count, 2);
 });
 
-test('the same template id from two domains and from two exporters never mixes', () => {
+void test('the same template id from two domains and from two exporters never mixes', () => {
   const d = new FlowDecoder(LIMITS);
   const short: Field[] = [{ id: 8, length: 4 }, { id: 12, length: 4 }, { id: 1, length: 4 }, { id: 2, length: 4 }, { id: 7, length: 2 }, { id: 11, length: 2 }, { id: 4, length: 1 }];
   const f1 = makeFlows(2, 1);
@@ -145,7 +145,7 @@ test('the same template id from two domains and from two exporters never mixes',
   assert.equal(exporter(d, E1).earlyBuffered, 1);
 });
 
-test('IPFIX: withdrawal, withdraw-all, redefinition', () => {
+void test('IPFIX: withdrawal, withdraw-all, redefinition', () => {
   const d = new FlowDecoder(LIMITS);
   const flows = makeFlows(2);
   const alt: Field[] = [{ id: 12, length: 4 }, { id: 8, length: 4 }, { id: 2, length: 4 }, { id: 1, length: 4 }, { id: 11, length: 2 }, { id: 7, length: 2 }, { id: 4, length: 1 }];
@@ -165,7 +165,7 @@ test('IPFIX: withdrawal, withdraw-all, redefinition', () => {
   assert.equal(exporter(d, E1).templateCount, 0);
 });
 
-test('IPFIX: variable-length and enterprise fields skipped by their length, padding, IPv6 and millisecond times', () => {
+void test('IPFIX: variable-length and enterprise fields skipped by their length, padding, IPv6 and millisecond times', () => {
   const d = new FlowDecoder(LIMITS);
   const fields: Field[] = [{ id: 82, length: 65535 }, ...V6_FIELDS.slice(0, 5), { id: 1000, length: 6, enterprise: 9 }, { id: 5, length: 65535, enterprise: 29305 },
     ...V6_FIELDS.slice(5)];
@@ -188,7 +188,7 @@ test('IPFIX: variable-length and enterprise fields skipped by their length, padd
   assert.equal(exporter(d, E1).errors.size, 0);
 });
 
-test('sampling from options records: v9 per sampler id, IPFIX packet interval/space and size/population', () => {
+void test('sampling from options records: v9 per sampler id, IPFIX packet interval/space and size/population', () => {
   const d = new FlowDecoder(LIMITS);
   const withSampler: Field[] = [...V4_FIELDS, { id: 48, length: 1 }];
   const optTpl = { kind: 'options' as const, templates: [{ id: 260, scope: [{ id: 1, length: 4 }], fields: [{ id: 48, length: 1 }, { id: 34, length: 4 }] }] };
@@ -212,7 +212,7 @@ test('sampling from options records: v9 per sampler id, IPFIX packet interval/sp
   assert.equal(exporter(d, E1).lastSamplingRate, 64);
 });
 
-test('IPFIX: sequence counts data records, options records included', () => {
+void test('IPFIX: sequence counts data records, options records included', () => {
   const d = new FlowDecoder(LIMITS);
   const tpl = { kind: 'template' as const, templates: [{ id: 256, fields: V4_FIELDS }] };
   d.decode(ipfixDatagram({ ...IPH, seq: 0 }, [tpl, dataSet(256, V4_FIELDS, makeFlows(3))]), E1, T0);
@@ -224,7 +224,7 @@ test('IPFIX: sequence counts data records, options records included', () => {
   assert.equal(exporter(d, E1).sequenceLost[10], 4);
 });
 
-test('truncated, garbage and malformed datagrams are counted and dropped, their rows removed', () => {
+void test('truncated, garbage and malformed datagrams are counted and dropped, their rows removed', () => {
   const d = new FlowDecoder(LIMITS);
   const good = v9Datagram({ ...V9H, seq: 0 }, [{ kind: 'template', templates: [{ id: 256, fields: V4_FIELDS }] }, dataSet(256, V4_FIELDS, makeFlows(3))]);
   d.decode(good, E1, T0);
@@ -246,7 +246,7 @@ test('truncated, garbage and malformed datagrams are counted and dropped, their 
   assert.deepEqual(Object.fromEntries(exporter(d, E1).errors), { bad_set: 1, bad_version: 1, truncated: 4 });
 });
 
-test('limits: exporters beyond the cap go to "other", templates beyond the cap are refused', () => {
+void test('limits: exporters beyond the cap go to "other", templates beyond the cap are refused', () => {
   const d = new FlowDecoder({ ...LIMITS, maxExporters: 1, maxTemplates: 2 });
   const tpls = [256, 257, 258].map((id) => ({ id, fields: V4_FIELDS }));
   d.decode(ipfixDatagram({ ...IPH, seq: 0 }, [{ kind: 'template', templates: tpls }]), E1, T0);
@@ -257,7 +257,7 @@ test('limits: exporters beyond the cap go to "other", templates beyond the cap a
   assert.equal(d.overflow.datagrams[5], 1);
 });
 
-test('state export/import: templates and samplers survive a restart (through JSON); junk is skipped', () => {
+void test('state export/import: templates and samplers survive a restart (through JSON); junk is skipped', () => {
   const d = new FlowDecoder(LIMITS);
   const optTpl = { kind: 'options' as const, templates: [{ id: 260, scope: [{ id: 1, length: 4 }], fields: [{ id: 34, length: 4 }] }] };
   d.decode(v9Datagram({ ...V9H, seq: 0 }, [optTpl, { kind: 'data', id: 260, fields: [{ id: 1, length: 4 }, { id: 34, length: 4 }], records: [[0, 8]] },
