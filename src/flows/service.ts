@@ -1,7 +1,7 @@
 /**
  * The flow collector as a service: UDP sockets (IPv4 and IPv6, large receive buffers) feed the
- * decoder (packet/flow/decoder.ts) on the main thread; the rows decoded during one burst of
- * datagrams go, as one FlowBatch, to the top-talker window and to every sink. A tick each second
+ * decoder (packet/flow/decoder.ts) on the main thread; the rows decoded go, as one FlowBatch
+ * per 100 ms (or per 16384 rows), to the top-talker window and to every sink. A tick each second
  * evicts aged early data, rolls the top window, saves changed templates (atomically, under
  * state_dir) and reads the sockets' kernel drops from /proc/net/udp{,6}.
  *
@@ -52,8 +52,10 @@ const MAX_STATE_BYTES = 64 * 1024 * 1024;
 const TICK_MS = 1000;
 /** seconds between kernel-drop reads and between template saves */
 const DROPS_EVERY_TICKS = 5;
-/** rows after which a burst is handed over without waiting for its end */
+/** rows after which the decoded rows are handed over at once */
 const MAX_BATCH_ROWS = 16384;
+/** otherwise, rows are handed over this long after the first of them was decoded */
+const FLUSH_MS = 100;
 /** distinct keys per top-talker group and window */
 const TOP_MAX_KEYS = 200_000;
 
@@ -106,7 +108,7 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
   let savedGeneration = 0;
   let saving: Promise<void> = Promise.resolve();
   let handedOver = 0;
-  let flushQueued = false;
+  let flushTimer: TimerHandle | null = null;
   const stateFile = join(config.state_dir, TEMPLATES_FILE);
 
   registerFlowMetrics(deps.registry, {
@@ -124,7 +126,8 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
   });
 
   const flush = (): void => {
-    flushQueued = false;
+    flushTimer?.cancel();
+    flushTimer = null;
     if (decoder.out.count === 0) return;
     const batch = decoder.out.take();
     handedOver += batch.count;
@@ -135,10 +138,7 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
   const onMessage = (msg: Buffer, rinfo: { address: string }): void => {
     decoder.decode(msg, exporterAddress(rinfo.address), clock.wallMs());
     if (decoder.out.count >= MAX_BATCH_ROWS) flush();
-    else if (!flushQueued) {
-      flushQueued = true;
-      setImmediate(flush);
-    }
+    else if (flushTimer === null && decoder.out.count > 0) flushTimer = clock.setTimer(FLUSH_MS, flush);
   };
 
   const saveTemplates = (): Promise<void> => {
@@ -235,6 +235,7 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
     async stop(drainMs) {
       tick?.cancel();
       tick = null;
+      flushTimer?.cancel();
       for (const l of listeners.splice(0)) l.socket.close();
       flush();
       await saveTemplates();

@@ -38,7 +38,7 @@ const AW = FLOW_ADDRESS_BYTES / 4;
 
 /** Keys of `width` 32-bit words with three counts each (flows, bytes, packets); flows 0: empty slot. */
 class KeyTable {
-  bits = 8;
+  bits = 12;
   keys: Uint32Array;
   counts: Float64Array;
   size = 0;

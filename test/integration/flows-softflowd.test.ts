@@ -95,9 +95,12 @@ for (const version of [5, 9, 10] as const) {
     const listen = String(svc.summary().flowListen);
     const port = listen.slice(listen.lastIndexOf(':') + 1);
     await run('softflowd', ['-d', '-r', pcap, '-n', `127.0.0.1:${port}`, '-v', String(version)], { timeout: 20_000 });
-    for (let i = 0; i < 300 && rows < flows.length; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 300 && rows < flows.length; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      await clock.advance(100); // decoded rows are handed over every 100 ms
+    }
     assert.equal(rows, flows.length, 'every flow decoded');
-    await clock.advance(10_000); // closes the top window
+    await clock.advance(10_000 - (clock.monoMs() % 10_000)); // closes the top window
     const text = await registry.metrics();
     const e = 'exporter="127.0.0.1"';
     assert.equal(metric(text, 'wireprobe_flow_flows_total', e), flows.length);

@@ -1,7 +1,7 @@
 /**
  * A growable columnar FlowBatch under construction: the decoder writes fields of row `count`
  * straight into the columns (fresh columns are zero, so an absent field stays 0), and `take()`
- * hands the rows over as a FlowBatch and starts fresh columns. Pure.
+ * hands the rows over as a FlowBatch of exactly sized copies and zeroes the rows. Pure.
  */
 import { FLOW_ADDRESS_BYTES, type FlowBatch } from './types.js';
 
@@ -102,40 +102,38 @@ export class FlowBatchBuilder {
     this.count = n;
   }
 
-  /** the rows so far as a FlowBatch (views of the columns, which this builder no longer touches) */
+  /** the rows so far as a FlowBatch (copies, exactly sized: the builder keeps its columns) and starts over */
   take(): FlowBatch {
     const n = this.count;
     const batch: FlowBatch = {
       count: n,
       exporters: this.exporters,
-      exporter: this.exporter.subarray(0, n),
-      version: this.version.subarray(0, n),
-      domain: this.domain.subarray(0, n),
-      startMs: this.startMs.subarray(0, n),
-      endMs: this.endMs.subarray(0, n),
-      src: this.src.subarray(0, n * A),
-      dst: this.dst.subarray(0, n * A),
-      nextHop: this.nextHop.subarray(0, n * A),
-      srcPort: this.srcPort.subarray(0, n),
-      dstPort: this.dstPort.subarray(0, n),
-      proto: this.proto.subarray(0, n),
-      tcpFlags: this.tcpFlags.subarray(0, n),
-      tos: this.tos.subarray(0, n),
-      inIf: this.inIf.subarray(0, n),
-      outIf: this.outIf.subarray(0, n),
-      srcAs: this.srcAs.subarray(0, n),
-      dstAs: this.dstAs.subarray(0, n),
-      bytes: this.bytes.subarray(0, n),
-      packets: this.packets.subarray(0, n),
-      rawBytes: this.rawBytes.subarray(0, n),
-      rawPackets: this.rawPackets.subarray(0, n),
-      samplingRate: this.samplingRate.subarray(0, n),
+      exporter: this.exporter.slice(0, n),
+      version: this.version.slice(0, n),
+      domain: this.domain.slice(0, n),
+      startMs: this.startMs.slice(0, n),
+      endMs: this.endMs.slice(0, n),
+      src: this.src.slice(0, n * A),
+      dst: this.dst.slice(0, n * A),
+      nextHop: this.nextHop.slice(0, n * A),
+      srcPort: this.srcPort.slice(0, n),
+      dstPort: this.dstPort.slice(0, n),
+      proto: this.proto.slice(0, n),
+      tcpFlags: this.tcpFlags.slice(0, n),
+      tos: this.tos.slice(0, n),
+      inIf: this.inIf.slice(0, n),
+      outIf: this.outIf.slice(0, n),
+      srcAs: this.srcAs.slice(0, n),
+      dstAs: this.dstAs.slice(0, n),
+      bytes: this.bytes.slice(0, n),
+      packets: this.packets.slice(0, n),
+      rawBytes: this.rawBytes.slice(0, n),
+      rawPackets: this.rawPackets.slice(0, n),
+      samplingRate: this.samplingRate.slice(0, n),
     };
-    this.count = 0;
+    this.truncate(0);
     this.exporters = [];
     this.#exporterIndex = new Map();
-    this.capacity = this.initialCapacity;
-    this.#alloc(this.initialCapacity, false);
     return batch;
   }
 }
