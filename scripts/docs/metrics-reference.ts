@@ -8,6 +8,7 @@ import { createApiMetrics } from '../../src/api/metrics.js';
 import { checkKinds } from '../../src/checks/index.js';
 import { createInventoryMetrics } from '../../src/inventory/metrics.js';
 import { createCatalog } from '../../src/metrics/catalog.js';
+import { registerFlowMetrics } from '../../src/flows/metrics.js';
 import { probeKinds } from '../../src/probes/index.js';
 import { createCheckMetrics } from '../../src/metrics/check-metrics.js';
 import { registerEngineMetrics, type EngineSnapshot } from '../../src/metrics/engine-metrics.js';
@@ -116,6 +117,11 @@ export function metricSections(): SectionDoc[] {
     ...checkSections(),
     { title: 'Dynamic inventories', intro: 'One series set per configured inventory (label `inventory`).', families: registryFamilies(built((r) => createInventoryMetrics(r))) },
     { title: 'REST target API', intro: 'Only when the `api` section enables the API.', families: registryFamilies(built((r) => createApiMetrics(r))) },
+    {
+      title: 'Flow collector',
+      intro: 'Only when the `flows` section enables the collector. `exporter` is bounded by `flows.max_exporters` (later exporters count as `other`); the top-talker series by `flows.top.max_series`.',
+      families: registryFamilies(built((r) => registerFlowMetrics(r, { exporters: () => [], sockets: () => [], sinks: () => [], top: () => [], topWindowSeconds: 60 }))),
+    },
   ];
 }
 

@@ -6,13 +6,14 @@
  * A readable file with some bad records loads the good ones; the bad ones are set aside, as
  * they were, in `<file>.rejected-<timestamp>` and reported.
  */
-import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, rename, stat } from 'node:fs/promises';
 import { AppError, ErrorCodes, errorMessage } from '../lib/errors.js';
 import { nameProblems } from './validate.js';
 import type { ApiTargetRecord } from './types.js';
 import { isObj } from '../lib/obj.js';
+import { removeStaleTemporaries, writeAtomic } from '../lib/atomic-file.js';
+
+export { removeStaleTemporaries, writeAtomic };
 
 export const STATE_VERSION = 1;
 /** A larger file is not read (and is set aside as corrupt). */
@@ -103,42 +104,6 @@ export function parseState(text: string): ParsedState {
 export function serializeState(records: Iterable<ApiTargetRecord>): string {
   const targets: StoredTarget[] = [...records].map((r) => ({ name: r.name, entry: { ...r.entry }, ...isoTimes(r) }));
   return `${JSON.stringify({ version: STATE_VERSION, targets }, null, 2)}\n`;
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Replaces `path` with `text` atomically and durably. */
-export async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${randomBytes(6).toString('hex')}`);
-  const handle = await open(tmp, 'wx', 0o640);
-  try {
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  await syncDirectory(dirname(path));
-}
-
-/** Removes the temporary files a crash between write and rename may have left. */
-export async function removeStaleTemporaries(path: string): Promise<string[]> {
-  const prefix = `.${basename(path)}.tmp-`;
-  const names = (await readdir(dirname(path))).filter((n) => n.startsWith(prefix));
-  for (const n of names) await unlink(join(dirname(path), n));
-  return names;
 }
 
 export type StateLoad =

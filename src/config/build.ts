@@ -6,6 +6,7 @@
 import { dirname, resolve } from 'node:path';
 import { ipFamily } from '../lib/address.js';
 import { buildChecks } from './build-checks.js';
+import { buildFlows, type RawFlows } from './flows.js';
 import { parseDestinationRange } from './subnet.js';
 import { deepFreeze } from '../lib/freeze.js';
 import type {
@@ -32,6 +33,7 @@ export interface RawConfig {
   checks: Record<CheckKindName, CheckInstanceConfig[]>;
   inventories: InventoryConfig[];
   api?: RawApi;
+  flows?: RawFlows;
 }
 
 interface RawApi {
@@ -139,8 +141,11 @@ function buildApi(raw: RawApi, tokens: readonly ApiToken[], file: string): ApiCo
   };
 }
 
-/** `apiTokens`: the `api.tokens` as read by config/api.ts (token files resolved). */
-export function buildConfig(raw: RawConfig, file: string, apiTokens: readonly ApiToken[] = []): Config {
+/**
+ * `apiTokens`: the `api.tokens` as read by config/api.ts (token files resolved); `postgresUrl`:
+ * the `flows.postgres` URL as read by config/flows.ts.
+ */
+export function buildConfig(raw: RawConfig, file: string, apiTokens: readonly ApiToken[] = [], postgresUrl: string | null = null): Config {
   const global: GlobalConfig = {
     ...raw.global,
     percentile: [...raw.global.percentile],
@@ -151,5 +156,6 @@ export function buildConfig(raw: RawConfig, file: string, apiTokens: readonly Ap
   const checks = buildChecks(raw.checks);
   const inventories = JSON.parse(JSON.stringify(raw.inventories)) as InventoryConfig[];
   const api = raw.api === undefined ? {} : { api: buildApi(raw.api, apiTokens, file) };
-  return deepFreeze({ file, global, groups, targets, checks, inventories, ...api });
+  const flows = raw.flows === undefined ? {} : { flows: buildFlows(raw.flows, file, postgresUrl) };
+  return deepFreeze({ file, global, groups, targets, checks, inventories, ...api, ...flows });
 }

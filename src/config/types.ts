@@ -208,6 +208,10 @@ export interface FlowsConfig {
   readonly receive_buffer_bytes: number;
   /** absolute; where templates (and by default the SQLite database) are kept across restarts */
   readonly state_dir: string;
+  /** exporters with state and metrics; later ones are dropped and counted as exporter "other" */
+  readonly max_exporters: number;
+  /** templates kept per exporter */
+  readonly max_templates: number;
   /** data sets waiting for their template, per exporter */
   readonly early_data: { readonly max_datagrams: number; readonly max_age: number };
   /** top-N talker gauges: window in seconds, N per key, hard cap on talker series */

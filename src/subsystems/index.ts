@@ -6,6 +6,7 @@
 import { createApi } from '../api/index.js';
 import { checkKinds } from '../checks/index.js';
 import { createChecksService } from '../checks/service.js';
+import { createFlowsService } from '../flows/service.js';
 import { createInventories } from '../inventory/inventories.js';
 import { createCheckMetrics } from '../metrics/check-metrics.js';
 import type { SubsystemFactory } from './types.js';
@@ -25,4 +26,8 @@ export const subsystems: readonly SubsystemFactory[] = [
     clock: ctx.clock,
     log: ctx.log,
   }),
+  // the flow stores (SQLite, PostgreSQL) plug in through `sinks`
+  (ctx) => (ctx.config.flows?.enabled === true
+    ? createFlowsService({ config: ctx.config.flows, clock: ctx.clock, log: ctx.log.child('flows'), registry: ctx.registry, paths: ctx.paths, sinks: () => [] })
+    : null),
 ];

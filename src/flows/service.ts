@@ -1,0 +1,265 @@
+/**
+ * The flow collector as a service: UDP sockets (IPv4 and IPv6, large receive buffers) feed the
+ * decoder (packet/flow/decoder.ts) on the main thread; the rows decoded go, as one FlowBatch
+ * per 100 ms (or per 16384 rows), to the top-talker window and to every sink. A tick each second
+ * evicts aged early data, rolls the top window, saves changed templates (atomically, under
+ * state_dir) and reads the sockets' kernel drops from /proc/net/udp{,6}.
+ *
+ * Why the main thread and not the pool: decoding a datagram against a compiled template costs
+ * less than handing it to a worker (see bench/flow-bench.ts); the sinks do their writes off
+ * this thread.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Registry } from 'prom-client';
+import type { Config, FlowsConfig } from '../config/types.js';
+import { removeStaleTemporaries, writeAtomic } from '../lib/atomic-file.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
+import { AppError, ErrorCodes, errorMessage } from '../lib/errors.js';
+import type { LogFields, Logger } from '../lib/logger.js';
+import type { ReloadOutcome, Service } from '../lib/service.js';
+import { FlowDecoder, type DecoderLimits, type ExporterState } from '../packet/flow/decoder.js';
+import { registerFlowMetrics, type SocketStats } from './metrics.js';
+import { procLocalAddress, socketDrops } from './proc-udp.js';
+import { TopTalkers, type TopOptions } from './top.js';
+import type { FlowSink } from './types.js';
+
+export interface FlowsServiceDeps {
+  readonly config: FlowsConfig;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly registry: Registry;
+  /** where /proc is (a fixture tree in tests) */
+  readonly paths: { readonly procfs: string };
+  /** the flow stores to feed, built from the config at start */
+  readonly sinks: (config: FlowsConfig) => FlowSink[];
+}
+
+export interface FlowsService extends Service<Config> {
+  start(): Promise<void>;
+  stop(drainMs: number): Promise<void>;
+  reload(next: Config): ReloadOutcome;
+  summary(): LogFields;
+  /** rows decoded so far and handed to the sinks (tests, bench) */
+  flowsHandedOver(): number;
+}
+
+/** the templates file under state_dir */
+export const TEMPLATES_FILE = 'templates.json';
+const STATE_VERSION = 1;
+const MAX_STATE_BYTES = 64 * 1024 * 1024;
+const TICK_MS = 1000;
+/** seconds between kernel-drop reads and between template saves */
+const DROPS_EVERY_TICKS = 5;
+/** rows after which the decoded rows are handed over at once */
+const MAX_BATCH_ROWS = 16384;
+/** otherwise, rows are handed over this long after the first of them was decoded */
+const FLUSH_MS = 100;
+/** distinct keys per top-talker group and window */
+const TOP_MAX_KEYS = 200_000;
+
+const limitsOf = (c: FlowsConfig): DecoderLimits => ({
+  maxExporters: c.max_exporters,
+  maxTemplates: c.max_templates,
+  earlyMaxDatagrams: c.early_data.max_datagrams,
+  earlyMaxAgeMs: c.early_data.max_age * 1000,
+});
+
+const topOf = (c: FlowsConfig): TopOptions => ({ n: c.top.n, maxSeries: c.top.max_series, maxKeys: TOP_MAX_KEYS });
+
+/** "::ffff:192.0.2.1" (a dual-stack socket's IPv4 peer) → "192.0.2.1" */
+function exporterAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+interface Listener {
+  readonly socket: Socket;
+  readonly listen: string;
+  /** /proc/net/udp{,6} local_address */
+  readonly local: string;
+  readonly procFile: string;
+  receiveBufferBytes: number;
+  kernelDrops: number | null;
+}
+
+function bind(address: string, port: number, bufferBytes: number): Promise<Socket> {
+  const v6 = address.includes(':');
+  const socket = createSocket({ type: v6 ? 'udp6' : 'udp4', recvBufferSize: bufferBytes });
+  return new Promise((resolve, reject) => {
+    socket.once('error', (e) => {
+      socket.close();
+      reject(new AppError(ErrorCodes.NET_ERR_SOCKET, `flows: cannot listen on ${v6 ? `[${address}]` : address}:${port}: ${errorMessage(e)}`, { cause: e }));
+    });
+    socket.bind({ address, port, exclusive: true }, () => resolve(socket));
+  });
+}
+
+export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
+  const { clock, log } = deps;
+  let config = deps.config;
+  const decoder = new FlowDecoder(limitsOf(config));
+  let top = new TopTalkers(topOf(config));
+  let sinks: FlowSink[] = [];
+  const listeners: Listener[] = [];
+  let tick: TimerHandle | null = null;
+  let ticks = 0;
+  let windowStart = clock.monoMs();
+  let savedGeneration = 0;
+  let saving: Promise<void> = Promise.resolve();
+  let handedOver = 0;
+  let flushTimer: TimerHandle | null = null;
+  const stateFile = join(config.state_dir, TEMPLATES_FILE);
+
+  registerFlowMetrics(deps.registry, {
+    *exporters(): Iterable<ExporterState> {
+      yield* decoder.exporters();
+      const o = decoder.overflow;
+      if (o.datagrams[5] + o.datagrams[9] + o.datagrams[10] > 0) yield o;
+    },
+    sockets: (): SocketStats[] => listeners.map((l) => ({ listen: l.listen, receiveBufferBytes: l.receiveBufferBytes, kernelDrops: l.kernelDrops })),
+    sinks: () => sinks.map((s) => ({ name: s.name, stats: s.stats() })),
+    top: () => top.entries(),
+    get topWindowSeconds() {
+      return config.top.window;
+    },
+  });
+
+  const flush = (): void => {
+    flushTimer?.cancel();
+    flushTimer = null;
+    if (decoder.out.count === 0) return;
+    const batch = decoder.out.take();
+    handedOver += batch.count;
+    top.add(batch);
+    for (const s of sinks) s.write(batch);
+  };
+
+  const onMessage = (msg: Buffer, rinfo: { address: string }): void => {
+    decoder.decode(msg, exporterAddress(rinfo.address), clock.wallMs());
+    if (decoder.out.count >= MAX_BATCH_ROWS) flush();
+    else if (flushTimer === null && decoder.out.count > 0) flushTimer = clock.setTimer(FLUSH_MS, flush);
+  };
+
+  const saveTemplates = (): Promise<void> => {
+    if (decoder.generation === savedGeneration) return saving;
+    const generation = decoder.generation;
+    const text = `${JSON.stringify({ version: STATE_VERSION, ...decoder.exportState() })}\n`;
+    saving = saving.then(() => writeAtomic(stateFile, text)).then(
+      () => {
+        savedGeneration = generation;
+      },
+      (e: unknown) => log.error('cannot save flow templates', { file: stateFile, err: errorMessage(e) }),
+    );
+    return saving;
+  };
+
+  const loadTemplates = async (): Promise<void> => {
+    await removeStaleTemporaries(stateFile);
+    let text: string;
+    try {
+      const { size } = await stat(stateFile);
+      if (size > MAX_STATE_BYTES) throw new Error(`larger than ${MAX_STATE_BYTES} bytes`);
+      text = await readFile(stateFile, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('cannot read saved flow templates; starting without', { file: stateFile, err: errorMessage(e) });
+      return;
+    }
+    let state: unknown;
+    try {
+      state = JSON.parse(text);
+    } catch (e) {
+      log.warn('saved flow templates are not JSON; starting without', { file: stateFile, err: errorMessage(e) });
+      return;
+    }
+    const n = decoder.importState(state);
+    savedGeneration = decoder.generation;
+    log.info('flow templates restored', { file: stateFile, templates: n });
+  };
+
+  const readDrops = async (): Promise<void> => {
+    const texts = new Map<string, Promise<string | null>>();
+    for (const l of listeners) {
+      if (!texts.has(l.procFile)) texts.set(l.procFile, readFile(l.procFile, 'utf8').catch(() => null));
+      const text = await texts.get(l.procFile)!;
+      l.kernelDrops = text === null ? null : socketDrops(text, l.local);
+    }
+  };
+
+  const onTick = (): void => {
+    tick = clock.setTimer(TICK_MS, onTick);
+    ticks++;
+    flush();
+    decoder.expire(clock.wallMs());
+    const now = clock.monoMs();
+    if (now - windowStart >= config.top.window * 1000) {
+      windowStart = now;
+      top.roll();
+    }
+    if (ticks % DROPS_EVERY_TICKS === 0) {
+      void saveTemplates();
+      void readDrops();
+    }
+  };
+
+  return {
+    name: 'flows',
+    async start() {
+      await mkdir(config.state_dir, { recursive: true });
+      await loadTemplates();
+      sinks = deps.sinks(config);
+      for (const { address, port } of config.listen) {
+        const socket = await bind(address, port, config.receive_buffer_bytes);
+        const bound = socket.address().port;
+        const l: Listener = {
+          socket,
+          listen: address.includes(':') ? `[${address}]:${bound}` : `${address}:${bound}`,
+          local: procLocalAddress(address, bound) ?? '',
+          procFile: join(deps.paths.procfs, 'net', address.includes(':') ? 'udp6' : 'udp'),
+          receiveBufferBytes: socket.getRecvBufferSize(),
+          kernelDrops: null,
+        };
+        socket.on('message', onMessage);
+        socket.on('error', (e) => log.error('flow socket error', { listen: l.listen, err: errorMessage(e) }));
+        listeners.push(l);
+        if (l.receiveBufferBytes < config.receive_buffer_bytes) {
+          log.warn('the kernel granted a smaller receive buffer than asked (raise net.core.rmem_max)', {
+            listen: l.listen, asked: config.receive_buffer_bytes, granted: l.receiveBufferBytes,
+          });
+        }
+      }
+      await readDrops();
+      windowStart = clock.monoMs();
+      tick = clock.setTimer(TICK_MS, onTick);
+    },
+    async stop(drainMs) {
+      tick?.cancel();
+      tick = null;
+      flushTimer?.cancel();
+      for (const l of listeners.splice(0)) l.socket.close();
+      flush();
+      await saveTemplates();
+      await Promise.all(sinks.map(async (s) => {
+        try {
+          await s.flush(drainMs);
+        } catch (e) {
+          log.warn('flow sink did not flush in time', { sink: s.name, err: errorMessage(e) });
+        }
+        await s.close(drainMs).catch((e: unknown) => log.warn('flow sink did not close cleanly', { sink: s.name, err: errorMessage(e) }));
+      }));
+    },
+    reload(next) {
+      const flows = next.flows;
+      if (flows === undefined || JSON.stringify(flows) === JSON.stringify(config)) return 'unchanged';
+      const restart = (['listen', 'receive_buffer_bytes', 'state_dir', 'sqlite', 'postgres', 'enabled'] as const)
+        .filter((k) => JSON.stringify(flows[k]) !== JSON.stringify(config[k]));
+      if (restart.length > 0) log.warn('flows: these changes take effect at the next restart', { keys: restart.join(',') });
+      decoder.limits = limitsOf(flows);
+      if (JSON.stringify(flows.top) !== JSON.stringify(config.top)) top = new TopTalkers(topOf(flows));
+      config = { ...flows, listen: config.listen, receive_buffer_bytes: config.receive_buffer_bytes, state_dir: config.state_dir, sqlite: config.sqlite, postgres: config.postgres };
+      return 'applied';
+    },
+    summary: () => ({ flowListen: listeners.map((l) => l.listen).join(','), flowSinks: sinks.map((s) => s.name).join(',') }),
+    flowsHandedOver: () => handedOver,
+  };
+}
