@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { ErrorCodes, errorMessage, isAppError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
-import { FLOW_GROUP_KEYS, flowsView, parseFlowQuery, type RawParams } from './query-params.js';
+import { FLOW_GROUP_KEYS, flowsView, parseFlowQuery } from './query-params.js';
 import { openSqliteFlowReader } from './store/sqlite.js';
 
 export const EX_OK = 0;
