@@ -7,7 +7,7 @@ import type { FlowRetentionConfig } from '../../config/types.js';
 
 /** Size retention starts deleting above HIGH × max_bytes and deletes down to LOW × max_bytes. */
 export const SIZE_HIGH_WATER = 0.9;
-export const SIZE_LOW_WATER = 0.75;
+export const SIZE_LOW_WATER = 0.85;
 
 export interface SqliteSpace {
   readonly pageSize: number;

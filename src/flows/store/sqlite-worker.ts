@@ -58,7 +58,12 @@ function open(path: string, create: boolean): Database.Database {
 
 function runWriter(init: WriterInit): void {
   const db = open(init.path, true);
-  db.pragma(`journal_size_limit = ${init.retention.max_bytes > 0 ? Math.max(1 << 20, Math.floor(init.retention.max_bytes / 8)) : 64 << 20}`);
+  // the WAL counts towards max_bytes: checkpoint and truncate it at an eighth of the limit
+  const walBytes = init.retention.max_bytes > 0 ? Math.max(256 << 10, Math.floor(init.retention.max_bytes / 8)) : 64 << 20;
+  db.pragma(`journal_size_limit = ${walBytes}`);
+  db.pragma(`wal_autocheckpoint = ${Math.min(1000, Math.max(64, Math.floor(walBytes / 4096)))}`);
+  // the database file gets what the WAL (up to its limit plus a transaction) leaves of max_bytes
+  const dbRetention = { ...init.retention, max_bytes: init.retention.max_bytes > 0 ? Math.max(1, init.retention.max_bytes - 2 * walBytes) : 0 };
   const many = db.prepare(insertSql(ROWS_PER_STATEMENT));
   const one = db.prepare(insertSql(1));
   const addExporter = db.prepare('INSERT OR IGNORE INTO exporters (address) VALUES (?)');
@@ -128,6 +133,7 @@ function runWriter(init: WriterInit): void {
     try {
       writeAll(batches);
       send({ type: 'written', rows, sizeBytes: fileBytes(init.path) });
+      sizeRetention();
     } catch (e) {
       exporterIds.clear(); // the transaction may have rolled back new exporters
       send({ type: 'failed', rows, message: errorMessage(e) });
@@ -140,14 +146,45 @@ function runWriter(init: WriterInit): void {
   );
   const deleteOld = db.prepare('DELETE FROM flows WHERE id IN (SELECT id FROM flows WHERE end_ms < ? LIMIT ?)');
   const deleteIds = db.prepare('DELETE FROM flows WHERE id < ?');
-  let retentionBusy = false;
-  /** one step of retention per turn of the event loop, so batches get written in between */
-  const retention = async (): Promise<void> => {
-    if (retentionBusy) return;
-    retentionBusy = true;
+  type Space = Parameters<typeof planSqliteRetention>[2];
+  const report = (expired: number, vacuumedPages: number): void => {
+    if (expired === 0 && vacuumedPages === 0) return;
+    db.pragma('wal_checkpoint(PASSIVE)');
+    send({ type: 'expired', rows: expired, sizeBytes: fileBytes(init.path), vacuumedPages });
+  };
+  /**
+   * Size: checked after every write transaction (a few page counts, cheap), so each deletion
+   * is a small slice of the oldest rows, in chunks that keep the WAL within its share; pages
+   * freed are reused by inserts, and what the plan says is handed back to the file system.
+   */
+  const sizeRetention = (): void => {
+    if (init.retention.max_bytes <= 0) return;
+    try {
+      const plan = planSqliteRetention(Date.now(), { ...dbRetention, max_age: 0 }, space.get() as Space);
+      let expired = 0;
+      const start = plan.idBelow === null ? null : (space.get() as Space).minId;
+      if (plan.idBelow !== null && start !== null) {
+        for (let bound = start + init.deleteChunkRows; ; bound += init.deleteChunkRows) {
+          const below = Math.min(bound, plan.idBelow);
+          expired += deleteIds.run(below).changes;
+          if (below >= plan.idBelow) break;
+        }
+      }
+      const after = planSqliteRetention(Date.now(), { ...dbRetention, max_age: 0 }, space.get() as Space);
+      if (after.vacuumPages > 0) db.pragma(`incremental_vacuum(${after.vacuumPages})`);
+      report(expired, after.vacuumPages);
+    } catch (e) {
+      send({ type: 'error', id: null, code: ErrorCodes.FLOWDB_ERR_STORE, message: `size retention: ${errorMessage(e)}` });
+    }
+  };
+  let ageBusy = false;
+  /** Age: every retentionIntervalMs, one chunk per turn of the event loop so batches get written in between. */
+  const ageRetention = async (): Promise<void> => {
+    if (ageBusy || init.retention.max_age <= 0) return;
+    ageBusy = true;
     const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
     try {
-      const plan = planSqliteRetention(Date.now(), init.retention, space.get() as Parameters<typeof planSqliteRetention>[2]);
+      const plan = planSqliteRetention(Date.now(), { ...dbRetention, max_bytes: 0 }, space.get() as Space);
       let expired = 0;
       if (plan.endBeforeMs !== null) {
         for (;;) {
@@ -157,29 +194,27 @@ function runWriter(init: WriterInit): void {
           await turn();
         }
       }
-      const start = plan.idBelow === null ? null : (space.get() as { minId: number | null }).minId;
-      if (plan.idBelow !== null && start !== null) {
-        for (let bound = start + init.deleteChunkRows; ; bound += init.deleteChunkRows) {
-          const below = Math.min(bound, plan.idBelow);
-          expired += deleteIds.run(below).changes;
-          if (below >= plan.idBelow) break;
-          await turn();
-        }
-      }
-      // pages freed by the deletes are reused by inserts; hand back what the plan says
-      const after = planSqliteRetention(Date.now(), init.retention, space.get() as Parameters<typeof planSqliteRetention>[2]);
+      const after = planSqliteRetention(Date.now(), dbRetention, space.get() as Space);
       if (after.vacuumPages > 0) db.pragma(`incremental_vacuum(${after.vacuumPages})`);
-      if (expired > 0 || after.vacuumPages > 0) {
-        db.pragma('wal_checkpoint(PASSIVE)');
-        send({ type: 'expired', rows: expired, sizeBytes: fileBytes(init.path), vacuumedPages: after.vacuumPages });
-      }
+      report(expired, after.vacuumPages);
     } catch (e) {
-      send({ type: 'error', id: null, code: ErrorCodes.FLOWDB_ERR_STORE, message: `retention: ${errorMessage(e)}` });
+      send({ type: 'error', id: null, code: ErrorCodes.FLOWDB_ERR_STORE, message: `age retention: ${errorMessage(e)}` });
     } finally {
-      retentionBusy = false;
+      ageBusy = false;
     }
   };
-  const retentionTimer = setInterval(() => void retention(), init.retentionIntervalMs);
+  // due age retention also runs after a write: under steady input the port's messages can keep
+  // the worker busy past its timers
+  let ageDueAt = Date.now() + init.retentionIntervalMs;
+  const ageIfDue = (): void => {
+    if (Date.now() < ageDueAt) return;
+    ageDueAt = Date.now() + init.retentionIntervalMs;
+    void ageRetention();
+  };
+  const retentionTimer = setInterval(() => {
+    ageIfDue();
+    sizeRetention();
+  }, init.retentionIntervalMs);
 
   port.on('message', (m: ToWriter) => {
     switch (m.type) {
@@ -188,6 +223,7 @@ function runWriter(init: WriterInit): void {
         pendingRows += m.batch.count;
         if (pendingRows >= init.batchSize) flushPending();
         else timer ??= setTimeout(flushPending, init.flushIntervalMs);
+        ageIfDue();
         return;
       case 'flush':
         flushPending();
@@ -203,7 +239,8 @@ function runWriter(init: WriterInit): void {
         return;
     }
   });
-  void retention();
+  void ageRetention();
+  sizeRetention();
   send({ type: 'ready', sizeBytes: fileBytes(init.path) });
 }
 
