@@ -39,6 +39,9 @@ function open(path: string, create: boolean): Database.Database {
   try {
     db = create ? new Database(path) : new Database(path, { readonly: true, fileMustExist: true });
     db.pragma('busy_timeout = 5000');
+    // the time index and the recent pages stay in memory; reads of older pages go through mmap
+    db.pragma('cache_size = -65536');
+    db.pragma('mmap_size = 268435456');
     if (create) {
       for (const p of SQLITE_PRAGMAS) db.pragma(p);
       db.exec(SQLITE_SCHEMA);
