@@ -5,6 +5,7 @@
  *
  *   wireprobe run [--config FILE]     probe and serve metrics (the default command)
  *   wireprobe check-config FILE       validate a config file: exit 0, or a precise error and 65
+ *   wireprobe flows top …             top talkers from a flow database or a running wireprobe's API
  *   wireprobe version
  *   wireprobe ping|traceroute|mtr DEST [options]   one on-demand operation through the engine
  * netprobify's form `wireprobe FILE` is accepted too.
@@ -14,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app.js';
+import { flowsCli } from './flows/cli.js';
 import { loadConfigFile } from './config/load.js';
 import { loadConfigInWorker } from './workers/config-loader.js';
 import { systemLookup, systemReverse, systemTxt } from './dns/resolver.js';
@@ -52,6 +54,7 @@ function usage(): string {
   return [
     'usage: wireprobe run [--config FILE] [--watch-config]',
     '       wireprobe check-config FILE',
+    '       wireprobe flows top --since 15m --by src [--limit N] [--filter KEY=VALUE]... [--json] (--db PATH | --url http://HOST:PORT)',
     '       wireprobe version',
     operationUsage(),
   ].join('\n');
@@ -214,6 +217,17 @@ async function main(argv: string[]): Promise<void> {
     case 'traceroute':
     case 'mtr':
       return operate(cmd, rest);
+    case 'flows': {
+      const code = await flowsCli(rest, {
+        stdout: (t) => process.stdout.write(t),
+        stderr: (t) => process.stderr.write(t),
+        env: process.env,
+        wallMs: () => Date.now(),
+        fetch,
+      });
+      process.exitCode = code;
+      return;
+    }
     case undefined:
     default:
       return run(parseRunArgs(argv));

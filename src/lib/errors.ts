@@ -46,6 +46,11 @@ export const ErrorCodes = {
   API_ERR_UNAVAILABLE: 'API_ERR_UNAVAILABLE',
   API_ERR_INTERNAL: 'API_ERR_INTERNAL',
   API_ERR_TIMEOUT: 'API_ERR_TIMEOUT',
+  API_ERR_QUERY_TIMEOUT: 'API_ERR_QUERY_TIMEOUT',
+  FLOWDB_ERR_STORE: 'FLOWDB_ERR_STORE',
+  FLOWDB_ERR_QUERY_INVALID: 'FLOWDB_ERR_QUERY_INVALID',
+  FLOWDB_ERR_QUERY_TIMEOUT: 'FLOWDB_ERR_QUERY_TIMEOUT',
+  FLOWDB_ERR_BUSY: 'FLOWDB_ERR_BUSY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -125,6 +130,16 @@ export const ErrorMeanings: { readonly [C in ErrorCode]: string } = {
   SCHED_ERR_LIMIT:
     'A round of a target is not a packet count the scheduler can plan (not a safe integer, or above the packets-per-round limit): the target is quarantined, the others keep probing.',
   API_ERR_TIMEOUT: 'HTTP 408: the request headers or body did not arrive within the configured timeouts.',
+  API_ERR_QUERY_TIMEOUT:
+    'HTTP 503: a flow query did not finish within its timeout and was interrupted; narrow the time range or the filters.',
+  FLOWDB_ERR_STORE:
+    'The flow store cannot be opened, read or written: a file that is not a flow database (or of a newer schema), a full disk, a database worker that died, or a PostgreSQL server that refuses the statements.',
+  FLOWDB_ERR_QUERY_INVALID:
+    'A flow query is not valid: an address or CIDR that does not parse, or a time range, filter or limit out of bounds.',
+  FLOWDB_ERR_QUERY_TIMEOUT:
+    'A flow query did not finish within its timeout: the statement was interrupted and the caller told so.',
+  FLOWDB_ERR_BUSY:
+    'The flow store has as many queries waiting as it accepts, or is closing; retry later.',
 };
 
 export class AppError extends Error {

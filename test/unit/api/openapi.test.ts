@@ -56,3 +56,15 @@ void test('the body schemas compile and judge sample bodies as the API does', ()
   assert.ok(!create({ name: 'A', type: 'ICMPping', destination: '198.18.0.1' }));
   assert.ok(!create({ name: 'a', type: 'ICMPping', destination: '198.18.0.1', colour: 'red' }));
 });
+
+void test('GET /flows documents every query parameter, group key and order the parser accepts', async () => {
+  const { FLOW_GROUP_KEYS, FLOW_ORDER_KEYS, FLOW_QUERY_MAX_LIMIT, FLOW_QUERY_PARAMS } = await import('../../../src/flows/query-params.js');
+  type Param = { name: string; schema: { enum?: string[]; maximum?: number } };
+  const doc = openapi as unknown as { paths: Record<string, { get: { parameters: Param[] } }> };
+  const params = doc.paths['/flows']!.get.parameters;
+  assert.deepEqual(params.map((p) => p.name), [...FLOW_QUERY_PARAMS]);
+  const byName = (n: string): Param => params.find((p) => p.name === n)!;
+  assert.deepEqual(byName('group_by').schema.enum, [...FLOW_GROUP_KEYS]);
+  assert.deepEqual(byName('order_by').schema.enum, [...FLOW_ORDER_KEYS]);
+  assert.equal(byName('limit').schema.maximum, FLOW_QUERY_MAX_LIMIT);
+});

@@ -1,0 +1,53 @@
+/**
+ * Moving a FlowBatch to a database worker: its columns' buffers are transferred, not copied
+ * (each distinct ArrayBuffer once; a SharedArrayBuffer is shared as it is). After the transfer
+ * the caller's columns are detached, so a collector writing one batch to two sinks that
+ * transfer gives each its own copy (copyFlowBatch).
+ */
+import type { FlowBatch } from '../../packet/flow/types.js';
+
+type Columns = Omit<FlowBatch, 'count' | 'exporters'>;
+const COLUMN_NAMES: readonly (keyof Columns)[] = [
+  'exporter', 'version', 'domain', 'startMs', 'endMs', 'src', 'dst', 'nextHop', 'srcPort', 'dstPort', 'proto', 'tcpFlags', 'tos',
+  'inIf', 'outIf', 'srcAs', 'dstAs', 'bytes', 'packets', 'rawBytes', 'rawPackets', 'samplingRate',
+];
+
+/** The distinct transferable buffers under the batch's columns. */
+export function transferList(batch: FlowBatch): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const name of COLUMN_NAMES) {
+    const buffer = batch[name].buffer;
+    if (buffer instanceof ArrayBuffer && buffer.byteLength > 0) out.add(buffer);
+  }
+  return [...out];
+}
+
+/** A deep copy whose columns own their buffers. */
+export function copyFlowBatch(batch: FlowBatch): FlowBatch {
+  return {
+    count: batch.count,
+    exporters: [...batch.exporters],
+    exporter: batch.exporter.slice(),
+    version: batch.version.slice(),
+    domain: batch.domain.slice(),
+    startMs: batch.startMs.slice(),
+    endMs: batch.endMs.slice(),
+    src: batch.src.slice(),
+    dst: batch.dst.slice(),
+    nextHop: batch.nextHop.slice(),
+    srcPort: batch.srcPort.slice(),
+    dstPort: batch.dstPort.slice(),
+    proto: batch.proto.slice(),
+    tcpFlags: batch.tcpFlags.slice(),
+    tos: batch.tos.slice(),
+    inIf: batch.inIf.slice(),
+    outIf: batch.outIf.slice(),
+    srcAs: batch.srcAs.slice(),
+    dstAs: batch.dstAs.slice(),
+    bytes: batch.bytes.slice(),
+    packets: batch.packets.slice(),
+    rawBytes: batch.rawBytes.slice(),
+    rawPackets: batch.rawPackets.slice(),
+    samplingRate: batch.samplingRate.slice(),
+  };
+}
