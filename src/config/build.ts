@@ -22,6 +22,7 @@ import type {
   ProbeType,
   TargetConfig,
   ThresholdConfig,
+  ToolsConfig,
 } from './types.js';
 
 /** The shape of the data after schema validation with defaults (see schema/config.schema.json). */
@@ -32,6 +33,8 @@ export interface RawConfig {
   checks: Record<CheckKindName, CheckInstanceConfig[]>;
   inventories: InventoryConfig[];
   api?: RawApi;
+  /** defaulted by the schema; absent only in raw configs built by hand */
+  tools?: ToolsConfig;
 }
 
 interface RawApi {
@@ -151,5 +154,6 @@ export function buildConfig(raw: RawConfig, file: string, apiTokens: readonly Ap
   const checks = buildChecks(raw.checks);
   const inventories = JSON.parse(JSON.stringify(raw.inventories)) as InventoryConfig[];
   const api = raw.api === undefined ? {} : { api: buildApi(raw.api, apiTokens, file) };
-  return deepFreeze({ file, global, groups, targets, checks, inventories, ...api });
+  const tools = raw.tools === undefined ? {} : { tools: JSON.parse(JSON.stringify(raw.tools)) as ToolsConfig };
+  return deepFreeze({ file, global, groups, targets, checks, inventories, ...api, ...tools });
 }
