@@ -6,6 +6,7 @@
  *   wireprobe run [--config FILE]     probe and serve metrics (the default command)
  *   wireprobe check-config FILE       validate a config file: exit 0, or a precise error and 65
  *   wireprobe version
+ *   wireprobe ipcalc|oui|whois|rdap …   the operator tools, one shot (tools/cli.ts)
  * netprobify's form `wireprobe FILE` is accepted too.
  */
 import { createHostPacketIo } from './net/host-io.js';
@@ -24,6 +25,7 @@ import { createCaptureFactory, defaultCaptureOptions } from './net/capture.js';
 import { randomIdBase } from './net/engine.js';
 import { checkRawPermission, createRawSender } from './net/raw-transport.js';
 import { createRouteResolver } from './net/route.js';
+import { runToolCommand, TOOL_USAGE } from './tools/cli.js';
 
 const EX_USAGE = 64;
 const EX_DATAERR = 65;
@@ -43,6 +45,7 @@ function usage(): string {
     'usage: wireprobe run [--config FILE] [--watch-config]',
     '       wireprobe check-config FILE',
     '       wireprobe version',
+    ...TOOL_USAGE,
   ].join('\n');
 }
 
@@ -151,6 +154,15 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'run':
       return run(parseRunArgs(rest));
+    case 'ipcalc':
+    case 'oui':
+    case 'whois':
+    case 'rdap': {
+      const out = await runToolCommand(cmd, rest);
+      process.stdout.write(out.stdout);
+      process.stderr.write(out.stderr);
+      process.exit(out.code);
+    }
     case undefined:
     default:
       return run(parseRunArgs(argv));
