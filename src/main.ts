@@ -161,7 +161,7 @@ async function main(argv: string[]): Promise<void> {
       const out = await runToolCommand(cmd, rest);
       process.stdout.write(out.stdout);
       process.stderr.write(out.stderr);
-      process.exit(out.code);
+      return process.exit(out.code);
     }
     case undefined:
     default:

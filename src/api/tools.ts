@@ -54,12 +54,13 @@ const bad = (message: string): ApiHttpError => new ApiHttpError(400, ErrorCodes.
 function params(query: unknown, once: readonly string[], many: readonly string[] = []): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [key, value] of Object.entries(query as Record<string, unknown>)) {
-    const list = Array.isArray(value) ? value : [value];
+    const list: unknown[] = Array.isArray(value) ? (value as unknown[]) : [value];
     if (!once.includes(key) && !many.includes(key)) throw bad(`unknown query parameter ${JSON.stringify(key)}; known: ${[...once, ...many].join(', ')}`);
-    if (!list.every((v) => typeof v === 'string')) throw bad(`the query parameter ${key} must be text`);
-    if (many.includes(key)) out[key] = list as string[];
-    else if (list.length !== 1) throw bad(`the query parameter ${key} must be given once`);
-    else out[key] = list[0] as string;
+    const texts = list.filter((v): v is string => typeof v === 'string');
+    if (texts.length !== list.length) throw bad(`the query parameter ${key} must be text`);
+    if (many.includes(key)) out[key] = texts;
+    else if (texts.length !== 1) throw bad(`the query parameter ${key} must be given once`);
+    else out[key] = texts[0]!;
   }
   return out;
 }
@@ -98,7 +99,7 @@ export function toolsRoutes(r: Router, d: ToolsDeps): void {
     if (s === undefined) throw new ApiHttpError(503, ErrorCodes.API_ERR_UNAVAILABLE, 'the tools are not configured');
     return s;
   };
-  const run = (fn: (req: Parameters<RequestHandler>[0]) => Promise<unknown> | unknown): RequestHandler => async (req, res) => {
+  const run = (fn: (req: Parameters<RequestHandler>[0]) => unknown): RequestHandler => async (req, res) => {
     try {
       res.json(await fn(req));
     } catch (e) {

@@ -6,7 +6,7 @@
 import { loadConfigFile } from '../config/load.js';
 import { toolsDefaults } from '../config/tools-defaults.js';
 import type { ToolsConfig } from '../config/types.js';
-import { AppError, ErrorCodes, errorMessage } from '../lib/errors.js';
+import { AppError, ErrorCodes, errorMessage, type ErrorCode } from '../lib/errors.js';
 import { contains, describePrefix, split, summarise, type PrefixInfo } from './ipcalc.js';
 import { createOuiLookup, type OuiResult } from './oui.js';
 import { rdapOptions, whoisOptions } from './options.js';
@@ -119,25 +119,19 @@ async function execute(cmd: ToolCommand, args: readonly string[]): Promise<{ jso
   }
 }
 
-const exitCodeOf = (e: unknown): number => {
-  if (!(e instanceof AppError)) return 1;
-  switch (e.code) {
-    case ErrorCodes.TOOL_ERR_INPUT:
-      return EX_USAGE;
-    case ErrorCodes.TOOL_ERR_LIMIT:
-    case ErrorCodes.CFG_ERR_INVALID:
-    case ErrorCodes.CFG_ERR_READ:
-    case ErrorCodes.CFG_ERR_YAML:
-      return EX_DATAERR;
-    case ErrorCodes.TOOL_ERR_UNREACHABLE:
-    case ErrorCodes.TOOL_ERR_TIMEOUT:
-    case ErrorCodes.TOOL_ERR_UPSTREAM:
-    case ErrorCodes.TOOL_ERR_TOO_LARGE:
-      return EX_UNAVAILABLE;
-    default:
-      return 1;
-  }
+const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
+  TOOL_ERR_INPUT: EX_USAGE,
+  TOOL_ERR_LIMIT: EX_DATAERR,
+  CFG_ERR_INVALID: EX_DATAERR,
+  CFG_ERR_READ: EX_DATAERR,
+  CFG_ERR_YAML: EX_DATAERR,
+  TOOL_ERR_UNREACHABLE: EX_UNAVAILABLE,
+  TOOL_ERR_TIMEOUT: EX_UNAVAILABLE,
+  TOOL_ERR_UPSTREAM: EX_UNAVAILABLE,
+  TOOL_ERR_TOO_LARGE: EX_UNAVAILABLE,
 };
+
+const exitCodeOf = (e: unknown): number => (e instanceof AppError ? (EXIT_CODES[e.code] ?? 1) : 1);
 
 /** Runs a tool command: 0 done, 64 bad input, 65 over a bound or bad config, 69 a server unreachable or unusable, 1 otherwise. */
 export async function runToolCommand(cmd: ToolCommand, args: readonly string[]): Promise<ToolOutput> {

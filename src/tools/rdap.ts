@@ -48,15 +48,10 @@ async function readBounded(res: Response, maxBytes: number, url: string): Promis
   if (res.body === null) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+  // leaving the loop early cancels the stream
+  for await (const value of res.body as unknown as AsyncIterable<Uint8Array>) {
     size += value.length;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new AppError(ErrorCodes.TOOL_ERR_TOO_LARGE, `${url} sent more than ${maxBytes} bytes`);
-    }
+    if (size > maxBytes) throw new AppError(ErrorCodes.TOOL_ERR_TOO_LARGE, `${url} sent more than ${maxBytes} bytes`);
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
