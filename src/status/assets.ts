@@ -50,6 +50,7 @@ export const APP_JS = String.raw`'use strict';
     try { body = await res.json(); } catch (_) { body = null; }
     if (!res.ok) {
       const e = body && body.error ? body.error.code + ': ' + body.error.message : 'HTTP ' + res.status;
+      // uncoded-error: browser script, shown in the form
       throw new Error(e);
     }
     return body;
@@ -130,6 +131,7 @@ export const APP_JS = String.raw`'use strict';
   };
   const stream = async (url) => {
     const res = await fetch(url, { headers: headers({ Accept: 'text/event-stream' }), credentials: 'omit' });
+    // uncoded-error: browser script, shown in the form
     if (!res.ok || res.body === null) throw new Error('events: HTTP ' + res.status);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buf = '';
