@@ -12,6 +12,7 @@ import type { Config } from './config/types.js';
 import type { LookupFn } from './dns/resolver.js';
 import { createResolver } from './dns/resolver.js';
 import { createHttpApp, httpLimits, listen } from './http/server.js';
+import { statusRouter } from './status/router.js';
 import type { LoadedConfig } from './config/load.js';
 import { levelFromNetprobify } from './lib/logger.js';
 import { ConfigReloader, type ReloadResult, type ReloadTrigger } from './reload.js';
@@ -117,6 +118,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     reservedPorts: operationPorts(),
   });
   const probeName = config.global.probe_name;
+  const startedWallMs = clock.wallMs();
   const abort = new AbortController();
   let manager: TargetManager | null = null;
   const loop = new ProbeLoop(
@@ -222,6 +224,12 @@ export function createApp(config: Config, deps: AppDeps): App {
           ...(routers.length > 0 ? { api: express.Router().use(...routers) } : {}),
           tokens: () => targets.config().api?.tokens ?? [],
           log: log.child('http'),
+          status: statusRouter({
+            identity: () => ({ probeName, version: deps.version, configFile: deps.configPath, startedWallMs, nowWallMs: clock.wallMs() }),
+            tasks: () => manager.tasks(),
+            reloads: () => reloader.history(),
+            sections: () => subs.flatMap((s) => (s.statusSection === undefined ? [] : [s.statusSection()])),
+          }),
         });
         server = await listen(http, config.global.prometheus_address, config.global.prometheus_port, httpLimits(config.global));
       },

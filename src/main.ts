@@ -8,6 +8,7 @@
  *   wireprobe flows top …             top talkers from a flow database or a running wireprobe's API
  *   wireprobe version
  *   wireprobe ping|traceroute|mtr DEST [options]   one on-demand operation through the engine
+ *   wireprobe ipcalc|oui|whois|rdap …   the operator tools, one shot (tools/cli.ts)
  * netprobify's form `wireprobe FILE` is accepted too.
  */
 import { createHostPacketIo } from './net/host-io.js';
@@ -31,6 +32,7 @@ import { createCaptureFactory, defaultCaptureOptions } from './net/capture.js';
 import { randomIdBase } from './net/engine.js';
 import { checkRawPermission, createRawSender } from './net/raw-transport.js';
 import { createRouteResolver } from './net/route.js';
+import { runToolCommand, TOOL_USAGE } from './tools/cli.js';
 
 const EX_USAGE = 64;
 const EX_DATAERR = 65;
@@ -57,6 +59,7 @@ function usage(): string {
     '       wireprobe flows top --since 15m --by src [--limit N] [--filter KEY=VALUE]... [--json] (--db PATH | --url http://HOST:PORT)',
     '       wireprobe version',
     operationUsage(),
+    ...TOOL_USAGE,
   ].join('\n');
 }
 
@@ -227,6 +230,15 @@ async function main(argv: string[]): Promise<void> {
       });
       process.exitCode = code;
       return;
+    }
+    case 'ipcalc':
+    case 'oui':
+    case 'whois':
+    case 'rdap': {
+      const out = await runToolCommand(cmd, rest);
+      process.stdout.write(out.stdout);
+      process.stderr.write(out.stderr);
+      return process.exit(out.code);
     }
     case undefined:
     default:

@@ -42,6 +42,17 @@ export interface ReloaderDeps {
   readonly watchFile: boolean;
 }
 
+/** One reload as the status page lists it (unchanged periodic and watch reloads are not kept). */
+export interface ReloadRecord {
+  readonly wallMs: number;
+  readonly trigger: ReloadTrigger;
+  readonly ok: boolean;
+  readonly message: string;
+}
+
+/** reloads kept for the status page */
+const HISTORY = 10;
+
 /** Global keys that need a restart; a reload keeps their running values and says so. */
 const RESTART_KEYS = [
   'probe_name', 'interval', 'interval_packets', 'nb_proc', 'prometheus_port', 'prometheus_address',
@@ -65,6 +76,7 @@ export class ConfigReloader {
   #stopped = false;
   /** the reload queued behind the running one, not started yet */
   #waiting: { readonly trigger: ReloadTrigger; readonly run: Promise<ReloadResult> } | null = null;
+  #history: ReloadRecord[] = [];
 
   constructor(deps: ReloaderDeps) {
     this.#d = deps;
@@ -82,6 +94,18 @@ export class ConfigReloader {
         this.#d.log.warn('cannot watch the config file', { file: this.#d.path, err: errorMessage(e) });
       }
     }
+  }
+
+  /** The last reloads that read the file (applied or refused), newest first. */
+  history(): readonly ReloadRecord[] {
+    return [...this.#history].reverse();
+  }
+
+  #remember(trigger: ReloadTrigger, r: ReloadResult): ReloadResult {
+    if (r.ok && !r.applied) return r;
+    this.#history.push({ wallMs: this.#d.clock.wallMs(), trigger, ok: r.ok, message: r.message });
+    if (this.#history.length > HISTORY) this.#history.shift();
+    return r;
   }
 
   stop(): void {
@@ -102,7 +126,7 @@ export class ConfigReloader {
     const run = this.#chain
       .then(() => {
         if (this.#waiting?.run === run) this.#waiting = null;
-        return this.#reload(trigger);
+        return this.#reload(trigger).then((r) => this.#remember(trigger, r));
       })
       .finally(() => this.#schedule());
     this.#waiting = { trigger, run };

@@ -16,6 +16,10 @@ import { ApiHttpError } from './errors.js';
 import { createApiMetrics } from './metrics.js';
 import { API_PREFIX, v1Router } from './routes.js';
 import { ApiTargetStore } from './store.js';
+import { toolsRoutes } from './tools.js';
+import { createOuiLookup } from '../tools/oui.js';
+import { createRateLimiter } from '../tools/rate-limit.js';
+import { createRdapClient } from '../tools/rdap.js';
 import type { ApiSources } from './types.js';
 
 export interface ApiDeps {
@@ -61,7 +65,17 @@ export function createApi(deps: ApiDeps): Api {
       ? null
       : new ApiHttpError(503, ErrorCodes.API_ERR_UNAVAILABLE, state === 'new' ? 'the API is starting' : 'the API is stopped');
   const router = express.Router();
-  const v1 = v1Router({ store, sources, settings: () => settings, log, metrics, gate }, (r) => documentRoutes(r, openapi));
+  const tools = {
+    tokens: () => settings.tokens,
+    settings: () => sources.config().tools,
+    oui: createOuiLookup(),
+    rdap: createRdapClient(() => clock.wallMs()),
+    limiter: createRateLimiter(() => clock.monoMs()),
+  };
+  const v1 = v1Router({ store, sources, settings: () => settings, log, metrics, gate }, (r) => {
+    documentRoutes(r, openapi);
+    toolsRoutes(r, tools);
+  });
   router.use(API_PREFIX, v1);
   router.use('/api/ui', swaggerRouter(openapi));
 

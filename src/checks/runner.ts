@@ -27,9 +27,24 @@ export interface RunnerDeps {
   readonly log: Logger;
 }
 
+/** An enabled instance and its last run, for the status page. */
+export interface CheckStatus {
+  readonly kind: CheckKindName;
+  readonly name: string;
+  /** null before the first run */
+  readonly ok: boolean | null;
+  readonly reason: string | null;
+  readonly message: string;
+  /** Unix ms; 0 before the first run */
+  readonly lastWallMs: number;
+  readonly durationMs: number;
+}
+
 export interface CheckRunner {
   /** enabled instances */
   readonly instanceCount: number;
+  /** every enabled instance's last run */
+  results(): CheckStatus[];
   start(): void;
   /** stops scheduling, aborts running checks and actions, waits for them at most `drainMs` */
   stop(drainMs: number): Promise<void>;
@@ -50,6 +65,10 @@ interface Slot {
   /** null until the first run */
   lastOk: boolean | null;
   lastReason: string | null;
+  /** of the last run: Unix ms when it ended, its message and duration (status page) */
+  lastWallMs: number;
+  lastMessage: string;
+  lastDurationMs: number;
   rejectedLogged: boolean;
 }
 
@@ -68,7 +87,7 @@ function createSlot(kind: CheckKind<CheckInstanceConfig>, config: CheckInstanceC
     instance = failingInstance(e);
   }
   const specs = new Map(kind.metrics.map((m) => [m.name, m]));
-  return { kind: kind.kind, config, instance, specs, log, nextDue: 0, timer: null, busy: null, lastOk: null, lastReason: null, rejectedLogged: false };
+  return { kind: kind.kind, config, instance, specs, log, nextDue: 0, timer: null, busy: null, lastOk: null, lastReason: null, lastWallMs: 0, lastMessage: '', lastDurationMs: 0, rejectedLogged: false };
 }
 
 function slotsOf(deps: RunnerDeps): Slot[] {
@@ -151,6 +170,9 @@ export function createCheckRunner(deps: RunnerDeps): CheckRunner {
     if (!o.ok && slot.lastOk !== false) startActions(slot, o);
     slot.lastOk = o.ok;
     slot.lastReason = o.ok ? null : o.reason;
+    slot.lastWallMs = clock.wallMs();
+    slot.lastMessage = o.message;
+    slot.lastDurationMs = o.durationMs;
   };
 
   const run = (slot: Slot): void => {
@@ -179,6 +201,10 @@ export function createCheckRunner(deps: RunnerDeps): CheckRunner {
 
   return {
     instanceCount: slots.length,
+    results: () =>
+      slots.map((s) => ({
+        kind: s.kind, name: s.config.name, ok: s.lastOk, reason: s.lastReason, message: s.lastMessage, lastWallMs: s.lastWallMs, durationMs: s.lastDurationMs,
+      })),
     start() {
       const t0 = clock.monoMs();
       slots.forEach((slot, i) => {

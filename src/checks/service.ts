@@ -7,6 +7,7 @@
 import type { CheckInstanceConfig, Config } from '../config/types.js';
 import type { LogFields } from '../lib/logger.js';
 import type { ReloadOutcome, Service } from '../lib/service.js';
+import type { StatusSection } from '../lib/status-section.js';
 import { createCheckRunner, type CheckRunner, type RunnerDeps } from './runner.js';
 import type { CheckKindName } from './types.js';
 
@@ -19,6 +20,23 @@ export interface ChecksService extends Service<Config> {
   reload(next: Config): Promise<ReloadOutcome>;
   /** the enabled instances of the running section, for the start log line */
   summary(): LogFields;
+  /** the host checks' last results, for the status page */
+  statusSection(): StatusSection;
+}
+
+/** The host checks table of the status page. */
+export function checksSection(results: ReturnType<CheckRunner['results']>): StatusSection {
+  return {
+    title: 'Host checks',
+    columns: ['kind', 'name', 'result', 'reason', 'message', 'last run', 'duration'],
+    rows: results.map((r) => ({
+      cells: [
+        r.kind, r.name, r.ok === null ? 'not run yet' : r.ok ? 'ok' : 'failed', r.reason ?? '', r.message,
+        r.lastWallMs === 0 ? '' : new Date(r.lastWallMs).toISOString(), r.lastWallMs === 0 ? '' : `${r.durationMs.toFixed(0)} ms`,
+      ],
+      state: r.ok === null ? 'none' : r.ok ? 'ok' : 'bad',
+    })),
+  };
 }
 
 /** how long a reload waits for running host checks to stop */
@@ -33,6 +51,7 @@ export function createChecksService(deps: ChecksServiceDeps): ChecksService {
   return {
     name: 'checks',
     summary: () => ({ checks: runner.instanceCount }),
+    statusSection: () => checksSection(runner.results()),
     start() {
       runner.start();
     },

@@ -23,6 +23,7 @@ import type {
   ProbeType,
   TargetConfig,
   ThresholdConfig,
+  ToolsConfig,
 } from './types.js';
 
 /** The shape of the data after schema validation with defaults (see schema/config.schema.json). */
@@ -34,6 +35,8 @@ export interface RawConfig {
   inventories: InventoryConfig[];
   api?: RawApi;
   flows?: RawFlows;
+  /** defaulted by the schema; absent only in raw configs built by hand */
+  tools?: ToolsConfig;
 }
 
 interface RawApi {
@@ -157,5 +160,6 @@ export function buildConfig(raw: RawConfig, file: string, apiTokens: readonly Ap
   const inventories = JSON.parse(JSON.stringify(raw.inventories)) as InventoryConfig[];
   const api = raw.api === undefined ? {} : { api: buildApi(raw.api, apiTokens, file) };
   const flows = raw.flows === undefined ? {} : { flows: buildFlows(raw.flows, file, postgresUrl) };
-  return deepFreeze({ file, global, groups, targets, checks, inventories, ...api, ...flows });
+  const tools = raw.tools === undefined ? {} : { tools: JSON.parse(JSON.stringify(raw.tools)) as ToolsConfig };
+  return deepFreeze({ file, global, groups, targets, checks, inventories, ...api, ...flows, ...tools });
 }

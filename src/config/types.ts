@@ -221,6 +221,30 @@ export interface FlowsConfig {
   readonly postgres: FlowPostgresConfig | null;
 }
 
+/** Operator tools (wireprobe extension); see `$defs/tools` in the schema (every key has a default). */
+export interface ToolsConfig {
+  readonly whois: {
+    readonly server: string;
+    readonly port: number;
+    /** seconds, referrals included */
+    readonly timeout: number;
+    readonly max_referrals: number;
+    readonly max_bytes: number;
+  };
+  readonly rdap: {
+    readonly bootstrap_url: string;
+    /** seconds */
+    readonly bootstrap_ttl: number;
+    /** seconds, bootstrap and redirects included */
+    readonly timeout: number;
+    readonly max_redirects: number;
+    readonly max_bytes: number;
+  };
+  /** WHOIS and RDAP queries through the API, all clients together */
+  readonly rate_limit: { readonly per_minute: number; readonly concurrent: number };
+  readonly ipcalc: { readonly max_subnets: number; readonly max_prefixes: number };
+}
+
 export interface Config {
   /** path the config was read from (for messages) */
   readonly file: string;
@@ -234,4 +258,6 @@ export interface Config {
   readonly api?: ApiConfig;
   /** present when the file has a `flows:` section */
   readonly flows?: FlowsConfig;
+  /** always present in a loaded config (the schema defaults the section); absent only in configs built by hand */
+  readonly tools?: ToolsConfig;
 }

@@ -28,6 +28,8 @@ export interface HttpDeps {
    */
   readonly tokens: () => readonly ApiToken[];
   readonly log: Logger;
+  /** the status page (status/router.ts) at `/`; without it `/` is a plain link to /metrics */
+  readonly status?: Router;
 }
 
 /** What an unauthenticated client learns of a refused reload; the details are in the log. */
@@ -94,6 +96,7 @@ export function createHttpApp(deps: HttpDeps): Express {
       next(new ApiHttpError(405, ErrorCodes.API_ERR_METHOD_NOT_ALLOWED, `${req.method} is not allowed here; allowed: POST`, { headers: { Allow: 'POST' } }));
     });
   }
+  if (deps.status !== undefined) app.use(deps.status);
   app.get('/', (_req, res) => {
     res.type('text/html').send('<html><body><h1>wireprobe</h1><p><a href="/metrics">metrics</a></p></body></html>\n');
   });

@@ -51,6 +51,15 @@ export const ErrorCodes = {
   FLOWDB_ERR_QUERY_INVALID: 'FLOWDB_ERR_QUERY_INVALID',
   FLOWDB_ERR_QUERY_TIMEOUT: 'FLOWDB_ERR_QUERY_TIMEOUT',
   FLOWDB_ERR_BUSY: 'FLOWDB_ERR_BUSY',
+  TOOL_ERR_INPUT: 'TOOL_ERR_INPUT',
+  TOOL_ERR_LIMIT: 'TOOL_ERR_LIMIT',
+  TOOL_ERR_UNREACHABLE: 'TOOL_ERR_UNREACHABLE',
+  TOOL_ERR_TIMEOUT: 'TOOL_ERR_TIMEOUT',
+  TOOL_ERR_TOO_LARGE: 'TOOL_ERR_TOO_LARGE',
+  TOOL_ERR_UPSTREAM: 'TOOL_ERR_UPSTREAM',
+  TOOL_ERR_NOT_FOUND: 'TOOL_ERR_NOT_FOUND',
+  TOOL_ERR_RATE_LIMIT: 'TOOL_ERR_RATE_LIMIT',
+  TOOL_ERR_DATA: 'TOOL_ERR_DATA',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -140,6 +149,20 @@ export const ErrorMeanings: { readonly [C in ErrorCode]: string } = {
     'A flow query did not finish within its timeout: the statement was interrupted and the caller told so.',
   FLOWDB_ERR_BUSY:
     'The flow store has as many queries waiting as it accepts, or is closing; retry later.',
+  TOOL_ERR_INPUT:
+    'HTTP 400: a tool was given something it cannot read (not a prefix or address, not a MAC address, not a domain, address or AS number).',
+  TOOL_ERR_LIMIT:
+    'HTTP 422: a tool request would produce more than its bound (too many subnets from a split, too many prefixes to summarise).',
+  TOOL_ERR_UNREACHABLE:
+    'HTTP 502: a WHOIS or RDAP server could not be reached (name does not resolve, connection refused, no route: this host may have no internet access).',
+  TOOL_ERR_TIMEOUT: 'HTTP 504: a WHOIS or RDAP query did not finish within `tools.whois.timeout` or `tools.rdap.timeout`.',
+  TOOL_ERR_TOO_LARGE: 'HTTP 502: a WHOIS or RDAP answer was larger than `tools.whois.max_bytes` or `tools.rdap.max_bytes`.',
+  TOOL_ERR_UPSTREAM:
+    'HTTP 502: a WHOIS or RDAP server answered something unusable (an HTTP error, a body that is not RDAP JSON, a redirect loop or too many redirects, a socket error).',
+  TOOL_ERR_NOT_FOUND: 'HTTP 404: the RDAP registries hold no such object, or the bootstrap registry names no server for it.',
+  TOOL_ERR_RATE_LIMIT:
+    'HTTP 429: the WHOIS/RDAP rate limit (`tools.rate_limit`) or concurrency limit is reached; retry after the Retry-After delay.',
+  TOOL_ERR_DATA: 'The MAC vendor (OUI) data could not be loaded (the oui-data package is missing or unreadable).',
 };
 
 export class AppError extends Error {

@@ -10,6 +10,7 @@ import type { Clock } from '../lib/clock.js';
 import type { ExecFn, StreamFn } from '../lib/exec.js';
 import type { LogFields, Logger } from '../lib/logger.js';
 import type { Service } from '../lib/service.js';
+import type { StatusSection } from '../lib/status-section.js';
 import type { HostPacketIo } from '../net/types.js';
 import type { OperationRunner } from '../operations/types.js';
 import type { TargetSources } from '../targets/sources.js';
@@ -45,6 +46,8 @@ export interface Subsystem extends Service<Config> {
   readonly router?: Router;
   /** fields added to the "probing" log line once everything started */
   summary?(): LogFields;
+  /** a table for the status page (host checks' last results, …) */
+  statusSection?(): StatusSection;
 }
 
 /** Builds a subsystem at app creation; null when the config does not enable it. */

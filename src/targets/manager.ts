@@ -23,7 +23,7 @@ import { prepareProbes, type PrepareDeps, type TargetProbing } from './prepare.j
 import { lookupRoutes } from './routes.js';
 import { Quarantine, type QuarantineDeps } from './quarantine.js';
 import type { SeriesFactory, TargetSeriesHandle } from './series-handle.js';
-import { createTask, type TargetTask } from './tasks.js';
+import { createTask, type LastRound, type TargetTask } from './tasks.js';
 
 interface TargetRt extends TargetProbing {
   readonly cfg: TargetConfig;
@@ -40,6 +40,18 @@ interface TargetRt extends TargetProbing {
   active: boolean;
   /** removed from the target set: a pending resolution must not bring it back */
   retired: boolean;
+}
+
+/** One (target, group) as the status page lists it. */
+export interface TaskStatus {
+  readonly target: string;
+  readonly group: string;
+  readonly type: string;
+  readonly destination: string;
+  readonly family: 4 | 6;
+  /** probing (its destination resolved); false: waiting for or failing resolution */
+  readonly active: boolean;
+  readonly last: LastRound | null;
 }
 
 export interface ApplySummary {
@@ -181,6 +193,15 @@ export class TargetManager {
 
   get targetCount(): number {
     return this.#targets.length;
+  }
+
+  /** Every probed (target, group) with its last round, in target order (a snapshot; no copies of the rounds). */
+  *tasks(): Iterable<TaskStatus> {
+    for (const t of this.#targets) {
+      for (const task of t.tasks) {
+        yield { target: t.cfg.name, group: task.group.name, type: t.cfg.type, destination: t.cfg.destination, family: t.family, active: t.active, last: task.last };
+      }
+    }
   }
 
   /** First pass: literals and subnets now (one route lookup for all), hostnames in the background. */

@@ -6,6 +6,35 @@ import type { GroupConfig, TargetConfig } from '../config/types.js';
 import { createSourcePool, type SourcePool } from '../probes/source-pool.js';
 import type { SchedTask } from '../scheduler/loop.js';
 import type { RoundResult } from '../scheduler/round.js';
+import { percentile } from '../stats/percentile.js';
+
+/** What the status page shows of a task's last round (a few numbers, kept per task). */
+export interface LastRound {
+  readonly sent: number;
+  readonly lost: number;
+  /** seconds; NaN when nothing answered */
+  readonly rttP50: number;
+  readonly rttP95: number;
+  readonly rttMax: number;
+  /** Unix ms when the round settled */
+  readonly endWallMs: number;
+  /** Unix ms of the last round with an answer (this one or an earlier one); 0: never */
+  readonly lastSuccessWallMs: number;
+}
+
+/** The summary of round `r` after `before`. */
+export function lastRoundOf(r: RoundResult, before: LastRound | null): LastRound {
+  const answered = r.sent > r.lost + r.icmpErrors;
+  return {
+    sent: r.sent,
+    lost: r.lost,
+    rttP50: percentile(r.rtts, 50, r.rttCount),
+    rttP95: percentile(r.rtts, 95, r.rttCount),
+    rttMax: r.rttCount === 0 ? NaN : r.rtts[r.rttCount - 1]!,
+    endWallMs: r.endWallMs,
+    lastSuccessWallMs: answered ? r.endWallMs : (before?.lastSuccessWallMs ?? 0),
+  };
+}
 
 /**
  * What a task's rounds feed: a set of metric series (the recorders of metrics/record.ts and
@@ -29,6 +58,8 @@ export interface TargetTask extends SchedTask {
   hostRecorder: RoundRecorder | null;
   /** the address of each of `probes` */
   hosts: readonly string[];
+  /** the last round's summary (status page), null before the first */
+  last: LastRound | null;
 }
 
 function sourcePoolOf(group: GroupConfig, family: 4 | 6): SourcePool | null {
@@ -50,8 +81,10 @@ export function createTask(cfg: TargetConfig, group: GroupConfig, family: 4 | 6)
     recorder: null,
     hostRecorder: null,
     hosts: [],
+    last: null,
     perProbe: cfg.per_host_metrics,
     onRound: (r) => {
+      task.last = lastRoundOf(r, task.last);
       task.recorder?.record(r);
       task.hostRecorder?.record(r);
     },

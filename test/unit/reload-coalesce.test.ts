@@ -47,3 +47,40 @@ void test('a burst of reload requests runs one reload and queues at most one mor
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+void test('the status page history keeps applied and refused reloads, newest first, at most 10; an unchanged periodic one is not kept', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wpt-reload-'));
+  try {
+    const path = join(dir, 'c.yaml');
+    const text = 'global: {probe_name: x, interval: 30, nb_proc: 1, logging_level: INFO, prometheus_port: 8000}\ngroups: {}\n';
+    writeFileSync(path, text);
+    const loaded = parseConfig(text, path);
+    let fail = false;
+    const clock = new FakeClock();
+    const reloader = new ConfigReloader({
+      path,
+      load: () => (fail ? Promise.reject(new Error('groups.g: bad <key>')) : Promise.resolve(loaded)),
+      current: () => loaded.config,
+      apply: () => Promise.resolve(),
+      clock,
+      log: memoryLogger().log,
+      setFailed: () => undefined,
+      setLastSuccess: () => undefined,
+      countReload: () => undefined,
+      watchFile: false,
+    });
+    await reloader.start();
+    await reloader.reload('interval');
+    assert.deepEqual(reloader.history(), [], 'unchanged file, periodic trigger');
+    for (let i = 0; i < 11; i++) await reloader.reload('http');
+    fail = true;
+    await reloader.reload('signal');
+    const h = reloader.history();
+    assert.equal(h.length, 10);
+    assert.deepEqual(h[0], { wallMs: clock.wallMs(), trigger: 'signal', ok: false, message: 'groups.g: bad <key>' });
+    assert.deepEqual([h[1]!.trigger, h[1]!.ok, h[1]!.message], ['http', true, 'configuration reloaded']);
+    reloader.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { substitute } from '../../../src/checks/actions.js';
+import { checksSection } from '../../../src/checks/service.js';
 import { createCheckRunner, nextDue, type CheckKinds, type CheckRunner } from '../../../src/checks/runner.js';
 import type { CheckContext, CheckKind, CheckResult } from '../../../src/checks/types.js';
 import type { CheckInstanceConfig, Config } from '../../../src/config/types.js';
@@ -97,6 +98,19 @@ function harness(list: CheckInstanceConfig[], scripts: Record<string, Step[]>, e
 const fail = (reason: string, message = reason): CheckResult => ({ ok: false, reason, message, samples: [] });
 
 void describe('check runner', () => {
+  void it('results(): each enabled instance with its last run, for the status page; the checks section renders them', async () => {
+    const h = harness([instance('a'), instance('b', { interval: 30 })], { a: [fail('no_match', 'no process matches')], b: [OK] });
+    assert.deepEqual(h.runner.results().map((r) => [r.name, r.ok, r.lastWallMs]), [['a', null, 0], ['b', null, 0]]);
+    h.runner.start();
+    await h.clock.advance(6000);
+    const [a, b] = h.runner.results();
+    assert.deepEqual([a!.ok, a!.reason, a!.message, b!.ok, b!.reason], [false, 'no_match', 'no process matches', true, null]);
+    assert.ok(a!.lastWallMs > 0 && b!.lastWallMs >= a!.lastWallMs);
+    const section = checksSection(h.runner.results());
+    assert.deepEqual(section.rows.map((r) => [r.cells[1], r.cells[2], r.state]), [['a', 'failed', 'bad'], ['b', 'ok', 'ok']]);
+    await h.runner.stop(100);
+  });
+
   void it('spreads the first runs over min(interval, 5 s), then runs each instance every interval', async () => {
     const h = harness([instance('a'), instance('b'), instance('c', { interval: 2 }), instance('off', { enabled: false })], { a: [OK], b: [OK], c: [OK] });
     h.runner.start();

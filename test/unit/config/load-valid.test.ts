@@ -118,6 +118,12 @@ void describe('parseConfig: valid files', () => {
       },
       checks: { routes: [], conntrack: [], dhcp: [], processes: [] },
       inventories: [],
+      tools: {
+        whois: { server: 'whois.iana.org', port: 43, timeout: 10, max_referrals: 3, max_bytes: 262144 },
+        rdap: { bootstrap_url: 'https://data.iana.org/rdap/', bootstrap_ttl: 86400, timeout: 10, max_redirects: 3, max_bytes: 2097152 },
+        rate_limit: { per_minute: 30, concurrent: 4 },
+        ipcalc: { max_subnets: 1024, max_prefixes: 1024 },
+      },
     };
     assert.deepEqual(config, expected);
     assert.deepEqual(warnings, ['valid-full.yaml:20:5: groups.legacy.src_ip: deprecated alias; write src_ipv4 instead']);

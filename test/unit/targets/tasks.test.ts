@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RoundResult } from '../../../src/scheduler/round.js';
-import { createTask } from '../../../src/targets/tasks.js';
+import { createTask, lastRoundOf } from '../../../src/targets/tasks.js';
 import { configOf } from './fixtures.js';
 
 const c = configOf(
@@ -25,10 +25,22 @@ void test('the group subnet of the target family is the source round robin', () 
 void test('rounds go to the recorders the task has at the time', () => {
   const task = createTask(c.targets.web!, c.groups.plain!, 4);
   const seen: string[] = [];
-  const round = { sent: 1 } as RoundResult;
+  const round = { sent: 1, lost: 0, icmpErrors: 0, rtts: new Float64Array(1), rttCount: 0, endWallMs: 0 } as RoundResult;
   task.onRound(round);
   task.recorder = { record: (r: RoundResult) => seen.push(`task ${r.sent}`) } as unknown as typeof task.recorder;
   task.hostRecorder = { record: (r: RoundResult) => seen.push(`host ${r.sent}`) } as unknown as typeof task.hostRecorder;
   task.onRound(round);
   assert.deepEqual(seen, ['task 1', 'host 1']);
+});
+
+void test('each round leaves its summary for the status page: loss, RTT p50/p95/max, last success carried over', () => {
+  const task = createTask(c.targets.web!, c.groups.plain!, 4);
+  assert.equal(task.last, null);
+  const rtts = new Float64Array([0.01, 0.02, 0.03, 0.04, 0]);
+  task.onRound({ sent: 5, lost: 1, indeterminate: 0, sendErrors: 0, icmpErrors: 0, rtts, rttCount: 4, endWallMs: 1000, perProbe: null });
+  assert.deepEqual(task.last, { sent: 5, lost: 1, rttP50: 0.025, rttP95: 0.0385, rttMax: 0.04, endWallMs: 1000, lastSuccessWallMs: 1000 });
+  const silent = lastRoundOf({ sent: 5, lost: 5, indeterminate: 0, sendErrors: 0, icmpErrors: 0, rtts, rttCount: 0, endWallMs: 2000, perProbe: null }, task.last);
+  assert.deepEqual([silent.lastSuccessWallMs, Number.isNaN(silent.rttP50), Number.isNaN(silent.rttMax)], [1000, true, true]);
+  const unreachable = lastRoundOf({ sent: 2, lost: 0, indeterminate: 0, sendErrors: 0, icmpErrors: 2, rtts, rttCount: 0, endWallMs: 3000, perProbe: null }, null);
+  assert.equal(unreachable.lastSuccessWallMs, 0, 'ICMP errors are no success');
 });
