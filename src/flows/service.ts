@@ -159,7 +159,10 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
     let text: string;
     try {
       const { size } = await stat(stateFile);
-      if (size > MAX_STATE_BYTES) throw new Error(`larger than ${MAX_STATE_BYTES} bytes`);
+      if (size > MAX_STATE_BYTES) {
+        log.warn('saved flow templates too large; starting without', { file: stateFile, size, max: MAX_STATE_BYTES });
+        return;
+      }
       text = await readFile(stateFile, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('cannot read saved flow templates; starting without', { file: stateFile, err: errorMessage(e) });
