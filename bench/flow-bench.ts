@@ -23,7 +23,7 @@ const seconds = Number(args.seconds);
 const FLOWS_PER_DATAGRAM = 30;
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const run = promisify(execFile);
+const execFileP = promisify(execFile);
 
 requireTools([{ bin: 'nfcapd', pkg: 'nfdump' }, { bin: 'nfdump', pkg: 'nfdump' }]);
 
@@ -48,7 +48,7 @@ interface Row { tool: string; rate: number; sent: number; datagrams: number; flo
 async function step(rate: number): Promise<Row[]> {
   // wireprobe
   const wp = spawn(process.execPath, [here('./flow-collector.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: wp.stdout! });
+  const lines = createInterface({ input: wp.stdout });
   let last = { flows: 0, datagrams: 0 };
   const wpPort = await new Promise<number>((resolve) => {
     lines.on('line', (l) => {
@@ -67,7 +67,7 @@ async function step(rate: number): Promise<Row[]> {
   const drops0 = [drops(wpPort), drops(nfPort)];
   const sender = spawn(process.execPath, [here('./flow-sender.js'), '--rate', String(rate), '--seconds', String(seconds), '--ports', `${wpPort},${nfPort}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   let sent = 0;
-  createInterface({ input: sender.stdout! }).on('line', (l) => {
+  createInterface({ input: sender.stdout }).on('line', (l) => {
     sent = (JSON.parse(l) as { sent: number }).sent;
   });
   await exited(sender);
@@ -79,7 +79,7 @@ async function step(rate: number): Promise<Row[]> {
   wp.kill('SIGTERM');
   nf.kill('SIGTERM');
   await Promise.all([exited(wp), exited(nf)]);
-  const { stdout } = await run('nfdump', ['-R', dir, '-I'], { timeout: 60_000 });
+  const { stdout } = await execFileP('nfdump', ['-R', dir, '-I'], { timeout: 60_000 });
   rmSync(dir, { recursive: true, force: true });
   const nfFlows = Number(/^Flows:\s+(\d+)/m.exec(stdout)?.[1] ?? NaN);
   return [

@@ -160,7 +160,7 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
     try {
       const { size } = await stat(stateFile);
       if (size > MAX_STATE_BYTES) {
-        log.warn('saved flow templates are too large; starting without', { file: stateFile, bytes: size, max: MAX_STATE_BYTES });
+        log.warn('saved flow templates too large; starting without', { file: stateFile, size, max: MAX_STATE_BYTES });
         return;
       }
       text = await readFile(stateFile, 'utf8');

@@ -21,7 +21,7 @@ import { LINKTYPE_ETHERNET } from '../lab/ip-packet.js';
 import { writePcap } from '../lab/pcap-file.js';
 import { requireTools } from '../lab/require-tools.js';
 
-const execFileAsync = promisify(execFile);
+const execFileP = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'wpt-flows-softflowd-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -94,7 +94,7 @@ for (const version of [5, 9, 10] as const) {
     after(() => svc.stop(0));
     const listen = String(svc.summary().flowListen);
     const port = listen.slice(listen.lastIndexOf(':') + 1);
-    await execFileAsync('softflowd', ['-d', '-r', pcap, '-n', `127.0.0.1:${port}`, '-v', String(version)], { timeout: 20_000 });
+    await execFileP('softflowd', ['-d', '-r', pcap, '-n', `127.0.0.1:${port}`, '-v', String(version)], { timeout: 20_000 });
     for (let i = 0; i < 300 && rows < flows.length; i++) {
       await new Promise((r) => setTimeout(r, 10));
       await clock.advance(100); // decoded rows are handed over every 100 ms
