@@ -2,7 +2,7 @@
 // user (initdb and postgres refuse root), listening on 127.0.0.1 on a free port, password auth,
 // stopped by its PID (fast shutdown, then SIGKILL) and its directory removed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,10 +51,11 @@ function freePort(): Promise<number> {
 export async function startPostgres(): Promise<PostgresHandle> {
   requireRoot();
   const bin = postgresBin();
-  const ids = await runCommand(['id', '-u', 'postgres']);
-  if (ids.code !== 0) throw new Error('missing prerequisite: the postgres user (apt-get install postgresql)');
-  const uid = Number(ids.stdout.trim());
-  const gid = Number((await runCommand(['id', '-g', 'postgres'])).stdout.trim());
+  const entry = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+  if (entry === undefined) throw new Error('missing prerequisite: the postgres user (apt-get install postgresql)');
+  const [, , uidText, gidText] = entry.split(':');
+  const uid = Number(uidText);
+  const gid = Number(gidText);
   const dir = mkdtempSync(join(tmpdir(), 'wpt-pg-'));
   chownSync(dir, uid, gid);
   const data = join(dir, 'data');
