@@ -33,6 +33,7 @@ import { subsystems } from './subsystems/index.js';
 import type { Subsystem, SubsystemContext } from './subsystems/types.js';
 import { TargetManager } from './targets/manager.js';
 import type { HopAnnotator } from './operations/annotate.js';
+import type { OperationRunner } from './operations/types.js';
 import { createOperationRunner } from './operations/runner.js';
 import { operationKinds, operationPorts } from './operations/wire.js';
 import { createFrameDecoder } from './workers/frame-decoder.js';
@@ -77,6 +78,8 @@ export interface App {
   reload(trigger: ReloadTrigger): Promise<ReloadResult>;
   /** the running target set (file, API, inventories) */
   readonly targets: TargetSet;
+  /** on-demand ping, traceroute and mtr through the app's engine (also SubsystemContext.operations) */
+  readonly operations: OperationRunner;
 }
 
 const DNS_TIMEOUT_MS = 5000;
@@ -279,6 +282,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   return {
     catalog,
     targets,
+    operations,
     reload: (trigger) => reloader.reload(trigger),
     start: () => lifecycle.start(),
     stop: (drainMs) => lifecycle.stop(drainMs),

@@ -14,7 +14,7 @@
 // Forward: r1 sends the target's prefix (L5) via r2a, or with `ecmp` over a multipath route via
 // r2a and r2b (fib_multipath_hash_policy=1: L4 hashing, both families). Back: every router
 // routes the probe's prefix (L0) via r1 / r2a; the address of each hop follows (expectedPath). ICMP
-// rate limits are off on every router. Silent hop: nft drops a router's outgoing time-exceeded;
+// rate limits are off everywhere. Silent hop: nft drops a router's outgoing time-exceeded;
 // loss: nft numgen drops a share of the packets from the probe arriving at a router.
 //
 // Namespaces `wpo<id>*`, registered like lab.ts' (marker file, cleanup on exit and signals, reaped
@@ -159,7 +159,9 @@ export async function createHopsLab(opts: { ecmp?: boolean; name?: string } = {}
         'net.ipv4.ip_forward': 1, 'net.ipv6.conf.all.forwarding': 1,
         'net.ipv4.fib_multipath_hash_policy': 1, 'net.ipv6.fib_multipath_hash_policy': 1,
       });
-      await sysctls(r, { 'net.ipv4.icmp_msgs_per_sec': 1_000_000, 'net.ipv4.icmp_msgs_burst': 1_000_000 }).catch(() => undefined);
+    }
+    for (const n of NODES) {
+      await sysctls(n, { 'net.ipv4.icmp_msgs_per_sec': 1_000_000, 'net.ipv4.icmp_msgs_burst': 1_000_000 }).catch(() => undefined);
     }
     for (const [link, lower, upper] of LINKS) {
       const a = `wpo${link}${lower}`.slice(0, 15);
