@@ -6,6 +6,7 @@
 import { dirname, resolve } from 'node:path';
 import { ipFamily } from '../lib/address.js';
 import { buildChecks } from './build-checks.js';
+import { parsePrefix } from './operations.js';
 import { parseDestinationRange } from './subnet.js';
 import { deepFreeze } from '../lib/freeze.js';
 import type {
@@ -19,6 +20,8 @@ import type {
   GlobalConfig,
   GroupConfig,
   InventoryConfig,
+  OperationsConfig,
+  PrefixConfig,
   ProbeType,
   TargetConfig,
   ThresholdConfig,
@@ -32,6 +35,19 @@ export interface RawConfig {
   checks: Record<CheckKindName, CheckInstanceConfig[]>;
   inventories: InventoryConfig[];
   api?: RawApi;
+  operations?: RawOperations;
+}
+
+interface RawOperations {
+  enabled: boolean;
+  max_concurrent: number;
+  max_packets: number;
+  max_duration: number;
+  rate: { per_minute: number; burst: number };
+  allow: string[];
+  deny: string[];
+  keep_for: number;
+  keep_count: number;
 }
 
 interface RawApi {
@@ -139,6 +155,15 @@ function buildApi(raw: RawApi, tokens: readonly ApiToken[], file: string): ApiCo
   };
 }
 
+/** Prefixes already checked by config/operations.ts. */
+function prefixes(list: readonly string[]): PrefixConfig[] {
+  return list.map((text) => parsePrefix(text) as PrefixConfig);
+}
+
+function buildOperations(raw: RawOperations): OperationsConfig {
+  return { ...raw, rate: { ...raw.rate }, allow: prefixes(raw.allow), deny: prefixes(raw.deny) };
+}
+
 /** `apiTokens`: the `api.tokens` as read by config/api.ts (token files resolved). */
 export function buildConfig(raw: RawConfig, file: string, apiTokens: readonly ApiToken[] = []): Config {
   const global: GlobalConfig = {
@@ -151,5 +176,6 @@ export function buildConfig(raw: RawConfig, file: string, apiTokens: readonly Ap
   const checks = buildChecks(raw.checks);
   const inventories = JSON.parse(JSON.stringify(raw.inventories)) as InventoryConfig[];
   const api = raw.api === undefined ? {} : { api: buildApi(raw.api, apiTokens, file) };
-  return deepFreeze({ file, global, groups, targets, checks, inventories, ...api });
+  const operations = raw.operations === undefined ? {} : { operations: buildOperations(raw.operations) };
+  return deepFreeze({ file, global, groups, targets, checks, inventories, ...api, ...operations });
 }

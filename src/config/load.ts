@@ -11,6 +11,7 @@ import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml'
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import { checkApiSection, readTokenFile } from './api.js';
 import { buildConfig, type RawConfig } from './build.js';
+import { checkOperationsSection } from './operations.js';
 import { semanticIssues } from './semantic.js';
 import { ConfigError, formatProblem, sortProblems, type ConfigProblem, type Segment } from './errors.js';
 import { toProblem, type Issue } from './issue.js';
@@ -97,7 +98,7 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   };
   const semantic = semanticIssues(data, ctx);
   const api = checkApiSection(data, dirname(file), readTokenFile, ctx);
-  const errors = [...schemaErrors, ...semantic.errors, ...api.errors];
+  const errors = [...schemaErrors, ...semantic.errors, ...api.errors, ...checkOperationsSection(data, ctx)];
   if (errors.length > 0) {
     throw new ConfigError(ErrorCodes.CFG_ERR_INVALID, file, errors.map((i) => toProblem(i, locator)));
   }
