@@ -5,6 +5,7 @@
  */
 import { Registry } from 'prom-client';
 import { createApiMetrics } from '../../src/api/metrics.js';
+import { createOperationsMetrics } from '../../src/api/operations-metrics.js';
 import { checkKinds } from '../../src/checks/index.js';
 import { createInventoryMetrics } from '../../src/inventory/metrics.js';
 import { createCatalog } from '../../src/metrics/catalog.js';
@@ -116,6 +117,11 @@ export function metricSections(): SectionDoc[] {
     ...checkSections(),
     { title: 'Dynamic inventories', intro: 'One series set per configured inventory (label `inventory`).', families: registryFamilies(built((r) => createInventoryMetrics(r))) },
     { title: 'REST target API', intro: 'Only when the `api` section enables the API.', families: registryFamilies(built((r) => createApiMetrics(r))) },
+    {
+      title: 'On-demand operations',
+      intro: 'Only when the `operations` section is present: ping, traceroute and mtr started through `/api/v1/operations`.',
+      families: registryFamilies(built((r) => void createOperationsMetrics(r))),
+    },
   ];
 }
 

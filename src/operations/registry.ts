@@ -291,7 +291,7 @@ export class OperationsRegistry {
       runner = Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     entry.settled = runner.then(
-      (result) => this.#settle(entry, result, null),
+      (result) => this.#settle(entry, result, undefined),
       (e: unknown) => this.#settle(entry, undefined, e),
     );
     return entry;

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { ErrorCodes } from '../../../src/lib/errors.js';
+import { SPEC_SCHEMAS } from '../../../src/operations/spec.js';
 
 type Node = Record<string, unknown>;
 const root = new URL('../../../../schema/', import.meta.url);
@@ -41,7 +42,9 @@ void test('TargetCreate and TargetReplace hold every target key, rule and requir
 
 void test('the error code list names every code the API answers with', () => {
   const documented = ((schemas.Error as { properties: { error: { properties: { code: { enum: string[] } } } } }).properties.error.properties.code.enum);
-  const answered = Object.values(ErrorCodes).filter((c) => c.startsWith('API_ERR_') && c !== 'API_ERR_STATE_FILE');
+  // OPS_ERR_RUNNER and OPS_ERR_CANCELLED appear only in operation events, never as an HTTP error
+  const events = new Set(['API_ERR_STATE_FILE', 'OPS_ERR_RUNNER', 'OPS_ERR_CANCELLED']);
+  const answered = [...Object.values(ErrorCodes).filter((c) => /^(API|OPS)_ERR_/.test(c) && !events.has(c)), 'DNS_ERR_RESOLVE'];
   assert.deepEqual([...documented].sort(), [...answered].sort());
 });
 
@@ -55,4 +58,10 @@ void test('the body schemas compile and judge sample bodies as the API does', ()
   assert.ok(!create({ name: 'a', type: 'TCPsyn', destination: '198.18.0.1' }), 'dst_port required for TCPsyn');
   assert.ok(!create({ name: 'A', type: 'ICMPping', destination: '198.18.0.1' }));
   assert.ok(!create({ name: 'a', type: 'ICMPping', destination: '198.18.0.1', colour: 'red' }));
+});
+
+void test('PingRequest, TracerouteRequest and MtrRequest equal the schemas the operations API validates with', () => {
+  assert.deepEqual(schemas.PingRequest, SPEC_SCHEMAS.ping);
+  assert.deepEqual(schemas.TracerouteRequest, SPEC_SCHEMAS.traceroute);
+  assert.deepEqual(schemas.MtrRequest, SPEC_SCHEMAS.mtr);
 });
