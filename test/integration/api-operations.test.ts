@@ -384,3 +384,23 @@ void describe('operations API: event stream', () => {
     assert.equal(s.events.at(-1)?.event, 'done', 'the operation was aborted and ended');
   });
 });
+
+void describe('operations API: reload', () => {
+  void it('takes new limits and tokens at once; a config without operations: refuses new ones', async () => {
+    const h = await startOps(`${BASE}\n${TOKENS}\n${OPERATIONS}`);
+    try {
+      assert.equal((await post(h, { ...PING, count: 60 })).status, 422);
+      assert.equal(h.service.reload(parseConfig(`${BASE}\n${TOKENS}\n${OPERATIONS.replace('max_packets: 50', 'max_packets: 60')}`, 'ops-test.yaml').config), 'applied');
+      assert.equal((await post(h, { ...PING, count: 60 })).status, 202);
+      const fewer = TOKENS.split('\n').filter((l) => !l.includes(OPERATE_TOKEN)).join('\n');
+      assert.equal(h.service.reload(parseConfig(`${BASE}\n${fewer}\n${OPERATIONS}`, 'ops-test.yaml').config), 'applied');
+      assert.equal((await post(h, PING)).status, 401, 'a removed token is refused');
+      assert.equal(h.service.reload(parseConfig(`${BASE}\n${fewer}\n${OPERATIONS}`, 'ops-test.yaml').config), 'unchanged');
+      h.service.reload(parseConfig(`${BASE}\n${TOKENS}`, 'ops-test.yaml').config);
+      const r = await post(h, PING);
+      assert.deepEqual([r.status, codeOf(r)], [403, 'OPS_ERR_DISABLED']);
+    } finally {
+      await h.close();
+    }
+  });
+});
