@@ -30,6 +30,8 @@ export const FINAL_STATES: readonly Exclude<OperationState, 'running'>[] = ['don
 
 /** Events kept per operation for replay; later ones still go to live subscribers. */
 export const MAX_KEPT_EVENTS = 20_000;
+/** A runner that has not ended an operation this long after its abort is given up on: the operation ends failed. */
+export const ABORT_GRACE_MS = 5_000;
 
 export class OperationRefused extends AppError {
   readonly reason: RefusalReason;
@@ -119,8 +121,12 @@ interface Entry {
   error?: { code: string; message: string };
   readonly listeners: Set<OperationListener>;
   deadline: TimerHandle | null;
+  /** armed at abort: ends the operation if the runner does not */
+  grace: TimerHandle | null;
   expiry: TimerHandle | null;
-  settled: Promise<void>;
+  /** resolved by #settle */
+  readonly ended: Promise<void>;
+  readonly markEnded: () => void;
 }
 
 const summaryOf = (e: Entry): OperationSummary => ({
@@ -255,6 +261,8 @@ export class OperationsRegistry {
 
   #launch(spec: OperationSpec, address: string, who: Starter): Entry {
     const { clock, log, recorder } = this.#d;
+    let markEnded = (): void => undefined;
+    const ended = new Promise<void>((resolve) => (markEnded = resolve));
     const entry: Entry = {
       id: this.#d.newId(),
       spec,
@@ -270,8 +278,10 @@ export class OperationsRegistry {
       seq: 0,
       listeners: new Set(),
       deadline: null,
+      grace: null,
       expiry: null,
-      settled: Promise.resolve(),
+      ended,
+      markEnded,
     };
     this.#entries.set(entry.id, entry);
     this.#running++;
@@ -290,7 +300,7 @@ export class OperationsRegistry {
     } catch (e) {
       runner = Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
-    entry.settled = runner.then(
+    void runner.then(
       (result) => this.#settle(entry, result, undefined),
       (e: unknown) => this.#settle(entry, undefined, e),
     );
@@ -308,13 +318,18 @@ export class OperationsRegistry {
     for (const l of entry.listeners) l.event(e, seq);
   }
 
-  #settle(entry: Entry, result: OperationResult | undefined, err: unknown): void {
+  /** `gaveUp`: the runner did not end after its abort; the operation fails with this error. */
+  #settle(entry: Entry, result: OperationResult | undefined, err: unknown, gaveUp?: { code: string; message: string }): void {
+    if (entry.state !== 'running') return;
     entry.deadline?.cancel();
+    entry.grace?.cancel();
     const { abortedBy } = entry;
     const sawDone = entry.events.some((e) => e.type === 'done');
     const sawError = entry.events.some((e) => e.type === 'error');
     if (result !== undefined) entry.result = result;
-    if (abortedBy === 'deadline') {
+    if (gaveUp !== undefined) {
+      entry.error = gaveUp;
+    } else if (abortedBy === 'deadline') {
       entry.error = { code: ErrorCodes.OP_ERR_TIMEOUT, message: `aborted after operations.max_duration (${this.#d.settings().max_duration} s)` };
     } else if (err !== undefined && abortedBy === null) {
       entry.error = { code: isAppError(err) ? err.code : ErrorCodes.OPS_ERR_RUNNER, message: errorMessage(err) };
@@ -332,6 +347,7 @@ export class OperationsRegistry {
     this.#d.log.info('operation ended', { id: entry.id, kind: entry.spec.kind, state: entry.state, token: entry.principal, origin: entry.origin });
     for (const l of entry.listeners) l.end();
     entry.listeners.clear();
+    entry.markEnded();
     this.#finished.add(entry.id);
     this.#expire(entry);
     this.#sweep();
@@ -340,6 +356,11 @@ export class OperationsRegistry {
   #abort(entry: Entry, by: 'cancel' | 'deadline' | 'stop'): void {
     if (entry.state !== 'running' || entry.abortedBy !== null) return;
     entry.abortedBy = by;
+    entry.grace = this.#d.clock.setTimer(ABORT_GRACE_MS, () => {
+      this.#d.log.error('the runner did not end an aborted operation; giving up on it', { id: entry.id, kind: entry.spec.kind, abortedBy: by });
+      const message = `the engine did not end the operation within ${ABORT_GRACE_MS} ms of its abort (${by})`;
+      this.#settle(entry, undefined, undefined, { code: ErrorCodes.OP_ERR_TIMEOUT, message });
+    });
     entry.abort.abort(new AppError(by === 'deadline' ? ErrorCodes.OP_ERR_TIMEOUT : ErrorCodes.SVC_ERR_STATE, `operation ${by}`));
   }
 
@@ -409,7 +430,7 @@ export class OperationsRegistry {
 
   /** Waits until the operation ended (tests, the CLI); undefined when there is no such operation. */
   settled(id: string): Promise<void> | undefined {
-    return this.#entries.get(id)?.settled;
+    return this.#entries.get(id)?.ended;
   }
 
   /** Refuses new operations, aborts the running ones and waits for them to end at most `drainMs`. */
@@ -421,7 +442,7 @@ export class OperationsRegistry {
     const bound = new Promise<void>((resolve) => {
       timer = this.#d.clock.setTimer(drainMs, resolve);
     });
-    await Promise.race([Promise.all(running.map((e) => e.settled)), bound]);
+    await Promise.race([Promise.all(running.map((e) => e.ended)), bound]);
     (timer as TimerHandle | null)?.cancel();
     for (const e of this.#entries.values()) e.expiry?.cancel();
   }

@@ -205,6 +205,24 @@ void describe('the run', () => {
     assert.deepEqual(t.counts.at(-1), 'finished traceroute failed');
   });
 
+  void it('a runner that ignores its abort is given up on after the grace: failed, OP_ERR_TIMEOUT, its slot freed', async () => {
+    const t = setup({ max_duration: 10, max_concurrent: 1 });
+    t.runner.onAbort = 'ignore';
+    const v = await t.reg.start({ kind: 'ping', destination: '198.18.0.1' }, WHO);
+    t.reg.cancel(v.id, WHO);
+    await t.clock.advance(4_999);
+    assert.equal(t.reg.get(v.id)!.state, 'running');
+    await t.clock.advance(1);
+    await t.reg.settled(v.id);
+    const got = t.reg.get(v.id)!;
+    assert.deepEqual([got.state, got.error?.code, got.events.at(-1)?.type], ['failed', 'OP_ERR_TIMEOUT', 'error']);
+    assert.ok(t.lines.some((l) => l.includes('did not end an aborted operation')));
+    t.runner.runs[0]!.finish(true);
+    await t.clock.advance(0);
+    assert.equal(t.reg.get(v.id)!.state, 'failed', 'a late end changes nothing');
+    assert.equal((await t.reg.start({ kind: 'ping', destination: '198.18.0.1' }, WHO)).state, 'running');
+  });
+
   void it('a runner that rejects, or throws at once, ends failed with its code', async () => {
     const t = setup();
     const v = await t.reg.start({ kind: 'ping', destination: '198.18.0.1' }, WHO);
