@@ -16,6 +16,7 @@ export const ErrorCodes = {
   PKT_ERR_ENCODE: 'PKT_ERR_ENCODE',
   DNS_ERR_RESOLVE: 'DNS_ERR_RESOLVE',
   OP_ERR_TIMEOUT: 'OP_ERR_TIMEOUT',
+  OPS_ERR_SPEC: 'OPS_ERR_SPEC',
   EXEC_ERR_SPAWN: 'EXEC_ERR_SPAWN',
   EXEC_ERR_OUTPUT: 'EXEC_ERR_OUTPUT',
   CHK_ERR_UNAVAILABLE: 'CHK_ERR_UNAVAILABLE',
@@ -86,6 +87,8 @@ export const ErrorMeanings: { readonly [C in ErrorCode]: string } = {
   DNS_ERR_RESOLVE: 'A target hostname did not resolve, or not within its timeout.',
   OP_ERR_TIMEOUT:
     'A bounded operation (a check run, a command, an inventory refresh) did not finish within its timeout.',
+  OPS_ERR_SPEC:
+    'An on-demand operation (ping, traceroute, mtr) cannot run as asked: a destination without an address of the family, no route or source address, or more packets or time than the bounds allow.',
   EXEC_ERR_SPAWN: 'An external command could not be started (not found, not executable, empty argv).',
   EXEC_ERR_OUTPUT: 'An external command wrote more output than the bound set for it.',
   CHK_ERR_UNAVAILABLE:
