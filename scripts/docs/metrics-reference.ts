@@ -5,6 +5,7 @@
  */
 import { Registry } from 'prom-client';
 import { createApiMetrics } from '../../src/api/metrics.js';
+import { createOperationsMetrics } from '../../src/api/operations-metrics.js';
 import { checkKinds } from '../../src/checks/index.js';
 import { createInventoryMetrics } from '../../src/inventory/metrics.js';
 import { createCatalog } from '../../src/metrics/catalog.js';
@@ -121,6 +122,11 @@ export function metricSections(): SectionDoc[] {
       title: 'Flow collector',
       intro: 'Only when the `flows` section enables the collector. `exporter` is bounded by `flows.max_exporters` (later exporters count as `other`); the top-talker series by `flows.top.max_series`.',
       families: registryFamilies(built((r) => registerFlowMetrics(r, { exporters: () => [], sockets: () => [], sinks: () => [], top: () => [], topWindowSeconds: 60 }))),
+    },
+    {
+      title: 'On-demand operations',
+      intro: 'Only when the `operations` section is present: ping, traceroute and mtr started through `/api/v1/operations`.',
+      families: registryFamilies(built((r) => void createOperationsMetrics(r))),
     },
   ];
 }

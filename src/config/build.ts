@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { ipFamily } from '../lib/address.js';
 import { buildChecks } from './build-checks.js';
 import { buildFlows, type RawFlows } from './flows.js';
+import { parsePrefix } from './operations.js';
 import { parseDestinationRange } from './subnet.js';
 import { deepFreeze } from '../lib/freeze.js';
 import type {
@@ -20,6 +21,8 @@ import type {
   GlobalConfig,
   GroupConfig,
   InventoryConfig,
+  OperationsConfig,
+  PrefixConfig,
   ProbeType,
   TargetConfig,
   ThresholdConfig,
@@ -37,6 +40,19 @@ export interface RawConfig {
   flows?: RawFlows;
   /** defaulted by the schema; absent only in raw configs built by hand */
   tools?: ToolsConfig;
+  operations?: RawOperations;
+}
+
+interface RawOperations {
+  enabled: boolean;
+  max_concurrent: number;
+  max_packets: number;
+  max_duration: number;
+  rate: { per_minute: number; burst: number };
+  allow: string[];
+  deny: string[];
+  keep_for: number;
+  keep_count: number;
 }
 
 interface RawApi {
@@ -149,6 +165,15 @@ function buildApi(raw: RawApi, tokens: readonly ApiToken[], file: string): ApiCo
  * the `flows.postgres` URL as read by config/flows.ts.
  */
 export function buildConfig(raw: RawConfig, file: string, apiTokens: readonly ApiToken[] = [], postgresUrl: string | null = null): Config {
+/** Prefixes already checked by config/operations.ts. */
+function prefixes(list: readonly string[]): PrefixConfig[] {
+  return list.map((text) => parsePrefix(text) as PrefixConfig);
+}
+
+function buildOperations(raw: RawOperations): OperationsConfig {
+  return { ...raw, rate: { ...raw.rate }, allow: prefixes(raw.allow), deny: prefixes(raw.deny) };
+}
+
   const global: GlobalConfig = {
     ...raw.global,
     percentile: [...raw.global.percentile],
@@ -161,5 +186,6 @@ export function buildConfig(raw: RawConfig, file: string, apiTokens: readonly Ap
   const api = raw.api === undefined ? {} : { api: buildApi(raw.api, apiTokens, file) };
   const flows = raw.flows === undefined ? {} : { flows: buildFlows(raw.flows, file, postgresUrl) };
   const tools = raw.tools === undefined ? {} : { tools: JSON.parse(JSON.stringify(raw.tools)) as ToolsConfig };
-  return deepFreeze({ file, global, groups, targets, checks, inventories, ...api, ...flows, ...tools });
+  const operations = raw.operations === undefined ? {} : { operations: buildOperations(raw.operations) };
+  return deepFreeze({ file, global, groups, targets, checks, inventories, ...api, ...flows, ...tools, ...operations });
 }

@@ -12,6 +12,7 @@ import { AppError, ErrorCodes } from '../lib/errors.js';
 import { checkApiSection, readTokenFile } from './api.js';
 import { buildConfig, type RawConfig } from './build.js';
 import { checkFlowsSection } from './flows.js';
+import { checkOperationsSection } from './operations.js';
 import { semanticIssues } from './semantic.js';
 import { ConfigError, formatProblem, sortProblems, type ConfigProblem, type Segment } from './errors.js';
 import { toProblem, type Issue } from './issue.js';
@@ -99,7 +100,7 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   const semantic = semanticIssues(data, ctx);
   const api = checkApiSection(data, dirname(file), readTokenFile, ctx);
   const flows = checkFlowsSection(data, dirname(file), readTokenFile, ctx);
-  const errors = [...schemaErrors, ...semantic.errors, ...api.errors, ...flows.errors];
+  const errors = [...schemaErrors, ...semantic.errors, ...api.errors, ...flows.errors, ...checkOperationsSection(data, ctx)];
   if (errors.length > 0) {
     throw new ConfigError(ErrorCodes.CFG_ERR_INVALID, file, errors.map((i) => toProblem(i, locator)));
   }

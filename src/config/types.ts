@@ -146,7 +146,11 @@ export type InventoryConfig = {
   };
 }[InventoryPluginName];
 
-export type ApiScope = 'read' | 'write';
+/**
+ * `read`: read targets and operations; `write`: also change targets; `operate`: read, and start
+ * and cancel on-demand operations (ping, traceroute, mtr). `write` does not imply `operate`.
+ */
+export type ApiScope = 'read' | 'write' | 'operate';
 
 export interface ApiToken {
   /** the secret itself (from `token` or read from `token_file`); never logged */
@@ -170,6 +174,33 @@ export interface ApiConfig {
   readonly max_lifetime: number;
   /** groups of API targets without explicit_groups; null = the file's membership rules */
   readonly default_groups: readonly string[] | null;
+}
+
+/** One allow or deny entry of `operations:`: a canonical network prefix. */
+export interface PrefixConfig {
+  /** canonical `network/prefix` text */
+  readonly cidr: string;
+  readonly family: AddressFamily;
+}
+
+/** On-demand operations over the API (wireprobe extension); see `$defs/operations` in the schema. */
+export interface OperationsConfig {
+  readonly enabled: boolean;
+  /** operations running at once, all origins together */
+  readonly max_concurrent: number;
+  /** probes one operation may send, computed from its spec before it runs */
+  readonly max_packets: number;
+  /** seconds an operation may run; it is aborted then */
+  readonly max_duration: number;
+  /** per token: operations started per minute (refill) and burst (bucket size) */
+  readonly rate: { readonly per_minute: number; readonly burst: number };
+  /** destinations allowed (empty: none); the address a name resolves to is checked */
+  readonly allow: readonly PrefixConfig[];
+  /** destinations refused even when allowed */
+  readonly deny: readonly PrefixConfig[];
+  /** finished operations are kept this many seconds, and at most `keep_count` of them */
+  readonly keep_for: number;
+  readonly keep_count: number;
 }
 
 export interface FlowRetentionConfig {
@@ -260,4 +291,6 @@ export interface Config {
   readonly flows?: FlowsConfig;
   /** always present in a loaded config (the schema defaults the section); absent only in configs built by hand */
   readonly tools?: ToolsConfig;
+  /** present when the file has an `operations:` section */
+  readonly operations?: OperationsConfig;
 }

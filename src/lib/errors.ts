@@ -60,6 +60,15 @@ export const ErrorCodes = {
   TOOL_ERR_NOT_FOUND: 'TOOL_ERR_NOT_FOUND',
   TOOL_ERR_RATE_LIMIT: 'TOOL_ERR_RATE_LIMIT',
   TOOL_ERR_DATA: 'TOOL_ERR_DATA',
+  API_ERR_OPERATIONS_DISABLED: 'API_ERR_OPERATIONS_DISABLED',
+  OPS_ERR_DISABLED: 'OPS_ERR_DISABLED',
+  OPS_ERR_INVALID: 'OPS_ERR_INVALID',
+  OPS_ERR_BUDGET: 'OPS_ERR_BUDGET',
+  OPS_ERR_BUSY: 'OPS_ERR_BUSY',
+  OPS_ERR_RATE: 'OPS_ERR_RATE',
+  OPS_ERR_DENIED: 'OPS_ERR_DENIED',
+  OPS_ERR_RUNNER: 'OPS_ERR_RUNNER',
+  OPS_ERR_CANCELLED: 'OPS_ERR_CANCELLED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -114,7 +123,7 @@ export const ErrorMeanings: { readonly [C in ErrorCode]: string } = {
   API_ERR_BAD_REQUEST:
     'HTTP 400: the request is malformed otherwise (body nested too deep, unreadable, bad query parameter).',
   API_ERR_UNAUTHORIZED: 'HTTP 401: no bearer token, or not a valid one.',
-  API_ERR_FORBIDDEN: 'HTTP 403: a read-scope token was used for a write.',
+  API_ERR_FORBIDDEN: 'HTTP 403: the token\'s scope does not allow this (a read token for a write; a token without the operate scope for an operation).',
   API_ERR_WRITES_DISABLED: 'HTTP 403: writes are disabled because no write token is configured.',
   API_ERR_NOT_FOUND: 'HTTP 404: no such route, or no target of that name.',
   API_ERR_METHOD_NOT_ALLOWED:
@@ -163,6 +172,18 @@ export const ErrorMeanings: { readonly [C in ErrorCode]: string } = {
   TOOL_ERR_RATE_LIMIT:
     'HTTP 429: the WHOIS/RDAP rate limit (`tools.rate_limit`) or concurrency limit is reached; retry after the Retry-After delay.',
   TOOL_ERR_DATA: 'The MAC vendor (OUI) data could not be loaded (the oui-data package is missing or unreadable).',
+  API_ERR_OPERATIONS_DISABLED:
+    'HTTP 403: operations cannot be started or cancelled because no API token is configured (an `operate` token is needed).',
+  OPS_ERR_DISABLED: 'An on-demand operation was refused because `operations.enabled` is false (HTTP 403).',
+  OPS_ERR_INVALID: 'An on-demand operation request is not a valid ping, traceroute or mtr (HTTP 422; details list the problems).',
+  OPS_ERR_BUDGET:
+    'An on-demand operation would send more probes than `operations.max_packets`, or run longer than `operations.max_duration` (HTTP 422).',
+  OPS_ERR_BUSY: 'An on-demand operation was refused because `operations.max_concurrent` operations are running (HTTP 429, Retry-After).',
+  OPS_ERR_RATE: 'An on-demand operation was refused because its token started its `operations.rate` already (HTTP 429, Retry-After).',
+  OPS_ERR_DENIED:
+    'An on-demand operation was refused for its addresses: the destination (or the address its name resolves to) is not in `operations.allow`, is in `operations.deny` or is unspecified, multicast or broadcast; or the source is not an address of this host (HTTP 403).',
+  OPS_ERR_RUNNER: 'An on-demand operation failed in the engine for an unexpected reason (its `error` event and the log have the message).',
+  OPS_ERR_CANCELLED: 'An on-demand operation was cancelled (DELETE, or wireprobe stopping) before it had gathered a result.',
 };
 
 export class AppError extends Error {

@@ -4,6 +4,7 @@
  * folder exporting a Service (lib/service.ts) plus one entry here.
  */
 import { createApi } from '../api/index.js';
+import { createOperationsService } from '../api/operations-service.js';
 import { checkKinds } from '../checks/index.js';
 import { createChecksService } from '../checks/service.js';
 import { createFlowsService } from '../flows/service.js';
@@ -15,6 +16,12 @@ export const subsystems: readonly SubsystemFactory[] = [
   (ctx) => createInventories({
     sources: ctx.targets, clock: ctx.clock, log: ctx.log.child('inventory'), registry: ctx.registry, exec: ctx.exec, version: ctx.version,
   }),
+  // before the target API: its /api/v1 router answers 404 to every path it does not serve
+  (ctx) => (ctx.config.api?.enabled === true && ctx.config.operations !== undefined
+    ? createOperationsService({
+      runner: ctx.operations, config: ctx.config.operations, apiConfig: ctx.config.api, clock: ctx.clock, log: ctx.log.child('operations'), registry: ctx.registry,
+    })
+    : null),
   (ctx) => (ctx.config.api?.enabled === true
     ? createApi({ sources: ctx.targets, config: ctx.config.api, clock: ctx.clock, log: ctx.log.child('api'), registry: ctx.registry })
     : null),

@@ -176,6 +176,42 @@ void describe('app end to end, with fakes at every edge', { timeout: 60_000 }, (
   });
 });
 
+void describe('app with the operations API', { timeout: 60_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wireprobe-app-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  void it('serves /api/v1/operations through the engine runner, mounted before the target API', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const file = join(dir, 'config.yaml');
+    const token = 'operate-token-0123456789abcdef';
+    const ops = ['api:', '  tokens:', `    - {token: ${token}, scope: operate}`, 'operations:', '  allow: [198.18.0.0/15]'].join('\n');
+    writeFileSync(file, `${configYaml(port, CHECKS_AFTER)}\n${ops}`);
+    const { app, sender } = await harness(file);
+    const auth = { authorization: `Bearer ${token}` };
+    try {
+      await app.start();
+      const r = await fetch(`${base}/api/v1/operations`, {
+        method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'ping', destination: '198.18.0.77', count: 1, timeout: 0.5 }),
+      });
+      assert.equal(r.status, 202, await r.clone().text());
+      const { id } = (await r.json()) as { id: string };
+      const list = (await (await fetch(`${base}/api/v1/operations`, { headers: auth })).json()) as { operations: { id: string }[] };
+      assert.deepEqual(list.operations.map((o) => o.id), [id]);
+      const denied = await fetch(`${base}/api/v1/operations`, {
+        method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'ping', destination: '192.0.2.1' }),
+      });
+      assert.equal(denied.status, 403);
+      assert.equal((await fetch(`${base}/api/v1/targets`, { headers: auth })).status, 200, 'the target API answers behind');
+      const deadline = Date.now() + 10_000;
+      while (!sender.sent.some((p) => p.dst === '198.18.0.77') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+      assert.ok(sender.sent.some((p) => p.dst === '198.18.0.77'), 'the operation went through the engine (no target has this address)');
+    } finally {
+      await app.stop(0);
+    }
+  });
+});
+
 void describe('app start failure', { timeout: 30_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'wireprobe-app-'));
   after(() => rmSync(dir, { recursive: true, force: true }));

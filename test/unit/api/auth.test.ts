@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { authorize } from '../../../src/api/auth.js';
+import { authenticate, authorize } from '../../../src/api/auth.js';
 import type { ApiToken } from '../../../src/config/types.js';
 
 const TOKENS: ApiToken[] = [
   { token: 'reader-0123456789abcdef', scope: 'read', source: 'api.tokens[0]' },
   { token: 'writer-0123456789abcdef', scope: 'write', source: '/run/secrets/w' },
+  { token: 'operator-0123456789abcdef', scope: 'operate', source: 'api.tokens[2]' },
 ];
 
 void test('no token configured: reads open, writes refused', () => {
@@ -35,4 +36,25 @@ void test('missing, malformed and wrong tokens: 401 with WWW-Authenticate, the t
     assert.equal(e?.code, 'API_ERR_UNAUTHORIZED');
     assert.ok(!e.message.includes(TOKENS[0]!.token));
   }
+});
+
+void test('operate scope: an operate token reads and operates but does not write; a write token does not operate', () => {
+  const [read, write, operate] = TOKENS.map((t) => `Bearer ${t.token}`);
+  assert.equal(authorize(operate, TOKENS, 'read'), null);
+  assert.equal(authorize(operate, TOKENS, 'operate'), null);
+  assert.equal(authorize(operate, TOKENS, 'write')?.code, 'API_ERR_FORBIDDEN');
+  for (const h of [read, write]) {
+    const e = authorize(h, TOKENS, 'operate');
+    assert.equal(e?.status, 403);
+    assert.equal(e?.code, 'API_ERR_FORBIDDEN');
+    assert.match(e.headers['WWW-Authenticate'] ?? '', /scope="operate"/);
+  }
+  assert.deepEqual(authenticate(operate, TOKENS, 'operate'), { source: 'api.tokens[2]' }, 'the principal is the token source, never the token');
+  assert.deepEqual(authenticate(undefined, [], 'read'), { source: null });
+});
+
+void test('no token configured: operations refused with their own code', () => {
+  const e = authorize(undefined, [], 'operate');
+  assert.equal(e?.status, 403);
+  assert.equal(e?.code, 'API_ERR_OPERATIONS_DISABLED');
 });

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { ErrorCodes } from '../../../src/lib/errors.js';
+import { SPEC_SCHEMAS } from '../../../src/operations/spec.js';
 
 type Node = Record<string, unknown>;
 const root = new URL('../../../../schema/', import.meta.url);
@@ -41,7 +42,9 @@ void test('TargetCreate and TargetReplace hold every target key, rule and requir
 
 void test('the error code list names every code the API answers with', () => {
   const documented = ((schemas.Error as { properties: { error: { properties: { code: { enum: string[] } } } } }).properties.error.properties.code.enum);
-  const answered = Object.values(ErrorCodes).filter((c) => (c.startsWith('API_ERR_') || c.startsWith('TOOL_ERR_')) && c !== 'API_ERR_STATE_FILE');
+  // OPS_ERR_RUNNER, OPS_ERR_CANCELLED and the engine's OPS_ERR_SPEC appear only in operation events, never as an HTTP error
+  const events = new Set(['API_ERR_STATE_FILE', 'OPS_ERR_RUNNER', 'OPS_ERR_CANCELLED', 'OPS_ERR_SPEC']);
+  const answered = [...Object.values(ErrorCodes).filter((c) => /^(API|OPS|TOOL)_ERR_/.test(c) && !events.has(c)), 'DNS_ERR_RESOLVE'];
   assert.deepEqual([...documented].sort(), [...answered].sort());
 });
 
@@ -67,4 +70,10 @@ void test('GET /flows documents every query parameter, group key and order the p
   assert.deepEqual(byName('group_by').schema.enum, [...FLOW_GROUP_KEYS]);
   assert.deepEqual(byName('order_by').schema.enum, [...FLOW_ORDER_KEYS]);
   assert.equal(byName('limit').schema.maximum, FLOW_QUERY_MAX_LIMIT);
+});
+
+void test('PingRequest, TracerouteRequest and MtrRequest equal the schemas the operations API validates with', () => {
+  assert.deepEqual(schemas.PingRequest, SPEC_SCHEMAS.ping);
+  assert.deepEqual(schemas.TracerouteRequest, SPEC_SCHEMAS.traceroute);
+  assert.deepEqual(schemas.MtrRequest, SPEC_SCHEMAS.mtr);
 });

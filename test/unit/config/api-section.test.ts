@@ -56,7 +56,7 @@ const INVALID: [string, string][] = [
   ['api:\n  tokens:\n    - {token_file: empty.token}', `config.yaml:5:20: api.tokens[0].token_file: token file ${JSON.stringify(join(dir, 'empty.token'))} is empty`],
   ['api:\n  tokens:\n    - {token_file: spaced.token}', `config.yaml:5:20: api.tokens[0].token_file: the token in ${JSON.stringify(join(dir, 'spaced.token'))} must be 16 to 4096 visible ASCII characters without spaces (the value is not shown)`],
   [`api:\n  tokens:\n    - {token: ${SECRET}, scope: write}\n    - {token_file: writer.token}`, 'config.yaml:6:7: api.tokens[1]: same token as api.tokens[0]'],
-  ['api:\n  tokens:\n    - {token_file: writer.token, scope: admin}', 'config.yaml:5:41: api.tokens[0].scope: must be one of read, write (got "admin")'],
+  ['api:\n  tokens:\n    - {token_file: writer.token, scope: admin}', 'config.yaml:5:41: api.tokens[0].scope: must be one of read, write, operate (got "admin")'],
   ['api:\n  default_groups: [g1, nope]', 'config.yaml:4:24: api.default_groups[1]: group "nope" does not exist'],
   ['api:\n  max_lifetime: 60\n  default_lifetime: 61', 'config.yaml:5:21: api.default_lifetime: must be between 1 and max_lifetime (60); 0 (never expires) needs max_lifetime 0 (got 61)'],
   ['api:\n  max_lifetime: 60\n  default_lifetime: 0', 'config.yaml:5:21: api.default_lifetime: must be between 1 and max_lifetime (60); 0 (never expires) needs max_lifetime 0 (got 0)'],
