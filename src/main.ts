@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app.js';
+import { fleetCommand, FLEET_USAGE } from './fleet/cli.js';
 import { loadConfigFile } from './config/load.js';
 import { loadConfigInWorker } from './workers/config-loader.js';
 import { systemLookup } from './dns/resolver.js';
@@ -43,6 +44,7 @@ function usage(): string {
     'usage: wireprobe run [--config FILE] [--watch-config]',
     '       wireprobe check-config FILE',
     '       wireprobe version',
+    FLEET_USAGE.replace(/^usage: /, '       '),
   ].join('\n');
 }
 
@@ -115,6 +117,26 @@ async function run({ file, watchConfig }: RunArgs): Promise<void> {
   await app.start();
 }
 
+/** `wireprobe fleet ...`: `--config FILE` taken out, the rest to the fleet CLI. */
+async function fleet(args: string[]): Promise<void> {
+  const rest: string[] = [];
+  let file: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--config' || a === '-c') file = args[++i];
+    else if (a.startsWith('--config=')) file = a.slice('--config='.length);
+    else rest.push(a);
+  }
+  const { config } = await loadConfigFile(file ?? defaultConfigPath());
+  try {
+    const code = await fleetCommand(config, rest, { clock: systemClock, out: (text) => process.stdout.write(text) });
+    process.exit(code);
+  } catch (e) {
+    if (isAppError(e, ErrorCodes.FLEET_ERR_REQUEST) || isAppError(e, ErrorCodes.FLEET_ERR_SELECTOR)) fail(errorMessage(e), EX_USAGE);
+    throw e;
+  }
+}
+
 interface RunArgs {
   readonly file: string;
   readonly watchConfig: boolean;
@@ -151,6 +173,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'run':
       return run(parseRunArgs(rest));
+    case 'fleet':
+      return fleet(rest);
     case undefined:
     default:
       return run(parseRunArgs(argv));

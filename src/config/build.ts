@@ -6,6 +6,7 @@
 import { dirname, resolve } from 'node:path';
 import { ipFamily } from '../lib/address.js';
 import { buildChecks } from './build-checks.js';
+import { buildFleet, type RawFleet } from './fleet.js';
 import { parseDestinationRange } from './subnet.js';
 import { deepFreeze } from '../lib/freeze.js';
 import type {
@@ -16,6 +17,7 @@ import type {
   ApiConfig,
   ApiToken,
   Config,
+  FleetCredentials,
   GlobalConfig,
   GroupConfig,
   InventoryConfig,
@@ -32,6 +34,7 @@ export interface RawConfig {
   checks: Record<CheckKindName, CheckInstanceConfig[]>;
   inventories: InventoryConfig[];
   api?: RawApi;
+  fleet?: RawFleet;
 }
 
 interface RawApi {
@@ -139,8 +142,13 @@ function buildApi(raw: RawApi, tokens: readonly ApiToken[], file: string): ApiCo
   };
 }
 
-/** `apiTokens`: the `api.tokens` as read by config/api.ts (token files resolved). */
-export function buildConfig(raw: RawConfig, file: string, apiTokens: readonly ApiToken[] = []): Config {
+/** `apiTokens`: the `api.tokens` as read by config/api.ts (token files resolved); `fleetCredentials`: as read by config/fleet.ts. */
+export function buildConfig(
+  raw: RawConfig,
+  file: string,
+  apiTokens: readonly ApiToken[] = [],
+  fleetCredentials: FleetCredentials = { kind: 'none' },
+): Config {
   const global: GlobalConfig = {
     ...raw.global,
     percentile: [...raw.global.percentile],
@@ -151,5 +159,6 @@ export function buildConfig(raw: RawConfig, file: string, apiTokens: readonly Ap
   const checks = buildChecks(raw.checks);
   const inventories = JSON.parse(JSON.stringify(raw.inventories)) as InventoryConfig[];
   const api = raw.api === undefined ? {} : { api: buildApi(raw.api, apiTokens, file) };
-  return deepFreeze({ file, global, groups, targets, checks, inventories, ...api });
+  const fleet = raw.fleet === undefined ? {} : { fleet: buildFleet(raw.fleet, fleetCredentials, file) };
+  return deepFreeze({ file, global, groups, targets, checks, inventories, ...api, ...fleet });
 }

@@ -11,6 +11,7 @@ import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml'
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import { checkApiSection, readTokenFile } from './api.js';
 import { buildConfig, type RawConfig } from './build.js';
+import { checkFleetSection } from './fleet.js';
 import { semanticIssues } from './semantic.js';
 import { ConfigError, formatProblem, sortProblems, type ConfigProblem, type Segment } from './errors.js';
 import { toProblem, type Issue } from './issue.js';
@@ -97,11 +98,12 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   };
   const semantic = semanticIssues(data, ctx);
   const api = checkApiSection(data, dirname(file), readTokenFile, ctx);
-  const errors = [...schemaErrors, ...semantic.errors, ...api.errors];
+  const fleet = checkFleetSection(data, dirname(file), readTokenFile, ctx);
+  const errors = [...schemaErrors, ...semantic.errors, ...api.errors, ...fleet.errors];
   if (errors.length > 0) {
     throw new ConfigError(ErrorCodes.CFG_ERR_INVALID, file, errors.map((i) => toProblem(i, locator)));
   }
-  const config = buildConfig(data as RawConfig, file, api.tokens);
+  const config = buildConfig(data as RawConfig, file, api.tokens, fleet.credentials);
   const warnings = [...semantic.warnings, ...membershipWarnings(config)].map((i) => toProblem(i, locator));
   return { config, warnings: sortProblems([...yamlWarnings, ...warnings]).map((p) => formatProblem(file, p)) };
 }

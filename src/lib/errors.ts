@@ -45,6 +45,12 @@ export const ErrorCodes = {
   API_ERR_UNAVAILABLE: 'API_ERR_UNAVAILABLE',
   API_ERR_INTERNAL: 'API_ERR_INTERNAL',
   API_ERR_TIMEOUT: 'API_ERR_TIMEOUT',
+  FLEET_ERR_CONNECT: 'FLEET_ERR_CONNECT',
+  FLEET_ERR_AUTH: 'FLEET_ERR_AUTH',
+  FLEET_ERR_SELECTOR: 'FLEET_ERR_SELECTOR',
+  FLEET_ERR_REQUEST: 'FLEET_ERR_REQUEST',
+  FLEET_ERR_REFUSED: 'FLEET_ERR_REFUSED',
+  FLEET_ERR_UNAVAILABLE: 'FLEET_ERR_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -122,6 +128,12 @@ export const ErrorMeanings: { readonly [C in ErrorCode]: string } = {
   SCHED_ERR_LIMIT:
     'A round of a target is not a packet count the scheduler can plan (not a safe integer, or above the packets-per-round limit): the target is quarantined, the others keep probing.',
   API_ERR_TIMEOUT: 'HTTP 408: the request headers or body did not arrive within the configured timeouts.',
+  FLEET_ERR_CONNECT: 'The NATS servers of the fleet cannot be reached (or not within connect_timeout); probing goes on and the connection is retried.',
+  FLEET_ERR_AUTH: 'The NATS servers refused the fleet credentials (token, NKEY seed) or their permissions; probing goes on and the connection is retried.',
+  FLEET_ERR_SELECTOR: 'A member selector is not `key=value[,key=value...]` with label names and values of the allowed characters.',
+  FLEET_ERR_REQUEST: 'A fleet operation request is malformed (kind, destination, options, deadline).',
+  FLEET_ERR_REFUSED: "A member refused an operation its own config does not allow (fleet.allow: operation kinds, destination prefixes).",
+  FLEET_ERR_UNAVAILABLE: 'The fleet is not connected to NATS, or this member has no runner for the operation kind.',
 };
 
 export class AppError extends Error {

@@ -3,9 +3,13 @@
  * started and before it is ready, and stops them in reverse order. A new subsystem is its own
  * folder exporting a Service (lib/service.ts) plus one entry here.
  */
+import { hostname } from 'node:os';
 import { createApi } from '../api/index.js';
+import { authorize } from '../api/auth.js';
 import { checkKinds } from '../checks/index.js';
 import { createChecksService } from '../checks/service.js';
+import { createFleet } from '../fleet/service.js';
+import { createSharedInventory } from '../fleet/inventory-source.js';
 import { createInventories } from '../inventory/inventories.js';
 import { createCheckMetrics } from '../metrics/check-metrics.js';
 import type { SubsystemFactory } from './types.js';
@@ -13,6 +17,9 @@ import type { SubsystemFactory } from './types.js';
 export const subsystems: readonly SubsystemFactory[] = [
   (ctx) => createInventories({
     sources: ctx.targets, clock: ctx.clock, log: ctx.log.child('inventory'), registry: ctx.registry, exec: ctx.exec, version: ctx.version,
+    ...(ctx.config.fleet?.enabled === true
+      ? { shared: createSharedInventory({ config: ctx.config.fleet, member: ctx.config.global.probe_name, clock: ctx.clock, log: ctx.log.child('fleet') }) }
+      : {}),
   }),
   (ctx) => (ctx.config.api?.enabled === true
     ? createApi({ sources: ctx.targets, config: ctx.config.api, clock: ctx.clock, log: ctx.log.child('api'), registry: ctx.registry })
@@ -25,4 +32,12 @@ export const subsystems: readonly SubsystemFactory[] = [
     clock: ctx.clock,
     log: ctx.log,
   }),
+  // `operate` scope: mapped to `write` until the API has it; `operations: null` until the operations engine is wired (ctx.operations)
+  (ctx) => (ctx.config.fleet?.enabled === true
+    ? createFleet({
+      config: ctx.config, clock: ctx.clock, log: ctx.log.child('fleet'), registry: ctx.registry, version: ctx.version, hostname: hostname(), operations: null,
+      checks: { kinds: checkKinds, deps: { clock: ctx.clock, log: ctx.log.child('fleet'), exec: ctx.exec, stream: ctx.stream, paths: ctx.paths, pool: ctx.pool, hostIo: ctx.hostIo } },
+      authorize: (header, need) => authorize(header, ctx.targets.config().api?.tokens ?? [], need === 'operate' ? 'write' : 'read'),
+    })
+    : null),
 ];
