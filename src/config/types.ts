@@ -127,7 +127,7 @@ export interface InventoryPluginOptions {
   readonly 'http-sd': { readonly url: string; readonly max_bytes?: number };
   readonly 'dns-srv': { readonly name: string; readonly server?: string };
   readonly exec: { readonly command: readonly string[]; readonly max_bytes?: number };
-  readonly fleet: { readonly bucket: string };
+  readonly fleet: { readonly bucket?: string };
 }
 
 export type InventoryPluginName = keyof InventoryPluginOptions;

@@ -10,6 +10,7 @@
  */
 import { Kvm } from '@nats-io/kv';
 import type { Config, FleetConfig } from '../config/types.js';
+import { DEFAULT_SHARED_BUCKET } from '../inventory/types.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import { connectOnce } from './connection.js';
@@ -186,7 +187,7 @@ async function operation(fleet: FleetConfig, name: string, kind: string, p: Pars
 
 async function inventory(fleet: FleetConfig, name: string, p: Parsed, io: CliIo): Promise<number> {
   const [action, key, value, ...extra] = p.positional;
-  const bucket = p.flags.get('--bucket') ?? 'wireprobe-inventory';
+  const bucket = p.flags.get('--bucket') ?? DEFAULT_SHARED_BUCKET;
   const nc = await connectOnce(fleet, name);
   try {
     const kv = await new Kvm(nc).create(bucket, { history: 1 });

@@ -44,16 +44,22 @@ export function createSharedInventory(deps: SharedInventoryDeps): SharedInventor
     plugin(bucket): InventoryPlugin {
       const log = deps.log.child(`fleet-inventory.${bucket}`);
       let values: Map<string, unknown> | null = null;
+      let synced: () => void = () => undefined;
+      const first = new Promise<void>((resolve) => { synced = resolve; });
       return {
-        list() {
-          if (values === null) return Promise.reject(new InventoryError('io', `not yet synchronised with the fleet bucket ${bucket} (NATS)`));
+        async list(signal) {
+          if (values === null) {
+            // the first listing waits for the first synchronisation, bounded by the supervisor's timeout
+            await Promise.race([first, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+          }
+          if (values === null) throw new InventoryError('io', `not synchronised with the fleet bucket ${bucket} (NATS unreachable?)`);
           const targets = [...values.entries()]
             .sort(([a], [b]) => a.localeCompare(b))
             .flatMap(([, v]) => {
               const entry = shareOf(v, labels);
               return entry === null ? [] : [entry];
             });
-          return Promise.resolve({ targets });
+          return { targets };
         },
         watch(changed) {
           let pending: TimerHandle | null = null;
@@ -80,6 +86,7 @@ export function createSharedInventory(deps: SharedInventoryDeps): SharedInventor
                   if (closed) watch.stop();
                   if ((await kv.status()).values === 0) {
                     values = fresh;
+                    synced();
                     soon();
                   }
                   for await (const e of watch) {
@@ -87,6 +94,7 @@ export function createSharedInventory(deps: SharedInventoryDeps): SharedInventor
                     else fresh.delete(e.key);
                     if (e.delta === 0 || values === fresh) {
                       values = fresh;
+                      synced();
                       soon();
                     }
                   }

@@ -19,12 +19,13 @@ export function openMembersBucket(nc: NatsConnection): Promise<KV> {
 
 /** Every record of the bucket (live or gone), for the CLI. */
 export async function readMembers(kv: KV): Promise<MemberRecord[]> {
-  const out: MemberRecord[] = [];
-  for await (const key of await kv.keys()) {
-    const entry = await kv.get(key);
+  const keys: string[] = [];
+  for await (const key of await kv.keys()) keys.push(key);
+  const entries = await Promise.all(keys.map((k) => kv.get(k)));
+  const out = entries.flatMap((entry) => {
     const m = entry === null || entry.operation !== 'PUT' ? null : parseMember(decode(entry.value));
-    if (m !== null) out.push(m);
-  }
+    return m === null ? [] : [m];
+  });
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 

@@ -12,7 +12,7 @@ import { dnsSrvPlugin } from './dns-srv-plugin.js';
 import { execPlugin } from './exec-plugin.js';
 import { filePlugin } from './file-plugin.js';
 import { httpSdPlugin } from './http-sd-plugin.js';
-import { InventoryError, type InventoryPlugin, type SharedInventorySource } from './types.js';
+import { DEFAULT_SHARED_BUCKET, InventoryError, type InventoryPlugin, type SharedInventorySource } from './types.js';
 
 /** Output, body and file size cap when the options set none (4 MiB). */
 export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
@@ -71,6 +71,6 @@ export const createPlugin: PluginFactory = (inventory, ctx) => {
       });
     }
     case 'fleet':
-      return ctx.shared?.plugin(inventory.options.bucket) ?? notAFleetMember;
+      return ctx.shared?.plugin(inventory.options.bucket ?? DEFAULT_SHARED_BUCKET) ?? notAFleetMember;
   }
 };

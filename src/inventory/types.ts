@@ -19,6 +19,9 @@ export interface InventoryPlugin {
  * a plugin: `list` returns the entry document of the entries selected for this member, `watch`
  * follows the bucket live.
  */
+/** The shared inventory's bucket when the `fleet` plugin's options name none. */
+export const DEFAULT_SHARED_BUCKET = 'wireprobe-inventory';
+
 export interface SharedInventorySource {
   plugin(bucket: string): InventoryPlugin;
 }

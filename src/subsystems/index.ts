@@ -21,6 +21,15 @@ export const subsystems: readonly SubsystemFactory[] = [
       ? { shared: createSharedInventory({ config: ctx.config.fleet, member: ctx.config.global.probe_name, clock: ctx.clock, log: ctx.log.child('fleet') }) }
       : {}),
   }),
+  // before the API: its /api/v1 router answers 404 to paths it does not know, /api/v1/fleet included.
+  // `operate` scope: mapped to `write` until the API has it; `operations: null` until the operations engine is wired (ctx.operations)
+  (ctx) => (ctx.config.fleet?.enabled === true
+    ? createFleet({
+      config: ctx.config, clock: ctx.clock, log: ctx.log.child('fleet'), registry: ctx.registry, version: ctx.version, hostname: hostname(), operations: null,
+      checks: { kinds: checkKinds, deps: { clock: ctx.clock, log: ctx.log.child('fleet'), exec: ctx.exec, stream: ctx.stream, paths: ctx.paths, pool: ctx.pool, hostIo: ctx.hostIo } },
+      authorize: (header, need) => authorize(header, ctx.targets.config().api?.tokens ?? [], need === 'operate' ? 'write' : 'read'),
+    })
+    : null),
   (ctx) => (ctx.config.api?.enabled === true
     ? createApi({ sources: ctx.targets, config: ctx.config.api, clock: ctx.clock, log: ctx.log.child('api'), registry: ctx.registry })
     : null),
@@ -32,12 +41,4 @@ export const subsystems: readonly SubsystemFactory[] = [
     clock: ctx.clock,
     log: ctx.log,
   }),
-  // `operate` scope: mapped to `write` until the API has it; `operations: null` until the operations engine is wired (ctx.operations)
-  (ctx) => (ctx.config.fleet?.enabled === true
-    ? createFleet({
-      config: ctx.config, clock: ctx.clock, log: ctx.log.child('fleet'), registry: ctx.registry, version: ctx.version, hostname: hostname(), operations: null,
-      checks: { kinds: checkKinds, deps: { clock: ctx.clock, log: ctx.log.child('fleet'), exec: ctx.exec, stream: ctx.stream, paths: ctx.paths, pool: ctx.pool, hostIo: ctx.hostIo } },
-      authorize: (header, need) => authorize(header, ctx.targets.config().api?.tokens ?? [], need === 'operate' ? 'write' : 'read'),
-    })
-    : null),
 ];
