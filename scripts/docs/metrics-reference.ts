@@ -6,6 +6,7 @@
 import { Registry } from 'prom-client';
 import { createApiMetrics } from '../../src/api/metrics.js';
 import { checkKinds } from '../../src/checks/index.js';
+import { createFleetMetrics } from '../../src/fleet/metrics.js';
 import { createInventoryMetrics } from '../../src/inventory/metrics.js';
 import { createCatalog } from '../../src/metrics/catalog.js';
 import { probeKinds } from '../../src/probes/index.js';
@@ -116,6 +117,7 @@ export function metricSections(): SectionDoc[] {
     ...checkSections(),
     { title: 'Dynamic inventories', intro: 'One series set per configured inventory (label `inventory`).', families: registryFamilies(built((r) => createInventoryMetrics(r))) },
     { title: 'REST target API', intro: 'Only when the `api` section enables the API.', families: registryFamilies(built((r) => createApiMetrics(r))) },
+    { title: 'Fleet', intro: 'Only when the `fleet` section is enabled: the NATS connection, membership and dispatched operations.', families: registryFamilies(built((r) => createFleetMetrics(r, () => ({ live: 0, gone: 0 })))) },
   ];
 }
 

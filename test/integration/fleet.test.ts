@@ -6,6 +6,7 @@
 // members; wrong credentials. Figures are printed as test diagnostics.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { find, findOnPath, parseExposition, requireRoot, sleep, waitFor, WIREPROBE_MAIN, type Sample } from '../lab/index.js';
@@ -67,7 +68,7 @@ const median = (xs: readonly number[]): number => {
   return s[Math.floor((s.length - 1) / 2)] ?? NaN;
 };
 
-void describe('fleet on NATS', { timeout: 300_000 }, () => {
+void describe('fleet on NATS', { timeout: 900_000 }, () => {
   let lab: FleetLab;
   let nats: FleetProcess | null = null;
   const members: (FleetProcess | null)[] = [null, null, null];
@@ -118,7 +119,7 @@ void describe('fleet on NATS', { timeout: 300_000 }, () => {
   });
 
   after(async () => {
-    process.stdout.write(`# fleet figures:\n${figures.map((f) => `#   ${f}`).join('\n')}\n`);
+    process.stdout.write(`# fleet figures (load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs):\n${figures.map((f) => `#   ${f}`).join('\n')}\n`);
     await lab?.destroy();
   });
 
