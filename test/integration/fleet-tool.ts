@@ -1,5 +1,5 @@
 // A helper the fleet tests run INSIDE a lab namespace (node dist/test/integration/fleet-tool.js CMD ...),
-// printing one JSON line: HTTP GET, shared-inventory puts, timed dispatches, and simulated members
+// printing one JSON line: shared-inventory puts, timed dispatches, and simulated members
 // (lightweight fleet members: a NATS connection each, heartbeats and a request executor whose only
 // runnable kind is an instant fake `check`; no probing engine).
 import { Kvm } from '@nats-io/kv';
@@ -24,13 +24,6 @@ const log = createLogger((line) => process.stderr.write(`${line}\n`), 'warn');
 
 async function main(): Promise<void> {
   switch (cmd) {
-    case 'get': {
-      // get URL [BEARER-TOKEN]
-      const headers: Record<string, string> = args[1] === undefined ? {} : { authorization: `Bearer ${args[1]}` };
-      const r = await fetch(args[0]!, { headers, signal: AbortSignal.timeout(5000) });
-      print({ status: r.status, body: await r.text() });
-      return;
-    }
     case 'put': {
       // put SERVER TOKEN BUCKET KEY JSON|-   (- deletes)
       const [server, token, bucket, key, json] = args as [string, string, string, string, string];
