@@ -31,6 +31,9 @@ import { ProbeLoop } from './scheduler/loop.js';
 import { subsystems } from './subsystems/index.js';
 import type { Subsystem, SubsystemContext } from './subsystems/types.js';
 import { TargetManager } from './targets/manager.js';
+import type { HopAnnotator } from './operations/annotate.js';
+import { createOperationRunner } from './operations/runner.js';
+import { operationKinds, operationPorts } from './operations/wire.js';
 import { createFrameDecoder } from './workers/frame-decoder.js';
 import { createWorkerPool } from './workers/pool.js';
 
@@ -59,6 +62,8 @@ export interface AppDeps {
   readonly stream: StreamFn;
   /** filesystem roots read by the host checks: /proc and /sys, fixture trees in tests */
   readonly paths: CheckDeps['paths'];
+  /** reverse DNS and AS numbers of the hops of on-demand traces; absent: none */
+  readonly annotator?: HopAnnotator;
 }
 
 export interface App {
@@ -109,6 +114,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     sourcePorts: sourcePortRanges(config),
     seqBase: deps.seqBase,
     onUnmatched: (what, peerHash) => manager?.unmatched(what, peerHash),
+    reservedPorts: operationPorts(),
   });
   const probeName = config.global.probe_name;
   const abort = new AbortController();
@@ -151,9 +157,18 @@ export function createApp(config: Config, deps: AppDeps): App {
     workerTasks: pool.completed(),
     captures: engine.captureCounters(),
   }));
+  const operations = createOperationRunner({
+    engine,
+    routes: deps.routes,
+    lookup: createResolver(deps.lookup, DNS_TIMEOUT_MS),
+    clock,
+    log: log.child('operations'),
+    kinds: operationKinds(probeKinds),
+    ...(deps.annotator === undefined ? {} : { annotator: deps.annotator }),
+  });
   const ctx: SubsystemContext = {
     config, clock, log, registry, version: deps.version, targets,
-    exec: deps.exec, stream: deps.stream, paths: deps.paths, pool, hostIo: lazyHostIo(deps.hostIo),
+    exec: deps.exec, stream: deps.stream, paths: deps.paths, pool, hostIo: lazyHostIo(deps.hostIo), operations,
   };
   const subs = subsystems.map((make) => make(ctx)).filter((s): s is Subsystem => s !== null);
   const routers = subs.flatMap((s) => (s.router === undefined ? [] : [s.router]));

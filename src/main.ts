@@ -6,6 +6,7 @@
  *   wireprobe run [--config FILE]     probe and serve metrics (the default command)
  *   wireprobe check-config FILE       validate a config file: exit 0, or a precise error and 65
  *   wireprobe version
+ *   wireprobe ping|traceroute|mtr DEST [options]   one on-demand operation through the engine
  * netprobify's form `wireprobe FILE` is accepted too.
  */
 import { createHostPacketIo } from './net/host-io.js';
@@ -16,7 +17,11 @@ import { createApp } from './app.js';
 import { fleetCommand, FLEET_USAGE } from './fleet/cli.js';
 import { loadConfigFile } from './config/load.js';
 import { loadConfigInWorker } from './workers/config-loader.js';
-import { systemLookup } from './dns/resolver.js';
+import { systemLookup, systemReverse, systemTxt } from './dns/resolver.js';
+import { cymruAsn, type HopAnnotator } from './operations/annotate.js';
+import { createPrinter, operationUsage, parseOperationArgs, UsageError } from './operations/cli.js';
+import { createStandaloneRunner } from './operations/standalone.js';
+import type { OperationKind } from './operations/types.js';
 import { systemClock } from './lib/clock.js';
 import { execCommand, streamCommand } from './lib/exec.js';
 import { isAppError, ErrorCodes, errorMessage } from './lib/errors.js';
@@ -31,6 +36,11 @@ const EX_DATAERR = 65;
 const EX_NOPERM = 77;
 const SHUTDOWN_DRAIN_MS = 2000;
 const SHUTDOWN_HARD_MS = 8000;
+/** the one-shot operations: in-flight probes get this long to settle after the result */
+const OPERATION_DRAIN_MS = 1000;
+
+/** reverse DNS and Team Cymru AS numbers of hops (each lookup bounded by the runner) */
+const annotator: HopAnnotator = { name: systemReverse, asn: cymruAsn(systemTxt) };
 
 const root = new URL('../../', import.meta.url);
 
@@ -44,6 +54,7 @@ function usage(): string {
     'usage: wireprobe run [--config FILE] [--watch-config]',
     '       wireprobe check-config FILE',
     '       wireprobe version',
+    operationUsage(),
     FLEET_USAGE.replace(/^usage: /, '       '),
   ].join('\n');
 }
@@ -96,6 +107,7 @@ async function run({ file, watchConfig }: RunArgs): Promise<void> {
     exec: execCommand,
     stream: streamCommand,
     paths: { procfs: '/proc', sysfs: '/sys' },
+    annotator,
   });
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -137,6 +149,53 @@ async function fleet(args: string[]): Promise<void> {
   }
 }
 
+/**
+ * `wireprobe ping|traceroute|mtr DEST`: one operation through the engine built like `run`'s
+ * (no targets, no HTTP), results printed as they come. Exit 0 when the destination answered,
+ * 1 when not, 64 on a usage error, 77 without the privileges. SIGINT/SIGTERM end it early with
+ * what was gathered. A closed pcap keeps Node alive: the exit is explicit, after a bounded drain.
+ */
+async function operate(kind: OperationKind, args: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseOperationArgs(kind, args);
+  } catch (e) {
+    if (e instanceof UsageError) fail(`${e.message}\n${usage()}`, EX_USAGE);
+    throw e;
+  }
+  const { spec, json } = parsed;
+  const log = createLogger((line) => process.stderr.write(`${line}\n`), 'warn');
+  checkRawPermission();
+  const standalone = await createStandaloneRunner({
+    clock: systemClock,
+    log,
+    lookup: systemLookup,
+    routes: createRouteResolver(),
+    sender: createRawSender,
+    captures: createCaptureFactory(defaultCaptureOptions),
+    idBase: randomIdBase(),
+    seqBase: randomBytes(4).readUInt32BE(0),
+    captureDelayMs: defaultCaptureOptions.bufferTimeoutMs,
+    annotator,
+  });
+  const abort = new AbortController();
+  process.on('SIGINT', () => abort.abort());
+  process.on('SIGTERM', () => abort.abort());
+  const print = createPrinter(kind, json, (line) => process.stdout.write(`${line}\n`), spec.destination);
+  let code = 1;
+  try {
+    const result = await standalone.runner.run(spec, print, abort.signal);
+    code = result.reached ? 0 : 1;
+  } catch (e) {
+    if (json) print({ type: 'error', code: isAppError(e) ? e.code : 'ERROR', message: errorMessage(e) });
+    process.stderr.write(`wireprobe: ${errorMessage(e)}\n`);
+    code = isAppError(e, ErrorCodes.OPS_ERR_SPEC) ? EX_USAGE : 1;
+  }
+  setTimeout(() => process.exit(code), SHUTDOWN_HARD_MS).unref();
+  await standalone.close(OPERATION_DRAIN_MS).catch(() => undefined);
+  process.exit(code);
+}
+
 interface RunArgs {
   readonly file: string;
   readonly watchConfig: boolean;
@@ -173,6 +232,10 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'run':
       return run(parseRunArgs(rest));
+    case 'ping':
+    case 'traceroute':
+    case 'mtr':
+      return operate(cmd, rest);
     case 'fleet':
       return fleet(rest);
     case undefined:

@@ -194,7 +194,9 @@ async function inventory(fleet: FleetConfig, name: string, p: Parsed, io: CliIo)
     switch (action) {
       case 'list': {
         const out: Record<string, unknown> = {};
-        for await (const k of await kv.keys()) {
+        const keys = new Set<string>();
+        for await (const k of await kv.keys()) keys.add(k);
+        for (const k of [...keys].sort()) {
           const e = await kv.get(k);
           if (e !== null && e.operation === 'PUT') out[k] = decode(e.value);
         }

@@ -22,8 +22,8 @@ export const MAX_RUNNING = 16;
 export interface ExecutorDeps {
   readonly member: string;
   readonly policy: () => Policy;
-  /** null until the operations engine is wired: ping, traceroute and mtr are then answered FLEET_ERR_UNAVAILABLE */
-  readonly operations: OperationRunner | null;
+  /** the app's operations engine (ping, traceroute, mtr) */
+  readonly operations: OperationRunner;
   readonly checks: OnDemandChecks;
   readonly clock: Clock;
   readonly log: Logger;
@@ -38,10 +38,6 @@ export function executorSession(deps: ExecutorDeps): Session {
     const op = req.operation;
     if (op.kind === 'check') {
       reply({ type: 'result', result: await deps.checks.run(op.check, op.name, signal) });
-      return;
-    }
-    if (deps.operations === null) {
-      reply({ type: 'error', code: 'FLEET_ERR_UNAVAILABLE', message: `this member has no operations engine for ${op.kind}` });
       return;
     }
     const result = await deps.operations.run(op.spec, (event) => reply({ type: 'event', event }), signal);

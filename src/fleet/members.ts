@@ -19,9 +19,10 @@ export function openMembersBucket(nc: NatsConnection): Promise<KV> {
 
 /** Every record of the bucket (live or gone), for the CLI. */
 export async function readMembers(kv: KV): Promise<MemberRecord[]> {
-  const keys: string[] = [];
-  for await (const key of await kv.keys()) keys.push(key);
-  const entries = await Promise.all(keys.map((k) => kv.get(k)));
+  // a key updated while the listing runs can be listed twice
+  const keys = new Set<string>();
+  for await (const key of await kv.keys()) keys.add(key);
+  const entries = await Promise.all([...keys].map((k) => kv.get(k)));
   const out = entries.flatMap((entry) => {
     const m = entry === null || entry.operation !== 'PUT' ? null : parseMember(decode(entry.value));
     return m === null ? [] : [m];

@@ -48,8 +48,8 @@ export interface FleetDeps {
   readonly version: string;
   /** this machine's host name (for the default metrics address) */
   readonly hostname: string;
-  /** the operations engine; null: ping, traceroute and mtr requests are answered FLEET_ERR_UNAVAILABLE */
-  readonly operations: OperationRunner | null;
+  /** the app's operations engine (ping, traceroute, mtr) */
+  readonly operations: OperationRunner;
   readonly checks: { readonly kinds: CheckKinds; readonly deps: CheckDeps };
   authorize(header: string | undefined, need: FleetScope): HttpRefusal | null;
 }

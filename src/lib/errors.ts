@@ -16,6 +16,7 @@ export const ErrorCodes = {
   PKT_ERR_ENCODE: 'PKT_ERR_ENCODE',
   DNS_ERR_RESOLVE: 'DNS_ERR_RESOLVE',
   OP_ERR_TIMEOUT: 'OP_ERR_TIMEOUT',
+  OPS_ERR_SPEC: 'OPS_ERR_SPEC',
   EXEC_ERR_SPAWN: 'EXEC_ERR_SPAWN',
   EXEC_ERR_OUTPUT: 'EXEC_ERR_OUTPUT',
   CHK_ERR_UNAVAILABLE: 'CHK_ERR_UNAVAILABLE',
@@ -83,6 +84,8 @@ export const ErrorMeanings: { readonly [C in ErrorCode]: string } = {
   DNS_ERR_RESOLVE: 'A target hostname did not resolve, or not within its timeout.',
   OP_ERR_TIMEOUT:
     'A bounded operation (a check run, a command, an inventory refresh) did not finish within its timeout.',
+  OPS_ERR_SPEC:
+    'An on-demand operation (ping, traceroute, mtr) cannot run as asked: a destination without an address of the family, no route or source address, or more packets or time than the bounds allow.',
   EXEC_ERR_SPAWN: 'An external command could not be started (not found, not executable, empty argv).',
   EXEC_ERR_OUTPUT: 'An external command wrote more output than the bound set for it.',
   CHK_ERR_UNAVAILABLE:
@@ -133,7 +136,7 @@ export const ErrorMeanings: { readonly [C in ErrorCode]: string } = {
   FLEET_ERR_SELECTOR: 'A member selector is not `key=value[,key=value...]` with label names and values of the allowed characters.',
   FLEET_ERR_REQUEST: 'A fleet operation request is malformed (kind, destination, options, deadline).',
   FLEET_ERR_REFUSED: "A member refused an operation its own config does not allow (fleet.allow: operation kinds, destination prefixes).",
-  FLEET_ERR_UNAVAILABLE: 'The fleet is not connected to NATS, or this member has no runner for the operation kind.',
+  FLEET_ERR_UNAVAILABLE: 'The fleet is not connected to NATS (HTTP 503), or a member failed to run an operation for an unexpected reason (its log has the details).',
 };
 
 export class AppError extends Error {

@@ -11,6 +11,7 @@ import type { EngineCounters, EngineProbeType, MatchContext, ProbeMatcher, WireP
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { errorMessage } from '../lib/errors.js';
+import { formatIp } from '../lib/address.js';
 import { CaptureSet, type CaptureCounters } from './capture-set.js';
 import { DeadlineQueue, SlotState, SlotTable } from './slots.js';
 import {
@@ -51,6 +52,8 @@ export interface EngineDeps {
    * gives (for example 'tcp_ack', 'tcp_port', 'udp_port': see the probe types' `unmatched`).
    */
   readonly onUnmatched?: (what: string, peerHash: number) => void;
+  /** source-port ranges always admitted besides the targets' (the on-demand operations') */
+  readonly reservedPorts?: SourcePorts;
 }
 
 /** Source-port ranges by probe type name; a type missing has none. */
@@ -88,13 +91,13 @@ export class Engine {
       unmatched: (what, peerHash) => deps.onUnmatched?.(what, peerHash),
     };
     this.#matchers = deps.probes.map((p) => p.createMatcher(ctx));
-    const filter = captureFilter(deps.probes, deps.idBase, deps.sourcePorts);
+    const filter = captureFilter(deps.probes, deps.idBase, withReserved(deps.sourcePorts, deps.reservedPorts));
     this.#captures = new CaptureSet(deps.captures, filter, (link, sec, usec, frame, caplen) => this.#onFrame(link, sec, usec, frame, caplen), deps.log);
   }
 
   /** New source-port ranges (config reload): the captures follow (see CaptureSet.setFilter). */
   setPortRanges(sourcePorts: SourcePorts): void {
-    this.#captures.setFilter(captureFilter(this.#d.probes, this.#d.idBase, sourcePorts));
+    this.#captures.setFilter(captureFilter(this.#d.probes, this.#d.idBase, withReserved(sourcePorts, this.#d.reservedPorts)));
   }
 
   get inFlight(): number {
@@ -229,11 +232,12 @@ export class Engine {
       }
       const answer = m.answer(s, b, i, role);
       if (answer === Outcome.ICMP_ERROR) this.counters.icmpErrors++;
-      this.#complete(s, ts, answer);
+      this.#complete(s, ts, answer, b, i, role);
     }
   }
 
-  #complete(s: number, rxUs: number, answer: Outcome = Outcome.OK): void {
+  /** settles slot `s` with the answer frame `i` of `b` */
+  #complete(s: number, rxUs: number, answer: Outcome, b: DecodedBatch, i: number, role: number): void {
     const t = this.#slots;
     const tx = t.txUs[s]!;
     const rttUs = rxUs - tx;
@@ -245,17 +249,20 @@ export class Engine {
     const sink = t.owner[s] as OutcomeSink;
     t.state[s] = SlotState.DONE;
     t.owner[s] = undefined;
-    if (tx === 0) {
-      this.counters.txNotCaptured++;
-      this.counters.matched++;
-      sink.onOutcome(t.index[s]!, answer, NaN);
-    } else if (rttUs > t.timeoutUs[s]!) {
+    if (tx !== 0 && rttUs > t.timeoutUs[s]!) {
       this.counters.late++;
       sink.onOutcome(t.index[s]!, Outcome.LOST, NaN);
-    } else {
-      this.counters.matched++;
-      sink.onOutcome(t.index[s]!, answer, rttUs / 1e6);
+      return;
     }
+    if (tx === 0) this.counters.txNotCaptured++;
+    this.counters.matched++;
+    const rtt = tx === 0 ? NaN : rttUs / 1e6;
+    if (sink.onAnswer === undefined) {
+      sink.onOutcome(t.index[s]!, answer, rtt);
+      return;
+    }
+    const from = formatIp(b.origin, i * 16, b.family[i] === 4 ? 4 : 16);
+    sink.onAnswer(t.index[s]!, answer, rtt, from, role === FrameRole.ERROR ? b.aux[i]! : -1);
   }
 
   #arm(): void {
@@ -328,6 +335,14 @@ function captureFilter(probes: readonly EngineProbeType[], idBase: number, sourc
     if (clause !== null) parts.push(`(${clause})`);
   }
   return parts.join(' or ');
+}
+
+/** The targets' source-port ranges with the reserved ones added, by probe type. */
+function withReserved(ports: SourcePorts, reserved: SourcePorts | undefined): SourcePorts {
+  if (reserved === undefined) return ports;
+  const out: Record<string, readonly (readonly [number, number])[]> = { ...ports };
+  for (const [type, ranges] of Object.entries(reserved)) out[type] = [...(out[type] ?? []), ...ranges];
+  return out;
 }
 
 /** A random ICMP identifier block for this process. */

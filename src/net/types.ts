@@ -78,6 +78,12 @@ export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 /** Receives the outcome of each probe it sent; `index` is the caller's own probe number. */
 export interface OutcomeSink {
   onOutcome(index: number, outcome: Outcome, rttSeconds: number): void;
+  /**
+   * When present, called instead of onOutcome for a probe answered in time (OK or ICMP_ERROR):
+   * `from` is who answered (the ICMP error's sender, else the probed address), `icmp` the
+   * ICMP error's type << 8 | code, or -1 when the answer is no ICMP error (on-demand operations).
+   */
+  onAnswer?(index: number, outcome: Outcome, rttSeconds: number, from: string, icmp: number): void;
 }
 
 /** A capture of host-check traffic (DHCP): whole frames, with their kernel timestamps. */

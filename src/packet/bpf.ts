@@ -4,7 +4,11 @@
  * clauses use fixed offsets for the no-extension-header case (ip6[6] is the next header).
  */
 
-/** ICMP/ICMPv6 echo requests and replies whose identifier lies in [idBase, idBase + 15]. */
+/**
+ * ICMP/ICMPv6 echo requests and replies whose identifier lies in [idBase, idBase + 15], and
+ * the ICMP/ICMPv6 errors (dest-unreachable, time-exceeded) quoting such an echo request (for
+ * IPv6 at fixed offsets: no extension header in the outer or the quoted packet).
+ */
 export function echoFilter(idBase: number): string {
   if (!Number.isInteger(idBase) || idBase < 0 || idBase > 0xfff0 || (idBase & 0xf) !== 0) {
     throw new RangeError(`echo id base must be a multiple of 16 in 0..0xfff0 (got ${idBase})`);
@@ -12,7 +16,10 @@ export function echoFilter(idBase: number): string {
   const base = `0x${idBase.toString(16)}`;
   const v4 = `(icmp and (icmp[0] = 0 or icmp[0] = 8) and (icmp[4:2] & 0xfff0) = ${base})`;
   const v6 = `(ip6 and ip6[6] = 58 and (ip6[40] = 128 or ip6[40] = 129) and (ip6[44:2] & 0xfff0) = ${base})`;
-  return `${v4} or ${v6}`;
+  const quoted = 'icmp[8 + (icmp[8] & 0xf) * 4';
+  const err4 = `(icmp and (icmp[0] = 3 or icmp[0] = 11) and icmp[17] = 1 and ${quoted}] = 8 and (${quoted} + 4:2] & 0xfff0) = ${base})`;
+  const err6 = `(ip6 and ip6[6] = 58 and (ip6[40] = 1 or ip6[40] = 3) and ip6[54] = 58 and ip6[88] = 128 and (ip6[92:2] & 0xfff0) = ${base})`;
+  return `${v4} or ${v6} or ${err4} or ${err6}`;
 }
 
 /** Validated, sorted ranges with overlapping and adjacent ones merged. */

@@ -34,7 +34,9 @@ export function frameKind(probe: number, role: number): number {
  * | ERROR  | quoted sport, quoted dport | the type's quotedKey()  | type << 8 \| code | quoted protocol | QUOTED destination | outer IP source |
  *
  * For requests and replies, originHash equals peerHash (the probed address: the destination of
- * a request, the source of a reply). id and seq are 0 unless the type uses them.
+ * a request, the source of a reply). id and seq are 0 unless the type uses them; an ERROR
+ * quoting an echo request carries the quoted echo identifier and sequence number in them.
+ * originOffset is where the origin address (4 or 16 bytes) lies in the decoded buffer.
  */
 export interface DecodedFrame {
   kind: number;
@@ -47,11 +49,12 @@ export interface DecodedFrame {
   aux: number;
   proto: number;
   originHash: number;
+  originOffset: number;
 }
 
 /** A DecodedFrame to decode into (kind NONE, all zero). */
 export function newDecodedFrame(): DecodedFrame {
-  return { kind: FrameRole.NONE, family: 4, id: 0, seq: 0, peerHash: 0, k1: 0, k2: 0, aux: 0, proto: 0, originHash: 0 };
+  return { kind: FrameRole.NONE, family: 4, id: 0, seq: 0, peerHash: 0, k1: 0, k2: 0, aux: 0, proto: 0, originHash: 0, originOffset: 0 };
 }
 
 /** Where the upper-layer header of a frame sits and how far its bytes go. */

@@ -1,9 +1,9 @@
 /**
- * ICMP / ICMPv6 error messages that quote one of our TCP or UDP probes: who sent the
- * error, why, and which probe it is about (from the quoted IP header and the first 8
- * bytes of the quoted TCP/UDP header — all that RFC 792 guarantees to be quoted).
+ * ICMP / ICMPv6 error messages that quote one of our TCP, UDP or ICMP echo probes: who sent
+ * the error, why, and which probe it is about (from the quoted IP header and the first 8
+ * bytes of the quoted TCP/UDP/echo header — all that RFC 792 guarantees to be quoted).
  */
-import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from './icmp.js';
+import { ICMP4_ECHO_REQUEST, ICMP6_ECHO_REQUEST, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from './icmp.js';
 import { IPV4_HEADER_LENGTH } from './ipv4.js';
 import { IPV6_HEADER_LENGTH, ipv6UpperLayer } from './ipv6.js';
 
@@ -26,13 +26,16 @@ export interface QuotedProbe {
   outerSrcOffset: number;
   icmpType: number;
   icmpCode: number;
-  /** 6 (TCP) or 17 (UDP). */
+  /** 6 (TCP), 17 (UDP), or 1 / 58 (an ICMP / ICMPv6 echo request). */
   quotedProtocol: number;
   /** Absolute offsets of the quoted packet's source (us) and destination (the target). */
   quotedSrcOffset: number;
   quotedDstOffset: number;
   srcPort: number;
   dstPort: number;
+  /** Quoted echo identifier and sequence number; 0 for TCP and UDP (ports 0 for echo). */
+  echoId: number;
+  echoSeq: number;
   /** Quoted TCP sequence number (uint32); 0 for UDP. */
   tcpSeq: number;
   /** Quoted IPv4 identification; 0 for IPv6. */
@@ -71,7 +74,8 @@ function quotedUpper(buf: Uint8Array, q: number, end: number, family: 4 | 6): nu
  * payload as captured) whose outer IP source address is at outerSrcOffset. Used by
  * decodeIcmpError and by the frame decoder, which has already parsed the outer header.
  * Returns false, leaving `out` untouched, unless it is an accepted error type quoting a
- * first-fragment TCP or UDP header of which at least 8 bytes are present.
+ * first-fragment TCP or UDP header, or an ICMP/ICMPv6 echo request, of which at least 8
+ * bytes are present.
  */
 export function decodeIcmpErrorMessage(
   buf: Uint8Array,
@@ -90,7 +94,11 @@ export function decodeIcmpErrorMessage(
   if (upper < 0) return false;
   const proto = upper % 256;
   const l4 = Math.floor(upper / 256);
-  if ((proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) || l4 + QUOTED_L4 > stop) return false;
+  if (l4 + QUOTED_L4 > stop) return false;
+  const echo = proto === (family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+  if (echo ? buf[l4] !== (family === 4 ? ICMP4_ECHO_REQUEST : ICMP6_ECHO_REQUEST) : proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) {
+    return false;
+  }
   const code = buf[icmp + 1]!;
   const tcp = proto === IPPROTO_TCP;
   out.outerSrcOffset = outerSrcOffset;
@@ -99,13 +107,15 @@ export function decodeIcmpErrorMessage(
   out.quotedProtocol = proto;
   out.quotedSrcOffset = family === 4 ? q + 12 : q + 8;
   out.quotedDstOffset = family === 4 ? q + 16 : q + 24;
-  out.srcPort = (buf[l4]! << 8) | buf[l4 + 1]!;
-  out.dstPort = (buf[l4 + 2]! << 8) | buf[l4 + 3]!;
+  out.srcPort = echo ? 0 : (buf[l4]! << 8) | buf[l4 + 1]!;
+  out.dstPort = echo ? 0 : (buf[l4 + 2]! << 8) | buf[l4 + 3]!;
+  out.echoId = echo ? (buf[l4 + 4]! << 8) | buf[l4 + 5]! : 0;
+  out.echoSeq = echo ? (buf[l4 + 6]! << 8) | buf[l4 + 7]! : 0;
   out.tcpSeq = tcp
     ? ((buf[l4 + 4]! << 24) | (buf[l4 + 5]! << 16) | (buf[l4 + 6]! << 8) | buf[l4 + 7]!) >>> 0
     : 0;
   out.quotedIpId = family === 4 ? (buf[q + 4]! << 8) | buf[q + 5]! : 0;
-  out.udpChecksum = tcp ? 0 : (buf[l4 + 6]! << 8) | buf[l4 + 7]!;
+  out.udpChecksum = proto === IPPROTO_UDP ? (buf[l4 + 6]! << 8) | buf[l4 + 7]! : 0;
   if (family === 4) {
     out.mtu = type === 3 && code === ICMP4_CODE_FRAG_NEEDED ? (buf[icmp + 6]! << 8) | buf[icmp + 7]! : 0;
   } else {
@@ -118,7 +128,7 @@ export function decodeIcmpErrorMessage(
 
 /**
  * Decodes the IP packet at buf[ipOff..end) (end clamped to the buffer) as an ICMP error
- * quoting a TCP or UDP packet: ICMPv4 type 3 (every code: port 3, fragmentation needed 4,
+ * quoting a TCP or UDP packet or an echo request: ICMPv4 type 3 (every code: port 3, fragmentation needed 4,
  * admin prohibited 13, ...) and 11; ICMPv6 type 1 (every code: admin prohibited 1, port 4,
  * ...), 2 and 3. The outer IPv4 header may carry options, the outer and quoted IPv6
  * headers may carry extension headers; a non-first fragment (outer or quoted) is refused.

@@ -23,7 +23,24 @@ export const IPPROTO_UDP = 17;
 /** Length of the ICMP echo header: type, code, checksum, identifier, sequence. */
 export const ICMP_ECHO_HEADER_LENGTH = 8;
 
-export type EchoTemplateOptions = IpTemplateOptions;
+export interface EchoTemplateOptions extends IpTemplateOptions {
+  /**
+   * Paris traceroute: every stamp() leaves this ICMP checksum (0..0xfffe), compensated in
+   * the first two data bytes, so that load balancers hashing the checksum keep one path.
+   * Needs at least 2 data bytes (ipPayloadSize >= 10). Absent: an ordinary checksum.
+   */
+  fixedChecksum?: number;
+}
+
+/** Data bytes a fixed checksum needs (the compensating word). */
+export const ECHO_FLOW_DATA_LENGTH = 2;
+
+/** Folds the carries of an unfolded ones-complement sum into 16 bits (not complemented). */
+function fold16(sum: number): number {
+  let s = sum;
+  while (s > 0xffff) s = (s % 0x10000) + Math.floor(s / 0x10000);
+  return s;
+}
 
 export interface EchoTemplate {
   /** The full IP packet; the same array is returned by every stamp() call. */
@@ -89,6 +106,16 @@ export function createEchoTemplate(o: EchoTemplateOptions): EchoTemplate {
   bytes[icmp] = v4 ? ICMP4_ECHO_REQUEST : ICMP6_ECHO_REQUEST;
   // code, checksum, id and seq stay zero so that they add nothing to the base sum.
   fillData(bytes, icmp + ICMP_ECHO_HEADER_LENGTH, o.data);
+  const fixed = o.fixedChecksum;
+  if (fixed !== undefined) {
+    if (!Number.isInteger(fixed) || fixed < 0 || fixed > 0xfffe) throw encodeError(`fixed echo checksum ${fixed} out of range`);
+    if (size < ICMP_ECHO_HEADER_LENGTH + ECHO_FLOW_DATA_LENGTH) throw encodeError('a fixed echo checksum needs 2 data bytes');
+    // the compensating word is written per stamp: zero in the base sum
+    bytes[icmp + 8] = 0;
+    bytes[icmp + 9] = 0;
+  }
+  /** the folded sum every stamp must reach: ~fixed */
+  const target = fixed === undefined ? 0 : ~fixed & 0xffff;
   let base = sum16(bytes, icmp, bytes.length);
   // IPv4 header sum without its checksum field, to update the checksum when the source moves
   let ipv4Base = v4 ? sum16(bytes, 0, 10) + sum16(bytes, 12, IPV4_HEADER_LENGTH) : 0;
@@ -104,6 +131,15 @@ export function createEchoTemplate(o: EchoTemplateOptions): EchoTemplate {
       bytes[icmp + 5] = i & 0xff;
       bytes[icmp + 6] = s >>> 8;
       bytes[icmp + 7] = s & 0xff;
+      if (fixed !== undefined) {
+        // ones-complement: w = target - (base + i + s), so that the whole sum folds to target
+        const w = fold16(target + (~fold16(base + i + s) & 0xffff));
+        bytes[icmp + 8] = w >>> 8;
+        bytes[icmp + 9] = w & 0xff;
+        bytes[icmp + 2] = fixed >>> 8;
+        bytes[icmp + 3] = fixed & 0xff;
+        return bytes;
+      }
       const cs = foldChecksum(base + i + s);
       bytes[icmp + 2] = cs >>> 8;
       bytes[icmp + 3] = cs & 0xff;

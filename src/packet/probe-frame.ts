@@ -59,7 +59,7 @@ export class FrameCodecs {
 const span: L4Span = { l4: 0, capturedEnd: 0, declaredLength: 0, srcOffset: 0, dstOffset: 0 };
 const quote: QuotedProbe = {
   outerSrcOffset: 0, icmpType: 0, icmpCode: 0, quotedProtocol: 0, quotedSrcOffset: 0,
-  quotedDstOffset: 0, srcPort: 0, dstPort: 0, tcpSeq: 0, quotedIpId: 0, udpChecksum: 0, mtu: 0,
+  quotedDstOffset: 0, srcPort: 0, dstPort: 0, echoId: 0, echoSeq: 0, tcpSeq: 0, quotedIpId: 0, udpChecksum: 0, mtu: 0,
 };
 
 /** An ICMP/ICMPv6 error quoting a packet of a type with a quotedKey (see DecodedFrame). */
@@ -72,14 +72,15 @@ function decodeIcmpError(buf: Uint8Array, family: 4 | 6, codecs: FrameCodecs, ou
   const aLen = family === 4 ? 4 : 16;
   out.kind = frameKind(type, FrameRole.ERROR);
   out.family = family;
-  out.id = 0;
-  out.seq = 0;
+  out.id = q.echoId;
+  out.seq = q.echoSeq;
   out.k1 = q.srcPort * 0x10000 + q.dstPort;
   out.k2 = codec.quotedKey(q, family);
   out.aux = (q.icmpType << 8) | q.icmpCode;
   out.proto = q.quotedProtocol;
   out.peerHash = addrHash(buf, q.quotedDstOffset, aLen);
   out.originHash = addrHash(buf, q.outerSrcOffset, aLen);
+  out.originOffset = q.outerSrcOffset;
   return true;
 }
 
@@ -213,6 +214,8 @@ export interface DecodedBatch {
   aux: Uint16Array;
   proto: Uint8Array;
   originHash: Uint32Array;
+  /** the origin address of frame i (see DecodedFrame) at origin[16 i ..]: 4 bytes for IPv4, 16 for IPv6 */
+  origin: Uint8Array;
   /** tsSec * 1e6 + tsUsec */
   tsUs: Float64Array;
 }
@@ -252,6 +255,7 @@ export function decodeBatch(batch: Uint8Array, used: number, codecs: FrameCodecs
     aux: new Uint16Array(records),
     proto: new Uint8Array(records),
     originHash: new Uint32Array(records),
+    origin: new Uint8Array(records * 16),
     tsUs: new Float64Array(records),
   };
   const frame = newDecodedFrame();
@@ -271,6 +275,8 @@ export function decodeBatch(batch: Uint8Array, used: number, codecs: FrameCodecs
       result.aux[count] = frame.aux;
       result.proto[count] = frame.proto;
       result.originHash[count] = frame.originHash;
+      const aLen = frame.family === 4 ? 4 : 16;
+      for (let k = 0; k < aLen; k++) result.origin[count * 16 + k] = batch[frame.originOffset + k]!;
       result.tsUs[count] = readU32LE(batch, o) * 1e6 + readU32LE(batch, o + 4);
       count++;
     }

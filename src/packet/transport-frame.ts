@@ -31,6 +31,7 @@ function set(
   proto: number,
   peerHash: number,
   originHash: number,
+  originOffset: number,
 ): number {
   out.family = family;
   out.id = 0;
@@ -41,6 +42,7 @@ function set(
   out.proto = proto;
   out.peerHash = peerHash;
   out.originHash = originHash;
+  out.originOffset = originOffset;
   return role;
 }
 
@@ -74,12 +76,12 @@ export function decodeTcpFrame(buf: Uint8Array, s: L4Span, family: 4 | 6, out: D
   const dport = u16(buf, t + 2);
   if ((flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN) {
     const peer = addrHash(buf, s.dstOffset, aLen);
-    return set(out, FrameRole.REQUEST, family, ports(sport, dport), u32(buf, t + 4), 0, IPPROTO_TCP, peer, peer);
+    return set(out, FrameRole.REQUEST, family, ports(sport, dport), u32(buf, t + 4), 0, IPPROTO_TCP, peer, peer, s.dstOffset);
   }
   if ((flags & TCP_RST) !== 0 || (flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) {
     const peer = addrHash(buf, s.srcOffset, aLen);
     const aux = ((buf[t + 12]! & 1) << 8) | flags;
-    return set(out, FrameRole.REPLY, family, ports(dport, sport), u32(buf, t + 8), aux, IPPROTO_TCP, peer, peer);
+    return set(out, FrameRole.REPLY, family, ports(dport, sport), u32(buf, t + 8), aux, IPPROTO_TCP, peer, peer, s.srcOffset);
   }
   return FrameRole.NONE;
 }
@@ -96,7 +98,7 @@ export function decodeUdpFrame(buf: Uint8Array, s: L4Span, family: 4 | 6, out: D
   const peer = addrHash(buf, s.dstOffset, family === 4 ? 4 : 16);
   // IPv4: the IP id carries the tag; IPv6: the UDP checksum does (see udp.ts).
   const k2 = family === 4 ? u16(buf, s.srcOffset - 8) : u16(buf, u + 6);
-  return set(out, FrameRole.REQUEST, family, ports(u16(buf, u), u16(buf, u + 2)), k2, 0, IPPROTO_UDP, peer, peer);
+  return set(out, FrameRole.REQUEST, family, ports(u16(buf, u), u16(buf, u + 2)), k2, 0, IPPROTO_UDP, peer, peer, s.dstOffset);
 }
 
 /**
@@ -119,7 +121,7 @@ export function decodeEchoFrame(buf: Uint8Array, s: L4Span, family: 4 | 6, out: 
     peerOffset = s.srcOffset;
   } else return FrameRole.NONE;
   const peer = addrHash(buf, peerOffset, v4 ? 4 : 16);
-  set(out, role, family, 0, 0, 0, v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, peer, peer);
+  set(out, role, family, 0, 0, 0, v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, peer, peer, peerOffset);
   out.id = u16(buf, icmp + 4);
   out.seq = u16(buf, icmp + 6);
   return role;

@@ -6,6 +6,7 @@
 import { createEchoTemplate, IPPROTO_ICMP, IPPROTO_ICMPV6, type EchoTemplate } from '../packet/icmp.js';
 import { echoFilter } from '../packet/bpf.js';
 import { decodeEchoFrame } from '../packet/transport-frame.js';
+import { FrameRole } from '../packet/probe-frame.js';
 import type { MatchContext, ProbeMatcher, WireProbe } from '../net/probe-types.js';
 import { Outcome } from '../net/types.js';
 import type { ProbeKind } from './types.js';
@@ -21,22 +22,32 @@ export function icmpPayloadSize(target: number | null, group: number | null): nu
 
 export interface EchoProbe extends WireProbe {
   readonly template: EchoTemplate;
+  /**
+   * ICMP errors quoting the probe answer it (traceroute, on-demand operations); absent: they
+   * are ignored and the probe waits for its echo reply (regular probing).
+   */
+  readonly errors?: boolean;
 }
 
-/** Echo frames: id and seq name the slot; nothing else to check, nothing to remember. */
+/**
+ * Echo frames: id and seq name the slot (of a request, a reply, or the request an ICMP error
+ * quotes); an error answers only a probe that asked for errors.
+ */
 function echoMatcher(ctx: MatchContext): ProbeMatcher<EchoProbe> {
   const ids = ctx.capacity >>> 16;
+  const wantsErrors = new Uint8Array(ctx.capacity);
   return {
     bind(s, p) {
       p.template.stamp(ctx.idBase + (s >>> 16), s & 0xffff);
+      wantsErrors[s] = p.errors === true ? 1 : 0;
       return true;
     },
     slotOf(b, i) {
       const idOff = (b.id[i]! - ctx.idBase) & 0xffff;
       return idOff < ids ? (idOff << 16) | b.seq[i]! : -1;
     },
-    owns: () => true,
-    answer: () => Outcome.OK,
+    owns: (s, b, i) => (b.kind[i]! & 3) !== FrameRole.ERROR || wantsErrors[s] === 1,
+    answer: (_s, _b, _i, role) => (role === FrameRole.ERROR ? Outcome.ICMP_ERROR : Outcome.OK),
     unmatched() {},
     release() {},
   };
@@ -46,7 +57,8 @@ export const icmpProbe: ProbeKind = {
   type: 'ICMPping',
   metrics: { prefix: 'icmp', human: 'ICMP echo', icmpErrors: false, unmatched: [] },
   usesPorts: false,
-  frames: { protocol4: IPPROTO_ICMP, protocol6: IPPROTO_ICMPV6, decode: decodeEchoFrame },
+  // an error quoting an echo request: its id and seq name the slot (k2 unused)
+  frames: { protocol4: IPPROTO_ICMP, protocol6: IPPROTO_ICMPV6, decode: decodeEchoFrame, quotedKey: () => 0 },
   filter: ({ idBase }) => echoFilter(idBase),
   createMatcher: echoMatcher,
   prepare(input) {

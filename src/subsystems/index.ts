@@ -22,10 +22,10 @@ export const subsystems: readonly SubsystemFactory[] = [
       : {}),
   }),
   // before the API: its /api/v1 router answers 404 to paths it does not know, /api/v1/fleet included.
-  // `operate` scope: mapped to `write` until the API has it; `operations: null` until the operations engine is wired (ctx.operations)
+  // `operate` scope: mapped to `write` until the API has it
   (ctx) => (ctx.config.fleet?.enabled === true
     ? createFleet({
-      config: ctx.config, clock: ctx.clock, log: ctx.log.child('fleet'), registry: ctx.registry, version: ctx.version, hostname: hostname(), operations: null,
+      config: ctx.config, clock: ctx.clock, log: ctx.log.child('fleet'), registry: ctx.registry, version: ctx.version, hostname: hostname(), operations: ctx.operations,
       checks: { kinds: checkKinds, deps: { clock: ctx.clock, log: ctx.log.child('fleet'), exec: ctx.exec, stream: ctx.stream, paths: ctx.paths, pool: ctx.pool, hostIo: ctx.hostIo } },
       authorize: (header, need) => authorize(header, ctx.targets.config().api?.tokens ?? [], need === 'operate' ? 'write' : 'read'),
     })

@@ -11,6 +11,7 @@ import type { ExecFn, StreamFn } from '../lib/exec.js';
 import type { LogFields, Logger } from '../lib/logger.js';
 import type { Service } from '../lib/service.js';
 import type { HostPacketIo } from '../net/types.js';
+import type { OperationRunner } from '../operations/types.js';
 import type { TargetSources } from '../targets/sources.js';
 import type { WorkerPool } from '../workers/pool.js';
 
@@ -35,6 +36,8 @@ export interface SubsystemContext {
   readonly pool: WorkerPool;
   /** link-level packet I/O on host interfaces, opened on first use */
   readonly hostIo: HostPacketIo;
+  /** on-demand ping, traceroute and mtr through the probe engine */
+  readonly operations: OperationRunner;
 }
 
 export interface Subsystem extends Service<Config> {

@@ -15,11 +15,14 @@ import { createPolicy } from '../../src/fleet/policy.js';
 import { selectMembers } from '../../src/fleet/service.js';
 import { parseSelector } from '../../src/fleet/selector.js';
 import { parseOperation } from '../../src/fleet/spec.js';
+import type { OperationRunner } from '../../src/operations/types.js';
 
 const [cmd = '', ...args] = process.argv.slice(2);
 const print = (v: unknown): void => {
   process.stdout.write(`${JSON.stringify(v)}\n`);
 };
+/** simulated members allow only `check`: the policy refuses the rest before it reaches this */
+const noEngine: OperationRunner = { run: () => Promise.reject(new Error('simulated member: no engine')) };
 const log = createLogger((line) => process.stderr.write(`${line}\n`), 'warn');
 
 async function main(): Promise<void> {
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
             intervalMs: 2000, clock: systemClock, log, onHeartbeat: () => undefined,
           }),
           executorSession({
-            member: name, policy: () => createPolicy(allow), operations: null, clock: systemClock, log, onRequest: () => undefined,
+            member: name, policy: () => createPolicy(allow), operations: noEngine, clock: systemClock, log, onRequest: () => undefined,
             checks: { run: (check, n) => Promise.resolve({ ok: true, reason: null, message: 'simulated', samples: [], durationMs: 0, check, name: n }) },
           }),
         ];

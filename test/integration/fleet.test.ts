@@ -151,11 +151,12 @@ void describe('fleet on NATS', { timeout: 900_000 }, () => {
     assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
     const report = (JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { report: Report }).report;
     assert.deepEqual(report.members.map((m) => [m.member, m.status]), [['m0', 'ok'], ['m1', 'ok']], r.stdout);
-    // traceroute: both members answer (ok once the operations engine is wired, FLEET_ERR_UNAVAILABLE before); none missing
-    const tr = await cli(2, 'traceroute', '--select', 'site=par', '--deadline', '10', '--json', '198.19.3.3');
+    // a traceroute through the members' engines: the hub answers for 198.19.3.3 at the first hop
+    const tr = await cli(2, 'traceroute', '--select', 'site=par', '--deadline', '15', '--json', '--max-hops', '4', '--queries', '1', '198.19.3.3');
+    assert.equal(tr.code, 0, `${tr.stdout}${tr.stderr}`);
     const trReport = (JSON.parse(tr.stdout.trim().split('\n').at(-1)!) as { report: Report }).report;
-    assert.equal(trReport.members.length, 2);
-    assert.ok(trReport.members.every((m) => m.status === 'ok' || m.status === 'error'), tr.stdout);
+    assert.deepEqual(trReport.members.map((m) => [m.member, m.status, (m.result as { reached?: boolean } | undefined)?.reached]), [['m0', 'ok', true], ['m1', 'ok', true]], tr.stdout);
+    assert.ok(tr.stdout.split('\n').filter((l) => l.includes('"type":"event"')).length >= 2, 'events streamed per member');
     const refused = await cli(2, 'ping', '--member', 'm0', '--deadline', '5', '10.0.0.1');
     assert.equal(refused.code, 1);
     assert.match(refused.stdout, /m0\s+refused/);

@@ -10,6 +10,8 @@ export const STATE_DIR = '/run/wpt-lab';
 /** `ip netns exec NS` bind-mounts the files of /etc/netns/NS/ over /etc/ (iproute2 feature). */
 export const ETC_NETNS = '/etc/netns';
 export const NS_PREFIX = 'wpt';
+/** every prefix of the labs' namespaces: lab.ts' and the multi-hop lab's (hops-lab.ts) */
+export const OWN_NS_PREFIXES: readonly string[] = [NS_PREFIX, 'wpo'];
 
 export interface LabRecord {
   readonly id: string;
@@ -70,7 +72,7 @@ export function pidsInNamespace(ns: string): number[] {
 export function cleanupRecordSync(record: LabRecord, trackedPids: Iterable<number>): void {
   for (const pid of trackedPids) killSync(pid);
   for (const ns of record.namespaces) {
-    if (!ns.startsWith(NS_PREFIX)) continue; // never touch anything but our own namespaces
+    if (!OWN_NS_PREFIXES.some((p) => ns.startsWith(p))) continue; // never touch anything but our own namespaces
     for (const pid of pidsInNamespace(ns)) killSync(pid);
     if (listNamespaces().includes(ns)) ipSync(['netns', 'del', ns]);
     rmSync(join(ETC_NETNS, ns), { recursive: true, force: true });

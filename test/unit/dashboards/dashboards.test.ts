@@ -27,10 +27,10 @@ function datasources(node: unknown, path = '$'): { path: string; value: unknown 
 }
 
 void describe('dashboards (static)', () => {
-  void test('the four dashboards exist', () => {
+  void test('the five dashboards exist', () => {
     assert.deepEqual(
       FILES.map((f) => f.slice(f.lastIndexOf('/') + 1)),
-      ['wireprobe-health.json', 'wireprobe-host-checks.json', 'wireprobe-overview.json', 'wireprobe-target.json'],
+      ['wireprobe-flows.json', 'wireprobe-health.json', 'wireprobe-host-checks.json', 'wireprobe-overview.json', 'wireprobe-target.json'],
     );
   });
 

@@ -100,7 +100,7 @@ void test('decodeBatch: the TCP/UDP/ICMP-error columns, for every fixture, in ca
   const d = decodeBatch(batch, used, CODECS);
   const want = names.flatMap((name, i) => {
     const f = name === 'eth-icmp4-echo-reply.hex'
-      ? { kind: REP, family: 4, id: 4804, seq: 1, peerHash: LOCAL4, k1: 0, k2: 0, aux: 0, proto: 1, originHash: LOCAL4 }
+      ? { kind: REP, family: 4, id: 4804, seq: 1, peerHash: LOCAL4, k1: 0, k2: 0, aux: 0, proto: 1, originHash: LOCAL4, originOffset: 0 }
       : L4_EXPECTED[name];
     if (f === false || f === undefined) return [];
     return [[f.kind, f.family, f.id, f.seq, f.peerHash, f.k1, f.k2, f.aux, f.proto, f.originHash, (100 + i) * 1e6 + i]];

@@ -8,7 +8,7 @@ import { A4, A6, B4, B6, L4_FIXTURES, R4, R6 } from './l4-fixtures.js';
 
 const fresh = (): QuotedProbe => ({
   outerSrcOffset: -1, icmpType: -1, icmpCode: -1, quotedProtocol: -1, quotedSrcOffset: -1, quotedDstOffset: -1,
-  srcPort: -1, dstPort: -1, tcpSeq: -1, quotedIpId: -1, udpChecksum: -1, mtu: -1,
+  srcPort: -1, dstPort: -1, echoId: -1, echoSeq: -1, tcpSeq: -1, quotedIpId: -1, udpChecksum: -1, mtu: -1,
 });
 
 function decode(f: Uint8Array, family: 4 | 6, end = f.length): QuotedProbe | false {
@@ -27,7 +27,7 @@ function q(
   const quoted = v4 ? 42 : 62;
   return {
     outerSrcOffset: v4 ? 26 : 22, icmpType: type, icmpCode: code, quotedProtocol: proto,
-    quotedSrcOffset: quoted + (v4 ? 12 : 8), quotedDstOffset: quoted + (v4 ? 16 : 24), srcPort: sport, dstPort: dport,
+    quotedSrcOffset: quoted + (v4 ? 12 : 8), quotedDstOffset: quoted + (v4 ? 16 : 24), srcPort: sport, dstPort: dport, echoId: 0, echoSeq: 0,
     tcpSeq: seq, quotedIpId: ipId, udpChecksum: cs, mtu,
   };
 }

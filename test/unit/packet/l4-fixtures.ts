@@ -1,6 +1,7 @@
 // What the TCP / UDP / ICMP-error fixtures must decode to, written down from tcpdump's
 // reading of the captures (test/fixtures/packets/README.md), not from our decoder.
-import { addrHash, parseIp } from '../../../src/lib/address.js';
+import assert from 'node:assert/strict';
+import { addrHash, formatIp, parseIp } from '../../../src/lib/address.js';
 import { internetChecksum, pseudoHeaderSum } from '../../../src/packet/checksum.js';
 import type { DecodedFrame } from '../../../src/packet/probe-frame.js';
 import { errorKind, FrameKind } from './kinds.js';
@@ -37,7 +38,7 @@ export const ports = (local: number, remote: number): number => local * 65536 + 
 function frame(
   kind: number, family: 4 | 6, k1: number, k2: number, aux: number, proto: number, peer: string, origin = peer,
 ): DecodedFrame {
-  return { kind, family, id: 0, seq: 0, peerHash: hashOf(peer), k1, k2, aux, proto, originHash: hashOf(origin) };
+  return { kind, family, id: 0, seq: 0, peerHash: hashOf(peer), k1, k2, aux, proto, originHash: hashOf(origin), originOffset: 0 };
 }
 
 const syn = (f: 4 | 6, sport: number, dport: number, seq: number): DecodedFrame =>
@@ -90,7 +91,17 @@ export const L4_EXPECTED: Record<string, DecodedFrame | false> = {
 /** The older loopback capture of an ICMP port unreachable (node dgram, 127.0.0.1). */
 export const LEGACY_PORT_UNREACH: DecodedFrame = {
   kind: FrameKind.UDP_ERROR, family: 4, id: 0, seq: 0, peerHash: hashOf('127.0.0.1'), k1: ports(34917, 33434),
-  k2: 0x4e33, aux: 0x0303, proto: 17, originHash: hashOf('127.0.0.1'),
+  k2: 0x4e33, aux: 0x0303, proto: 17, originHash: hashOf('127.0.0.1'), originOffset: 0,
 };
 
 export const L4_FIXTURES = Object.keys(L4_EXPECTED).sort();
+
+/**
+ * Checks that a decoded frame's originOffset points at an address whose hash is its originHash
+ * (what the engine reports as the responder), then zeroes it so frames compare with L4_EXPECTED.
+ */
+export function checkOrigin(buf: Uint8Array, out: DecodedFrame): DecodedFrame {
+  const len = out.family === 4 ? 4 : 16;
+  assert.equal(addrHash(buf, out.originOffset, len), out.originHash, `origin at ${out.originOffset}: ${formatIp(buf, out.originOffset, len)}`);
+  return { ...out, originOffset: 0 };
+}

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { decodeProbeFrame, newDecodedFrame, type DecodedFrame } from '../../../src/packet/probe-frame.js';
 import { CODECS, FrameKind } from './kinds.js';
 import { concat, loadHex } from './fixtures.js';
-import { L4_EXPECTED, ports } from './l4-fixtures.js';
+import { checkOrigin, L4_EXPECTED, ports } from './l4-fixtures.js';
 
 const { NONE, TCP_SYN, TCP_REPLY, UDP_PROBE, TCP_ERROR } = FrameKind;
 
@@ -14,13 +14,13 @@ function decode(f: Uint8Array, len = f.length, linkType = 1): DecodedFrame | fal
   out.kind = 99;
   const ok = decodeProbeFrame(f, 0, len, linkType, CODECS, out);
   assert.equal(ok, out.kind !== NONE);
-  return ok ? out : false;
+  return ok ? checkOrigin(f, out) : false;
 }
 const expected = (name: string): DecodedFrame => L4_EXPECTED[name] as DecodedFrame;
 
 void test('newDecodedFrame is all zero with kind NONE', () => {
   assert.deepEqual(newDecodedFrame(), {
-    kind: NONE, family: 4, id: 0, seq: 0, peerHash: 0, k1: 0, k2: 0, aux: 0, proto: 0, originHash: 0,
+    kind: NONE, family: 4, id: 0, seq: 0, peerHash: 0, k1: 0, k2: 0, aux: 0, proto: 0, originHash: 0, originOffset: 0,
   });
 });
 

@@ -9,7 +9,7 @@ import {
 } from '../../../src/packet/probe-frame.js';
 import { CODECS, FrameKind } from './kinds.js';
 import { concat, fixtureLinkType, frameFixtureNames, loadHex } from './fixtures.js';
-import { L4_EXPECTED, LEGACY_PORT_UNREACH } from './l4-fixtures.js';
+import { checkOrigin, L4_EXPECTED, LEGACY_PORT_UNREACH } from './l4-fixtures.js';
 
 const hashOf = (s: string): number => addrHash(parseIp(s)!, 0, parseIp(s)!.length);
 const LOCAL4 = hashOf('127.0.0.1');
@@ -17,18 +17,18 @@ const LOCAL6 = hashOf('::1');
 const { NONE, ECHO_REQUEST: REQ, ECHO_REPLY: REP } = FrameKind;
 
 const fresh = (): DecodedFrame => ({
-  kind: 99, family: 4, id: -1, seq: -1, peerHash: -1, k1: -1, k2: -1, aux: -1, proto: -1, originHash: -1,
+  kind: 99, family: 4, id: -1, seq: -1, peerHash: -1, k1: -1, k2: -1, aux: -1, proto: -1, originHash: -1, originOffset: -1,
 });
 /** The full DecodedFrame of an echo frame. */
 const echo = (kind: number, family: 4 | 6, id: number, seq: number, peerHash: number): DecodedFrame => ({
-  kind, family, id, seq, peerHash, k1: 0, k2: 0, aux: 0, proto: family === 4 ? 1 : 58, originHash: peerHash,
+  kind, family, id, seq, peerHash, k1: 0, k2: 0, aux: 0, proto: family === 4 ? 1 : 58, originHash: peerHash, originOffset: 0,
 });
 
 function decode(f: Uint8Array, linkType: number): DecodedFrame | false {
   const out = fresh();
   const ok = decodeProbeFrame(f, 0, f.length, linkType, CODECS, out);
   assert.equal(ok, out.kind !== NONE);
-  return ok ? out : false;
+  return ok ? checkOrigin(f, out) : false;
 }
 
 void test('frame kinds: type number << 2 | role, NONE is 0', () => {
@@ -118,7 +118,8 @@ void test('a frame inside a larger buffer: offset honoured, nothing read past le
   const big = concat(new Uint8Array(5).fill(0xaa), f, new Uint8Array(16).fill(0xbb));
   const out = fresh();
   assert.equal(decodeProbeFrame(big, 5, f.length, 276, CODECS, out), true);
-  assert.deepEqual(out, echo(REQ, 6, 4857, 1, LOCAL6));
+  assert.equal(out.originOffset, 5 + 20 + 24, "the request's destination, counted from the buffer start");
+  assert.deepEqual(checkOrigin(big, out), echo(REQ, 6, 4857, 1, LOCAL6));
   // Cut one byte short of the ICMP header while the real bytes still follow in the buffer.
   assert.equal(decodeProbeFrame(big, 5, 20 + 40 + 7, 276, CODECS, out), false);
   assert.equal(decodeProbeFrame(big, 5, 0, 276, CODECS, out), false);
