@@ -39,6 +39,7 @@ test_packages=(
   "nfdump nfcapd nfdump"           # flow collector peer (benchmark) and reference decoder
   "postgresql -"                   # PostgreSQL flow sink tests (binaries under /usr/lib/postgresql)
   "nats-server nats-server"        # fleet tests
+  "curl curl"                      # HTTP requests inside the fleet test namespaces
   "chromium chromium"              # status page tests (headless)
   "mtr-tiny mtr"                   # traceroute/mtr reference
   "netsniff-ng trafgen"            # kernel send-rate limit (benchmark)

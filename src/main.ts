@@ -17,6 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app.js';
 import { flowsCli } from './flows/cli.js';
+import { fleetCommand, FLEET_USAGE } from './fleet/cli.js';
 import { loadConfigFile } from './config/load.js';
 import { loadConfigInWorker } from './workers/config-loader.js';
 import { systemLookup, systemReverse, systemTxt } from './dns/resolver.js';
@@ -60,6 +61,7 @@ function usage(): string {
     '       wireprobe version',
     operationUsage(),
     ...TOOL_USAGE,
+    FLEET_USAGE.replace(/^usage: /, '       '),
   ].join('\n');
 }
 
@@ -131,6 +133,26 @@ async function run({ file, watchConfig }: RunArgs): Promise<void> {
     app.reload('signal').catch((e: unknown) => log.error('reload failed', { err: errorMessage(e) }));
   });
   await app.start();
+}
+
+/** `wireprobe fleet ...`: `--config FILE` taken out, the rest to the fleet CLI. */
+async function fleet(args: string[]): Promise<void> {
+  const rest: string[] = [];
+  let file: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--config' || a === '-c') file = args[++i];
+    else if (a.startsWith('--config=')) file = a.slice('--config='.length);
+    else rest.push(a);
+  }
+  const { config } = await loadConfigFile(file ?? defaultConfigPath());
+  try {
+    const code = await fleetCommand(config, rest, { clock: systemClock, out: (text) => process.stdout.write(text) });
+    process.exit(code);
+  } catch (e) {
+    if (isAppError(e, ErrorCodes.FLEET_ERR_REQUEST) || isAppError(e, ErrorCodes.FLEET_ERR_SELECTOR)) fail(errorMessage(e), EX_USAGE);
+    throw e;
+  }
 }
 
 /**
@@ -240,6 +262,8 @@ async function main(argv: string[]): Promise<void> {
       process.stderr.write(out.stderr);
       return process.exit(out.code);
     }
+    case 'fleet':
+      return fleet(rest);
     case undefined:
     default:
       return run(parseRunArgs(argv));

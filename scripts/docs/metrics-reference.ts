@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { createApiMetrics } from '../../src/api/metrics.js';
 import { createOperationsMetrics } from '../../src/api/operations-metrics.js';
 import { checkKinds } from '../../src/checks/index.js';
+import { createFleetMetrics } from '../../src/fleet/metrics.js';
 import { createInventoryMetrics } from '../../src/inventory/metrics.js';
 import { createCatalog } from '../../src/metrics/catalog.js';
 import { registerFlowMetrics } from '../../src/flows/metrics.js';
@@ -128,6 +129,7 @@ export function metricSections(): SectionDoc[] {
       intro: 'Only when the `operations` section is present: ping, traceroute and mtr started through `/api/v1/operations`.',
       families: registryFamilies(built((r) => void createOperationsMetrics(r))),
     },
+    { title: 'Fleet', intro: 'Only when the `fleet` section is enabled: the NATS connection, membership and dispatched operations.', families: registryFamilies(built((r) => createFleetMetrics(r, () => ({ live: 0, gone: 0 })))) },
   ];
 }
 

@@ -8,6 +8,7 @@ import { ipFamily } from '../lib/address.js';
 import { buildChecks } from './build-checks.js';
 import { buildFlows, type RawFlows } from './flows.js';
 import { parsePrefix } from './operations.js';
+import { buildFleet, type RawFleet } from './fleet.js';
 import { parseDestinationRange } from './subnet.js';
 import { deepFreeze } from '../lib/freeze.js';
 import type {
@@ -18,6 +19,7 @@ import type {
   ApiConfig,
   ApiToken,
   Config,
+  FleetCredentials,
   GlobalConfig,
   GroupConfig,
   InventoryConfig,
@@ -41,6 +43,7 @@ export interface RawConfig {
   /** defaulted by the schema; absent only in raw configs built by hand */
   tools?: ToolsConfig;
   operations?: RawOperations;
+  fleet?: RawFleet;
 }
 
 interface RawOperations {
@@ -164,7 +167,6 @@ function buildApi(raw: RawApi, tokens: readonly ApiToken[], file: string): ApiCo
  * `apiTokens`: the `api.tokens` as read by config/api.ts (token files resolved); `postgresUrl`:
  * the `flows.postgres` URL as read by config/flows.ts.
  */
-export function buildConfig(raw: RawConfig, file: string, apiTokens: readonly ApiToken[] = [], postgresUrl: string | null = null): Config {
 /** Prefixes already checked by config/operations.ts. */
 function prefixes(list: readonly string[]): PrefixConfig[] {
   return list.map((text) => parsePrefix(text) as PrefixConfig);
@@ -174,6 +176,13 @@ function buildOperations(raw: RawOperations): OperationsConfig {
   return { ...raw, rate: { ...raw.rate }, allow: prefixes(raw.allow), deny: prefixes(raw.deny) };
 }
 
+export function buildConfig(
+  raw: RawConfig,
+  file: string,
+  apiTokens: readonly ApiToken[] = [],
+  postgresUrl: string | null = null,
+  fleetCredentials: FleetCredentials = { kind: 'none' },
+): Config {
   const global: GlobalConfig = {
     ...raw.global,
     percentile: [...raw.global.percentile],
@@ -187,5 +196,6 @@ function buildOperations(raw: RawOperations): OperationsConfig {
   const flows = raw.flows === undefined ? {} : { flows: buildFlows(raw.flows, file, postgresUrl) };
   const tools = raw.tools === undefined ? {} : { tools: JSON.parse(JSON.stringify(raw.tools)) as ToolsConfig };
   const operations = raw.operations === undefined ? {} : { operations: buildOperations(raw.operations) };
-  return deepFreeze({ file, global, groups, targets, checks, inventories, ...api, ...flows, ...tools, ...operations });
+  const fleet = raw.fleet === undefined ? {} : { fleet: buildFleet(raw.fleet, fleetCredentials, file) };
+  return deepFreeze({ file, global, groups, targets, checks, inventories, ...api, ...flows, ...tools, ...operations, ...fleet });
 }

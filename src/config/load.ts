@@ -13,6 +13,7 @@ import { checkApiSection, readTokenFile } from './api.js';
 import { buildConfig, type RawConfig } from './build.js';
 import { checkFlowsSection } from './flows.js';
 import { checkOperationsSection } from './operations.js';
+import { checkFleetSection } from './fleet.js';
 import { semanticIssues } from './semantic.js';
 import { ConfigError, formatProblem, sortProblems, type ConfigProblem, type Segment } from './errors.js';
 import { toProblem, type Issue } from './issue.js';
@@ -100,11 +101,12 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   const semantic = semanticIssues(data, ctx);
   const api = checkApiSection(data, dirname(file), readTokenFile, ctx);
   const flows = checkFlowsSection(data, dirname(file), readTokenFile, ctx);
-  const errors = [...schemaErrors, ...semantic.errors, ...api.errors, ...flows.errors, ...checkOperationsSection(data, ctx)];
+  const fleet = checkFleetSection(data, dirname(file), readTokenFile, ctx);
+  const errors = [...schemaErrors, ...semantic.errors, ...api.errors, ...flows.errors, ...checkOperationsSection(data, ctx), ...fleet.errors];
   if (errors.length > 0) {
     throw new ConfigError(ErrorCodes.CFG_ERR_INVALID, file, errors.map((i) => toProblem(i, locator)));
   }
-  const config = buildConfig(data as RawConfig, file, api.tokens, flows.postgresUrl);
+  const config = buildConfig(data as RawConfig, file, api.tokens, flows.postgresUrl, fleet.credentials);
   const warnings = [...semantic.warnings, ...membershipWarnings(config)].map((i) => toProblem(i, locator));
   return { config, warnings: sortProblems([...yamlWarnings, ...warnings]).map((p) => formatProblem(file, p)) };
 }

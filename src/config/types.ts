@@ -127,6 +127,7 @@ export interface InventoryPluginOptions {
   readonly 'http-sd': { readonly url: string; readonly max_bytes?: number };
   readonly 'dns-srv': { readonly name: string; readonly server?: string };
   readonly exec: { readonly command: readonly string[]; readonly max_bytes?: number };
+  readonly fleet: { readonly bucket?: string };
 }
 
 export type InventoryPluginName = keyof InventoryPluginOptions;
@@ -276,6 +277,37 @@ export interface ToolsConfig {
   readonly ipcalc: { readonly max_subnets: number; readonly max_prefixes: number };
 }
 
+export type FleetOperationKind = 'ping' | 'traceroute' | 'mtr' | 'check';
+
+/** NATS credentials of a fleet member; secrets are never logged. */
+export type FleetCredentials =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'token'; readonly token: string }
+  /** the NKEY user seed (`SU...`) */
+  | { readonly kind: 'nkey'; readonly seed: string };
+
+/** The NATS fleet (wireprobe extension); see `$defs/fleet` in the schema. */
+export interface FleetConfig {
+  readonly enabled: boolean;
+  readonly servers: readonly string[];
+  /** this member's labels (without `name`, which is the probe_name) */
+  readonly labels: Readonly<Record<string, string>>;
+  /** seconds */
+  readonly heartbeat_interval: number;
+  /** seconds */
+  readonly gone_after: number;
+  /** seconds */
+  readonly connect_timeout: number;
+  /** `host:port` listed by the service discovery endpoint; null: derived from the metrics listener */
+  readonly metrics_url: string | null;
+  readonly credentials: FleetCredentials;
+  /** absolute paths; null: no TLS */
+  readonly tls: { readonly ca_file: string; readonly cert_file: string | null; readonly key_file: string | null } | null;
+  readonly allow: { readonly operations: readonly FleetOperationKind[]; readonly destinations: readonly string[] };
+  /** seconds, number of members */
+  readonly dispatch: { readonly default_deadline: number; readonly max_deadline: number; readonly max_members: number };
+}
+
 export interface Config {
   /** path the config was read from (for messages) */
   readonly file: string;
@@ -293,4 +325,6 @@ export interface Config {
   readonly tools?: ToolsConfig;
   /** present when the file has an `operations:` section */
   readonly operations?: OperationsConfig;
+  /** present when the file has a `fleet:` section */
+  readonly fleet?: FleetConfig;
 }

@@ -32,8 +32,8 @@ export interface FlowsServiceDeps {
   readonly registry: Registry;
   /** where /proc is (a fixture tree in tests) */
   readonly paths: { readonly procfs: string };
-  /** the flow stores to feed, built from the config at start */
-  readonly sinks: (config: FlowsConfig) => FlowSink[];
+  /** the flow stores to feed, opened from the config at start */
+  readonly sinks: (config: FlowsConfig) => FlowSink[] | Promise<FlowSink[]>;
 }
 
 export interface FlowsService extends Service<Config> {
@@ -210,7 +210,7 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
     async start() {
       await mkdir(config.state_dir, { recursive: true });
       await loadTemplates();
-      sinks = deps.sinks(config);
+      sinks = await deps.sinks(config);
       for (const { address, port } of config.listen) {
         const socket = await bind(address, port, config.receive_buffer_bytes);
         const bound = socket.address().port;

@@ -19,6 +19,7 @@ import { createDocumentValidator } from './document.js';
 import { createInventoryMetrics } from './metrics.js';
 import { createPlugin, type PluginFactory } from './plugins.js';
 import { InventorySupervisor, type Handover } from './supervisor.js';
+import type { SharedInventorySource } from './types.js';
 
 export interface InventoriesDeps {
   readonly sources: TargetSources;
@@ -28,6 +29,8 @@ export interface InventoriesDeps {
   readonly exec: ExecFn;
   /** wireprobe's version, for the http-sd User-Agent */
   readonly version: string;
+  /** the fleet's shared inventory (the `fleet` plugin); absent when not a fleet member */
+  readonly shared?: SharedInventorySource;
   /** default: the shipped plugins (plugins.ts) */
   readonly plugins?: PluginFactory;
 }
@@ -59,7 +62,7 @@ export function createInventories(deps: InventoriesDeps): Inventories {
   let unsubscribe: (() => void) | null = null;
 
   const launch = (inv: InventoryConfig, config: Config, handover?: Handover): void => {
-    const plugin = makePlugin(inv, { configFile: config.file, exec: deps.exec, clock, log, version: deps.version });
+    const plugin = makePlugin(inv, { configFile: config.file, exec: deps.exec, clock, log, version: deps.version, shared: deps.shared ?? null });
     const supervisor = new InventorySupervisor({
       name: inv.name,
       plugin,

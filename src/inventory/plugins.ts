@@ -12,7 +12,7 @@ import { dnsSrvPlugin } from './dns-srv-plugin.js';
 import { execPlugin } from './exec-plugin.js';
 import { filePlugin } from './file-plugin.js';
 import { httpSdPlugin } from './http-sd-plugin.js';
-import type { InventoryPlugin } from './types.js';
+import { DEFAULT_SHARED_BUCKET, InventoryError, type InventoryPlugin, type SharedInventorySource } from './types.js';
 
 /** Output, body and file size cap when the options set none (4 MiB). */
 export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
@@ -25,6 +25,8 @@ export interface PluginContext {
   readonly clock: Clock;
   readonly log: Logger;
   readonly version: string;
+  /** the fleet's shared inventory; null when this wireprobe is not a fleet member */
+  readonly shared: SharedInventorySource | null;
 }
 
 export type PluginFactory = (inventory: InventoryConfig, ctx: PluginContext) => InventoryPlugin;
@@ -32,6 +34,11 @@ export type PluginFactory = (inventory: InventoryConfig, ctx: PluginContext) => 
 function relativeTo(configFile: string, path: string): string {
   return isAbsolute(path) ? path : resolve(dirname(configFile), path);
 }
+
+/** The `fleet` plugin of a wireprobe whose fleet section is disabled (config loading refuses it otherwise). */
+const notAFleetMember: InventoryPlugin = {
+  list: () => Promise.reject(new InventoryError('io', 'this wireprobe is not a fleet member (fleet.enabled is false)')),
+};
 
 export const createPlugin: PluginFactory = (inventory, ctx) => {
   const timeoutMs = inventory.timeout * 1000;
@@ -63,5 +70,7 @@ export const createPlugin: PluginFactory = (inventory, ctx) => {
         exec: ctx.exec,
       });
     }
+    case 'fleet':
+      return ctx.shared?.plugin(inventory.options.bucket ?? DEFAULT_SHARED_BUCKET) ?? notAFleetMember;
   }
 };

@@ -13,6 +13,19 @@ export interface InventoryPlugin {
   watch?(changed: () => void): () => void;
 }
 
+/**
+ * The fleet's shared inventory as this member sees it (implemented in src/fleet/, injected: the
+ * inventory layer knows nothing of NATS). `plugin(bucket)` is the member's share of one bucket as
+ * a plugin: `list` returns the entry document of the entries selected for this member, `watch`
+ * follows the bucket live.
+ */
+/** The shared inventory's bucket when the `fleet` plugin's options name none. */
+export const DEFAULT_SHARED_BUCKET = 'wireprobe-inventory';
+
+export interface SharedInventorySource {
+  plugin(bucket: string): InventoryPlugin;
+}
+
 /** The bounded set of `reason` label values of wireprobe_inventory_failures_total. */
 export const FAILURE_REASONS = ['timeout', 'exit', 'parse', 'schema', 'size', 'io', 'http', 'dns'] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];

@@ -69,6 +69,12 @@ export const ErrorCodes = {
   OPS_ERR_DENIED: 'OPS_ERR_DENIED',
   OPS_ERR_RUNNER: 'OPS_ERR_RUNNER',
   OPS_ERR_CANCELLED: 'OPS_ERR_CANCELLED',
+  FLEET_ERR_CONNECT: 'FLEET_ERR_CONNECT',
+  FLEET_ERR_AUTH: 'FLEET_ERR_AUTH',
+  FLEET_ERR_SELECTOR: 'FLEET_ERR_SELECTOR',
+  FLEET_ERR_REQUEST: 'FLEET_ERR_REQUEST',
+  FLEET_ERR_REFUSED: 'FLEET_ERR_REFUSED',
+  FLEET_ERR_UNAVAILABLE: 'FLEET_ERR_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -184,6 +190,12 @@ export const ErrorMeanings: { readonly [C in ErrorCode]: string } = {
     'An on-demand operation was refused for its addresses: the destination (or the address its name resolves to) is not in `operations.allow`, is in `operations.deny` or is unspecified, multicast or broadcast; or the source is not an address of this host (HTTP 403).',
   OPS_ERR_RUNNER: 'An on-demand operation failed in the engine for an unexpected reason (its `error` event and the log have the message).',
   OPS_ERR_CANCELLED: 'An on-demand operation was cancelled (DELETE, or wireprobe stopping) before it had gathered a result.',
+  FLEET_ERR_CONNECT: 'The NATS servers of the fleet cannot be reached (or not within connect_timeout); probing goes on and the connection is retried.',
+  FLEET_ERR_AUTH: 'The NATS servers refused the fleet credentials (token, NKEY seed) or their permissions; probing goes on and the connection is retried.',
+  FLEET_ERR_SELECTOR: 'A member selector is not `key=value[,key=value...]` with label names and values of the allowed characters.',
+  FLEET_ERR_REQUEST: 'A fleet operation request is malformed (kind, destination, options, deadline).',
+  FLEET_ERR_REFUSED: "A member refused an operation its own config does not allow (fleet.allow: operation kinds, destination prefixes).",
+  FLEET_ERR_UNAVAILABLE: 'The fleet is not connected to NATS (HTTP 503), or a member failed to run an operation for an unexpected reason (its log has the details).',
 };
 
 export class AppError extends Error {
