@@ -43,6 +43,9 @@ test_packages=(
   "chromium chromium"              # status page tests (headless)
   "mtr-tiny mtr"                   # traceroute/mtr reference
   "netsniff-ng trafgen"            # kernel send-rate limit (benchmark)
+  "gcc gcc"                        # bench/raw-sender.c, the kernel send-rate limit (benchmark)
+  "linux-perf perf"                # where wireprobe's time goes (physical-limit benchmark)
+  "curl curl"                      # soak benchmark scrapes
 )
 
 entries=("${run_packages[@]}")

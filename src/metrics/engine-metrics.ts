@@ -16,6 +16,8 @@ export interface EngineSnapshot {
   readonly rstSent: number;
   readonly slotsExhausted: number;
   readonly decodeErrors: number;
+  readonly answeredAfterLoss: number;
+  readonly captureBehind: number;
   readonly inFlight: number;
   readonly sendLagSeconds: number;
   readonly workerTasks: number;
@@ -54,6 +56,16 @@ export function registerEngineMetrics(registry: Registry, snapshot: () => Engine
   counter('wireprobe_icmp_errors_total', 'TCP and UDP probes answered by an ICMP error other than the expected one', (s) => s.icmpErrors);
   counter('wireprobe_tcp_resets_sent_total', 'RSTs sent to close the half-open connection after a SYN-ACK', (s) => s.rstSent);
   counter('wireprobe_probe_ids_exhausted_total', 'Probes not sent because every probe identifier was in flight', (s) => s.slotsExhausted);
+  counter(
+    'wireprobe_replies_after_loss_total',
+    'Answers within their timeout (kernel timestamps) captured after their probe was counted lost: false loss, the capture ran late',
+    (s) => s.answeredAfterLoss,
+  );
+  counter(
+    'wireprobe_probes_capture_behind_total',
+    'Probes settled as indeterminate because their capture had not handed over every frame the kernel delivered before their deadline',
+    (s) => s.captureBehind,
+  );
   counter('wireprobe_decode_errors_total', 'Capture batches the worker pool failed to decode', (s) => s.decodeErrors);
   counter('wireprobe_worker_tasks_total', 'Tasks completed by the worker pool', (s) => s.workerTasks);
   new Gauge({

@@ -2,9 +2,19 @@
  * The engine's captures: one per egress interface, all with the same BPF filter, with their
  * drop bookkeeping. A filter change (new source-port ranges) replaces every capture, the new
  * one opened before the old one is read a last time and closed, so no answer falls between.
+ *
+ * Each capture also knows how far it is complete: the kernel counts every frame it writes into
+ * the ring (pcap's ps_recv, drops included) as soon as it is written, but the frame becomes
+ * readable only when its ring block is handed over (at the latest after the buffer timeout, by a
+ * kernel timer that runs late when softirqs are starved). A check records how many frames the
+ * kernel had delivered; once that many have been read, everything delivered before that check
+ * has been seen, and no answer from before it can still appear (see completeMono()).
  */
 import type { Logger } from '../lib/logger.js';
 import type { Capture, CaptureFactory } from './types.js';
+
+/** checks remembered per capture while it is behind (one per engine pump) */
+const MAX_MARKS = 200;
 
 export interface CaptureCounters {
   readonly iface: string;
@@ -24,6 +34,14 @@ interface CaptureState {
   baseReceived: number;
   /** monotonic time of the last check that found new drops */
   lastDropMono: number;
+  /** frames handed to the sink, all captures of this interface */
+  read: number;
+  /** frames written into the rings of the captures this one replaced */
+  baseDelivered: number;
+  /** checks whose delivered frames are not all read yet: [monotonic ms, delivered], oldest first */
+  marks: number[];
+  /** every frame delivered before this monotonic time has been read */
+  completeMono: number;
 }
 
 export class CaptureSet {
@@ -41,8 +59,11 @@ export class CaptureSet {
     this.#log = log;
   }
 
-  #open(iface: string): Capture {
-    const cap = this.#factory.open(iface, this.#filter, (sec, usec, frame, caplen) => this.#onFrame(cap.linkType, sec, usec, frame, caplen));
+  #open(iface: string, st: { read: number }): Capture {
+    const cap = this.#factory.open(iface, this.#filter, (sec, usec, frame, caplen) => {
+      st.read++;
+      this.#onFrame(cap.linkType, sec, usec, frame, caplen);
+    });
     return cap;
   }
 
@@ -51,8 +72,11 @@ export class CaptureSet {
     const known = this.#byIface.get(iface);
     if (known !== undefined) return known;
     const idx = this.#all.length;
-    const cap = this.#open(iface);
-    this.#all.push({ cap, dropped: 0, received: 0, baseDropped: 0, baseReceived: 0, lastDropMono: -Infinity });
+    const st: Omit<CaptureState, 'cap'> = {
+      dropped: 0, received: 0, baseDropped: 0, baseReceived: 0, lastDropMono: -Infinity, read: 0, baseDelivered: 0, marks: [], completeMono: -Infinity,
+    };
+    const cap = this.#open(iface, st);
+    this.#all.push(Object.assign(st, { cap }));
     this.#byIface.set(iface, idx);
     this.#log.info('capture opened', { iface, link_type: cap.linkType });
     return idx;
@@ -64,11 +88,12 @@ export class CaptureSet {
     this.#filter = filter;
     for (const c of this.#all) {
       const old = c.cap;
-      c.cap = this.#open(old.iface);
+      c.cap = this.#open(old.iface, c);
       old.poll();
       const s = old.stats();
       c.baseReceived += s.received;
       c.baseDropped += s.dropped + s.ifDropped;
+      c.baseDelivered += s.received - s.dropped;
       old.close();
     }
     this.#log.info('capture filters changed', { captures: this.#all.length });
@@ -79,7 +104,12 @@ export class CaptureSet {
     for (const c of this.#all) c.cap.poll();
   }
 
-  /** Updates the counters; a capture that dropped frames since the last check is marked at `now`. */
+  /**
+   * Updates the counters; call it right after pollAll(), in the same tick, with the time of the
+   * call: a capture that dropped frames since the last check is marked at `now` (the drops
+   * happened before it), and a capture whose frames delivered up to a check are all read is
+   * complete up to the time of that check.
+   */
   checkDrops(now: number): void {
     for (const c of this.#all) {
       const s = c.cap.stats();
@@ -87,7 +117,25 @@ export class CaptureSet {
       if (dropped > c.dropped) c.lastDropMono = now;
       c.dropped = dropped;
       c.received = c.baseReceived + s.received;
+      // ps_recv counts the ring's drops too (checked: captured + dropped = received)
+      c.marks.push(now, c.baseDelivered + s.received - s.dropped);
+      let done = 0;
+      while (done < c.marks.length && c.read >= c.marks[done + 1]!) {
+        c.completeMono = c.marks[done]!;
+        done += 2;
+      }
+      if (done > 0) c.marks.splice(0, done);
+      // a capture that never catches up keeps its old completeness time: forget its oldest checks
+      if (c.marks.length > 2 * MAX_MARKS) c.marks.splice(0, 2);
     }
+  }
+
+  /**
+   * Monotonic time before which capture `index` has handed over every frame the kernel
+   * delivered to it (-Infinity: not yet known; +Infinity for an unknown capture).
+   */
+  completeMono(index: number): number {
+    return this.#all[index]?.completeMono ?? Infinity;
   }
 
   /** Monotonic time capture `index` was last seen dropping frames (-Infinity: never). */

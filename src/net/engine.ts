@@ -28,6 +28,13 @@ const IDS = 16;
 const BATCH_BYTES = 128 * 1024;
 /** extra time a settled probe's identifier stays unused, beyond twice its timeout */
 const QUARANTINE_MS = 1000;
+/**
+ * How long past its deadline a probe waits for its capture to catch up (every frame the kernel
+ * delivered before the deadline read) before it settles as indeterminate.
+ */
+const CAPTURE_WAIT_MS = 2000;
+/** kindOf mark of a slot whose probe settled as lost (an answer found later is false loss) */
+const LOST_MARK = 0x80;
 
 export interface EngineDeps {
   readonly sender: RawSender;
@@ -77,7 +84,7 @@ export class Engine {
   #closed = false;
   readonly counters: EngineCounters = {
     sent: 0, sendErrors: 0, matched: 0, late: 0, duplicates: 0, unmatched: 0,
-    txNotCaptured: 0, icmpErrors: 0, rstSent: 0, slotsExhausted: 0, decodeErrors: 0,
+    txNotCaptured: 0, icmpErrors: 0, rstSent: 0, slotsExhausted: 0, decodeErrors: 0, answeredAfterLoss: 0, captureBehind: 0,
   };
 
   constructor(deps: EngineDeps) {
@@ -215,13 +222,18 @@ export class Engine {
         continue;
       }
       const s = m.slotOf(b, i, role);
+      const ts = b.tsUs[i]!;
       const known = s >= 0 && t.state[s] !== SlotState.FREE && this.#kindOf[s] === type && t.peer[s] === b.peerHash[i];
       if (!known || !m.owns(s, b, i)) {
         this.counters.unmatched++;
+        if (s >= 0 && role !== FrameRole.REQUEST && this.#kindOf[s] === (type | LOST_MARK) && t.peer[s] === b.peerHash[i] && this.#inTime(s, ts)) {
+          // the answer of a probe already counted lost, within its timeout: false loss
+          this.counters.answeredAfterLoss++;
+          this.#kindOf[s] = type;
+        }
         m.unmatched(b, i, role, known);
         continue;
       }
-      const ts = b.tsUs[i]!;
       if (role === FrameRole.REQUEST) {
         if (t.txUs[s] === 0) t.txUs[s] = ts;
         continue;
@@ -234,6 +246,12 @@ export class Engine {
       if (answer === Outcome.ICMP_ERROR) this.counters.icmpErrors++;
       this.#complete(s, ts, answer, b, i, role);
     }
+  }
+
+  /** an answer stamped `rxUs` is within the timeout of slot `s`'s request (whose frame was captured) */
+  #inTime(s: number, rxUs: number): boolean {
+    const tx = this.#slots.txUs[s]!;
+    return tx !== 0 && rxUs >= tx && rxUs - tx <= this.#slots.timeoutUs[s]!;
   }
 
   /** settles slot `s` with the answer frame `i` of `b` */
@@ -276,6 +294,9 @@ export class Engine {
   /**
    * Reads what the captures hold, applies decoded frames, then settles every probe whose
    * deadline is certainly past: any reply to it would have been captured and applied by now.
+   * That takes the buffer timeout after the deadline, and a capture complete up to then: every
+   * frame the kernel wrote into its ring before then has been read (CaptureSet.completeMono). A
+   * probe whose capture stays behind for CAPTURE_WAIT_MS past that settles as indeterminate.
    */
   async pump(): Promise<void> {
     if (this.#pumping) return;
@@ -283,9 +304,11 @@ export class Engine {
     try {
       const start = this.#d.clock.monoMs();
       this.#captures.pollAll();
+      // the statistics right after the poll, in the same tick: a drop they show happened before
+      // now, and every frame read so far is applied before the reap
+      this.#captures.checkDrops(this.#d.clock.monoMs());
       this.#dispatchBatch();
       await this.#chain;
-      this.#captures.checkDrops(start);
       this.#reap(start - this.#d.captureDelayMs - 5);
     } finally {
       this.#pumping = false;
@@ -295,18 +318,27 @@ export class Engine {
 
   #reap(cutoffMono: number): void {
     const t = this.#slots;
+    const margin = this.#d.captureDelayMs + 5;
     for (const q of this.#queues.values()) {
       while (q.length > 0) {
         const s = q.peek();
-        if (t.sentMono[s]! + q.timeoutMs > cutoffMono) break;
+        const deadline = t.sentMono[s]! + q.timeoutMs;
+        if (deadline > cutoffMono) break;
+        const pending = t.state[s] === SlotState.PENDING;
+        const cap = t.capture[s]!;
+        const behind = pending && deadline + margin > this.#captures.completeMono(cap);
+        if (behind && deadline + CAPTURE_WAIT_MS > cutoffMono) break;
         q.shift();
-        if (t.state[s] === SlotState.PENDING) {
+        const kind = this.#kindOf[s]!;
+        // quarantine: a very late reply must find this slot free, not a newer probe in it
+        this.#matchers[kind]!.release(s);
+        if (pending) {
           const sink = t.owner[s] as OutcomeSink;
-          const blind = this.#captures.lastDropMono(t.capture[s]!) >= t.sentMono[s]!;
+          if (behind) this.counters.captureBehind++;
+          const blind = behind || this.#captures.lastDropMono(cap) >= t.sentMono[s]!;
+          if (!blind) this.#kindOf[s] = kind | LOST_MARK;
           sink.onOutcome(t.index[s]!, blind ? Outcome.INDETERMINATE : Outcome.LOST, NaN);
         }
-        // quarantine: a very late reply must find this slot free, not a newer probe in it
-        this.#matchers[this.#kindOf[s]!]!.release(s);
         t.free(s, t.sentMono[s]! + 2 * q.timeoutMs + QUARANTINE_MS);
       }
     }

@@ -51,6 +51,10 @@ export interface EngineCounters {
   rstSent: number;
   slotsExhausted: number;
   decodeErrors: number;
+  /** answers, within their timeout, captured after their probe was counted lost (false loss) */
+  answeredAfterLoss: number;
+  /** probes settled as indeterminate because their capture had not handed over every frame in time */
+  captureBehind: number;
 }
 
 /** What a probe type's matcher gets from the engine, once. */

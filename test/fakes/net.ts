@@ -35,6 +35,8 @@ export class FakeCapture implements Capture {
   readonly filter: string;
   readonly #sink: FrameSink;
   readonly #queue: { sec: number; usec: number; frame: Uint8Array }[] = [];
+  /** frames the kernel has written (counted in `received`) but not yet handed over: an open ring block */
+  readonly #held: { sec: number; usec: number; frame: Uint8Array }[] = [];
   stat: CaptureStats = { received: 0, dropped: 0, ifDropped: 0 };
   closed = false;
 
@@ -48,6 +50,17 @@ export class FakeCapture implements Capture {
   push(frame: Uint8Array, tsUs: number): void {
     this.#queue.push({ sec: Math.floor(tsUs / 1e6), usec: tsUs % 1e6, frame });
     this.stat = { ...this.stat, received: this.stat.received + 1 };
+  }
+
+  /** like push(), but the frame stays unreadable until reveal() (its ring block is not handed over yet) */
+  pushHeld(frame: Uint8Array, tsUs: number): void {
+    this.#held.push({ sec: Math.floor(tsUs / 1e6), usec: tsUs % 1e6, frame });
+    this.stat = { ...this.stat, received: this.stat.received + 1 };
+  }
+
+  /** hands the held frames over (the kernel retires the block) */
+  reveal(): void {
+    this.#queue.push(...this.#held.splice(0));
   }
 
   poll(): void {

@@ -101,7 +101,7 @@ void test('a probe is not settled as lost before its timeout plus the capture de
 void test('unanswered probes while the capture dropped frames are indeterminate, not lost', async () => {
   const { clock, cap, engine, probe, outcomes, sink } = setup();
   engine.send(probe('198.19.0.1'), sink, 0);
-  cap.stat = { received: 10, dropped: 3, ifDropped: 0 };
+  cap.stat = { received: 3, dropped: 3, ifDropped: 0 }; // ps_recv counts the drops too
   await clock.advance(1200);
   assert.deepEqual(outcomes, [{ index: 0, outcome: Outcome.INDETERMINATE, rtt: NaN }]);
   // drops seen before a probe was sent do not make it indeterminate
@@ -109,6 +109,57 @@ void test('unanswered probes while the capture dropped frames are indeterminate,
   engine.send(probe('198.19.0.1'), sink, 1);
   await clock.advance(1200);
   assert.deepEqual(outcomes.at(-1), { index: 1, outcome: Outcome.LOST, rtt: NaN });
+});
+
+void test('a probe waits for its capture to hand over every frame delivered before its deadline', async () => {
+  const { clock, sender, cap, engine, probe, outcomes, sink } = setup();
+  engine.send(probe('198.19.0.1'), sink, 0);
+  const t0 = 1_700_000_000_000_000;
+  cap.push(sender.sent[0]!.bytes, t0);
+  // the answer is in the ring, in a block the kernel has not handed over (its timer runs late)
+  cap.pushHeld(echoReplyFor(sender.sent[0]!.bytes), t0 + 900_000);
+  await clock.advance(1500);
+  assert.deepEqual(outcomes, [], 'no verdict while the capture is behind');
+  cap.reveal();
+  await clock.advance(100);
+  assert.deepEqual(outcomes, [{ index: 0, outcome: Outcome.OK, rtt: 0.9 }]);
+  assert.equal(engine.counters.captureBehind, 0);
+});
+
+void test('a probe whose capture stays behind settles as indeterminate, not lost', async () => {
+  const { clock, sender, cap, engine, probe, outcomes, sink } = setup();
+  engine.send(probe('198.19.0.1'), sink, 0);
+  cap.pushHeld(sender.sent[0]!.bytes, 1_700_000_000_000_000);
+  await clock.advance(2900);
+  assert.deepEqual(outcomes, []);
+  await clock.advance(300);
+  assert.deepEqual(outcomes, [{ index: 0, outcome: Outcome.INDETERMINATE, rtt: NaN }]);
+  assert.equal(engine.counters.captureBehind, 1);
+  // once caught up, an unanswered probe is lost again
+  cap.reveal();
+  engine.send(probe('198.19.0.1'), sink, 1);
+  await clock.advance(1200);
+  assert.deepEqual(outcomes.at(-1), { index: 1, outcome: Outcome.LOST, rtt: NaN });
+});
+
+void test('an answer within its timeout captured after its probe was counted lost is counted as false loss', async () => {
+  const { clock, sender, cap, engine, probe, outcomes, sink } = setup();
+  engine.send(probe('198.19.0.1'), sink, 0);
+  engine.send(probe('198.19.0.1'), sink, 1);
+  const t0 = 1_700_000_000_000_000;
+  cap.push(sender.sent[0]!.bytes, t0);
+  cap.push(sender.sent[1]!.bytes, t0 + 10);
+  await clock.advance(1200);
+  assert.deepEqual(outcomes.map((o) => o.outcome), [Outcome.LOST, Outcome.LOST]);
+  // the kernel delivered them only now (softirq starvation): one in time, one too late; a
+  // probe in flight keeps the engine pumping
+  engine.send(probe('198.19.0.2'), sink, 2);
+  cap.push(echoReplyFor(sender.sent[0]!.bytes), t0 + 999_000);
+  cap.push(echoReplyFor(sender.sent[1]!.bytes), t0 + 10 + 1_000_001);
+  await clock.advance(100);
+  assert.equal(engine.counters.answeredAfterLoss, 1);
+  assert.equal(engine.counters.unmatched, 2);
+  assert.equal(outcomes.length, 2);
 });
 
 void test('a reply whose request was not captured counts as answered without an RTT sample', async () => {
