@@ -32,7 +32,7 @@ export interface Scrape {
 
 /** Families the bench sums: everything else (per-target RTT, histograms) is dropped before parsing. */
 const KEEP =
-  /^((icmp|tcpsyn|udp_unreachable)_(sent|loss|indeterminate|send_errors|icmp_errors)_total|tcpsyn_(match_ack_fail|port_mismatch)_count|udp_unreachable_port_mismatch_count|wireprobe_[a-z_]+|process_[a-z_]+)[{ ]/;
+  /^((icmp|tcpsyn|udp_unreachable)_(sent|loss|indeterminate|send_errors|icmp_errors)_total|tcpsyn_(match_ack_fail|port_mismatch)_count|udp_unreachable_port_mismatch_count|wireprobe_[a-z_]+|process_[a-z_]+|nodejs_[a-z_]+)[{ ]/;
 
 export async function scrapeToFile(lab: Lab, wp: WireprobeHandle, timeoutMs = 20_000): Promise<Scrape> {
   const file = join(lab.tmpDir, `scrape-${++count}.prom`);

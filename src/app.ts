@@ -105,7 +105,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   const registry = new Registry();
   registerProcessMetrics(registry, clock.wallMs());
   const catalog = createCatalog(probeKinds.map((k) => k.metrics), registry, undefined, config.global.rtt_buckets);
-  const pool = createWorkerPool({ minThreads: 1, maxThreads: 1 });
+  const pool = createWorkerPool({ minThreads: 0, maxThreads: 1 });
   const engine = new Engine({
     sender: deps.sender(),
     captures: deps.captures,
