@@ -141,7 +141,7 @@ export async function runWireprobeStep(lab: Lab, o: WireprobeStepOptions): Promi
 
   let wp: WireprobeHandle;
   try {
-    wp = await startWireprobe(lab, wireprobeConfig(o.addresses, o.plan, o.type), { readyTimeoutMs: 60_000 });
+    wp = await startWireprobe(lab, wireprobeConfig(o.addresses, o.plan, o.type), { readyTimeoutMs: 180_000 });
   } catch (e) {
     o.log(`wireprobe did not start: ${e instanceof Error ? e.message : String(e)}`);
     return failed('did not start');

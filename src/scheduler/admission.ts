@@ -21,8 +21,11 @@ export interface AdmissionOptions {
 export const WINDOW_MS = 500;
 export const DECREASE = 0.7;
 export const INCREASE = 1.25;
-/** the admitted rate never goes below this many probes/s */
-export const MIN_RATE = 100;
+/**
+ * the admitted rate never goes below this many probes/s: below it, sending costs a few % of a
+ * core and cannot be what makes the event loop late (a loaded machine is; sending less would not help)
+ */
+export const MIN_RATE = 2000;
 /** tokens are kept for at most this many seconds of the admitted rate */
 export const BURST_S = 0.02;
 
