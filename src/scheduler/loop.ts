@@ -167,8 +167,8 @@ export class ProbeLoop {
       if (task.probes.length === 0) continue;
       const total = task.probes.length * task.nbPackets;
       const prev = st.current;
-      if (prev !== null && prev.deferred && prev.next < prev.total) {
-        // its previous round still waits for admission: this one is not sent at all
+      if (prev !== null && prev.next < prev.total && (prev.deferred || this.admission.limiting)) {
+        // admission control holds its previous round back: this one is not sent at all
         this.admission.skipped += total;
         continue;
       }

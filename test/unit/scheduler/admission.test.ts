@@ -160,3 +160,21 @@ void test('an overdue backlog is sent over several turns of the event loop, not 
   assert.equal(loop.admission.deferred, 0);
   loop.stop();
 });
+
+void test('while admission limits, every task whose round is still unsent skips its next one, not only the one waiting first', async () => {
+  const clock = new FakeClock();
+  const loop = new ProbeLoop(
+    { engine: {} as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
+    { intervalS: 1, intervalPacketsS: 0, admission: { maxLagMs: 100_000, maxRate: 100 } },
+  );
+  const sends: number[] = [];
+  // 500 one-packet tasks spread over the first 0.9 s: 500 probes/s asked, 100/s admitted
+  for (let i = 0; i < 500; i++) loop.setTask({ key: `t${i}`, nbPackets: 1, timeoutS: 0.01, probes: [instant(sends, clock)], onRound: () => undefined });
+  loop.start();
+  await clock.advance(1001);
+  // at 1 s ~100 were sent; the ~400 still queued skip their second round (most never waited first in line)
+  assert.ok(sends.length >= 95 && sends.length <= 105, `sent ${sends.length}`);
+  const { skipped } = loop.admission;
+  assert.ok(Math.abs(skipped - (500 - sends.length)) <= 2, `skipped ${skipped}, sent ${sends.length}`);
+  loop.stop();
+});
