@@ -131,7 +131,7 @@ async function lowRate(lab: Lab, o: Options, record: Record): Promise<ScrapeCost
         warmupS: o.lowWarmupS, windowS: o.lowWindowS, settleS: o.settleS, log,
         after: async (wp, pid, win) => {
           scrape = await measureScrapeCost(lab, wp, pid, win.cpuSeconds / win.seconds, n);
-          log(`scrape cost: ${scrape.cpuSeconds.toFixed(3)} CPU s, ${scrape.bytes} bytes`);
+          log(`scrape cost: plain ${scrape.plain.cpuSeconds.toFixed(3)} CPU s, ${scrape.plain.bytes} bytes; gzip ${scrape.gzip.cpuSeconds.toFixed(3)} CPU s, ${scrape.gzip.wireBytes} bytes`);
         },
       }),
     );

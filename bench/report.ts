@@ -84,11 +84,25 @@ export function windowNotes(win: WindowSample | undefined): string[] {
   return notes;
 }
 
+export interface ScrapeEncodingCost {
+  /** median CPU seconds of wireprobe per GET /metrics */
+  readonly cpuSeconds: number;
+  readonly samples: readonly number[];
+  /** exposition text bytes, and response body bytes */
+  readonly bytes: number;
+  readonly wireBytes: number;
+  /** median wall time of the request seen by the client (ms; its process start included) */
+  readonly wallMs: number;
+}
+
 export interface ScrapeCost {
   readonly targets: number;
+  /** the plain-text scrape's (as before gzip existed) */
   readonly cpuSeconds: number;
   readonly bytes: number;
   readonly samples: readonly number[];
+  readonly plain: ScrapeEncodingCost;
+  readonly gzip: ScrapeEncodingCost;
 }
 
 const fmt = (v: number | undefined, digits = 0): string =>
@@ -250,10 +264,10 @@ export function summarize(all: readonly StepResult[], targetCounts: readonly num
     }
   }
   if (scrape !== undefined) {
-    lines.push(
-      `Scrape cost (wireprobe, ${scrape.targets} targets): ${fmt(scrape.cpuSeconds, 3)} CPU s per GET /metrics ` +
-        `(median of ${scrape.samples.length}: ${scrape.samples.map((v) => v.toFixed(3)).join(', ')}), ${scrape.bytes} bytes`,
-    );
+    const one = (what: string, c: ScrapeEncodingCost): string =>
+      `  ${what}: ${fmt(c.cpuSeconds, 3)} CPU s per GET /metrics (median of ${c.samples.length}: ${c.samples.map((v) => v.toFixed(3)).join(', ')}), ` +
+      `${c.bytes} bytes of text, ${c.wireBytes} bytes sent, ${fmt(c.wallMs)} ms wall (client process start included)`;
+    lines.push(`Scrape cost (wireprobe, ${scrape.targets} targets):`, one('plain', scrape.plain), one('gzip ', scrape.gzip));
   }
   return { lines, data };
 }

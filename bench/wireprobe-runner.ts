@@ -13,8 +13,8 @@ import {
 } from '../test/lab/index.js';
 import { clockTicksPerSecond, commOf, cpuTicks, findProcess, measureWindow, processTree, type WindowSample } from './proc-stats.js';
 import { BENCH_TYPES, type BenchType, type WireWitness } from './probe-types.js';
-import { windowFields, windowNotes, type ScrapeCost, type StepResult } from './report.js';
-import { scrapeToFile, type Scrape } from './scrape.js';
+import { windowFields, windowNotes, type ScrapeCost, type ScrapeEncodingCost, type StepResult } from './report.js';
+import { scrapeToFile, type Scrape, type ScrapeEncoding } from './scrape.js';
 
 export interface RatePlan {
   readonly nbPackets: number;
@@ -141,7 +141,7 @@ export async function runWireprobeStep(lab: Lab, o: WireprobeStepOptions): Promi
 
   let wp: WireprobeHandle;
   try {
-    wp = await startWireprobe(lab, wireprobeConfig(o.addresses, o.plan, o.type), { readyTimeoutMs: 60_000 });
+    wp = await startWireprobe(lab, wireprobeConfig(o.addresses, o.plan, o.type), { readyTimeoutMs: 180_000 });
   } catch (e) {
     o.log(`wireprobe did not start: ${e instanceof Error ? e.message : String(e)}`);
     return failed('did not start');
@@ -190,20 +190,29 @@ export async function runWireprobeStep(lab: Lab, o: WireprobeStepOptions): Promi
  */
 export async function measureScrapeCost(lab: Lab, wp: WireprobeHandle, pid: number, baselineCores: number, targets: number, repeats = 3): Promise<ScrapeCost> {
   const hz = clockTicksPerSecond();
-  const samples: number[] = [];
-  let bytes = 0;
-  for (let i = 0; i < repeats; i++) {
-    await sleep(500);
-    const c0 = cpuTicks(pid);
-    const t0 = performance.now();
-    const { bytes: size } = await scrapeToFile(lab, wp);
-    await sleep(1000);
-    const c1 = cpuTicks(pid);
-    const elapsedS = (performance.now() - t0) / 1000;
-    if (c0 === undefined || c1 === undefined) break;
-    bytes = size;
-    samples.push((c1 - c0) / hz - baselineCores * elapsedS);
-  }
-  const sorted = [...samples].sort((x, y) => x - y);
-  return { targets, cpuSeconds: sorted[Math.floor(sorted.length / 2)] ?? Number.NaN, bytes, samples };
+  const one = async (encoding: ScrapeEncoding): Promise<ScrapeEncodingCost> => {
+    const samples: number[] = [];
+    let bytes = 0;
+    let wireBytes = 0;
+    const walls: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      await sleep(500);
+      const c0 = cpuTicks(pid);
+      const t0 = performance.now();
+      const s = await scrapeToFile(lab, wp, 20_000, encoding);
+      await sleep(1000);
+      const c1 = cpuTicks(pid);
+      const elapsedS = (performance.now() - t0) / 1000;
+      if (c0 === undefined || c1 === undefined) break;
+      bytes = s.bytes;
+      wireBytes = s.wireBytes;
+      walls.push(s.wallMs);
+      samples.push((c1 - c0) / hz - baselineCores * elapsedS);
+    }
+    const med = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? Number.NaN;
+    return { cpuSeconds: med(samples), samples, bytes, wireBytes, wallMs: med(walls) };
+  };
+  const plain = await one('identity');
+  const gzip = await one('gzip');
+  return { targets, cpuSeconds: plain.cpuSeconds, bytes: plain.bytes, samples: plain.samples, plain, gzip };
 }

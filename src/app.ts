@@ -28,7 +28,7 @@ import { targetSeriesFactory } from './metrics/target-series.js';
 import { Engine } from './net/engine.js';
 import { probeKinds, sourcePortRanges } from './probes/index.js';
 import type { CaptureFactory, HostPacketIo, RawSender, RouteResolver } from './net/types.js';
-import { ProbeLoop } from './scheduler/loop.js';
+import { ProbeLoop, type LoopOptions } from './scheduler/loop.js';
 import { subsystems } from './subsystems/index.js';
 import type { Subsystem, SubsystemContext } from './subsystems/types.js';
 import { TargetManager } from './targets/manager.js';
@@ -88,6 +88,16 @@ const START_TIMEOUT_MS = 60_000;
 /** a service that has not stopped this long after its drain is left behind */
 const STOP_GRACE_MS = 1000;
 
+/** The probing loop's options: pacing and admission control (global section, read at start). */
+function loopOptions(config: Config): LoopOptions {
+  const g = config.global;
+  return {
+    intervalS: g.interval,
+    intervalPacketsS: g.interval_packets,
+    admission: { maxLagMs: g.max_event_loop_lag * 1000, maxRate: g.max_probe_rate },
+  };
+}
+
 /** Host packet I/O created on first use, so that configs without DHCP checks never open it. */
 function lazyHostIo(make: () => HostPacketIo): HostPacketIo {
   let io: HostPacketIo | null = null;
@@ -103,8 +113,8 @@ export function createApp(config: Config, deps: AppDeps): App {
   const { clock, log } = deps;
   const registry = new Registry();
   registerProcessMetrics(registry, clock.wallMs());
-  const catalog = createCatalog(probeKinds.map((k) => k.metrics), registry);
-  const pool = createWorkerPool({ minThreads: 1, maxThreads: 1 });
+  const catalog = createCatalog(probeKinds.map((k) => k.metrics), registry, undefined, config.global.rtt_buckets);
+  const pool = createWorkerPool({ minThreads: 0, maxThreads: 1 });
   const engine = new Engine({
     sender: deps.sender(),
     captures: deps.captures,
@@ -132,7 +142,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       onIteration: (s) => catalog.iterationTime.labels({ probe_name: probeName }).set(s),
       beforeRound: () => manager?.refreshDue(),
     },
-    { intervalS: config.global.interval, intervalPacketsS: config.global.interval_packets },
+    loopOptions(config),
   );
   manager = new TargetManager({
     config,
@@ -159,6 +169,10 @@ export function createApp(config: Config, deps: AppDeps): App {
     ...engine.counters,
     inFlight: engine.inFlight,
     sendLagSeconds: loop.sendLagMs / 1000,
+    probesDeferred: loop.admission.deferred,
+    probesSkipped: loop.admission.skipped,
+    admittedRate: loop.admission.rate,
+    eventLoopLagSeconds: loop.admission.lastLagMs / 1000,
     workerTasks: pool.completed(),
     captures: engine.captureCounters(),
   }));

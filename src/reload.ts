@@ -58,6 +58,7 @@ const RESTART_KEYS = [
   'probe_name', 'interval', 'interval_packets', 'nb_proc', 'prometheus_port', 'prometheus_address',
   'l3_raw_socket', 'disable_dynamic_inventories', 'per_host_series_limit',
   'http_header_timeout', 'http_request_timeout', 'http_max_connections',
+  'rtt_buckets', 'max_event_loop_lag', 'max_probe_rate',
 ] as const satisfies readonly (keyof GlobalConfig)[];
 
 const WATCH_DEBOUNCE_MS = 300;

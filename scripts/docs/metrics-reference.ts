@@ -82,6 +82,7 @@ const IDLE_ENGINE: EngineSnapshot = {
   sent: 0, sendErrors: 0, matched: 0, late: 0, duplicates: 0, unmatched: 0, txNotCaptured: 0, icmpErrors: 0,
   rstSent: 0, slotsExhausted: 0, decodeErrors: 0, answeredAfterLoss: 0, captureBehind: 0, inFlight: 0, sendLagSeconds: 0, workerTasks: 0,
   captures: [],
+  probesDeferred: 0, probesSkipped: 0, admittedRate: Infinity, eventLoopLagSeconds: 0,
 };
 
 function built(fill: (r: Registry) => void): Registry {

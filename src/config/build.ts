@@ -186,6 +186,7 @@ export function buildConfig(
   const global: GlobalConfig = {
     ...raw.global,
     percentile: [...raw.global.percentile],
+    rtt_buckets: [...raw.global.rtt_buckets],
     disable_dynamic_inventories: [...raw.global.disable_dynamic_inventories],
   };
   const groups = Object.fromEntries(Object.entries(raw.groups).map(([n, g]) => [n, buildGroup(n, g)]));

@@ -151,6 +151,17 @@ function checkGlobal(global: Obj, out: RuleFindings): void {
     const message = `(${header}) must be <= http_request_timeout (${request})`;
     out.errors.push({ segments: ['global', 'http_header_timeout'], message });
   }
+  const buckets = global.rtt_buckets;
+  if (Array.isArray(buckets)) {
+    for (let i = 1; i < buckets.length; i++) {
+      const prev: unknown = buckets[i - 1];
+      const cur: unknown = buckets[i];
+      if (typeof prev === 'number' && typeof cur === 'number' && !(cur > prev)) {
+        out.errors.push({ segments: ['global', 'rtt_buckets', i], message: `must be greater than the bucket before it (${prev}); bounds are strictly ascending (got ${cur})` });
+        return;
+      }
+    }
+  }
 }
 
 /** per_host_metrics only on subnets, and within global.per_host_series_limit addresses in all. */

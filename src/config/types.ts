@@ -42,6 +42,12 @@ export interface GlobalConfig {
   readonly http_request_timeout: number;
   /** most simultaneous connections to the HTTP server */
   readonly http_max_connections: number;
+  /** upper bounds (s, ascending) of the per-target RTT histogram buckets, +Inf implied; read at start */
+  readonly rtt_buckets: readonly number[];
+  /** admission control: event-loop lag (s) above which the engine sends less */
+  readonly max_event_loop_lag: number;
+  /** admission control: fixed ceiling of probes sent per second; 0 = none */
+  readonly max_probe_rate: number;
 }
 
 export interface GroupConfig {

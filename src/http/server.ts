@@ -5,6 +5,7 @@
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import { createServer, type Server } from 'node:http';
 import type { Writable } from 'node:stream';
+import { createGzip } from 'node:zlib';
 import type { Registry } from 'prom-client';
 import { authorize } from '../api/auth.js';
 import { ApiHttpError } from '../api/errors.js';
@@ -12,6 +13,7 @@ import { ErrorCodes } from '../lib/errors.js';
 import type { ApiToken } from '../config/types.js';
 import type { Logger } from '../lib/logger.js';
 import type { FastRegistry } from '../metrics/fast.js';
+import { negotiateEncoding } from './encoding.js';
 import { checkPercentEncoding, jsonErrorHandler, notFoundHandler, onClientError } from './errors.js';
 
 export interface HttpDeps {
@@ -35,6 +37,11 @@ export interface HttpDeps {
 /** What an unauthenticated client learns of a refused reload; the details are in the log. */
 export const RELOAD_REFUSED_MESSAGE = 'the configuration file is invalid; the running configuration stays (details in the wireprobe log)';
 
+/** zlib level of gzip-encoded scrapes */
+const METRICS_GZIP_LEVEL = 1;
+/** text a scrape may have queued before it waits for the socket (or zlib) to take it */
+const STREAM_BUFFER_BYTES = 1024 * 1024;
+
 /** Resolves on 'drain' or 'close', whichever comes first, leaving no listener behind. */
 function drainOrClose(res: Writable): Promise<void> {
   return new Promise((resolve) => {
@@ -53,18 +60,31 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.disable('x-powered-by');
   app.use(checkPercentEncoding);
   if (deps.api !== undefined) app.use(deps.api);
-  app.get('/metrics', (_req, res, next) => {
+  app.get('/metrics', (req, res, next) => {
     const send = async (): Promise<void> => {
       const text = await deps.registry.metrics();
-      res.status(200).set('Content-Type', deps.registry.contentType);
-      res.write(text.endsWith('\n') ? text : `${text}\n`);
-      // the per-target families (~40 MB with 10 000 targets) are streamed with backpressure,
-      // so a scrape holds a few chunks in memory, not the whole text
-      for (const chunk of deps.fast.chunks()) {
-        if (res.destroyed) return;
-        if (!res.write(chunk)) await drainOrClose(res);
+      res.status(200).set('Content-Type', deps.registry.contentType).vary('Accept-Encoding');
+      let out: Writable = res;
+      if (negotiateEncoding(req.headers['accept-encoding']) === 'gzip') {
+        // level 1: ~30× smaller at a third of level 6's CPU; zlib runs off the event loop
+        const gz = createGzip({ level: METRICS_GZIP_LEVEL });
+        res.set('Content-Encoding', 'gzip');
+        gz.pipe(res);
+        res.once('close', () => gz.destroy());
+        gz.once('error', () => res.destroy());
+        out = gz;
       }
-      res.end();
+      out.write(text.endsWith('\n') ? text : `${text}\n`);
+      // the per-target families (~40 MB with 10 000 targets and the fine RTT buckets) are
+      // streamed with backpressure, so a scrape holds a few chunks in memory, not the whole text
+      // the wait for 'drain' comes only past STREAM_BUFFER_BYTES: one turn of the event loop per
+      // ~1 MB, not per chunk, so a scrape takes tens of turns (each shared with the probing)
+      for (const chunk of deps.fast.chunks()) {
+        if (res.destroyed || out.destroyed) return;
+        out.write(chunk);
+        if (out.writableLength > STREAM_BUFFER_BYTES) await drainOrClose(out);
+      }
+      out.end();
     };
     send().catch(next);
   });

@@ -18,8 +18,8 @@ export const T4 = ['probe_name', 'destination', 'address_family', 'group'] as co
 /** threshold */
 export const TH = ['probe_name', 'destination', 'address_family', 'type', 'state', 'alert_level', 'group'] as const;
 
-/** RTT histogram buckets: 10 µs … 10 s in 1-2-5 steps (19 buckets). */
-export const RTT_BUCKETS: readonly number[] = (() => {
+/** The former default RTT buckets: 10 µs … 10 s in 1-2-5 steps (19 buckets, 22 lines per series). */
+export const FINE_RTT_BUCKETS: readonly number[] = (() => {
   const out: number[] = [];
   for (let decade = -5; decade <= 1; decade++) {
     for (const m of [1, 2, 5]) {
@@ -29,6 +29,12 @@ export const RTT_BUCKETS: readonly number[] = (() => {
   }
   return out;
 })();
+
+/**
+ * The default RTT buckets (global.rtt_buckets; the schema's default is tested to be this):
+ * 100 µs … 3 s in 1-3 steps, 10 buckets, 13 lines per series.
+ */
+export const DEFAULT_RTT_BUCKETS: readonly number[] = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
 
 type L5 = (typeof T5)[number];
 
@@ -51,7 +57,7 @@ export interface ProbeTypeMetrics {
   readonly hostLastRtt: FastFamily<(typeof TP)[number]>;
 }
 
-function probeTypeMetrics(registry: FastRegistry, prefix: string, human: string, icmpErrors: boolean): ProbeTypeMetrics {
+function probeTypeMetrics(registry: FastRegistry, prefix: string, human: string, icmpErrors: boolean, rttBuckets: readonly number[]): ProbeTypeMetrics {
   const counter = (name: string, help: string): FastFamily<L5> => new FastFamily(registry, 'counter', name, help, T5);
   const gauge = (name: string, help: string): FastFamily<L5> => new FastFamily(registry, 'gauge', name, help, T5);
   return {
@@ -61,7 +67,7 @@ function probeTypeMetrics(registry: FastRegistry, prefix: string, human: string,
     roundTrip: new FastFamily(registry, 'gauge', `${prefix}_round_trip_seconds`, `${human} round-trip time percentile of the last completed round (NaN when nothing answered)`, T6),
     sentCreated: gauge(`${prefix}_sent_created`, `Unix time the ${prefix}_sent_total series was created`),
     lossCreated: gauge(`${prefix}_loss_created`, `Unix time the ${prefix}_loss_total series was created`),
-    rtt: new FastHistogram(registry, `${prefix}_rtt_seconds`, `${human} round-trip times from kernel capture timestamps (wireprobe)`, T5, RTT_BUCKETS),
+    rtt: new FastHistogram(registry, `${prefix}_rtt_seconds`, `${human} round-trip times from kernel capture timestamps (wireprobe)`, T5, rttBuckets),
     lastSuccess: gauge(`${prefix}_last_success_timestamp_seconds`, `Unix time of the last ${human} round with at least one reply (wireprobe)`),
     indeterminate: counter(`${prefix}_indeterminate_total`, `${human} probes left unanswered while the capture dropped frames: neither sent nor lost (wireprobe)`),
     sendErrors: counter(`${prefix}_send_errors_total`, `${human} probes the kernel refused to send: neither sent nor lost (wireprobe)`),
@@ -106,12 +112,17 @@ export interface Catalog {
 
 /**
  * The families of every probe type of `probes` (the registry: src/probes/index.ts, in its
- * order) and the rest.
+ * order) and the rest; `rttBuckets`: global.rtt_buckets.
  */
-export function createCatalog(probes: readonly ProbeMetricsInput[], registry: Registry = new Registry(), fast: FastRegistry = new FastRegistry()): Catalog {
+export function createCatalog(
+  probes: readonly ProbeMetricsInput[],
+  registry: Registry = new Registry(),
+  fast: FastRegistry = new FastRegistry(),
+  rttBuckets: readonly number[] = DEFAULT_RTT_BUCKETS,
+): Catalog {
   const r = [registry];
   // registration order is exposition order: per-type families, per-target health, diagnostics
-  const perType = Object.fromEntries(probes.map((p) => [p.prefix, probeTypeMetrics(fast, p.prefix, p.human, p.icmpErrors)]));
+  const perType = Object.fromEntries(probes.map((p) => [p.prefix, probeTypeMetrics(fast, p.prefix, p.human, p.icmpErrors, rttBuckets)]));
   const threshold = new FastFamily(fast, 'gauge', 'threshold', 'Configured alerting threshold of a target per group (latency in seconds, loss as a 0..1 ratio)', TH);
   const resolutionStatus = new FastFamily(fast, 'gauge', 'app_host_resolution_status', 'Whether the target destination resolves (1) or not (0)', T3);
   const resolutionChange = new FastFamily(fast, 'counter', 'app_host_resolution_change_total', 'Changes of the resolved address of a target, the first resolution included', T3);

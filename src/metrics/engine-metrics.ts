@@ -20,6 +20,12 @@ export interface EngineSnapshot {
   readonly captureBehind: number;
   readonly inFlight: number;
   readonly sendLagSeconds: number;
+  /** admission control (scheduler/admission.ts) */
+  readonly probesDeferred: number;
+  readonly probesSkipped: number;
+  /** probes/s; Infinity when not limited */
+  readonly admittedRate: number;
+  readonly eventLoopLagSeconds: number;
   readonly workerTasks: number;
   readonly captures: readonly { iface: string; received: number; dropped: number }[];
 }
@@ -67,6 +73,24 @@ export function registerEngineMetrics(registry: Registry, snapshot: () => Engine
     (s) => s.captureBehind,
   );
   counter('wireprobe_decode_errors_total', 'Capture batches the worker pool failed to decode', (s) => s.decodeErrors);
+  counter('wireprobe_probes_deferred_total', 'Probes that found no admission token when due and were sent later (admission control: the event loop was late, see global.max_event_loop_lag, or global.max_probe_rate)', (s) => s.probesDeferred);
+  counter('wireprobe_probes_skipped_total', 'Probes not sent because their target\'s previous round was still waiting for admission when this one was due (admission control); neither sent nor lost', (s) => s.probesSkipped);
+  new Gauge({
+    name: 'wireprobe_admitted_probes_per_second',
+    help: 'Probe packets per second admission control lets the engine send (+Inf: not limited)',
+    registers: r,
+    collect() {
+      this.set(take().admittedRate);
+    },
+  });
+  new Gauge({
+    name: 'wireprobe_event_loop_lag_seconds',
+    help: 'Worst lateness of the probing loop\'s timers over its last admission window (0.5 s): how late the event loop that also serves /metrics runs',
+    registers: r,
+    collect() {
+      this.set(take().eventLoopLagSeconds);
+    },
+  });
   counter('wireprobe_worker_tasks_total', 'Tasks completed by the worker pool', (s) => s.workerTasks);
   new Gauge({
     name: 'wireprobe_send_lag_seconds',

@@ -10,11 +10,19 @@ import type { Logger } from '../lib/logger.js';
 import type { Engine } from '../net/engine.js';
 import { Outcome } from '../net/types.js';
 import type { PreparedProbe } from '../probes/types.js';
+import { AdmissionController, type AdmissionOptions } from './admission.js';
 import { phaseOf, planTask } from './plan.js';
 import { Round, type Iteration, type RoundOwner, type RoundResult } from './round.js';
 
 /** sends due within this many ms are made together (fewer timer wake-ups) */
 const QUANTUM_MS = 4;
+/**
+ * most sends of one timer callback: overdue sends beyond it wait for the next turn of the
+ * event loop, so HTTP requests and captured frames are served in between
+ */
+const MAX_SENDS_PER_WAKE = 2000;
+/** admission control when the options give none (global.max_event_loop_lag, max_probe_rate defaults) */
+export const DEFAULT_ADMISSION: AdmissionOptions = { maxLagMs: 100, maxRate: 0 };
 
 export interface SchedTask {
   readonly key: string;
@@ -38,6 +46,8 @@ class TaskState implements RoundOwner {
   readonly phase: number;
   readonly #free: Round[] = [];
   readonly #loop: ProbeLoop;
+  /** the task's latest round (to skip the next one while it still waits for admission) */
+  current: Round | null = null;
 
   constructor(task: SchedTask, loop: ProbeLoop) {
     this.task = task;
@@ -62,6 +72,8 @@ class TaskState implements RoundOwner {
 export interface LoopOptions {
   readonly intervalS: number;
   readonly intervalPacketsS: number;
+  /** admission control (see admission.ts); DEFAULT_ADMISSION when absent */
+  readonly admission?: AdmissionOptions;
 }
 
 export interface LoopDeps {
@@ -83,20 +95,25 @@ export class ProbeLoop {
   #sendTimer: TimerHandle | null = null;
   #roundTimer: TimerHandle | null = null;
   #armedFor = Infinity;
+  /** the time the pending send timer was asked to fire at: its lateness is the event-loop lag */
+  #armedAt = Infinity;
   #nextRoundAt = 0;
   #running = false;
   /** the longest delay of a send behind its planned time, over the last round (ms) */
   sendLagMs = 0;
   #lagThisRound = 0;
+  readonly admission: AdmissionController;
 
   constructor(deps: LoopDeps, opts: LoopOptions) {
     this.#d = deps;
     this.#opts = opts;
     this.#wallNow = () => deps.clock.wallMs();
+    this.admission = new AdmissionController(opts.admission ?? DEFAULT_ADMISSION, deps.clock.monoMs());
   }
 
   setOptions(opts: LoopOptions): void {
     this.#opts = opts;
+    this.admission.setOptions(opts.admission ?? DEFAULT_ADMISSION);
   }
 
   setTask(t: SchedTask): void {
@@ -149,6 +166,12 @@ export class ProbeLoop {
       const task = st.task;
       if (task.probes.length === 0) continue;
       const total = task.probes.length * task.nbPackets;
+      const prev = st.current;
+      if (prev !== null && prev.next < prev.total && (prev.deferred || this.admission.limiting)) {
+        // admission control holds its previous round back: this one is not sent at all
+        this.admission.skipped += total;
+        continue;
+      }
       const timing = planTask(intervalS, intervalPacketsS, total, task.timeoutS, st.phase);
       const round = st.take(this.#wallNow);
       try {
@@ -158,6 +181,7 @@ export class ProbeLoop {
         continue;
       }
       iteration.outstanding++;
+      st.current = round;
       this.#heap.push(round);
     }
     this.#nextRoundAt = start + intervalS * 1000;
@@ -165,13 +189,17 @@ export class ProbeLoop {
     this.#armSend();
   }
 
-  #armSend(): void {
+  /** arms the send timer for the first round due, or `at` when later (waiting for admission) */
+  #armSend(at = -Infinity): void {
     const top = this.#heap.peek();
     if (!top || !this.#running) return;
-    if (this.#sendTimer && top.time >= this.#armedFor) return;
+    const time = Math.max(top.time, at);
+    if (this.#sendTimer && time >= this.#armedFor) return;
     this.#sendTimer?.cancel();
-    this.#armedFor = top.time;
-    this.#sendTimer = this.#d.clock.setTimer(top.time - this.#d.clock.monoMs(), () => {
+    const now = this.#d.clock.monoMs();
+    this.#armedFor = time;
+    this.#armedAt = Math.max(now, time);
+    this.#sendTimer = this.#d.clock.setTimer(time - now, () => {
       this.#sendTimer = null;
       this.#armedFor = Infinity;
       this.#sendDue();
@@ -180,9 +208,26 @@ export class ProbeLoop {
 
   #sendDue(): void {
     const { clock, engine } = this.#d;
+    const admission = this.admission;
     const now = clock.monoMs();
+    admission.observeLag(now - this.#armedAt, now);
     const horizon = now + QUANTUM_MS;
+    let budget = MAX_SENDS_PER_WAKE;
     for (let r = this.#heap.peek(); r && r.time <= horizon; r = this.#heap.peek()) {
+      if (budget-- === 0) {
+        this.#armSend(now);
+        return;
+      }
+      if (!admission.tryAdmit(now)) {
+        // the heap's order is kept: rounds wait, in order, for the next token
+        if (!r.deferred || r.deferredAt !== r.next) {
+          admission.deferred++;
+          r.deferred = true;
+          r.deferredAt = r.next;
+        }
+        this.#armSend(now + admission.waitMs(now));
+        return;
+      }
       this.#heap.pop();
       const lag = now - r.time;
       if (lag > this.#lagThisRound) this.#lagThisRound = lag;

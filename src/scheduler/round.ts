@@ -67,6 +67,9 @@ export class Round implements OutcomeSink, RoundResult {
   gapMs = 0;
   next = 0;
   total = 0;
+  /** a probe of this round waited for admission (scheduler/admission.ts); deferredAt: the last one counted */
+  deferred = false;
+  deferredAt = -1;
   probes: readonly PreparedProbe[] = [];
   iteration: Iteration | null = null;
   sent = 0;
@@ -97,6 +100,8 @@ export class Round implements OutcomeSink, RoundResult {
     this.time = startMono;
     this.gapMs = gapMs;
     this.next = 0;
+    this.deferred = false;
+    this.deferredAt = -1;
     this.iteration = iteration;
     this.sent = this.lost = this.indeterminate = this.sendErrors = this.icmpErrors = this.rttCount = this.#settled = 0;
     if (this.rtts.length < total) this.rtts = new Float64Array(total);

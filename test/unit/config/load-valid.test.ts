@@ -69,6 +69,9 @@ void describe('parseConfig: valid files', () => {
         http_header_timeout: 10,
         http_request_timeout: 60,
         http_max_connections: 256,
+        rtt_buckets: [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3],
+        max_event_loop_lag: 0.1,
+        max_probe_rate: 0,
       },
       groups: {
         legacy: group('legacy', {
@@ -150,6 +153,9 @@ void describe('parseConfig: valid files', () => {
       http_header_timeout: 10,
       http_request_timeout: 60,
       http_max_connections: 256,
+      rtt_buckets: [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3],
+      max_event_loop_lag: 0.1,
+      max_probe_rate: 0,
     });
     assert.deepEqual(config.groups, { standard: group('standard', { src_port_a: 65100, src_port_z: 65199 }) });
     const bing = { type: 'TCPsyn', destination: 'bing.com', dst_port: 443, nb_packets: 100, dns_update_interval: 300 } as const;

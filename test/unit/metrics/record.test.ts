@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { probeKinds } from '../../../src/probes/index.js';
-import { createCatalog, RTT_BUCKETS } from '../../../src/metrics/catalog.js';
+import { createCatalog, DEFAULT_RTT_BUCKETS, FINE_RTT_BUCKETS } from '../../../src/metrics/catalog.js';
 import { TaskRecorder } from '../../../src/metrics/record.js';
 import type { RoundResult } from '../../../src/scheduler/round.js';
 import { percentile } from '../../../src/stats/percentile.js';
@@ -60,8 +60,10 @@ void test('netprobify names, labels and label formatting for one round', () => {
   }
   assert.match(text, /^# TYPE icmp_sent_total counter$/m);
   assert.match(text, /^# TYPE icmp_rtt_seconds histogram$/m);
-  assert.equal(RTT_BUCKETS[0], 0.00001);
-  assert.equal(RTT_BUCKETS.at(-1), 10);
+  assert.equal(FINE_RTT_BUCKETS.length, 19);
+  assert.equal(FINE_RTT_BUCKETS[0], 0.00001);
+  assert.equal(FINE_RTT_BUCKETS.at(-1), 10);
+  assert.equal(DEFAULT_RTT_BUCKETS.length, 10);
 });
 
 void test('a round where nothing answered reports NaN latency, not 0, and keeps last success', () => {
