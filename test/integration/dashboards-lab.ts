@@ -7,15 +7,22 @@
 // per_host_metrics; a file inventory; the REST API (one read request); and host checks: routes
 // (one prefix missing), processes (one absent, with an on_failure command), conntrack of the probe
 // namespace (tracked by an nftables `ct` rule there, with accounting) and a dhcp check on the probe
-// veth answered by a dnsmasq in the target namespace that is not in the allowed set (a rogue).
+// veth answered by a dnsmasq in the target namespace that is not in the allowed set (a rogue);
+// and the flow collector with its SQLite store, fed NetFlow v5, v9 and IPFIX on loopback by
+// dashboards-flow-sender.ts (data, lost exports, a template that never comes, garbage).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { LabSuite } from '../lab/harness.js';
 import { DEFAULT_GLOBAL, type Lab, type WireprobeHandle } from '../lab/index.js';
 
 const PROBE_NAME = 'dash';
+const FLOW_PORT = 2055;
+const FLOW_SENDER = fileURLToPath(new URL('./dashboards-flow-sender.js', import.meta.url));
+/** how long the flow sender runs (the suite is bounded by its own timeout well before) */
+const FLOW_SENDER_SECONDS = 400;
 const API_TOKEN = 'wpt-dashboards-read-token-0123456789';
 /** answered by the target namespace with ICMP administratively prohibited for TCP and UDP */
 const ADMIN4 = '198.19.20.3';
@@ -37,7 +44,7 @@ const TARGETS: Record<string, Record<string, unknown>> = {
 
 const GROUPS = { g1: { src_port_a: 65100, src_port_z: 65199 }, g2: { src_port_a: 65200, src_port_z: 65299, dscp: 10 } };
 
-function config(inventoryFile: string, probeIf: string): string {
+function config(inventoryFile: string, probeIf: string, flowsDir: string): string {
   const every = { interval: 2, timeout: 5 };
   return stringify(
     {
@@ -46,6 +53,7 @@ function config(inventoryFile: string, probeIf: string): string {
       targets: TARGETS,
       inventories: [{ name: 'inv', plugin: 'file', interval: 2, options: { path: inventoryFile } }],
       api: { tokens: [{ token: API_TOKEN, scope: 'read' }] },
+      flows: { listen: [{ address: '127.0.0.1', port: FLOW_PORT }], state_dir: flowsDir, early_data: { max_age: 1 }, top: { window: 10 } },
       checks: {
         routes: [
           { name: 'lab-v4', family: 'ipv4', ...every, count_min: 1, prefixes: [{ prefix: '198.19.0.0/16', next_hops_any: ['198.18.0.1'] }], routable: ['198.19.20.1'] },
@@ -102,7 +110,8 @@ export async function startDashboardsWireprobe(suite: LabSuite): Promise<Wirepro
   await dnsmasq.waitForOutput(/DHCP, IP range/, 5000);
   const inventory = join(lab.tmpDir, 'dashboards-inventory.json');
   writeFileSync(inventory, JSON.stringify({ targets: [{ hostname: 'app', destination: '198.19.20.9', groups: ['g1'], timeout: 0.5 }] }));
-  const wp = await suite.start(config(inventory, lab.probeIf));
+  const wp = await suite.start(config(inventory, lab.probeIf, join(lab.tmpDir, 'flows')));
   await apiRead(lab, wp);
+  lab.spawn('probe', [process.execPath, FLOW_SENDER, String(FLOW_PORT), String(FLOW_SENDER_SECONDS)]);
   return wp;
 }
