@@ -48,7 +48,7 @@ inventories:
 api:
   tokens:
     - {token: read-token-aaaaaaaaaaaa, scope: read}
-    - {token: ${WRITE}, scope: write}
+    - {token: ${WRITE}, scope: operate}
 fleet:
   servers: ["${NATS}"]
   token: ${token}
