@@ -17,9 +17,8 @@ import type { LoadedConfig } from './config/load.js';
 import { levelFromNetprobify } from './lib/logger.js';
 import { ConfigReloader, type ReloadResult, type ReloadTrigger } from './reload.js';
 import { TargetSet } from './targets/target-set.js';
-import type { Clock } from './lib/clock.js';
 import type { ExecFn, StreamFn } from './lib/exec.js';
-import type { LogFields, Logger } from './lib/logger.js';
+import type { LogFields } from './lib/logger.js';
 import { createLifecycle, type ReloadOutcome, type Service } from './lib/service.js';
 import { createCatalog, type Catalog } from './metrics/catalog.js';
 import { registerEngineMetrics } from './metrics/engine-metrics.js';
@@ -27,7 +26,7 @@ import { registerProcessMetrics } from './metrics/process-metrics.js';
 import { targetSeriesFactory } from './metrics/target-series.js';
 import { Engine } from './net/engine.js';
 import { probeKinds, sourcePortRanges } from './probes/index.js';
-import type { CaptureFactory, HostPacketIo, RawSender, RouteResolver } from './net/types.js';
+import type { EngineHostDeps, HostPacketIo } from './net/types.js';
 import { ProbeLoop, type LoopOptions } from './scheduler/loop.js';
 import { subsystems } from './subsystems/index.js';
 import type { Subsystem, SubsystemContext } from './subsystems/types.js';
@@ -39,19 +38,9 @@ import { operationKinds, operationPorts } from './operations/wire.js';
 import { createFrameDecoder } from './workers/frame-decoder.js';
 import { createWorkerPool } from './workers/pool.js';
 
-export interface AppDeps {
-  readonly clock: Clock;
-  readonly log: Logger;
+export interface AppDeps extends EngineHostDeps {
   readonly version: string;
   readonly lookup: LookupFn;
-  readonly routes: RouteResolver;
-  readonly sender: () => RawSender;
-  readonly captures: CaptureFactory;
-  readonly idBase: number;
-  /** base of TCP sequence numbers */
-  readonly seqBase: number;
-  /** must match the capture factory's buffer timeout */
-  readonly captureDelayMs: number;
   /** the config file (for reloads) and how to load one */
   readonly configPath: string;
   loadConfig(path: string): Promise<LoadedConfig>;

@@ -28,7 +28,8 @@ import type { OperationKind } from './operations/types.js';
 import { systemClock } from './lib/clock.js';
 import { execCommand, streamCommand } from './lib/exec.js';
 import { isAppError, ErrorCodes, errorMessage } from './lib/errors.js';
-import { createLogger, levelFromNetprobify } from './lib/logger.js';
+import { createLogger, levelFromNetprobify, type Logger } from './lib/logger.js';
+import type { EngineHostDeps } from './net/types.js';
 import { createCaptureFactory, defaultCaptureOptions } from './net/capture.js';
 import { randomIdBase } from './net/engine.js';
 import { checkRawPermission, createRawSender } from './net/raw-transport.js';
@@ -90,22 +91,29 @@ async function checkConfig(file: string | undefined): Promise<void> {
   process.stdout.write(`${file}: OK (${[`${nTargets} targets`, `${nGroups} groups`, ...extras].join(', ')})\n`);
 }
 
-async function run({ file, watchConfig }: RunArgs): Promise<void> {
-  const { config, warnings } = await loadConfigInWorker(file);
-  const log = createLogger((line) => process.stderr.write(`${line}\n`), levelFromNetprobify(config.global.logging_level));
-  for (const w of warnings) log.warn(w);
-  checkRawPermission();
-  const app = createApp(config, {
+/** the real clock, raw sockets, pcap captures and routes, for `run` and the one-shot commands */
+function systemEngineHost(log: Logger): EngineHostDeps {
+  return {
     clock: systemClock,
     log,
-    version: version(),
-    lookup: systemLookup,
     routes: createRouteResolver(),
     sender: createRawSender,
     captures: createCaptureFactory(defaultCaptureOptions),
     idBase: randomIdBase(),
     seqBase: randomBytes(4).readUInt32BE(0),
     captureDelayMs: defaultCaptureOptions.bufferTimeoutMs,
+  };
+}
+
+async function run({ file, watchConfig }: RunArgs): Promise<void> {
+  const { config, warnings } = await loadConfigInWorker(file);
+  const log = createLogger((line) => process.stderr.write(`${line}\n`), levelFromNetprobify(config.global.logging_level));
+  for (const w of warnings) log.warn(w);
+  checkRawPermission();
+  const app = createApp(config, {
+    ...systemEngineHost(log),
+    version: version(),
+    lookup: systemLookup,
     configPath: file,
     loadConfig: loadConfigInWorker,
     watchConfig,
@@ -173,15 +181,8 @@ async function operate(kind: OperationKind, args: string[]): Promise<void> {
   const log = createLogger((line) => process.stderr.write(`${line}\n`), 'warn');
   checkRawPermission();
   const standalone = await createStandaloneRunner({
-    clock: systemClock,
-    log,
+    ...systemEngineHost(log),
     lookup: systemLookup,
-    routes: createRouteResolver(),
-    sender: createRawSender,
-    captures: createCaptureFactory(defaultCaptureOptions),
-    idBase: randomIdBase(),
-    seqBase: randomBytes(4).readUInt32BE(0),
-    captureDelayMs: defaultCaptureOptions.bufferTimeoutMs,
     annotator,
   });
   const abort = new AbortController();

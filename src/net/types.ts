@@ -4,6 +4,8 @@
  * native packages". Swapping the implementation (for example moving the engine into a child
  * process) only has to honour these types.
  */
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
 import type { DecodedBatch } from '../packet/probe-frame.js';
 
 export type Family = 4 | 6;
@@ -53,6 +55,20 @@ export interface RouteInfo {
 export interface RouteResolver {
   /** Looks up the route to every address (bounded by a timeout); missing entries have no route. */
   lookup(addresses: readonly string[], signal: AbortSignal): Promise<Map<string, RouteInfo>>;
+}
+
+/** What an engine needs from its host: the clock, the log and the native I/O (the app and the one-shot CLI both build one). */
+export interface EngineHostDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly routes: RouteResolver;
+  readonly sender: () => RawSender;
+  readonly captures: CaptureFactory;
+  readonly idBase: number;
+  /** base of TCP sequence numbers */
+  readonly seqBase: number;
+  /** must match the capture factory's buffer timeout */
+  readonly captureDelayMs: number;
 }
 
 /** Runs the CPU part of the capture path (decoding frame batches) off the main thread. */

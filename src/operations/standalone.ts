@@ -3,10 +3,8 @@
  * traceroute, mtr): the same engine, decoder pool and probe types as `run`, no targets, no HTTP.
  */
 import { createResolver, type LookupFn } from '../dns/resolver.js';
-import type { Clock } from '../lib/clock.js';
-import type { Logger } from '../lib/logger.js';
 import { Engine } from '../net/engine.js';
-import type { CaptureFactory, RawSender, RouteResolver } from '../net/types.js';
+import type { EngineHostDeps } from '../net/types.js';
 import { probeKinds } from '../probes/index.js';
 import { createFrameDecoder } from '../workers/frame-decoder.js';
 import { createWorkerPool } from '../workers/pool.js';
@@ -15,17 +13,8 @@ import { createOperationRunner } from './runner.js';
 import type { OperationRunner } from './types.js';
 import { operationKinds, operationPorts } from './wire.js';
 
-export interface StandaloneDeps {
-  readonly clock: Clock;
-  readonly log: Logger;
+export interface StandaloneDeps extends EngineHostDeps {
   readonly lookup: LookupFn;
-  readonly routes: RouteResolver;
-  readonly sender: () => RawSender;
-  readonly captures: CaptureFactory;
-  readonly idBase: number;
-  readonly seqBase: number;
-  /** must match the capture factory's buffer timeout */
-  readonly captureDelayMs: number;
   readonly annotator?: HopAnnotator;
 }
 

@@ -20,17 +20,12 @@
 // Namespaces `wpo<id>*`, registered like lab.ts' (marker file, cleanup on exit and signals, reaped
 // when the creating process died). Addresses from 198.18.0.0/15 and 2001:db8::/32 only; DNS in the
 // probe namespace points at 127.0.0.1 (nothing listens). Traffic never leaves the namespaces.
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  cleanupRecordSync, ETC_NETNS, listNamespaces, reapStaleLabs, registerLab, trackedPids, trackPid, unregisterLab, untrackPid,
-  type LabRecord,
-} from './lab-registry.js';
+import { ETC_NETNS } from './lab-registry.js';
 import type { ExecOptions, FetchResult } from './lab.js';
-import { processStartTime, runChecked, runCommand, spawnProcess, type LabProcess, type RunResult, type SpawnOptions } from './processes.js';
-import { LAB_TOOLS, requireRoot, requireTools } from './require-tools.js';
+import { openNamespaceSet } from './ns-set.js';
+import { runChecked, type LabProcess, type RunResult, type SpawnOptions } from './processes.js';
 
 export const HOPS_NS_PREFIX = 'wpo';
 
@@ -99,47 +94,12 @@ fetch(url, { signal: AbortSignal.timeout(Number(ms)) }).then(async (r) => {
 `;
 
 export async function createHopsLab(opts: { ecmp?: boolean; name?: string } = {}): Promise<HopsLab> {
-  requireRoot();
-  requireTools(LAB_TOOLS);
-  reapStaleLabs();
-  const id = randomBytes(3).toString('hex');
-  const name = (opts.name ?? 'hops').replace(/[^a-zA-Z0-9_.-]/g, '_').slice(0, 40);
-  const nsOf = (n: HopNode): string => `${HOPS_NS_PREFIX}${id}${n === 'probe' ? 'p' : n === 'target' ? 't' : n}`;
-  const namespaces = NODES.map(nsOf);
-  if (listNamespaces().some((n) => namespaces.includes(n))) throw new Error(`hops lab: a namespace of ${id} exists already`);
-  const tmpDir = mkdtempSync(join(tmpdir(), `wpo-lab-${id}-${name}-`));
-  const record: LabRecord = {
-    id, name, pid: process.pid, pidStart: processStartTime(process.pid), namespaces, tmpDir,
-    keepTmp: process.env['WPT_LAB_KEEP'] === '1', createdAt: new Date().toISOString(),
-  };
-  registerLab(record);
-  const processes = new Map<number, LabProcess>();
-  let destroyed: Promise<void> | undefined;
-
-  const ip = (n: HopNode, args: string[]): Promise<RunResult> => runChecked(['ip', '-n', nsOf(n), ...args]);
-  const sysctls = (n: HopNode, kv: Record<string, string | number>): Promise<RunResult> =>
-    runChecked(['ip', 'netns', 'exec', nsOf(n), 'sysctl', '-qw', ...Object.entries(kv).map(([k, v]) => `${k}=${v}`)]);
-  const nft = (n: HopNode, script: string): Promise<RunResult> => runChecked(['ip', 'netns', 'exec', nsOf(n), 'nft', '-f', '-'], { input: script });
-  const exec = (n: HopNode, argv: readonly string[], o: ExecOptions = {}): Promise<RunResult> =>
-    runCommand(['ip', 'netns', 'exec', nsOf(n), ...argv], o);
-  const spawn = (n: HopNode, argv: readonly string[], o: SpawnOptions = {}): LabProcess => {
-    if (destroyed !== undefined) throw new Error('hops lab: spawn after destroy()');
-    const p = spawnProcess(['ip', 'netns', 'exec', nsOf(n), ...argv], { cwd: tmpDir, ...o });
-    processes.set(p.pid, p);
-    trackPid(id, p.pid);
-    void p.exited.then(() => untrackPid(id, p.pid));
-    return p;
-  };
-  const destroy = (): Promise<void> => {
-    destroyed ??= (async () => {
-      await Promise.all([...processes.values()].map((p) => p.stop('SIGTERM', 3000)));
-      cleanupRecordSync(record, trackedPids(id));
-      unregisterLab(id);
-      const left = listNamespaces().filter((n) => namespaces.includes(n));
-      if (left.length > 0) throw new Error(`hops lab: namespaces still present after destroy: ${left.join(', ')}`);
-    })();
-    return destroyed;
-  };
+  const set = openNamespaceSet<HopNode>({
+    what: 'hops lab', name: opts.name ?? 'hops', tmpPrefix: 'wpo-lab', nodes: NODES,
+    nsOf: (id, n) => `${HOPS_NS_PREFIX}${id}${n === 'probe' ? 'p' : n === 'target' ? 't' : n}`,
+  });
+  const { id, tmpDir, ip, sysctls, nft, exec, spawn, destroy } = set;
+  const nsOf = set.ns;
 
   try {
     mkdirSync(join(ETC_NETNS, nsOf('probe')), { recursive: true });

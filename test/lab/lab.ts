@@ -8,27 +8,14 @@
 //
 // All traffic stays inside these namespaces. DNS in the probe namespace points to 127.0.0.1 (nothing
 // listens), so lookups fail at once and never leave it.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  cleanupRecordSync,
-  ETC_NETNS,
-  listNamespaces,
-  NS_PREFIX,
-  reapStaleLabs,
-  registerLab,
-  trackedPids,
-  trackPid,
-  unregisterLab,
-  untrackPid,
-  type LabRecord,
-} from './lab-registry.js';
+import { ETC_NETNS, NS_PREFIX } from './lab-registry.js';
+import { openNamespaceSet, type ExecOptions } from './ns-set.js';
 import { readPcap } from './pcap-file.js';
-import { processStartTime, runChecked, runCommand, spawnProcess, type LabProcess, type RunResult, type SpawnOptions } from './processes.js';
-import { LAB_TOOLS, requireRoot, requireTools, TCPDUMP } from './require-tools.js';
+import { runChecked, runCommand, type LabProcess, type RunResult, type SpawnOptions } from './processes.js';
+import { requireTools, TCPDUMP } from './require-tools.js';
 import type { TruthPacket } from './echo-truth.js';
 
 export type { LabProcess } from './processes.js';
@@ -48,10 +35,7 @@ export const LAB = {
 
 export type LabSide = 'probe' | 'target';
 
-export interface ExecOptions {
-  timeoutMs?: number;
-  input?: string;
-}
+export type { ExecOptions } from './ns-set.js';
 
 export interface TruthStats {
   readonly captured: number;
@@ -148,70 +132,17 @@ fetch(url, { signal: AbortSignal.timeout(Number(ms)) }).then(async (r) => {
 `;
 
 export async function createLab(opts: { name?: string } = {}): Promise<Lab> {
-  requireRoot();
-  requireTools(LAB_TOOLS);
-  reapStaleLabs();
-
-  const id = randomBytes(3).toString('hex');
-  const name = (opts.name ?? 'lab').replace(/[^a-zA-Z0-9_.-]/g, '_').slice(0, 40);
-  const probeNs = `${NS_PREFIX}${id}p`;
-  const targetNs = `${NS_PREFIX}${id}t`;
-  if (listNamespaces().some((n) => n === probeNs || n === targetNs)) {
-    throw new Error(`lab: namespace ${probeNs} or ${targetNs} already exists`);
-  }
-  const tmpDir = mkdtempSync(join(tmpdir(), `wpt-lab-${id}-${name}-`));
-  const record: LabRecord = {
-    id,
-    name,
-    pid: process.pid,
-    pidStart: processStartTime(process.pid),
-    namespaces: [probeNs, targetNs],
-    tmpDir,
-    keepTmp: process.env['WPT_LAB_KEEP'] === '1',
-    createdAt: new Date().toISOString(),
-  };
-  // The marker is written before anything is created, so a crash mid-setup is still reaped.
-  registerLab(record);
-
-  const nsName = (side: LabSide): string => (side === 'probe' ? probeNs : targetNs);
-  const processes = new Map<number, LabProcess>();
-  let destroyed: Promise<void> | undefined;
-
-  const ip = (side: LabSide, args: string[]): Promise<RunResult> => runChecked(['ip', '-n', nsName(side), ...args]);
+  const set = openNamespaceSet<LabSide>({
+    what: 'lab', name: opts.name ?? 'lab', tmpPrefix: 'wpt-lab', nodes: ['probe', 'target'],
+    nsOf: (id, side) => `${NS_PREFIX}${id}${side === 'probe' ? 'p' : 't'}`,
+  });
+  const { id, name, tmpDir, ip, sysctls, exec, spawn, destroy } = set;
+  const probeNs = set.ns('probe');
+  const targetNs = set.ns('target');
   const sysctl = async (side: LabSide, key: string, value: string | number): Promise<void> => {
-    await runChecked(['ip', 'netns', 'exec', nsName(side), 'sysctl', '-qw', `${key}=${value}`]);
+    await sysctls(side, { [key]: value });
   };
-  const sysctls = async (side: LabSide, kv: Record<string, string | number>): Promise<void> => {
-    await runChecked(['ip', 'netns', 'exec', nsName(side), 'sysctl', '-qw', ...Object.entries(kv).map(([k, v]) => `${k}=${v}`)]);
-  };
-  const nft = (script: string): Promise<RunResult> =>
-    runChecked(['ip', 'netns', 'exec', targetNs, 'nft', '-f', '-'], { input: script });
-
-  const exec = (side: LabSide, argv: readonly string[], o: ExecOptions = {}): Promise<RunResult> =>
-    runCommand(['ip', 'netns', 'exec', nsName(side), ...argv], o);
-
-  const spawn = (side: LabSide, argv: readonly string[], o: SpawnOptions = {}): LabProcess => {
-    if (destroyed !== undefined) throw new Error('lab: spawn after destroy()');
-    const p = spawnProcess(['ip', 'netns', 'exec', nsName(side), ...argv], { cwd: tmpDir, ...o });
-    processes.set(p.pid, p);
-    trackPid(id, p.pid);
-    void p.exited.then(() => {
-      untrackPid(id, p.pid);
-    });
-    return p;
-  };
-
-  const destroy = (): Promise<void> => {
-    destroyed ??= (async () => {
-      // Graceful first (by PID), then the synchronous teardown kills whatever is left in our namespaces.
-      await Promise.all([...processes.values()].map((p) => p.stop('SIGTERM', 3000)));
-      cleanupRecordSync(record, trackedPids(id));
-      unregisterLab(id);
-      const left = listNamespaces().filter((n) => n === probeNs || n === targetNs);
-      if (left.length > 0) throw new Error(`lab: namespaces still present after destroy: ${left.join(', ')}`);
-    })();
-    return destroyed;
-  };
+  const nft = (script: string): Promise<RunResult> => set.nft('target', script);
 
   try {
     // DNS inside the probe namespace: a resolver on 127.0.0.1 (nothing listens) fails fast and keeps
@@ -296,9 +227,9 @@ export async function createLab(opts: { name?: string } = {}): Promise<Lab> {
     // Wait until both links are up and no IPv6 address is tentative.
     await waitUntil('veth up and IPv6 addresses usable', 5000, async () => {
       for (const [side, dev] of [['probe', PROBE_IF], ['target', TARGET_IF]] as const) {
-        const link = await runCommand(['ip', '-n', nsName(side), 'link', 'show', 'dev', dev]);
+        const link = await runCommand(['ip', '-n', set.ns(side), 'link', 'show', 'dev', dev]);
         if (!link.stdout.includes('LOWER_UP')) return false;
-        const addrs = await runCommand(['ip', '-n', nsName(side), '-6', 'addr', 'show', 'dev', dev]);
+        const addrs = await runCommand(['ip', '-n', set.ns(side), '-6', 'addr', 'show', 'dev', dev]);
         if (/tentative|dadfailed/.test(addrs.stdout) || !addrs.stdout.includes('2001:db8::')) return false;
       }
       return true;
@@ -388,7 +319,7 @@ export async function createLab(opts: { name?: string } = {}): Promise<Lab> {
       '--prefix', LAB.anyIp4,
     ]);
     const restore = async (): Promise<void> => {
-      if (destroyed === undefined) await sysctl('target', 'net.ipv4.icmp_echo_ignore_all', 0).catch(() => undefined);
+      if (!set.isDestroyed()) await sysctl('target', 'net.ipv4.icmp_echo_ignore_all', 0).catch(() => undefined);
     };
     try {
       await proc.waitForOutput(/^ready/m, 10_000);
