@@ -22,7 +22,6 @@ export interface NamespaceSet<N extends string> {
   readonly id: string;
   readonly name: string;
   readonly tmpDir: string;
-  readonly namespaces: readonly string[];
   readonly ns: (node: N) => string;
   /** `ip -n NS …`, failing on a non-zero exit */
   readonly ip: (node: N, args: readonly string[]) => Promise<RunResult>;
@@ -68,7 +67,7 @@ export function openNamespaceSet<N extends string>(o: {
   const inNs = (node: N, argv: readonly string[]): string[] => ['ip', 'netns', 'exec', ns(node), ...argv];
 
   return {
-    id, name, tmpDir, namespaces, ns,
+    id, name, tmpDir, ns,
     ip: (node, args) => runChecked(['ip', '-n', ns(node), ...args]),
     sysctls: (node, kv) => runChecked(inNs(node, ['sysctl', '-qw', ...Object.entries(kv).map(([k, v]) => `${k}=${v}`)])),
     nft: (node, script) => runChecked(inNs(node, ['nft', '-f', '-']), { input: script }),
