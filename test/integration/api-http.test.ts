@@ -44,7 +44,7 @@ void test('the API in createHttpApp: 503 before start, metrics, OpenAPI, Swagger
 
     const doc = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     assert.equal(doc.openapi, '3.1.0');
-    assert.deepEqual(Object.keys(doc.paths), ['/targets', '/targets/{name}', '/flows', '/tools/ipcalc', '/tools/oui', '/tools/whois', '/tools/rdap', '/operations', '/operations/{id}', '/operations/{id}/events']);
+    assert.deepEqual(Object.keys(doc.paths), ['/targets', '/targets/{name}', '/flows', '/tools/ipcalc', '/tools/oui', '/tools/whois', '/tools/rdap', '/operations', '/operations/{id}', '/operations/{id}/events', '/fleet/members', '/fleet/sd', '/fleet/operations']);
     const yamlDoc = await fetch(`${base}/api/v1/openapi.yaml`);
     assert.match(yamlDoc.headers.get('content-type') ?? '', /yaml/);
     assert.match(await yamlDoc.text(), /^openapi: 3\.1\.0$/m);
