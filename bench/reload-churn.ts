@@ -1,0 +1,256 @@
+/**
+ * Reload churn under probing: wireprobe probes `--targets` unchanged ICMP targets (1 probe each
+ * per `--interval` s) in a throw-away lab while a client in the probe namespace makes
+ * `--reloads` reloads, alternating good and bad: the config file is rewritten (temporary file and
+ * rename), then POST /-/reload. A good file adds a new churn target (and drops the previous one);
+ * a bad one (YAML syntax error, negative nb_packets, mistyped timeout, truncated file, in turn) names another
+ * churn target that must never appear. After every reload the client checks the answer (200 for a
+ * good file, 422 for a bad one) and that the targets wireprobe lists (GET /api/v1/targets) are
+ * exactly the last good file's, and reads wireprobe's VmRSS.
+ *
+ * Wire truth: tcpdump in the target namespace records every echo request; per unchanged target the
+ * bench prints the longest gap between two consecutive requests during the churn against the
+ * interval, and the gaps longer than 1.5 intervals (a round missed or delayed by half an interval).
+ * RSS growth: the mean over the last 10 % of the reloads against the first 10 %.
+ *
+ *   node dist/bench/reload-churn.js [--reloads 1000] [--targets 50] [--interval 1] [--pause-ms 0] [--max-minutes 20]
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createLab, labIpv4Targets, netprobifyConfig, readPcap, requireRoot, requireTools, sleep, startWireprobe, targetName, TCPDUMP } from '../test/lab/index.js';
+import { echoInFrame } from '../test/lab/ip-packet.js';
+import { findProcess } from './proc-stats.js';
+
+const READ = 'bench-churn-read-token-0123456789';
+const WRITE = 'bench-churn-write-token-0123456789';
+const PORT = 9793;
+
+const { values } = parseArgs({
+  options: {
+    reloads: { type: 'string', default: '1000' },
+    targets: { type: 'string', default: '50' },
+    interval: { type: 'string', default: '1' },
+    'pause-ms': { type: 'string', default: '0' },
+    baseline: { type: 'string', default: '30' },
+    'max-minutes': { type: 'string', default: '20' },
+    inner: { type: 'string' },
+  },
+});
+
+const num = (name: keyof typeof values): number => {
+  const v = Number(values[name]);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name}: expected a number ≥ 0`);
+  return v;
+};
+
+const churnAddress = (k: number): string => `198.19.250.${1 + (k % 250)}`;
+
+/** The config of reload `k` (0: the start); good when k is even. */
+function configText(addresses: readonly string[], intervalS: number, k: number): { text: string; good: boolean; churn: string } {
+  const good = k % 2 === 0;
+  const churn = `${good ? 'c' : 'x'}${k}`;
+  const targets: Record<string, { type: 'ICMPping'; destination: string } & Record<string, unknown>> = {};
+  addresses.forEach((destination, i) => {
+    targets[targetName(i + 1, 'u')] = { type: 'ICMPping', destination, timeout: 0.5 };
+  });
+  const kind = (k >> 1) % 4;
+  targets[churn] = { type: 'ICMPping', destination: churnAddress(k), timeout: 0.5, ...(!good && kind === 1 ? { nb_packets: -1 } : {}), ...(!good && kind === 2 ? { timeout: 'slow' } : {}) };
+  let text =
+    netprobifyConfig({ global: { interval: intervalS, prometheus_port: PORT, logging_level: 'WARNING' }, targets }) +
+    `api:\n  tokens: [{token: ${READ}, scope: read}, {token: ${WRITE}, scope: write}]\n`;
+  if (!good && kind === 0) text += 'targets: [unclosed\n';
+  if (!good && kind === 3) text = text.slice(0, Math.floor(text.length * 0.6));
+  return { text, good, churn };
+}
+
+interface InnerResult {
+  reloads: number;
+  goodOk: number;
+  badRefused: number;
+  wrongAnswers: string[];
+  wrongTargets: string[];
+  rssKb: number[];
+  churnStartMs: number;
+  churnEndMs: number;
+  reloadMsMedian: number;
+  reloadMsMax: number;
+  /** per reload: its number, good or bad, and when it was asked and answered (Unix ms) */
+  events: [number, boolean, number, number][];
+}
+
+function rssKbOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? Number.NaN);
+}
+
+/** The reload loop, inside the probe namespace. */
+async function inner(arg: string): Promise<void> {
+  const o = JSON.parse(arg) as { file: string; baseUrl: string; pid: number; reloads: number; addresses: string[]; intervalS: number; pauseMs: number; deadlineMs: number };
+  const base = new Set(o.addresses.map((_, i) => targetName(i + 1, 'u')));
+  const r: InnerResult = { reloads: 0, goodOk: 0, badRefused: 0, wrongAnswers: [], wrongTargets: [], rssKb: [], churnStartMs: Date.now(), churnEndMs: 0, reloadMsMedian: 0, reloadMsMax: 0, events: [] };
+  const times: number[] = [];
+  let lastGood = 'c0';
+  for (let k = 1; k <= o.reloads && Date.now() < o.deadlineMs; k++) {
+    const c = configText(o.addresses, o.intervalS, k);
+    writeFileSync(`${o.file}.tmp`, c.text);
+    renameSync(`${o.file}.tmp`, o.file);
+    const t0 = performance.now();
+    const w0 = Date.now();
+    const res = await fetch(`${o.baseUrl}/-/reload`, { method: 'POST', headers: { authorization: `Bearer ${WRITE}` }, signal: AbortSignal.timeout(30_000) });
+    const body = await res.text();
+    times.push(performance.now() - t0);
+    r.events.push([k, c.good, w0, Date.now()]);
+    if (c.good && res.status === 200) {
+      r.goodOk++;
+      lastGood = c.churn;
+    } else if (!c.good && res.status === 422) r.badRefused++;
+    else if (r.wrongAnswers.length < 20) r.wrongAnswers.push(`reload ${k} (${c.good ? 'good' : 'bad'}): ${res.status} ${body.slice(0, 200)}`);
+    // the running targets are the last good file's, exactly
+    const l = await fetch(`${o.baseUrl}/api/v1/targets?origin=file`, { headers: { authorization: `Bearer ${READ}` }, signal: AbortSignal.timeout(30_000) });
+    const names = ((await l.json()) as { targets: { name: string; origin: string }[] }).targets.filter((t) => t.origin === 'file').map((t) => t.name);
+    const want = new Set([...base, lastGood]);
+    if (names.length !== want.size || names.some((n) => !want.has(n))) {
+      if (r.wrongTargets.length < 20) r.wrongTargets.push(`after reload ${k}: ${names.filter((n) => !base.has(n)).join(',')} (${names.length} targets; expected ${lastGood} and the ${base.size} unchanged)`);
+    }
+    r.rssKb.push(rssKbOf(o.pid));
+    r.reloads = k;
+    if (o.pauseMs > 0) await sleep(o.pauseMs);
+  }
+  r.churnEndMs = Date.now();
+  times.sort((a, b) => a - b);
+  r.reloadMsMedian = Math.round(times[Math.floor(times.length / 2)] ?? Number.NaN);
+  r.reloadMsMax = Math.round(times.at(-1) ?? Number.NaN);
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+}
+
+interface GapStats {
+  requests: number;
+  silentTargets: number;
+  maxGapS: number;
+  gapP99S: number;
+  gapsOver1_5Intervals: number;
+  /** the long gaps (first 10): length, and the reloads asked or answered within them */
+  longGaps: string[];
+}
+
+/** Per target, the gaps between consecutive requests within [fromMs, toMs], edges included. */
+function gapStats(byTarget: Map<string, number[]>, fromMs: number, toMs: number, intervalS: number, events: InnerResult['events']): GapStats {
+  const s: GapStats = { requests: 0, silentTargets: 0, maxGapS: 0, gapP99S: 0, gapsOver1_5Intervals: 0, longGaps: [] };
+  const gaps: number[] = [];
+  for (const [dst, ts] of byTarget) {
+    ts.sort((a, b) => a - b);
+    s.requests += ts.length;
+    if (ts.length === 0) s.silentTargets++;
+    // the edges count too: from the window's start to the first request, from the last to its end
+    const edges = [fromMs, ...ts, toMs];
+    for (let i = 1; i < edges.length; i++) {
+      const g = edges[i]! - edges[i - 1]!;
+      if (i > 1 && i < edges.length - 1) gaps.push(g);
+      s.maxGapS = Math.max(s.maxGapS, g / 1000);
+      if (g > 1.5 * intervalS * 1000) {
+        s.gapsOver1_5Intervals++;
+        if (s.longGaps.length < 10) {
+          const within = events.filter(([, , a, b]) => b >= edges[i - 1]! && a <= edges[i]!).map(([k, good]) => `${k}${good ? '' : ' (bad)'}`);
+          s.longGaps.push(`${dst}: ${(g / 1000).toFixed(3)} s at +${((edges[i - 1]! - fromMs) / 1000).toFixed(1)} s; reloads ${within.join(', ') || 'none'}`);
+        }
+      }
+    }
+  }
+  gaps.sort((a, b) => a - b);
+  s.gapP99S = Math.round(gaps[Math.floor(gaps.length * 0.99)] ?? Number.NaN) / 1000;
+  s.maxGapS = Math.round(s.maxGapS * 1000) / 1000;
+  return s;
+}
+
+async function main(): Promise<number> {
+  requireRoot();
+  requireTools([TCPDUMP, { bin: 'nft', pkg: 'nftables' }]);
+  const reloads = num('reloads');
+  const n = num('targets');
+  const intervalS = num('interval');
+  const maxMinutes = num('max-minutes');
+  const addresses = labIpv4Targets(n);
+  const lab = await createLab({ name: 'reload-churn' });
+  const bound = setTimeout(() => {
+    process.stderr.write('reload-churn: over its time bound, destroying the lab\n');
+    void lab.destroy().finally(() => process.exit(3));
+  }, (maxMinutes * 60 + 300) * 1000);
+  try {
+    const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    const pcapFile = join(lab.tmpDir, 'churn.pcap');
+    const tcpdump = lab.spawn('target', ['tcpdump', '-i', 'wpt-target', '-n', '-p', '-s', '96', '-B', '16384', '--time-stamp-precision=nano', '-U', '-w', pcapFile, 'icmp[icmptype] == icmp-echo']);
+    await tcpdump.waitForOutput(/listening on/, 10_000);
+    const wp = await startWireprobe(lab, configText(addresses, intervalS, 0).text, { readyTimeoutMs: 120_000 });
+    const pid = (await findProcess(wp.process.pid, 'node', 2000)) ?? wp.process.pid;
+    await sleep(3 * intervalS * 1000);
+    // the control: the same gaps over a window without reloads, just before the churn
+    const baseStartMs = Date.now();
+    await sleep(num('baseline') * 1000);
+    const baseEndMs = Date.now();
+    const self = fileURLToPath(import.meta.url);
+    const arg = JSON.stringify({ file: wp.configFile, baseUrl: wp.baseUrl, pid, reloads, addresses, intervalS, pauseMs: num('pause-ms'), deadlineMs: Date.now() + maxMinutes * 60_000 });
+    const ex = await lab.exec('probe', [process.execPath, self, '--inner', arg], { timeoutMs: (maxMinutes + 2) * 60_000 });
+    const last = ex.stdout.trim().split('\n').at(-1) ?? '';
+    if (!last.startsWith('{')) throw new Error(`the reload client failed (exit ${ex.code}): ${ex.stderr.slice(-2000)}`);
+    const r = JSON.parse(last) as InnerResult;
+    await sleep(2 * intervalS * 1000);
+    const alive = wp.process.exitCode === undefined;
+    const errorLines = wp.logs().split('\n').filter((l) => l.includes('level=error') && !l.includes('reload')).length;
+    await tcpdump.stop('SIGINT', 10_000);
+    const code = alive ? await wp.stop() : wp.process.exitCode;
+
+    // per unchanged target: its requests during the churn, and the longest gap between two of them
+    const pcap = readPcap(new Uint8Array(readFileSync(pcapFile)));
+    const want = new Map(addresses.map((a) => [a, [] as number[]]));
+    const base = new Map(addresses.map((a) => [a, [] as number[]]));
+    for (const p of pcap.packets) {
+      const e = echoInFrame(p.data, pcap.linkType);
+      if (e === undefined || e.echo.kind !== 'request') continue;
+      const ms = Number(p.tsNs / 1000n) / 1000;
+      if (ms >= baseStartMs && ms <= baseEndMs) base.get(e.ip.dst)?.push(ms);
+      if (ms >= r.churnStartMs && ms <= r.churnEndMs) want.get(e.ip.dst)?.push(ms);
+    }
+    const during = gapStats(want, r.churnStartMs, r.churnEndMs, intervalS, r.events);
+    const quiet = gapStats(base, baseStartMs, baseEndMs, intervalS, []);
+    const tenth = Math.max(1, Math.floor(r.rssKb.length / 10));
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    const rssFirst = mean(r.rssKb.slice(0, tenth)) / 1024;
+    const rssLast = mean(r.rssKb.slice(-tenth)) / 1024;
+    const churnS = (r.churnEndMs - r.churnStartMs) / 1000;
+    const out = {
+      reloads: r.reloads,
+      requested: reloads,
+      churnSeconds: Math.round(churnS * 10) / 10,
+      reloadMs: { median: r.reloadMsMedian, max: r.reloadMsMax },
+      goodApplied: r.goodOk,
+      badRefusedOldKept: r.badRefused,
+      wrongAnswers: r.wrongAnswers,
+      wrongTargets: r.wrongTargets,
+      wire: {
+        unchangedTargets: n,
+        intervalS,
+        churn: { ...during, expected: Math.round(n * (churnS / intervalS)) },
+        baselineWithoutReloads: quiet,
+        tcpdumpDrops: Number(/(\d+) packets? dropped by kernel/.exec(tcpdump.stderr)?.[1] ?? Number.NaN),
+      },
+      rssMb: { first10pct: Math.round(rssFirst * 10) / 10, last10pct: Math.round(rssLast * 10) / 10, growthPct: Math.round((10_000 * (rssLast - rssFirst)) / rssFirst) / 100 },
+      crashed: !alive,
+      exitCode: code,
+      errorLogLines: errorLines,
+      load: { start: load0, end: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') },
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    const ok = alive && code === 0 && r.reloads === reloads && r.goodOk + r.badRefused === r.reloads && r.wrongTargets.length === 0 &&
+      during.gapsOver1_5Intervals === 0 && during.silentTargets === 0 && out.rssMb.growthPct < 5;
+    process.stdout.write(`${ok ? 'PASS' : 'FAIL'}\n`);
+    return ok ? 0 : 1;
+  } finally {
+    clearTimeout(bound);
+    await lab.destroy();
+  }
+}
+
+if (values.inner !== undefined) await inner(values.inner);
+else process.exitCode = await main();
