@@ -30,7 +30,7 @@ export function queryFlowDatabase(db: Database.Database, spec: FlowQuerySpec, de
       const cols: ChunkColumns = {};
       for (let k = 0; k < fields.length; k++) {
         const field = fields[k]!;
-        const col = decodeColumn(field, row[5 + k] as Uint8Array, flows, minEndMs);
+        const col = decodeColumn(field, row[5 + k] as Uint8Array, flows, minEndMs, field === 'startMs' ? cols.endMs : undefined);
         if (col === null) throw new AppError(ErrorCodes.FLOWDB_ERR_STORE, `flow chunk ${id}: its ${field} column does not hold ${flows} flows`);
         (cols as Record<string, unknown>)[field] = col;
       }

@@ -10,7 +10,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { ErrorCodes, errorMessage } from '../../lib/errors.js';
 import type { FlowBatch } from '../../packet/flow/types.js';
-import { CHUNK_COLUMNS, ChunkBuilder, cutChunks, decodeChunk, type EncodedChunk } from './chunk-codec.js';
+import { CHUNK_COLUMNS, cutChunks, decodeChunk, encodeChunk, type EncodedChunk } from './chunk-codec.js';
 import { fileBytes } from './file-bytes.js';
 import { planSqliteRetention, type SqliteSpace } from './retention.js';
 import type { FromWorker, ToWriter, WriterInit } from './sqlite-protocol.js';
@@ -46,14 +46,13 @@ export function runWriter(init: WriterInit, db: Database.Database, port: Message
   let pending: FlowBatch[] = [];
   let pendingRows = 0;
   let timer: NodeJS.Timeout | null = null;
-  const spare: ChunkBuilder[] = [];
 
   const insert = (c: EncodedChunk): void => {
     insertChunk.run(c.exporter, c.minEndMs, c.maxEndMs, c.flows, c.size, ...c.blobs);
     storedBytes += c.size;
   };
   /** One transaction: the batches cut into chunks. */
-  const writeAll = db.transaction((batches: FlowBatch[]) => cutChunks(batches, (b) => b.exporters.map(idOf), insert, spare));
+  const writeAll = db.transaction((batches: FlowBatch[]) => cutChunks(batches, (b) => b.exporters.map(idOf), insert));
 
   const space = db.prepare(
     'SELECT (SELECT page_size FROM pragma_page_size) AS pageSize, (SELECT page_count FROM pragma_page_count) AS pageCount, ' +
@@ -109,16 +108,16 @@ export function runWriter(init: WriterInit, db: Database.Database, port: Message
     CHUNK_COLUMNS.forEach((c, k) => (blobs[c.column] = row[5 + k] as Uint8Array));
     const batch = decodeChunk(address, flows, minEndMs, blobs);
     if (batch === null) throw new Error(`flow chunk ${id} is malformed`); // uncoded-error: caught and reported as FLOWDB_ERR_STORE below
-    const builder = new ChunkBuilder(idOf(address));
-    for (let i = 0; i < batch.count; i++) if (batch.endMs[i]! >= cutoff) builder.append(batch, i);
+    const kept: number[] = [];
+    for (let i = 0; i < batch.count; i++) if (batch.endMs[i]! >= cutoff) kept.push(i);
     storedBytes -= size;
-    if (builder.count === 0) deleteId.run(id);
+    if (kept.length === 0) deleteId.run(id);
     else {
-      const c = builder.take();
+      const c = encodeChunk(idOf(address), [{ batch, index: kept }]);
       replaceChunk.run(id, c.exporter, c.minEndMs, c.maxEndMs, c.flows, c.size, ...c.blobs);
       storedBytes += c.size;
     }
-    return flows - builder.count;
+    return flows - kept.length;
   };
   let ageBusy = false;
   /** Age: every retentionIntervalMs, a slice of chunks per turn of the event loop so batches get written in between. */

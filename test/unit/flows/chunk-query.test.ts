@@ -14,20 +14,29 @@ import { rowFlowDatabase, rowFlowQuery } from '../../fakes/row-flow-oracle.js';
 
 const blobsOf = (c: EncodedChunk): Record<string, Uint8Array> => Object.fromEntries(CHUNK_COLUMNS.map((col, k) => [col.column, c.blobs[k]!]));
 
-void test('a chunk round-trips every column; ends are offsets from its first; a misaligned BLOB is copied, a short one refused', () => {
+void test('a chunk round-trips every column, each in the narrowest encoding that holds it; a misaligned BLOB is copied, a wrong length refused', () => {
   const now = 1_700_000_000_000;
   const b = syntheticBatch(3000, 1, now, now + CHUNK_SLICE_MS / 2);
   b.exporter.fill(0);
+  // a few sampled flows, one start after its end, IPv6 sources: the wide encodings
+  for (const i of [5, 6]) {
+    b.samplingRate[i] = 10;
+    b.bytes[i] = b.rawBytes[i]! * 10;
+  }
+  b.startMs[7] = b.endMs[7]! + 5;
   const chunks: EncodedChunk[] = [];
   cutChunks([copyFlowBatch(b)], () => [7], (c) => chunks.push(c));
   assert.equal(chunks.length, 1 + (Math.floor((now + CHUNK_SLICE_MS / 2) / CHUNK_SLICE_MS) - Math.floor(now / CHUNK_SLICE_MS)));
-  const total = chunks.reduce((n, c) => n + c.flows, 0);
-  assert.equal(total, 3000);
-  const c = chunks[0]!;
-  assert.equal(c.exporter, 7);
-  assert.equal(c.blobs[0]!.byteLength, c.flows * 4, 'ends as 32-bit offsets');
-  assert.equal(c.size, c.flows * 124);
-  const back = decodeChunk('198.18.255.1', c.flows, c.minEndMs, blobsOf(c))!;
+  assert.equal(chunks.reduce((n, c) => n + c.flows, 0), 3000);
+  const c = chunks.find((x) => x.flows > 10 && x.minEndMs <= b.endMs[7]! && x.maxEndMs >= b.endMs[7]!)!;
+  const n = c.flows;
+  const len = (column: string): number => c.blobs[CHUNK_COLUMNS.findIndex((col) => col.column === column)]!.byteLength;
+  assert.deepEqual(
+    [len('end_ms'), len('bytes'), len('src'), len('dst'), len('src_port'), len('proto'), len('in_if'), len('tcp_flags'), len('start_ms'), len('next_hop'), len('raw_packets'), len('raw_bytes'), len('sampling_rate')],
+    [2 * n, 4 * n, 4 * n, 16 * n, 2 * n, n, n, 4, 8 * n, 16, 0, 4 * n, n],
+  );
+  assert.equal(c.size, c.blobs.reduce((a, x) => a + x.byteLength, 0));
+  const back = decodeChunk('198.18.255.1', n, c.minEndMs, blobsOf(c))!;
   // the chunk holds the batch's flows of its slice, in order
   const idx = [...Array(3000).keys()].filter((i) => Math.floor(b.endMs[i]! / CHUNK_SLICE_MS) === Math.floor(c.minEndMs / CHUNK_SLICE_MS));
   for (const { field } of CHUNK_COLUMNS) {
@@ -35,10 +44,12 @@ void test('a chunk round-trips every column; ends are offsets from its first; a 
     const want = idx.flatMap((i) => [...(b[field] as Uint8Array).subarray(i * width, i * width + width)]);
     assert.deepEqual([...(back[field] as Uint8Array)], want, field);
   }
-  const odd = new Uint8Array(c.blobs[1]!.byteLength + 1).subarray(1);
-  odd.set(c.blobs[1]!);
-  assert.deepEqual(decodeColumn('bytes', odd, c.flows, 0), back.bytes);
-  assert.equal(decodeColumn('bytes', c.blobs[1]!.subarray(8), c.flows, 0), null);
+  const blob = c.blobs[1]!;
+  const odd = new Uint8Array(blob.byteLength + 1).subarray(1);
+  odd.set(blob);
+  assert.deepEqual(decodeColumn('bytes', odd, n, 0), back.bytes);
+  assert.equal(decodeColumn('bytes', blob.subarray(8), n, 0), null);
+  assert.equal(decodeColumn('src', blob.subarray(4), n, 0), null);
 });
 
 void test('chunks hold one exporter and one time slice each, at most CHUNK_MAX_FLOWS flows', () => {
