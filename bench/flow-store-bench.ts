@@ -5,17 +5,22 @@
 // (a time range), and --big flows. Synthetic flows (test/fakes/flow-batch.ts): a pool of batches
 // made before the clock starts, each write a fresh copy moved in time (the copy is timed: it
 // stands for the decoder handing over new buffers).
-// Run: node dist/bench/flow-store-bench.js [--rows 1000000] [--big 10000000] [--batch 10000] [--chunk 1000]
+// With --postgres N: the PostgreSQL sink against a server it starts (test/lab/postgres.ts) takes
+// N flows fed as fast as its queue allows (rows/s), then N more without waiting: what its queue
+// cannot hold is dropped and counted, never blocking (written + dropped = offered).
+// Run: node dist/bench/flow-store-bench.js [--rows 1000000] [--big 10000000] [--batch 10000] [--chunk 1000] [--postgres 0]
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { copyFlowBatch } from '../src/flows/store/batch-transfer.js';
+import { createPostgresFlowSink } from '../src/flows/store/postgres.js';
 import { openSqliteFlowStore, type SqliteFlowStore } from '../src/flows/store/sqlite.js';
 import type { FlowQuerySpec } from '../src/flows/types.js';
 import { createLogger } from '../src/lib/logger.js';
 import type { FlowBatch } from '../src/packet/flow/types.js';
 import { syntheticBatch } from '../test/fakes/flow-batch.js';
+import { startPostgres } from '../test/lab/postgres.js';
 import { peakRssKb } from './proc-stats.js';
 
 const { values: args } = parseArgs({
@@ -26,6 +31,8 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '10000' },
     /** flows per FlowBatch handed to write() (what one decoder task yields) */
     chunk: { type: 'string', default: '1000' },
+    /** flows for the PostgreSQL sink (0: skip) */
+    postgres: { type: 'string', default: '0' },
   },
 });
 const CHUNK = Number(args.chunk);
@@ -116,6 +123,45 @@ async function latencies(store: SqliteFlowStore, set: string, fromMs: number, to
   return out;
 }
 
+/** The PostgreSQL sink: paced (no drop) rows/s, then an unpaced burst whose drops are counted. */
+async function postgres(flows: number): Promise<Record<string, number>> {
+  const server = await startPostgres();
+  const log = createLogger((l) => process.stderr.write(`${l}\n`), 'warn');
+  const maxQueued = Math.max(100_000, BATCH * 20);
+  const sink = createPostgresFlowSink({ config: { url: server.url, partition_interval: 3600, retention: { max_age: 0, max_bytes: 0 }, batch_size: BATCH, flush_interval: 1 }, log, maxQueuedRows: maxQueued });
+  try {
+    const batches = Math.ceil(flows / CHUNK);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < batches; i++) {
+      while (sink.stats().queued + CHUNK > maxQueued) await sleep(1);
+      sink.write(POOL[i % POOL.length]!); // the sink copies what it keeps
+    }
+    await sink.flush(600_000);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const paced = sink.stats();
+    const t1 = performance.now();
+    for (let i = 0; i < batches; i++) sink.write(POOL[i % POOL.length]!);
+    const offerSeconds = (performance.now() - t1) / 1000;
+    await sink.flush(600_000);
+    const after = sink.stats();
+    return {
+      flows: batches * CHUNK,
+      rowsPerSecond: Math.round(paced.written / seconds),
+      clientCpuSecondsPerMillion: Number((((cpu.user + cpu.system) / 1e6) * (1e6 / paced.written)).toFixed(2)),
+      pacedDropped: paced.dropped,
+      burstOffered: batches * CHUNK,
+      burstOfferSeconds: Number(offerSeconds.toFixed(2)),
+      burstWritten: after.written - paced.written,
+      burstDropped: after.dropped - paced.dropped,
+    };
+  } finally {
+    await sink.close(60_000);
+    await server.destroy();
+  }
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'wp-flowbench-'));
 try {
   const ingests: Ingest[] = [];
@@ -133,6 +179,7 @@ try {
   }
   console.table(ingests);
   console.table(lat);
+  if (Number(args.postgres) > 0) console.table([await postgres(Number(args.postgres))]);
   process.stdout.write(`batch ${BATCH} flows per transaction, ${CHUNK} per write; peak RSS ${Math.round((peakRssKb(process.pid) ?? 0) / 1024)} MiB; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
