@@ -33,7 +33,7 @@ function storeError(e: unknown, log: Logger): unknown {
   }
   if (e.code === ErrorCodes.FLOWDB_ERR_BUSY) return new ApiHttpError(503, ErrorCodes.API_ERR_UNAVAILABLE, e.message, { headers: { 'Retry-After': '1' } });
   if (e.code === ErrorCodes.FLOWDB_ERR_QUERY_INVALID) return new ApiHttpError(400, ErrorCodes.API_ERR_BAD_REQUEST, e.message);
-  if (e.code === ErrorCodes.FLOWDB_ERR_STORE) {
+  if (e.code === ErrorCodes.FLOWDB_ERR_STORE || e.code === ErrorCodes.FLOWDB_ERR_LAYOUT) {
     log.error('flow query failed', { reason: e.message });
     return new ApiHttpError(503, ErrorCodes.API_ERR_UNAVAILABLE, 'the flow store is unavailable; see the wireprobe log', { headers: { 'Retry-After': '5' } });
   }

@@ -51,6 +51,7 @@ export const ErrorCodes = {
   FLOWDB_ERR_QUERY_INVALID: 'FLOWDB_ERR_QUERY_INVALID',
   FLOWDB_ERR_QUERY_TIMEOUT: 'FLOWDB_ERR_QUERY_TIMEOUT',
   FLOWDB_ERR_BUSY: 'FLOWDB_ERR_BUSY',
+  FLOWDB_ERR_LAYOUT: 'FLOWDB_ERR_LAYOUT',
   TOOL_ERR_INPUT: 'TOOL_ERR_INPUT',
   TOOL_ERR_LIMIT: 'TOOL_ERR_LIMIT',
   TOOL_ERR_UNREACHABLE: 'TOOL_ERR_UNREACHABLE',
@@ -164,6 +165,8 @@ export const ErrorMeanings: { readonly [C in ErrorCode]: string } = {
     'A flow query did not finish within its timeout: the statement was interrupted and the caller told so.',
   FLOWDB_ERR_BUSY:
     'The flow store has as many queries waiting as it accepts, or is closing; retry later.',
+  FLOWDB_ERR_LAYOUT:
+    'The SQLite flow database holds flows in the row-per-flow layout of wireprobe before the chunked store (schema 1), which this version neither reads nor converts: move the file aside (query it with the older wireprobe or sqlite3) or point flows.sqlite.path to a new file.',
   TOOL_ERR_INPUT:
     'HTTP 400: a tool was given something it cannot read (not a prefix or address, not a MAC address, not a domain, address or AS number).',
   TOOL_ERR_LIMIT:

@@ -1,19 +1,26 @@
 /**
  * The SQLite flow store with real worker threads and files: what is written is what queries
- * return (checked against totals computed here), filters and groups, the bounded queue, query
- * timeouts, retention by age, and retention by size under constant input: the file stops growing.
+ * return (checked against totals computed here, and against the row-per-flow SQL it replaced for
+ * random queries), filters and groups, the bounded queue, query timeouts, retention by age (a
+ * chunk straddling the limit trimmed), retention by size under constant input: the file stops
+ * growing; a database of the row-per-flow layout is refused with FLOWDB_ERR_LAYOUT, untouched.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { addressRange, flowAddressText } from '../../src/flows/flow-address.js';
-import { openSqliteFlowStore, type SqliteFlowStore } from '../../src/flows/store/sqlite.js';
+import { CHUNK_SLICE_MS } from '../../src/flows/store/chunk-codec.js';
+import { openSqliteFlowReader, openSqliteFlowStore, type SqliteFlowStore } from '../../src/flows/store/sqlite.js';
 import type { FlowQuerySpec } from '../../src/flows/types.js';
 import type { FlowBatch } from '../../src/packet/flow/types.js';
 import { flowBatch, syntheticBatch } from '../fakes/flow-batch.js';
+import { assertSameResult, randomBatches, randomSpec } from '../fakes/flow-specs.js';
 import { memoryLogger } from '../fakes/logger.js';
+import { rng } from '../fakes/rng.js';
+import { rowFlowDatabase, rowFlowQuery } from '../fakes/row-flow-oracle.js';
 import { sleep } from '../lab/wait-for.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wpt-flowdb-'));
@@ -213,4 +220,76 @@ void test('sqlite flow store: retention by size under constant input: rows are d
   } finally {
     await store.close(10_000);
   }
+});
+
+void test('sqlite flow store: 60 random queries answer what the row-per-flow SQL answers over the same flows', async () => {
+  const to = Date.now();
+  const from = to - 2 * 3_600_000;
+  const batches = randomBatches(21, 30_000, 60, from, to);
+  const oracle = rowFlowDatabase(':memory:', batches);
+  const store = await openSqliteFlowStore({
+    config: { path: join(dir, 'random.db'), retention: { max_age: 0, max_bytes: 0 }, batch_size: 4000, flush_interval: 0.2 },
+    log: memoryLogger().log,
+  });
+  try {
+    // the store takes the buffers over: the reference was filled first
+    for (const b of batches) store.write(b);
+    await store.flush(30_000);
+    const r = rng(17);
+    for (let k = 0; k < 60; k++) {
+      const spec = randomSpec(r, from, to);
+      assertSameResult(await store.query(spec, 10_000), rowFlowQuery(oracle, spec), spec);
+    }
+  } finally {
+    oracle.close();
+    await store.close(10_000);
+  }
+});
+
+void test('sqlite flow store: age retention trims a chunk that straddles the limit, keeping its newer flows', async () => {
+  const now = Date.now();
+  const slice = Math.floor((now - 7_200_000) / CHUNK_SLICE_MS) * CHUNK_SLICE_MS;
+  // one exporter, one time slice: one chunk, with 300 flows before the limit and 200 after it
+  const rows = Array.from({ length: 500 }, (_, i) => ({ src: '198.18.0.1', dst: '198.19.0.1', endMs: slice + (i < 300 ? 1000 + i : CHUNK_SLICE_MS - 1000 - i), bytes: 100 }));
+  const path = join(dir, 'straddle.db');
+  const store = await openSqliteFlowStore({
+    config: { path, retention: { max_age: Math.floor((now - (slice + CHUNK_SLICE_MS / 2)) / 1000), max_bytes: 0 }, batch_size: 5000, flush_interval: 0.1 },
+    log: memoryLogger().log,
+    retentionIntervalMs: 200,
+  });
+  try {
+    store.write(flowBatch(rows));
+    await store.flush(10_000);
+    const deadline = Date.now() + 10_000;
+    while (store.stats().expired < 300 && Date.now() < deadline) await sleep(100);
+    assert.equal(store.stats().expired, 300);
+    const r = await store.query({ fromMs: 0, toMs: now + 1, filter: {}, orderBy: 'flows', limit: 1 }, 10_000);
+    assert.deepEqual(r.totals, { flows: 200, bytes: 20_000, packets: 200 });
+    const db = new Database(path, { readonly: true });
+    try {
+      assert.deepEqual(db.prepare('SELECT count(*) AS chunks, total(flows) AS flows, min(min_end_ms) AS first FROM chunks').get(), { chunks: 1, flows: 200, first: slice + CHUNK_SLICE_MS - 1000 - 499 });
+    } finally {
+      db.close();
+    }
+  } finally {
+    await store.close(10_000);
+  }
+});
+
+void test('sqlite flow store: a database of the row-per-flow layout is refused with FLOWDB_ERR_LAYOUT and left as it was', async () => {
+  const path = join(dir, 'rows.db');
+  rowFlowDatabase(path, [syntheticBatch(100, 1, Date.now() - 1000, Date.now())]).close();
+  const before = statSync(path).size;
+  const log = memoryLogger().log;
+  const config = { path, retention: { max_age: 0, max_bytes: 0 }, batch_size: 1000, flush_interval: 1 };
+  await assert.rejects(openSqliteFlowStore({ config, log }), (e: Error & { code?: string }) => e.code === 'FLOWDB_ERR_LAYOUT' && /row-per-flow layout/.test(e.message) && /move the file aside/.test(e.message));
+  await assert.rejects(openSqliteFlowReader(path, { log }), { code: 'FLOWDB_ERR_LAYOUT' });
+  const db = new Database(path, { readonly: true });
+  try {
+    assert.equal(db.prepare('SELECT count(*) FROM flows').pluck().get(), 100);
+    assert.equal(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'chunks'").pluck().get(), 0);
+  } finally {
+    db.close();
+  }
+  assert.equal(statSync(path).size, before);
 });

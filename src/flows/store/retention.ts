@@ -1,7 +1,7 @@
 /**
  * Retention decisions, pure: what to delete (by age and by size) and how much free space to
- * give back, from a snapshot of the store. The SQLite store deletes rows and vacuums pages; the
- * PostgreSQL sink drops whole partitions.
+ * give back, from a snapshot of the store. The SQLite store deletes whole chunks (the oldest first)
+ * and vacuums pages; the PostgreSQL sink drops whole partitions.
  */
 import type { FlowRetentionConfig } from '../../config/types.js';
 
@@ -13,34 +13,33 @@ export interface SqliteSpace {
   readonly pageSize: number;
   readonly pageCount: number;
   readonly freelistCount: number;
-  /** smallest and largest row id (null when the table is empty) */
-  readonly minId: number | null;
-  readonly maxId: number | null;
+  /** bytes of flow data (the chunks' BLOBs) stored */
+  readonly storedBytes: number;
 }
 
 export interface SqlitePlan {
   /** delete flows whose end is before this (ms), or null */
   readonly endBeforeMs: number | null;
-  /** then delete flows with a smaller id than this (the oldest rows), or null */
-  readonly idBelow: number | null;
+  /** then delete the oldest chunks until this many bytes of flow data are gone, or null */
+  readonly deleteBytes: number | null;
   /** pages to hand back to the file system with incremental_vacuum */
   readonly vacuumPages: number;
 }
 
 /**
  * Age: everything that ended more than max_age ago. Size: the pages in use (not the free ones,
- * which inserts reuse) above the high-water mark → delete the oldest share of rows that brings
- * them to the low-water mark, assuming rows of even size. Free pages are kept for reuse, except
+ * which inserts reuse) above the high-water mark → delete the oldest share of the flow data that
+ * brings them to the low-water mark (pages and flow data shrink in proportion). Free pages are kept for reuse, except
  * that the file is truncated back to max_bytes, and a free list larger than a quarter of the
  * file (after a burst, or with an age limit only) is halved.
  */
 export function planSqliteRetention(nowMs: number, retention: FlowRetentionConfig, space: SqliteSpace): SqlitePlan {
   const endBeforeMs = retention.max_age > 0 ? nowMs - retention.max_age * 1000 : null;
-  let idBelow: number | null = null;
+  let deleteBytes: number | null = null;
   const usedBytes = (space.pageCount - space.freelistCount) * space.pageSize;
-  if (retention.max_bytes > 0 && usedBytes > retention.max_bytes * SIZE_HIGH_WATER && space.minId !== null && space.maxId !== null) {
+  if (retention.max_bytes > 0 && usedBytes > retention.max_bytes * SIZE_HIGH_WATER && space.storedBytes > 0) {
     const share = 1 - (retention.max_bytes * SIZE_LOW_WATER) / usedBytes;
-    idBelow = space.minId + Math.ceil((space.maxId - space.minId + 1) * share);
+    deleteBytes = Math.ceil(space.storedBytes * share);
   }
   let vacuumPages = 0;
   const fileBytes = space.pageCount * space.pageSize;
@@ -48,7 +47,7 @@ export function planSqliteRetention(nowMs: number, retention: FlowRetentionConfi
     vacuumPages = Math.min(space.freelistCount, Math.ceil((fileBytes - retention.max_bytes) / space.pageSize));
   }
   if (space.freelistCount > space.pageCount / 4) vacuumPages = Math.max(vacuumPages, Math.floor(space.freelistCount / 2));
-  return { endBeforeMs, idBelow, vacuumPages };
+  return { endBeforeMs, deleteBytes, vacuumPages };
 }
 
 export interface Partition {

@@ -10,8 +10,6 @@ export interface WriterInit {
   readonly batchSize: number;
   readonly flushIntervalMs: number;
   readonly retentionIntervalMs: number;
-  /** rows one retention DELETE removes before letting inserts in */
-  readonly deleteChunkRows: number;
 }
 
 export interface ReaderInit {

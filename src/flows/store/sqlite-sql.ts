@@ -1,152 +1,62 @@
 /**
- * The SQLite flow schema and the SQL of flow queries, pure: a query spec in, statement text and
- * parameters out. Addresses are 16-byte BLOBs (IPv4 mapped), so an address or CIDR filter is a
- * BETWEEN over memcmp order; `end_ms` is indexed for the time range; rows are inserted in
- * arrival order, so the smallest ids are the oldest rows (what size retention deletes first).
+ * The SQLite flow schema (chunked columnar, schema 2) and its statements, pure. One row per
+ * chunk: flows of one exporter and one time slice (chunk-codec.ts), with the chunk's end range,
+ * exporter and flow count as indexed columns and each flow column as a BLOB. Chunks are inserted
+ * in arrival order, so the smallest ids are the oldest (what size retention deletes first).
+ * Schema 1 (one row per flow, before chunks) is recognised and refused with FLOWDB_ERR_LAYOUT.
  */
-import { AppError, ErrorCodes } from '../../lib/errors.js';
-import { addressRange } from '../flow-address.js';
-import type { FlowFilter, FlowGroupKey, FlowQuerySpec } from '../types.js';
+import { CHUNK_COLUMNS, chunkColumn, type ChunkField } from './chunk-codec.js';
 
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
+/** the row-per-flow layout (one `flows` row per flow) */
+export const SQLITE_ROW_LAYOUT_VERSION = 1;
 
-/** Run once per connection before the schema; auto_vacuum must precede the first table. */
-export const SQLITE_PRAGMAS = ['auto_vacuum = INCREMENTAL', 'journal_mode = WAL', 'synchronous = NORMAL', 'foreign_keys = OFF'] as const;
+/**
+ * Run once per connection before the schema; auto_vacuum and page_size must precede the first
+ * table. 16 KiB pages: a chunk's BLOBs span a quarter of the overflow pages 4 KiB would need.
+ */
+export const SQLITE_PRAGMAS = ['page_size = 16384', 'auto_vacuum = INCREMENTAL', 'journal_mode = WAL', 'synchronous = NORMAL', 'foreign_keys = OFF'] as const;
 
 export const SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS wireprobe_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS exporters (id INTEGER PRIMARY KEY, address TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS flows (
+CREATE TABLE IF NOT EXISTS chunks (
   id INTEGER PRIMARY KEY,
-  end_ms INTEGER NOT NULL,
-  start_ms INTEGER NOT NULL,
   exporter INTEGER NOT NULL,
-  version INTEGER NOT NULL,
-  domain INTEGER NOT NULL,
-  src BLOB NOT NULL,
-  dst BLOB NOT NULL,
-  next_hop BLOB,
-  src_port INTEGER NOT NULL,
-  dst_port INTEGER NOT NULL,
-  proto INTEGER NOT NULL,
-  tcp_flags INTEGER NOT NULL,
-  tos INTEGER NOT NULL,
-  in_if INTEGER NOT NULL,
-  out_if INTEGER NOT NULL,
-  src_as INTEGER NOT NULL,
-  dst_as INTEGER NOT NULL,
-  bytes INTEGER NOT NULL,
-  packets INTEGER NOT NULL,
-  raw_bytes INTEGER NOT NULL,
-  raw_packets INTEGER NOT NULL,
-  sampling_rate INTEGER NOT NULL
+  min_end_ms INTEGER NOT NULL,
+  max_end_ms INTEGER NOT NULL,
+  flows INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  ${CHUNK_COLUMNS.map((c) => `${c.column} BLOB NOT NULL`).join(',\n  ')}
 );
-CREATE INDEX IF NOT EXISTS flows_end ON flows (end_ms);
+CREATE INDEX IF NOT EXISTS chunks_end ON chunks (max_end_ms, min_end_ms, exporter);
 `;
 
-/** columns an insert binds, in order */
-export const INSERT_COLUMNS = [
-  'end_ms', 'start_ms', 'exporter', 'version', 'domain', 'src', 'dst', 'next_hop', 'src_port', 'dst_port', 'proto', 'tcp_flags', 'tos',
-  'in_if', 'out_if', 'src_as', 'dst_as', 'bytes', 'packets', 'raw_bytes', 'raw_packets', 'sampling_rate',
-] as const;
+/** `INSERT INTO chunks (…) VALUES (?, …)`: exporter, min_end_ms, max_end_ms, flows, size, then the BLOBs in CHUNK_COLUMNS order. */
+export const INSERT_CHUNK_SQL = `INSERT INTO chunks (exporter, min_end_ms, max_end_ms, flows, size, ${CHUNK_COLUMNS.map((c) => c.column).join(', ')}) VALUES (${Array.from(
+  { length: 5 + CHUNK_COLUMNS.length },
+  () => '?',
+).join(', ')})`;
 
-/** `INSERT INTO flows (…) VALUES (?, …), …` for `rows` rows. */
-export function insertSql(rows: number): string {
-  const one = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`;
-  return `INSERT INTO flows (${INSERT_COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, () => one).join(', ')}`;
-}
-
-/** The name of the per-row deadline function the query worker registers (it throws once the query is overdue). */
-export const ALIVE_FUNCTION = 'wireprobe_alive';
+/** The same with an explicit id (a trimmed chunk keeps its place in the storage order). */
+export const REPLACE_CHUNK_SQL = INSERT_CHUNK_SQL.replace('INSERT INTO chunks (', 'INSERT OR REPLACE INTO chunks (id, ').replace('VALUES (', 'VALUES (?, ');
 
 export interface Sql {
   readonly text: string;
-  readonly params: readonly (number | string | Uint8Array)[];
+  readonly params: readonly number[];
 }
 
-/** What each group key selects and groups by, and the names of its result columns. */
-const GROUP_COLUMNS: Readonly<Record<FlowGroupKey, { readonly select: string; readonly group: string; readonly keys: readonly string[] }>> = {
-  src: { select: 'f.src AS src', group: 'f.src', keys: ['src'] },
-  dst: { select: 'f.dst AS dst', group: 'f.dst', keys: ['dst'] },
-  conversation: { select: 'f.src AS src, f.dst AS dst', group: 'f.src, f.dst', keys: ['src', 'dst'] },
-  proto: { select: 'f.proto AS proto', group: 'f.proto', keys: ['proto'] },
-  src_port: { select: 'f.src_port AS src_port', group: 'f.src_port', keys: ['src_port'] },
-  dst_port: { select: 'f.dst_port AS dst_port', group: 'f.dst_port', keys: ['dst_port'] },
-  exporter: { select: '(SELECT address FROM exporters e WHERE e.id = f.exporter) AS exporter', group: 'f.exporter', keys: ['exporter'] },
-  in_if: { select: 'f.in_if AS in_if', group: 'f.in_if', keys: ['in_if'] },
-  out_if: { select: 'f.out_if AS out_if', group: 'f.out_if', keys: ['out_if'] },
-};
-
-/** result columns holding 16-byte addresses, turned into text by the caller */
-export const ADDRESS_COLUMNS: ReadonlySet<string> = new Set(['src', 'dst', 'next_hop']);
-
-/** Result columns of an ungrouped query (one row per flow), besides flows/bytes/packets. */
-export const FLOW_ROW_KEYS = ['end_ms', 'start_ms', 'exporter', 'src', 'dst', 'src_port', 'dst_port', 'proto', 'tcp_flags', 'in_if', 'out_if'] as const;
-
-export function groupKeyColumns(groupBy: FlowGroupKey | undefined): readonly string[] {
-  return groupBy === undefined ? FLOW_ROW_KEYS : GROUP_COLUMNS[groupBy].keys;
-}
-
-/** The WHERE clause of a spec, ending with the deadline check; FLOWDB_ERR_QUERY_INVALID for an address that does not parse. */
-export function whereClause(spec: Pick<FlowQuerySpec, 'fromMs' | 'toMs' | 'filter'>): Sql {
-  const parts = ['f.end_ms >= ?', 'f.end_ms < ?'];
-  const params: (number | string | Uint8Array)[] = [Math.floor(spec.fromMs), Math.ceil(spec.toMs)];
-  const f: FlowFilter = spec.filter;
-  const ranges = (columns: readonly string[], list: readonly string[] | undefined): void => {
-    if (list === undefined || list.length === 0) return;
-    const alternatives: string[] = [];
-    for (const text of list) {
-      const range = addressRange(text);
-      if (range === null) throw new AppError(ErrorCodes.FLOWDB_ERR_QUERY_INVALID, `${JSON.stringify(text)} is not an IP address or CIDR`);
-      for (const c of columns) {
-        alternatives.push(`f.${c} BETWEEN ? AND ?`);
-        params.push(range.lo, range.hi);
-      }
-    }
-    parts.push(`(${alternatives.join(' OR ')})`);
-  };
-  const within = (columns: readonly string[], list: readonly (number | string)[] | undefined): void => {
-    if (list === undefined || list.length === 0) return;
-    const marks = list.map(() => '?').join(', ');
-    parts.push(`(${columns.map((c) => `${c} IN (${marks})`).join(' OR ')})`);
-    for (let i = 0; i < columns.length; i++) params.push(...list);
-  };
-  ranges(['src'], f.src);
-  ranges(['dst'], f.dst);
-  ranges(['src', 'dst'], f.addr);
-  within(['f.src_port'], f.srcPort);
-  within(['f.dst_port'], f.dstPort);
-  within(['f.src_port', 'f.dst_port'], f.port);
-  within(['f.proto'], f.proto);
-  within(['f.in_if'], f.inIf);
-  within(['f.out_if'], f.outIf);
-  if (f.exporter !== undefined && f.exporter.length > 0) {
-    // exporters are stored by id: match their text through the exporters table
-    parts.push(`f.exporter IN (SELECT id FROM exporters WHERE address IN (${f.exporter.map(() => '?').join(', ')}))`);
-    params.push(...f.exporter);
+/**
+ * The chunks that can hold flows ending in [fromMs, toMs) (of the given exporters, when not
+ * null), with the named columns; oldest first, or newest first.
+ */
+export function chunkSelectSql(fields: readonly ChunkField[], fromMs: number, toMs: number, exporterIds: readonly number[] | null, newestFirst: boolean): Sql {
+  const columns = ['id', 'exporter', 'min_end_ms', 'max_end_ms', 'flows', ...fields.map(chunkColumn)];
+  const params: number[] = [Math.floor(fromMs), Math.ceil(toMs)];
+  let where = 'max_end_ms >= ? AND min_end_ms < ?';
+  if (exporterIds !== null) {
+    where += ` AND exporter IN (${exporterIds.map(() => '?').join(', ')})`;
+    params.push(...exporterIds);
   }
-  parts.push(`${ALIVE_FUNCTION}()`);
-  return { text: parts.join(' AND '), params };
-}
-
-const ORDER: Readonly<Record<FlowQuerySpec['orderBy'], string>> = { bytes: 'bytes', packets: 'packets', flows: 'flows' };
-
-/** The totals query and the rows query of a spec. */
-export function querySql(spec: FlowQuerySpec): { readonly totals: Sql; readonly rows: Sql } {
-  const where = whereClause(spec);
-  const totals = { text: `SELECT count(*) AS flows, total(f.bytes) AS bytes, total(f.packets) AS packets FROM flows f WHERE ${where.text}`, params: where.params };
-  const limit = Math.max(1, Math.floor(spec.limit));
-  if (spec.groupBy === undefined) {
-    // one row per flow: newest first, or the largest first when ordered by bytes or packets
-    const order = spec.orderBy === 'flows' ? 'f.end_ms DESC, f.id DESC' : `f.${ORDER[spec.orderBy]} DESC, f.end_ms DESC`;
-    const text =
-      'SELECT f.end_ms, f.start_ms, (SELECT address FROM exporters e WHERE e.id = f.exporter) AS exporter, f.src, f.dst, f.src_port, f.dst_port, ' +
-      `f.proto, f.tcp_flags, f.in_if, f.out_if, 1 AS flows, f.bytes, f.packets FROM flows f WHERE ${where.text} ORDER BY ${order} LIMIT ?`;
-    return { totals, rows: { text, params: [...where.params, limit] } };
-  }
-  const g = GROUP_COLUMNS[spec.groupBy];
-  const text =
-    `SELECT ${g.select}, count(*) AS flows, total(f.bytes) AS bytes, total(f.packets) AS packets FROM flows f WHERE ${where.text} ` +
-    `GROUP BY ${g.group} ORDER BY ${ORDER[spec.orderBy]} DESC, ${g.group} LIMIT ?`;
-  return { totals, rows: { text, params: [...where.params, limit] } };
+  return { text: `SELECT ${columns.join(', ')} FROM chunks WHERE ${where} ORDER BY id ${newestFirst ? 'DESC' : 'ASC'}`, params };
 }

@@ -194,8 +194,6 @@ export async function openSqliteFlowStore(opts: SqliteFlowStoreOptions): Promise
     batchSize: config.batch_size,
     flushIntervalMs: config.flush_interval * 1000,
     retentionIntervalMs: opts.retentionIntervalMs ?? 10_000,
-    // a DELETE writes the pages it touches to the WAL: keep one chunk within the WAL's share of max_bytes
-    deleteChunkRows: config.retention.max_bytes > 0 ? Math.min(20_000, Math.max(1000, Math.floor(config.retention.max_bytes / 8 / 256))) : 20_000,
   };
   const { worker, sizeBytes: size0 } = await startWorker(init, openTimeoutMs);
   const reader = new QueryRunner(config.path, openTimeoutMs, opts.maxQueuedQueries ?? 8, log);

@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import { planPartitionRetention, planSqliteRetention, SIZE_LOW_WATER } from '../../../src/flows/store/retention.js';
 
 const MB = 1 << 20;
-const space = (pages: number, free: number, minId: number | null = 1, maxId: number | null = 1000) => ({ pageSize: 4096, pageCount: pages, freelistCount: free, minId, maxId });
+const space = (pages: number, free: number, storedBytes = 1_000_000) => ({ pageSize: 4096, pageCount: pages, freelistCount: free, storedBytes });
 
 void test('no limits: nothing to delete; a large free list is still halved', () => {
-  assert.deepEqual(planSqliteRetention(1e12, { max_age: 0, max_bytes: 0 }, space(1000, 10)), { endBeforeMs: null, idBelow: null, vacuumPages: 0 });
+  assert.deepEqual(planSqliteRetention(1e12, { max_age: 0, max_bytes: 0 }, space(1000, 10)), { endBeforeMs: null, deleteBytes: null, vacuumPages: 0 });
   assert.equal(planSqliteRetention(1e12, { max_age: 0, max_bytes: 0 }, space(1000, 400)).vacuumPages, 200);
 });
 
@@ -16,13 +16,13 @@ void test('age: the cut-off is now minus max_age', () => {
 
 void test('size: below the high-water mark nothing goes; above it, the oldest share down to the low-water mark', () => {
   const limit = { max_age: 0, max_bytes: 4 * MB };
-  assert.equal(planSqliteRetention(0, limit, space(900, 0)).idBelow, null); // 3.5 MiB used < 90 %
-  const plan = planSqliteRetention(0, limit, space(1024, 0, 1001, 2000)); // 4 MiB used
+  assert.equal(planSqliteRetention(0, limit, space(900, 0)).deleteBytes, null); // 3.5 MiB used < 90 %
+  const plan = planSqliteRetention(0, limit, space(1024, 0, 4_000_000)); // 4 MiB used
   const share = 1 - SIZE_LOW_WATER * (4 * MB) / (1024 * 4096);
-  assert.equal(plan.idBelow, 1001 + Math.ceil(1000 * share));
+  assert.equal(plan.deleteBytes, Math.ceil(4_000_000 * share));
   // free pages are not counted as used: they are reused by inserts
-  assert.equal(planSqliteRetention(0, limit, space(1024, 300)).idBelow, null);
-  assert.equal(planSqliteRetention(0, limit, space(1100, 200, null, null)).idBelow, null, 'an empty table');
+  assert.equal(planSqliteRetention(0, limit, space(1024, 300)).deleteBytes, null);
+  assert.equal(planSqliteRetention(0, limit, space(1100, 200, 0)).deleteBytes, null, 'no flow data');
 });
 
 void test('size: the file is truncated back to max_bytes from its free pages', () => {
