@@ -23,6 +23,8 @@ export interface FlowMetricsSource {
   sockets(): readonly SocketStats[];
   sinks(): readonly { readonly name: string; readonly stats: FlowSinkStats }[];
   top(): readonly TopEntry[];
+  /** decoding jobs run so far, in the worker pool and on the collector's thread */
+  jobs(): { readonly pool: number; readonly inline: number };
   readonly topWindowSeconds: number;
 }
 
@@ -91,6 +93,18 @@ export function registerFlowMetrics(registry: Registry, src: FlowMetricsSource):
   );
   perExporter('wireprobe_flow_sampling_rate', 'Sampling interval applied to the exporter\'s last flow (1: unsampled)', (e) => e.lastSamplingRate, 'gauge');
   perExporter('wireprobe_flow_exporter_last_datagram_timestamp_seconds', 'Unix time of the exporter\'s last datagram', (e) => e.lastDatagramMs / 1000, 'gauge');
+  new Counter({
+    name: 'wireprobe_flow_decode_jobs_total',
+    help: 'Batches of flow data sets decoded, per place: pool (a worker thread) or inline (the collector\'s thread, when the pool is behind)',
+    labelNames: ['where'],
+    registers,
+    collect() {
+      this.reset();
+      const j = src.jobs();
+      this.inc({ where: 'pool' }, j.pool);
+      this.inc({ where: 'inline' }, j.inline);
+    },
+  });
   new Gauge({
     name: 'wireprobe_flow_socket_receive_buffer_bytes',
     help: 'Receive buffer (SO_RCVBUF) the kernel granted the socket',
