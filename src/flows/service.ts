@@ -151,7 +151,7 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
     decoder.applyTallies(job.exporters, r.tallies);
     if (r.batch.count === 0) return;
     handedOver += r.batch.count;
-    top.add(r.batch);
+    top.add(r.batch, r.keys);
     for (const s of sinks) s.write(r.batch);
   };
 

@@ -6,13 +6,16 @@
  * of published entries is capped (maxSeries), and so is the number of keys a group tallies
  * per window (maxKeys: beyond it, flows count in the group's total, so in `others`, only).
  *
- * Cost per flow (bench/top-bench.ts): no string and no object per flow; protocol and ports
- * index flat arrays (no hashing); IPv4 addresses (IPv4-mapped in the batch) are one 32-bit key
- * word and an IPv4 conversation two, in open-addressing tables on typed arrays; IPv6 keys go to
- * tables of 4 and 8 words. Pure.
+ * Cost per flow (bench/flow-cpu-bench.ts): no string and no object per flow. Protocol, ports,
+ * exporter and interfaces come tallied per batch (packet/flow/key-tally.ts, in the worker that
+ * decoded the batch) and are merged here a few entries per batch, into flat arrays (protocol,
+ * ports) or small tables. Per flow, only the high-cardinality keys: IPv4 addresses
+ * (IPv4-mapped in the batch) as one 32-bit key word and an IPv4 conversation as two, in
+ * open-addressing tables on typed arrays; IPv6 keys in tables of 4 and 8 words. Pure.
  */
 import { formatIp } from '../lib/address.js';
 import type { FlowGroupKey } from './types.js';
+import { KEY_FIELDS, tallySmallKeys, type SmallKeyTally } from '../packet/flow/key-tally.js';
 import { FLOW_ADDRESS_BYTES, type FlowBatch } from '../packet/flow/types.js';
 
 export interface TopEntry {
@@ -38,6 +41,8 @@ export interface TopOptions {
 }
 
 const GOLDEN = 0x9e3779b1;
+/** interface keys of a SmallKeyTally: exporter index * IF_KEY + ifIndex */
+const IF_KEY = 0x1_0000_0000;
 /** 32-bit words per address */
 const AW = FLOW_ADDRESS_BYTES / 4;
 
@@ -46,9 +51,9 @@ class Group {
   readonly total = new Float64Array(3);
   constructor(public keysLeft: number) {}
 
-  add(bytes: number, packets: number): void {
+  add(flows: number, bytes: number, packets: number): void {
     const t = this.total;
-    t[0]!++;
+    t[0]! += flows;
     t[1]! += bytes;
     t[2]! += packets;
   }
@@ -100,11 +105,11 @@ class KeyTable implements Tally {
     }
   }
 
-  add(key: Uint32Array, off: number, bytes: number, packets: number): void {
+  add(key: Uint32Array, off: number, bytes: number, packets: number, flows = 1): void {
     const i = this.#slot(key, off);
     if (i < 0) return;
     const c = this.counts;
-    c[i * 3]!++;
+    c[i * 3]! += flows;
     c[i * 3 + 1]! += bytes;
     c[i * 3 + 2]! += packets;
   }
@@ -143,15 +148,19 @@ class DirectTable implements Tally {
     this.counts = new Float64Array(size * 3);
   }
 
-  add(key: number, bytes: number, packets: number): void {
+  /** adds tallied entries (key, flows, bytes, packets) */
+  merge(e: Float64Array): void {
     const c = this.counts;
-    if (c[key * 3] === 0) {
-      if (this.group.keysLeft <= 0) return;
-      this.group.keysLeft--;
+    for (let i = 0; i < e.length; i += KEY_FIELDS) {
+      const k = e[i]! * 3;
+      if (c[k] === 0) {
+        if (this.group.keysLeft <= 0) continue;
+        this.group.keysLeft--;
+      }
+      c[k]! += e[i + 1]!;
+      c[k + 1]! += e[i + 2]!;
+      c[k + 2]! += e[i + 3]!;
     }
-    c[key * 3]!++;
-    c[key * 3 + 1]! += bytes;
-    c[key * 3 + 2]! += packets;
   }
 
   slots(): number[] {
@@ -256,7 +265,8 @@ export class TopTalkers {
     this.#w = new Window(opts.maxKeys);
   }
 
-  add(b: FlowBatch): void {
+  /** tallies a batch; `keys`: its small keys already tallied (by the worker that decoded it) */
+  add(b: FlowBatch, keys: SmallKeyTally = tallySmallKeys(b)): void {
     const n = b.count;
     if (n === 0) return;
     const w = this.#w;
@@ -264,17 +274,13 @@ export class TopTalkers {
     const src = words(b.src, n);
     const dst = words(b.dst, n);
     const key = this.#key;
-    const { src4, src6, dst4, dst6, conv4, conv6, protoT, srcPortT, dstPortT, exporterT, inIf, outIf } = w;
-    const { src: gSrc, dst: gDst, conv: gConv, proto: gProto, srcPort: gSrcPort, dstPort: gDstPort, exporter: gExp } = w;
+    const { src4, src6, dst4, dst6, conv4, conv6 } = w;
     for (let i = 0; i < n; i++) {
       const bytes = b.bytes[i]!;
       const packets = b.packets[i]!;
       const o = i * AW;
       const s4 = src[o] === 0 && src[o + 1] === 0 && src[o + 2] === V4_MAPPED_WORD;
       const d4 = dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === V4_MAPPED_WORD;
-      gSrc.add(bytes, packets);
-      gDst.add(bytes, packets);
-      gConv.add(bytes, packets);
       if (s4) src4.add(src, o + 3, bytes, packets);
       else src6.add(src, o, bytes, packets);
       if (d4) dst4.add(dst, o + 3, bytes, packets);
@@ -290,19 +296,23 @@ export class TopTalkers {
         }
         conv6.add(key, 0, bytes, packets);
       }
-      gProto.add(bytes, packets);
-      protoT.add(b.proto[i]!, bytes, packets);
-      gSrcPort.add(bytes, packets);
-      srcPortT.add(b.srcPort[i]!, bytes, packets);
-      gDstPort.add(bytes, packets);
-      dstPortT.add(b.dstPort[i]!, bytes, packets);
-      gExp.add(bytes, packets);
-      key[0] = ids[b.exporter[i]!]!;
-      exporterT.add(key, 0, bytes, packets);
-      key[1] = b.inIf[i]!;
-      inIf.add(key, 0, bytes, packets);
-      key[1] = b.outIf[i]!;
-      outIf.add(key, 0, bytes, packets);
+    }
+    // every group's total is the batch's: the sum over its exporters
+    const ex = keys.exporter;
+    for (let i = 0; i < ex.length; i += KEY_FIELDS) {
+      for (const g of [w.src, w.dst, w.conv, w.proto, w.srcPort, w.dstPort, w.exporter]) g.add(ex[i + 1]!, ex[i + 2]!, ex[i + 3]!);
+      key[0] = ids[ex[i]!]!;
+      w.exporterT.add(key, 0, ex[i + 2]!, ex[i + 3]!, ex[i + 1]);
+    }
+    w.protoT.merge(keys.proto);
+    w.srcPortT.merge(keys.srcPort);
+    w.dstPortT.merge(keys.dstPort);
+    for (const [table, entries] of [[w.inIf, keys.inIf], [w.outIf, keys.outIf]] as const) {
+      for (let i = 0; i < entries.length; i += KEY_FIELDS) {
+        key[0] = ids[Math.floor(entries[i]! / IF_KEY)]!;
+        key[1] = entries[i]! % IF_KEY;
+        table.add(key, 0, entries[i + 2]!, entries[i + 3]!, entries[i + 1]);
+      }
     }
   }
 

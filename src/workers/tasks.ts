@@ -36,7 +36,8 @@ export const conntrackFlows: Handlers['conntrackFlows'] = ({ chunk }) => aggrega
 /** the result moved, not copied, back to the main thread */
 export const decodeFlows: Handlers['decodeFlows'] = (job) => {
   const result = decodeDataJob(job);
-  const buffers = [...flowBatchBuffers(result.batch), result.tallies.buffer];
+  const k = result.keys;
+  const buffers = [...flowBatchBuffers(result.batch), result.tallies.buffer, k.proto.buffer, k.srcPort.buffer, k.dstPort.buffer, k.exporter.buffer, k.inIf.buffer, k.outIf.buffer];
   return move({ [transferableSymbol]: buffers, [valueSymbol]: result }) as unknown as typeof result;
 };
 

@@ -8,6 +8,7 @@
  * Pure.
  */
 import { FlowBatchBuilder } from './batch.js';
+import { tallySmallKeys, type SmallKeyTally } from './key-tally.js';
 import { Op, VARIABLE_LENGTH } from './template.js';
 import { FLOW_ADDRESS_BYTES, type FlowBatch, type FlowVersion } from './types.js';
 
@@ -60,6 +61,8 @@ export interface DataJobResult {
   readonly tallies: Float64Array;
   /** sets found malformed here (the decoder validates them first, so 0 unless the job was built wrong) */
   readonly errors: number;
+  /** the batch's small top-talker keys, tallied */
+  readonly keys: SmallKeyTally;
 }
 
 const NO_SAMPLER = -1;
@@ -365,7 +368,7 @@ function flowRecord(b: FlowBatchBuilder, plan: RecordPlan, buf: Uint8Array, off:
   return off;
 }
 
-/** Decodes every set of the job into rows (never throws on any bytes): the batch and the per-exporter tallies. */
+/** Decodes every set of the job into rows (never throws on any bytes): the batch, the per-exporter tallies and the small keys tallied. */
 export function decodeDataJob(job: DataJob): DataJobResult {
   const b = new FlowBatchBuilder(Math.max(16, job.records));
   for (const e of job.exporters) b.exporterIndex(e);
@@ -408,5 +411,6 @@ export function decodeDataJob(job: DataJob): DataJobResult {
     tallies[t + 2]! += ctx.packets;
     if (ctx.rate > 0) tallies[t + 3] = ctx.rate;
   }
-  return { batch: b.finish(), tallies, errors };
+  const batch = b.finish();
+  return { batch, tallies, errors, keys: tallySmallKeys(batch) };
 }
