@@ -2,7 +2,7 @@
 // increasing rates, to nfcapd (nfdump, writing its files), to the wireprobe flow collector
 // without a store (bench/flow-collector.ts: decoding in the pool, top talkers, a counting sink)
 // and with its real SQLite store (--store sqlite, the default; --store none leaves that row
-// out), one tool at a time so that each has the machine to itself, all in one run. Prints, per
+// out), and without the pool (wireprobe-inline: decoding on the main thread), one tool at a time so that each has the machine to itself, all in one run. Prints, per
 // rate and tool: datagrams and flows received per second, kernel drops (/proc/net/udp), CPU
 // seconds per 10^6 flows (the whole process, store thread included, until the store has written
 // everything), peak RSS, and the load average. See bench/README.md.
@@ -50,12 +50,13 @@ function exited(p: ChildProcess): Promise<void> {
   return p.exitCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', () => r()));
 }
 
-type Tool = 'nfcapd' | 'wireprobe' | 'wireprobe+sqlite';
+type Tool = 'nfcapd' | 'wireprobe' | 'wireprobe-inline' | 'wireprobe+sqlite';
 interface Row { tool: Tool; sent: number; datagrams: number; flows: number; stored: number; drops: number; cpuS: number; rssMb: number }
 interface Collector { pid: number; port: number; proc: ChildProcess; done(): Promise<{ datagrams: number; flows: number; stored: number }> }
 
-async function startWireprobe(store: boolean): Promise<Collector> {
-  const proc = spawn(process.execPath, [here('./flow-collector.js'), '--store', store ? 'sqlite' : 'none'], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startWireprobe(store: boolean, pool: boolean): Promise<Collector> {
+  const argv = [here('./flow-collector.js'), '--store', store ? 'sqlite' : 'none', '--pool', pool ? 'on' : 'off'];
+  const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   let last = { flows: 0, datagrams: 0, stored: 0 };
   const port = await new Promise<number>((resolve) => {
     createInterface({ input: proc.stdout }).on('line', (l) => {
@@ -90,7 +91,7 @@ async function startNfcapd(): Promise<Collector & { dir: string }> {
 }
 
 async function step(tool: Tool, rate: number): Promise<Row> {
-  const c = tool === 'nfcapd' ? await startNfcapd() : await startWireprobe(tool === 'wireprobe+sqlite');
+  const c = tool === 'nfcapd' ? await startNfcapd() : await startWireprobe(tool === 'wireprobe+sqlite', tool !== 'wireprobe-inline');
   await sleep(500);
   const cpu0 = cpuTicks(c.pid) ?? 0;
   const drops0 = drops(c.port);
@@ -116,7 +117,7 @@ async function step(tool: Tool, rate: number): Promise<Row> {
   return { tool, sent, ...got, drops: dropped, cpuS, rssMb };
 }
 
-const tools: Tool[] = ['nfcapd', 'wireprobe', ...(args.store === 'sqlite' ? ['wireprobe+sqlite' as const] : [])];
+const tools: Tool[] = ['nfcapd', 'wireprobe', 'wireprobe-inline', ...(args.store === 'sqlite' ? ['wireprobe+sqlite' as const] : [])];
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 console.log(`IPFIX, ${FLOWS_PER_DATAGRAM} flows per datagram, ${seconds} s per step, loopback; the same datagrams to each tool in turn; load average at start ${load()}`);
 console.log('rate/s  tool              sent     received  datagrams/s  flows/s    stored     kernel-drops  CPU-s/1e6-flows  peak-RSS-MB  vs-nfcapd(CPU,RSS)');

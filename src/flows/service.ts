@@ -70,7 +70,7 @@ const TICK_MS = 1000;
 /** seconds between kernel-drop reads and between template saves */
 const DROPS_EVERY_TICKS = 5;
 /** datagrams per decoding job */
-const JOB_DATAGRAMS = 256;
+const JOB_DATAGRAMS = 512;
 /** otherwise, a job is handed over this long after its first datagram */
 const JOB_MS = 100;
 /** jobs in the pool at once; beyond, jobs are decoded on this thread */

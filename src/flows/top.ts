@@ -68,7 +68,7 @@ interface Tally {
 
 /** Keys of `width` 32-bit words with three counts each (flows, bytes, packets); flows 0: empty slot. */
 class KeyTable implements Tally {
-  bits = 10;
+  bits = 12;
   keys: Uint32Array;
   counts: Float64Array;
   size = 0;

@@ -48,6 +48,13 @@ interface DomainState {
   initMs: number;
   /** the state above as queued with data sets; null after a change */
   snap: DomainSnap | null;
+  /**
+   * IPFIX: held entries whose data records the sequence numbers count but nobody has counted
+   * yet; while there are any, gaps go to deferredGap, and each entry decoded takes its records
+   * off it; the rest is lost once none is held (NaN: an entry was evicted, the gap is unknown)
+   */
+  heldUncounted: number;
+  deferredGap: number;
 }
 
 const NO_SAMPLER = -1;
@@ -61,6 +68,8 @@ interface EarlyEntry {
   readonly data: Uint8Array;
   /** template id, start, end of each waiting set */
   readonly sets: number[];
+  /** IPFIX: its records are part of dom.deferredGap */
+  readonly deferred: boolean;
 }
 
 /** What happened per exporter, read by the collector's metrics. */
@@ -198,7 +207,7 @@ export class FlowDecoder {
     const key = version * 0x1_0000_0000 + domain;
     let d = st.domains.get(key);
     if (d === undefined) {
-      d = { version, domain, templates: new Map(), seqKnown: false, nextSeq: 0, samplers: new Map(), defaultRate: 1, initMs: NaN, snap: null };
+      d = { version, domain, templates: new Map(), seqKnown: false, nextSeq: 0, samplers: new Map(), defaultRate: 1, initMs: NaN, snap: null, heldUncounted: 0, deferredGap: 0 };
       st.domains.set(key, d);
     }
     return d;
@@ -247,7 +256,7 @@ export class FlowDecoder {
   #expire(st: ExporterState, nowMs: number): void {
     const early = st.early;
     if (early.length === 0 || nowMs - early[0]!.receivedMs <= this.limits.earlyMaxAgeMs) return;
-    const keep = early.filter((e) => nowMs - e.receivedMs <= this.limits.earlyMaxAgeMs);
+    const keep = early.filter((e) => nowMs - e.receivedMs <= this.limits.earlyMaxAgeMs || evicted(e));
     st.earlyEvictedAge += early.length - keep.length;
     st.early = keep;
   }
@@ -272,7 +281,8 @@ export class FlowDecoder {
     if (dom.seqKnown) {
       const ahead = (seq - dom.nextSeq) >>> 0;
       if (ahead !== 0 && ahead < 0x8000_0000) {
-        st.sequenceLost[dom.version] += ahead;
+        if (dom.heldUncounted > 0) dom.deferredGap += ahead;
+        else st.sequenceLost[dom.version] += ahead;
       } else if (ahead !== 0 && ((dom.nextSeq - seq) >>> 0) <= SEQ_WINDOW) {
         return; // a late (reordered or duplicated) datagram: the expectation stands
       }
@@ -332,8 +342,10 @@ export class FlowDecoder {
       if (plan === undefined) waiting.push(pending[i]!, pending[i + 1]!, pending[i + 2]!);
       else this.#dataSet(dom, plan, buf, pending[i + 1]!, pending[i + 2]!, ctx);
     }
-    // IPFIX counts data records: with sets left undecoded the next sequence number is unknown
-    this.#sequence(st, dom, seq, ipfix ? (waiting.length > 0 ? null : ctx.records) : 1);
+    // IPFIX counts data records: sets left undecoded and not held make the next number unknown;
+    // held ones defer the gap accounting until they are decoded
+    const held = waiting.length > 0 && this.limits.earlyMaxDatagrams > 0;
+    this.#sequence(st, dom, seq, ipfix ? (waiting.length > 0 && !held ? null : ctx.records) : 1);
     if (this.#templatesLearned.length > 0) this.#drainEarly(st, exporter);
     if (waiting.length > 0) this.#buffer(st, dom, buf, waiting, nowMs, ctx);
   }
@@ -344,10 +356,12 @@ export class FlowDecoder {
       return;
     }
     if (st.early.length >= this.limits.earlyMaxDatagrams) {
-      st.early.shift();
+      evicted(st.early.shift()!);
       st.earlyEvictedCount++;
     }
-    st.early.push({ dom, receivedMs: nowMs, exportMs: ctx.exportMs, uptimeMs: ctx.uptimeMs, data: buf.slice(), sets });
+    const deferred = dom.version === 10;
+    if (deferred) dom.heldUncounted++;
+    st.early.push({ dom, receivedMs: nowMs, exportMs: ctx.exportMs, uptimeMs: ctx.uptimeMs, data: buf.slice(), sets, deferred });
   }
 
   #drainEarly(st: ExporterState, exporter: string): void {
@@ -363,14 +377,20 @@ export class FlowDecoder {
       }
       ctx.exportMs = e.exportMs;
       ctx.uptimeMs = e.uptimeMs;
+      ctx.records = 0;
       const left: number[] = [];
       for (let i = 0; i < e.sets.length; i += 3) {
         const plan = e.dom.templates.get(e.sets[i]!);
         if (plan === undefined) left.push(e.sets[i]!, e.sets[i + 1]!, e.sets[i + 2]!);
         else this.#earlySet(st, e, plan, i, ctx);
       }
-      if (left.length === 0) st.earlyDecoded++;
-      else keep.push({ ...e, sets: left });
+      if (e.deferred) e.dom.deferredGap -= ctx.records;
+      if (left.length > 0) {
+        keep.push({ ...e, sets: left });
+        continue;
+      }
+      st.earlyDecoded++;
+      if (e.deferred) settle(st, e.dom);
     }
     st.early = keep;
   }
@@ -574,6 +594,27 @@ export class FlowDecoder {
     }
     return n;
   }
+}
+
+/** an entry leaves the early buffer undecoded: its records will never be counted */
+function evicted(e: EarlyEntry): false {
+  if (e.deferred) {
+    e.dom.deferredGap = NaN;
+    e.dom.heldUncounted--;
+    if (e.dom.heldUncounted === 0) {
+      e.dom.deferredGap = 0;
+      e.dom.seqKnown = false; // the next number is unknown again
+    }
+  }
+  return false;
+}
+
+/** a held entry decoded: once none is held, what is left of the deferred gap is lost */
+function settle(st: ExporterState, dom: DomainState): void {
+  dom.heldUncounted--;
+  if (dom.heldUncounted > 0) return;
+  if (dom.deferredGap > 0) st.sequenceLost[dom.version] += dom.deferredGap;
+  dom.deferredGap = 0;
 }
 
 const EMPTY_JOB: DataJob = { data: new Uint8Array(0), sets: new Float64Array(0), setCount: 0, plans: [], snaps: [], exporters: [], datagrams: 0, records: 0 };

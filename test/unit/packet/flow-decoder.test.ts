@@ -273,3 +273,24 @@ void test('state export/import: templates and samplers survive a restart (throug
   d2.decode(v9Datagram({ ...V9H, seq: 1 }, [dataSet(256, V4_FIELDS, flows)]), E1, T0);
   sameFlows(rows(d2.decodeQueued()), flows, 8);
 });
+
+void test('IPFIX: sequence gaps are counted while early data is held, once its records are known', () => {
+  const d = new FlowDecoder(LIMITS);
+  const tpl = { kind: 'template' as const, templates: [{ id: 256, fields: V4_FIELDS }] };
+  d.decode(ipfixDatagram({ ...IPH, seq: 0 }, [dataSet(256, V4_FIELDS, makeFlows(3))]), E1, T0); // held, 3 records
+  d.decode(ipfixDatagram({ ...IPH, seq: 5 }, [dataSet(256, V4_FIELDS, makeFlows(2))]), E1, T0); // 2 lost before it; held
+  assert.equal(exporter(d, E1).sequenceLost[10], 0, 'not known yet');
+  d.decode(ipfixDatagram({ ...IPH, seq: 8 }, [tpl, dataSet(256, V4_FIELDS, makeFlows(1))]), E1, T0); // 1 lost before it
+  assert.equal(exporter(d, E1).earlyDecoded, 2);
+  assert.equal(exporter(d, E1).sequenceLost[10], 3);
+  d.decode(ipfixDatagram({ ...IPH, seq: 9 }, [dataSet(256, V4_FIELDS, makeFlows(1))]), E1, T0);
+  d.decode(ipfixDatagram({ ...IPH, seq: 12 }, [dataSet(256, V4_FIELDS, makeFlows(1))]), E1, T0);
+  assert.equal(exporter(d, E1).sequenceLost[10], 5, 'counted at once again');
+  // a held entry evicted by age: its records are never known, so the gap is not guessed
+  d.decode(ipfixDatagram({ ...IPH, domain: 4, seq: 0 }, [dataSet(257, V4_FIELDS, makeFlows(3))]), E1, T0);
+  d.decode(ipfixDatagram({ ...IPH, domain: 4, seq: 10 }, [dataSet(257, V4_FIELDS, makeFlows(1))]), E1, T0);
+  d.expire(T0 + 60_001);
+  d.decode(ipfixDatagram({ ...IPH, domain: 4, seq: 50 }, [tpl]), E1, T0 + 60_001);
+  d.decode(ipfixDatagram({ ...IPH, domain: 4, seq: 52 }, [tpl]), E1, T0 + 60_001);
+  assert.equal(exporter(d, E1).sequenceLost[10], 7, 'only the gap after the resync');
+});
