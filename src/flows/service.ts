@@ -9,14 +9,17 @@
  * per-exporter counters. Batches may reach the sinks out of order; the per-exporter counters and
  * the top-N totals do not depend on order.
  *
- * Why the pool: decoding the records is most of the collector's CPU (bench/flow-bench.ts:
- * about 0.45 of 1.1 CPU-s per 10^6 flows on the main thread); in the pool it runs on the
- * other core while this thread keeps receiving. Top-N stays on this thread: its tables are one
- * window's state, and merging per-job partial tables from a worker cost as much as tallying
- * the rows (the conversation key is nearly unique per flow). When the pool is behind
- * (MAX_JOBS_IN_FLIGHT jobs pending) or absent (deps.pool null, unit tests), a job is decoded
- * here, so nothing is dropped; wireprobe_flow_decode_jobs_total says where jobs ran. A job
- * whose task fails is counted as decode errors (reason "worker"), per set.
+ * Why the pool (bench/flow-bench.ts, bench/README.md): the record decoding and the small
+ * top-N keys (key-tally.ts) are most of the CPU per flow; in the pool they run on the other core
+ * while this thread keeps receiving, and the collector took in 1.3-1.6x the datagrams of the
+ * same code decoding inline when the machine was short of CPU. The price is about 0.4-0.5 CPU-s
+ * per 10^6 flows more in all (the thread hop), so on an idle machine at low rates inline would be
+ * cheaper; the default is the pool. The per-flow tally of addresses and conversations stays on
+ * this thread: its tables are one window's state, and merging per-job partial tables from a
+ * worker would cost as much as tallying the rows (those keys are nearly unique per flow). When
+ * the pool is behind (MAX_JOBS_IN_FLIGHT jobs pending) or absent (deps.pool null), a job is
+ * decoded here, so nothing is dropped; wireprobe_flow_decode_jobs_total says where jobs ran. A
+ * job whose task fails is counted as decode errors (reason "worker"), per set.
  *
  * A tick each second evicts aged early data, rolls the top window, saves changed templates
  * (atomically, under state_dir) and reads the sockets' kernel drops from /proc/net/udp{,6}.

@@ -69,15 +69,16 @@ const NO_SAMPLER = -1;
 const NTP_EPOCH_S = 2_208_988_800;
 const A = FLOW_ADDRESS_BYTES;
 
-function u16(b: Uint8Array, o: number): number {
+/** big-endian readers, shared with the control half (decoder.ts) */
+export function u16(b: Uint8Array, o: number): number {
   return (b[o]! << 8) | b[o + 1]!;
 }
 
-function u32(b: Uint8Array, o: number): number {
+export function u32(b: Uint8Array, o: number): number {
   return ((b[o]! << 24) >>> 0) + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
 }
 
-function uint(b: Uint8Array, o: number, n: number): number {
+export function uint(b: Uint8Array, o: number, n: number): number {
   let v = 0;
   for (let i = 0; i < n; i++) v = v * 256 + b[o + i]!;
   return v;

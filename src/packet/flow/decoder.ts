@@ -18,7 +18,7 @@
  * - A malformed datagram is counted (by reason) and dropped: its rows are removed; decode() never throws.
  */
 import type { FlowBatch, FlowVersion } from './types.js';
-import { countRecords, DataJobBuilder, decodeDataJob, SET_FIELDS, SetField, TALLY_FIELDS, type DataJob, type DomainSnap } from './data-job.js';
+import { countRecords, DataJobBuilder, decodeDataJob, SET_FIELDS, SetField, TALLY_FIELDS, u16, u32, uint, type DataJob, type DomainSnap } from './data-job.js';
 import { compileTemplate, Op, VARIABLE_LENGTH, type Plan, type TemplateDef, type TemplateField } from './template.js';
 
 /** 'worker': a queued job lost because its decoding task failed (counted per set) */
@@ -110,20 +110,6 @@ class Malformed extends Error {
 }
 
 const SEQ_WINDOW = 65536;
-
-function u16(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
-
-function u32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) >>> 0) + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
-}
-
-function uint(b: Uint8Array, o: number, n: number): number {
-  let v = 0;
-  for (let i = 0; i < n; i++) v = v * 256 + b[o + i]!;
-  return v;
-}
 
 /** Per-datagram decoding context. */
 interface Ctx {

@@ -21,37 +21,50 @@ export interface SmallKeyTally {
   readonly outIf: Float64Array;
 }
 
-/** Keys below `size` → counts, in the order first seen; only the keys seen are scanned at the end. */
-class Direct {
-  readonly #slot: Int32Array;
-  readonly #out: number[] = [];
+/** Entries (key, flows, bytes, packets) in the order their keys were first seen. */
+class Entries {
+  protected readonly out: number[] = [];
 
-  constructor(size: number) {
-    this.#slot = new Int32Array(size);
+  /** a new entry for `key`: its offset */
+  protected open(key: number): number {
+    this.out.push(key, 0, 0, 0);
+    return this.out.length - KEY_FIELDS;
   }
 
-  add(key: number, bytes: number, packets: number): void {
-    let s = this.#slot[key]! - 1;
-    if (s < 0) {
-      s = this.#out.length;
-      this.#slot[key] = s + 1;
-      this.#out.push(key, 0, 0, 0);
-    }
-    const o = this.#out;
+  protected count(s: number, bytes: number, packets: number): void {
+    const o = this.out;
     o[s + 1]!++;
     o[s + 2]! += bytes;
     o[s + 3]! += packets;
   }
 
   entries(): Float64Array {
-    return Float64Array.from(this.#out);
+    return Float64Array.from(this.out);
+  }
+}
+
+/** Keys below `size`, indexed directly; only the keys seen are scanned at the end. */
+class Direct extends Entries {
+  readonly #slot: Int32Array;
+
+  constructor(size: number) {
+    super();
+    this.#slot = new Int32Array(size);
+  }
+
+  add(key: number, bytes: number, packets: number): void {
+    let s = this.#slot[key]! - 1;
+    if (s < 0) {
+      s = this.open(key);
+      this.#slot[key] = s + 1;
+    }
+    this.count(s, bytes, packets);
   }
 }
 
 /** Interfaces per exporter: any 32-bit ifIndex; consecutive flows mostly share one, so the last is kept at hand. */
-class Interfaces {
+class Interfaces extends Entries {
   readonly #slots: Map<number, number>[] = [];
-  readonly #out: number[] = [];
   #lastE = -1;
   #lastIf = -1;
   #last = 0;
@@ -62,22 +75,14 @@ class Interfaces {
       const m = (this.#slots[e] ??= new Map());
       const found = m.get(ifIndex);
       if (found === undefined) {
-        s = this.#out.length;
+        s = this.open(e * IF_KEY + ifIndex);
         m.set(ifIndex, s);
-        this.#out.push(e * IF_KEY + ifIndex, 0, 0, 0);
       } else s = found;
       this.#lastE = e;
       this.#lastIf = ifIndex;
       this.#last = s;
     }
-    const o = this.#out;
-    o[s + 1]!++;
-    o[s + 2]! += bytes;
-    o[s + 3]! += packets;
-  }
-
-  entries(): Float64Array {
-    return Float64Array.from(this.#out);
+    this.count(s, bytes, packets);
   }
 }
 
