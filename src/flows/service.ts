@@ -23,7 +23,9 @@
  *
  * A tick each second evicts aged early data, rolls the top window, saves changed templates
  * (atomically, under state_dir) and reads the sockets' kernel drops from /proc/net/udp{,6}.
- * One socket per address: Node 20's dgram has no SO_REUSEPORT (reusePort came in Node 22.12).
+ * One socket per address: Node 20's dgram has no SO_REUSEPORT (reusePort came in Node 22.12),
+ * and each datagram arrives as its own Buffer (no recvmmsg without a native addon); the control
+ * half copies only the data sets into the job's buffer, so the datagram is garbage at once.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdir, readFile, stat } from 'node:fs/promises';
