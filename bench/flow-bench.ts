@@ -1,12 +1,15 @@
-// Flow collector benchmark: the same IPFIX datagrams (30 flows each) sent over loopback to the
-// wireprobe flow collector (bench/flow-collector.ts: decoding, top talkers, a counting sink; no
-// store) and to nfcapd (nfdump, writing its files) in the same run, at increasing rates. Prints,
-// per rate and tool: datagrams and flows received per second, kernel drops (/proc/net/udp), CPU
-// seconds per 10^6 flows and peak RSS. See bench/README.md.
+// Flow collector benchmark: the same IPFIX datagrams (30 flows each) sent over loopback, at
+// increasing rates, to nfcapd (nfdump, writing its files), to the wireprobe flow collector
+// without a store (bench/flow-collector.ts: decoding in the pool, top talkers, a counting sink)
+// and with its real SQLite store (--store sqlite, the default; --store none leaves that row
+// out), and without the pool (wireprobe-inline: decoding on the main thread), one tool at a time so that each has the machine to itself, all in one run. Prints, per
+// rate and tool: datagrams and flows received per second, kernel drops (/proc/net/udp), CPU
+// seconds per 10^6 flows (the whole process, store thread included, until the store has written
+// everything), peak RSS, and the load average. See bench/README.md.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -16,11 +19,15 @@ import { requireTools } from '../test/lab/require-tools.js';
 import { clockTicksPerSecond, cpuTicks, peakRssKb } from './proc-stats.js';
 
 const { values: args } = parseArgs({
-  options: { rates: { type: 'string', default: '5000,10000,20000,30000' }, seconds: { type: 'string', default: '5' } },
+  options: {
+    rates: { type: 'string', default: '5000,10000,20000,30000' }, seconds: { type: 'string', default: '5' }, store: { type: 'string', default: 'sqlite' },
+  },
 });
 const rates = String(args.rates).split(',').map(Number);
 const seconds = Number(args.seconds);
 const FLOWS_PER_DATAGRAM = 30;
+/** how long a store may take to write what it was sent before the step gives up waiting */
+const STORE_WAIT_MS = 30_000;
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const execFileP = promisify(execFile);
@@ -43,59 +50,89 @@ function exited(p: ChildProcess): Promise<void> {
   return p.exitCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', () => r()));
 }
 
-interface Row { tool: string; rate: number; sent: number; datagrams: number; flows: number; drops: number; cpuS: number; rssMb: number }
+type Tool = 'nfcapd' | 'wireprobe' | 'wireprobe-inline' | 'wireprobe+sqlite';
+interface Row { tool: Tool; sent: number; datagrams: number; flows: number; stored: number; drops: number; cpuS: number; rssMb: number }
+interface Collector { pid: number; port: number; proc: ChildProcess; done(): Promise<{ datagrams: number; flows: number; stored: number }> }
 
-async function step(rate: number): Promise<Row[]> {
-  // wireprobe
-  const wp = spawn(process.execPath, [here('./flow-collector.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: wp.stdout });
-  let last = { flows: 0, datagrams: 0 };
-  const wpPort = await new Promise<number>((resolve) => {
-    lines.on('line', (l) => {
-      const j = JSON.parse(l) as { port?: number; flows?: number; datagrams?: number };
+async function startWireprobe(store: boolean, pool: boolean): Promise<Collector> {
+  const argv = [here('./flow-collector.js'), '--store', store ? 'sqlite' : 'none', '--pool', pool ? 'on' : 'off'];
+  const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let last = { flows: 0, datagrams: 0, stored: 0 };
+  const port = await new Promise<number>((resolve) => {
+    createInterface({ input: proc.stdout }).on('line', (l) => {
+      const j = JSON.parse(l) as { port?: number; flows?: number; datagrams?: number; stored?: number; storeDropped?: number };
       if (j.port !== undefined) resolve(j.port);
-      else last = { flows: j.flows ?? 0, datagrams: j.datagrams ?? 0 };
+      else last = { flows: j.flows ?? 0, datagrams: j.datagrams ?? 0, stored: (j.stored ?? 0) + (j.storeDropped ?? 0) };
     });
   });
-  // nfcapd
-  const dir = mkdtempSync(join(tmpdir(), 'wpt-nfcapd-'));
-  const nfPort = await freePort();
-  const nf = spawn('nfcapd', ['-b', '127.0.0.1', '-p', String(nfPort), '-w', dir, '-B', '33554432', '-t', '3600'], { stdio: 'ignore' });
-  for (let i = 0; i < 50 && Number.isNaN(drops(nfPort)); i++) await sleep(100);
-  await sleep(300);
-  const cpu0 = [cpuTicks(wp.pid!) ?? 0, cpuTicks(nf.pid!) ?? 0];
-  const drops0 = [drops(wpPort), drops(nfPort)];
-  const sender = spawn(process.execPath, [here('./flow-sender.js'), '--rate', String(rate), '--seconds', String(seconds), '--ports', `${wpPort},${nfPort}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return {
+    pid: proc.pid!, port, proc,
+    async done() {
+      const t0 = Date.now();
+      while (store && last.stored < last.flows && Date.now() - t0 < STORE_WAIT_MS) await sleep(200);
+      await sleep(300);
+      return { ...last, stored: store ? last.stored : last.flows };
+    },
+  };
+}
+
+async function startNfcapd(): Promise<Collector & { dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'wfp-nfcapd-'));
+  const port = await freePort();
+  const proc = spawn('nfcapd', ['-b', '127.0.0.1', '-p', String(port), '-w', dir, '-B', '33554432', '-t', '3600'], { stdio: 'ignore' });
+  for (let i = 0; i < 50 && Number.isNaN(drops(port)); i++) await sleep(100);
+  return {
+    pid: proc.pid!, port, proc, dir,
+    async done() {
+      await sleep(300);
+      return { datagrams: NaN, flows: NaN, stored: NaN };
+    },
+  };
+}
+
+async function step(tool: Tool, rate: number): Promise<Row> {
+  const c = tool === 'nfcapd' ? await startNfcapd() : await startWireprobe(tool === 'wireprobe+sqlite', tool !== 'wireprobe-inline');
+  await sleep(500);
+  const cpu0 = cpuTicks(c.pid) ?? 0;
+  const drops0 = drops(c.port);
+  const sender = spawn(process.execPath, [here('./flow-sender.js'), '--rate', String(rate), '--seconds', String(seconds), '--ports', String(c.port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let sent = 0;
   createInterface({ input: sender.stdout }).on('line', (l) => {
     sent = (JSON.parse(l) as { sent: number }).sent;
   });
   await exited(sender);
   await sleep(1500);
-  const tck = clockTicksPerSecond();
-  const cpu = [((cpuTicks(wp.pid!) ?? 0) - cpu0[0]!) / tck, ((cpuTicks(nf.pid!) ?? 0) - cpu0[1]!) / tck];
-  const rss = [(peakRssKb(wp.pid!) ?? 0) / 1024, (peakRssKb(nf.pid!) ?? 0) / 1024];
-  const dropped = [drops(wpPort) - drops0[0]!, drops(nfPort) - drops0[1]!];
-  wp.kill('SIGTERM');
-  nf.kill('SIGTERM');
-  await Promise.all([exited(wp), exited(nf)]);
-  const { stdout } = await execFileP('nfdump', ['-R', dir, '-I'], { timeout: 60_000 });
-  rmSync(dir, { recursive: true, force: true });
-  const nfFlows = Number(/^Flows:\s+(\d+)/m.exec(stdout)?.[1] ?? NaN);
-  return [
-    { tool: 'wireprobe', rate, sent, datagrams: last.datagrams, flows: last.flows, drops: dropped[0]!, cpuS: cpu[0]!, rssMb: rss[0]! },
-    { tool: 'nfcapd', rate, sent, datagrams: nfFlows / FLOWS_PER_DATAGRAM, flows: nfFlows, drops: dropped[1]!, cpuS: cpu[1]!, rssMb: rss[1]! },
-  ];
+  let got = await c.done();
+  const cpuS = ((cpuTicks(c.pid) ?? 0) - cpu0) / clockTicksPerSecond();
+  const rssMb = (peakRssKb(c.pid) ?? 0) / 1024;
+  const dropped = drops(c.port) - drops0;
+  c.proc.kill('SIGTERM');
+  await exited(c.proc);
+  if ('dir' in c) {
+    const { stdout } = await execFileP('nfdump', ['-R', String(c.dir), '-I'], { timeout: 60_000 });
+    rmSync(String(c.dir), { recursive: true, force: true });
+    const flows = Number(/^Flows:\s+(\d+)/m.exec(stdout)?.[1] ?? NaN);
+    got = { flows, datagrams: flows / FLOWS_PER_DATAGRAM, stored: flows };
+  }
+  return { tool, sent, ...got, drops: dropped, cpuS, rssMb };
 }
 
-console.log(`IPFIX, ${FLOWS_PER_DATAGRAM} flows per datagram, ${seconds} s per step, loopback; same datagrams to both tools`);
-console.log('rate/s  tool       sent     received  datagrams/s  flows/s    kernel-drops  CPU-s/1e6-flows  peak-RSS-MB');
+const tools: Tool[] = ['nfcapd', 'wireprobe', 'wireprobe-inline', ...(args.store === 'sqlite' ? ['wireprobe+sqlite' as const] : [])];
+const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+console.log(`IPFIX, ${FLOWS_PER_DATAGRAM} flows per datagram, ${seconds} s per step, loopback; the same datagrams to each tool in turn; load average at start ${load()}`);
+console.log('rate/s  tool              sent     received  datagrams/s  flows/s    stored     kernel-drops  CPU-s/1e6-flows  peak-RSS-MB  vs-nfcapd(CPU,RSS)');
 for (const rate of rates) {
-  for (const r of await step(rate)) {
+  let peer: Row | undefined;
+  for (const tool of tools) {
+    const r = await step(tool, rate);
     const perM = r.flows > 0 ? (r.cpuS / r.flows) * 1e6 : NaN;
+    if (tool === 'nfcapd') peer = r;
+    const peerPerM = peer !== undefined && peer.flows > 0 ? (peer.cpuS / peer.flows) * 1e6 : NaN;
+    const ratio = tool === 'nfcapd' || peer === undefined ? '' : `${(perM / peerPerM).toFixed(2)}x, ${(r.rssMb / peer.rssMb).toFixed(1)}x`;
     console.log(
-      `${String(rate).padEnd(7)} ${r.tool.padEnd(10)} ${String(r.sent).padEnd(8)} ${String(Math.round(r.datagrams)).padEnd(9)} ${String(Math.round(r.datagrams / seconds)).padEnd(12)} `
-      + `${String(Math.round(r.flows / seconds)).padEnd(10)} ${String(r.drops).padEnd(13)} ${perM.toFixed(2).padEnd(16)} ${r.rssMb.toFixed(0)}`,
+      `${String(rate).padEnd(7)} ${r.tool.padEnd(17)} ${String(r.sent).padEnd(8)} ${String(Math.round(r.datagrams)).padEnd(9)} ${String(Math.round(r.datagrams / seconds)).padEnd(12)} `
+      + `${String(Math.round(r.flows / seconds)).padEnd(10)} ${String(r.stored).padEnd(10)} ${String(r.drops).padEnd(13)} ${perM.toFixed(2).padEnd(16)} ${r.rssMb.toFixed(0).padEnd(12)} ${ratio}`,
     );
   }
 }
+console.log(`load average at end ${load()}`);

@@ -124,7 +124,7 @@ export function metricSections(): SectionDoc[] {
     {
       title: 'Flow collector',
       intro: 'Only when the `flows` section enables the collector. `exporter` is bounded by `flows.max_exporters` (later exporters count as `other`); the top-talker series by `flows.top.max_series`.',
-      families: registryFamilies(built((r) => registerFlowMetrics(r, { exporters: () => [], sockets: () => [], sinks: () => [], top: () => [], topWindowSeconds: 60 }))),
+      families: registryFamilies(built((r) => registerFlowMetrics(r, { exporters: () => [], sockets: () => [], sinks: () => [], top: () => [], jobs: () => ({ pool: 0, inline: 0 }), topWindowSeconds: 60 }))),
     },
     {
       title: 'On-demand operations',

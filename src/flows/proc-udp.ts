@@ -2,6 +2,12 @@
  * Kernel drops of our UDP sockets, from /proc/net/udp and /proc/net/udp6 (the `drops` column
  * of the line whose local address and port are the socket's). Pure parsing; the caller reads
  * the files (paths injected).
+ *
+ * Matched by address and port, not by the socket's inode: Node 20's dgram does not expose the
+ * socket's descriptor (only through the private `_handle.fd`, which this project does not use).
+ * The match is still one socket: the collector binds with `exclusive: true` and without
+ * SO_REUSEADDR/SO_REUSEPORT, so no other socket, of this process or another, can hold the same
+ * local address and port (a wildcard and a specific address on one port cannot both be bound).
  */
 import { parseIp } from '../lib/address.js';
 

@@ -1,13 +1,31 @@
 /**
  * The flow collector as a service: UDP sockets (IPv4 and IPv6, large receive buffers) feed the
- * decoder (packet/flow/decoder.ts) on the main thread; the rows decoded go, as one FlowBatch
- * per 100 ms (or per 16384 rows), to the top-talker window and to every sink. A tick each second
- * evicts aged early data, rolls the top window, saves changed templates (atomically, under
- * state_dir) and reads the sockets' kernel drops from /proc/net/udp{,6}.
+ * decoder's control half (packet/flow/decoder.ts) on the main thread, which does the ordered
+ * per-datagram work (headers, templates, options records, sequence numbers, early data) and
+ * queues the validated data sets; every JOB_DATAGRAMS datagrams (or JOB_MS after the first) the
+ * queue goes, as one DataJob with one transferred buffer, to the worker pool, which decodes it
+ * into a FlowBatch (packet/flow/data-job.ts). The batch that comes back (its columns
+ * transferred) goes to the top-talker window and to every sink, and its tallies to the
+ * per-exporter counters. Batches may reach the sinks out of order; the per-exporter counters and
+ * the top-N totals do not depend on order.
  *
- * Why the main thread and not the pool: decoding a datagram against a compiled template costs
- * less than handing it to a worker (see bench/flow-bench.ts); the sinks do their writes off
- * this thread.
+ * Why the pool (bench/flow-bench.ts, bench/README.md): the record decoding and the small
+ * top-N keys (key-tally.ts) are most of the CPU per flow; in the pool they run on the other core
+ * while this thread keeps receiving, and the collector took in 1.3-1.6x the datagrams of the
+ * same code decoding inline when the machine was short of CPU. The price is about 0.4-0.5 CPU-s
+ * per 10^6 flows more in all (the thread hop), so on an idle machine at low rates inline would be
+ * cheaper; the default is the pool. The per-flow tally of addresses and conversations stays on
+ * this thread: its tables are one window's state, and merging per-job partial tables from a
+ * worker would cost as much as tallying the rows (those keys are nearly unique per flow). When
+ * the pool is behind (MAX_JOBS_IN_FLIGHT jobs pending) or absent (deps.pool null), a job is
+ * decoded here, so nothing is dropped; wireprobe_flow_decode_jobs_total says where jobs ran. A
+ * job whose task fails is counted as decode errors (reason "worker"), per set.
+ *
+ * A tick each second evicts aged early data, rolls the top window, saves changed templates
+ * (atomically, under state_dir) and reads the sockets' kernel drops from /proc/net/udp{,6}.
+ * One socket per address: Node 20's dgram has no SO_REUSEPORT (reusePort came in Node 22.12),
+ * and each datagram arrives as its own Buffer (no recvmmsg without a native addon); the control
+ * half copies only the data sets into the job's buffer, so the datagram is garbage at once.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdir, readFile, stat } from 'node:fs/promises';
@@ -19,7 +37,9 @@ import type { Clock, TimerHandle } from '../lib/clock.js';
 import { AppError, ErrorCodes, errorMessage } from '../lib/errors.js';
 import type { LogFields, Logger } from '../lib/logger.js';
 import type { ReloadOutcome, Service } from '../lib/service.js';
+import { decodeDataJob, type DataJob, type DataJobResult } from '../packet/flow/data-job.js';
 import { FlowDecoder, type DecoderLimits, type ExporterState } from '../packet/flow/decoder.js';
+import type { WorkerPool } from '../workers/pool.js';
 import { registerFlowMetrics, type SocketStats } from './metrics.js';
 import { procLocalAddress, socketDrops } from './proc-udp.js';
 import { TopTalkers, type TopOptions } from './top.js';
@@ -34,6 +54,8 @@ export interface FlowsServiceDeps {
   readonly paths: { readonly procfs: string };
   /** the flow stores to feed, opened from the config at start */
   readonly sinks: (config: FlowsConfig) => FlowSink[] | Promise<FlowSink[]>;
+  /** where data sets are decoded; null: on this thread */
+  readonly pool: WorkerPool | null;
 }
 
 export interface FlowsService extends Service<Config> {
@@ -52,10 +74,12 @@ const MAX_STATE_BYTES = 64 * 1024 * 1024;
 const TICK_MS = 1000;
 /** seconds between kernel-drop reads and between template saves */
 const DROPS_EVERY_TICKS = 5;
-/** rows after which the decoded rows are handed over at once */
-const MAX_BATCH_ROWS = 16384;
-/** otherwise, rows are handed over this long after the first of them was decoded */
-const FLUSH_MS = 100;
+/** datagrams per decoding job */
+const JOB_DATAGRAMS = 512;
+/** otherwise, a job is handed over this long after its first datagram */
+const JOB_MS = 100;
+/** jobs in the pool at once; beyond, jobs are decoded on this thread */
+const MAX_JOBS_IN_FLIGHT = 4;
 /** distinct keys per top-talker group and window */
 const TOP_MAX_KEYS = 200_000;
 
@@ -108,7 +132,9 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
   let savedGeneration = 0;
   let saving: Promise<void> = Promise.resolve();
   let handedOver = 0;
-  let flushTimer: TimerHandle | null = null;
+  let jobTimer: TimerHandle | null = null;
+  const running = new Set<Promise<void>>();
+  const jobs = { pool: 0, inline: 0 };
   const stateFile = join(config.state_dir, TEMPLATES_FILE);
 
   registerFlowMetrics(deps.registry, {
@@ -120,25 +146,47 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
     sockets: (): SocketStats[] => listeners.map((l) => ({ listen: l.listen, receiveBufferBytes: l.receiveBufferBytes, kernelDrops: l.kernelDrops })),
     sinks: () => sinks.map((s) => ({ name: s.name, stats: s.stats() })),
     top: () => top.entries(),
+    jobs: () => jobs,
     get topWindowSeconds() {
       return config.top.window;
     },
   });
 
-  const flush = (): void => {
-    flushTimer?.cancel();
-    flushTimer = null;
-    if (decoder.out.count === 0) return;
-    const batch = decoder.out.take();
-    handedOver += batch.count;
-    top.add(batch);
-    for (const s of sinks) s.write(batch);
+  const deliver = (job: DataJob, r: DataJobResult): void => {
+    decoder.applyTallies(job.exporters, r.tallies);
+    if (r.batch.count === 0) return;
+    handedOver += r.batch.count;
+    top.add(r.batch, r.keys);
+    for (const s of sinks) s.write(r.batch);
+  };
+
+  /** hands the queued data sets over: to the pool, or decoded here when the pool is absent or behind */
+  const dispatch = (): void => {
+    jobTimer?.cancel();
+    jobTimer = null;
+    const job = decoder.takeJob();
+    if (job === null) return;
+    const pool = deps.pool;
+    if (pool === null || running.size >= MAX_JOBS_IN_FLIGHT) {
+      jobs.inline++;
+      deliver(job, decodeDataJob(job));
+      return;
+    }
+    jobs.pool++;
+    const task = pool.run('decodeFlows', job, [job.data.buffer as ArrayBuffer]).then(
+      (r) => deliver(job, r),
+      (e: unknown) => {
+        decoder.jobLost(job);
+        log.error('flow decoding task failed', { sets: job.setCount, err: errorMessage(e) });
+      },
+    ).finally(() => running.delete(task));
+    running.add(task);
   };
 
   const onMessage = (msg: Buffer, rinfo: { address: string }): void => {
     decoder.decode(msg, exporterAddress(rinfo.address), clock.wallMs());
-    if (decoder.out.count >= MAX_BATCH_ROWS) flush();
-    else if (flushTimer === null && decoder.out.count > 0) flushTimer = clock.setTimer(FLUSH_MS, flush);
+    if (decoder.queue.datagrams >= JOB_DATAGRAMS) dispatch();
+    else if (jobTimer === null && decoder.queue.setCount > 0) jobTimer = clock.setTimer(JOB_MS, dispatch);
   };
 
   const saveTemplates = (): Promise<void> => {
@@ -192,7 +240,7 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
   const onTick = (): void => {
     tick = clock.setTimer(TICK_MS, onTick);
     ticks++;
-    flush();
+    dispatch();
     decoder.expire(clock.wallMs());
     const now = clock.monoMs();
     if (now - windowStart >= config.top.window * 1000) {
@@ -238,9 +286,13 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
     async stop(drainMs) {
       tick?.cancel();
       tick = null;
-      flushTimer?.cancel();
       for (const l of listeners.splice(0)) l.socket.close();
-      flush();
+      dispatch();
+      let timer: TimerHandle | null = null;
+      await Promise.race([Promise.all(running), new Promise<void>((resolve) => {
+        timer = clock.setTimer(drainMs, resolve);
+      })]);
+      (timer as TimerHandle | null)?.cancel();
       await saveTemplates();
       await Promise.all(sinks.map(async (s) => {
         try {

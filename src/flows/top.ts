@@ -1,13 +1,21 @@
 /**
  * Top talkers per window: flows, bytes and packets per source, destination, conversation,
  * protocol, source and destination port, exporter, and input and output interface per
- * exporter, tallied from FlowBatches into open-addressing tables of fixed-width keys on typed
- * arrays (no string and no object per flow), and ranked by bytes when the window closes. Every
- * group gets an `others` entry so that the sum over its keys is the group's exact total; the
- * number of published entries is capped. Pure.
+ * exporter, tallied from FlowBatches and ranked by bytes when the window closes. Every group
+ * gets an `others` entry so that the sum over its keys is the group's exact total; the number
+ * of published entries is capped (maxSeries), and so is the number of keys a group tallies
+ * per window (maxKeys: beyond it, flows count in the group's total, so in `others`, only).
+ *
+ * Cost per flow (bench/flow-cpu-bench.ts): no string and no object per flow. Protocol, ports,
+ * exporter and interfaces come tallied per batch (packet/flow/key-tally.ts, in the worker that
+ * decoded the batch) and are merged here a few entries per batch, into flat arrays (protocol,
+ * ports) or small tables. Per flow, only the high-cardinality keys: IPv4 addresses
+ * (IPv4-mapped in the batch) as one 32-bit key word and an IPv4 conversation as two, in
+ * open-addressing tables on typed arrays; IPv6 keys in tables of 4 and 8 words. Pure.
  */
 import { formatIp } from '../lib/address.js';
 import type { FlowGroupKey } from './types.js';
+import { KEY_FIELDS, tallySmallKeys, type SmallKeyTally } from '../packet/flow/key-tally.js';
 import { FLOW_ADDRESS_BYTES, type FlowBatch } from '../packet/flow/types.js';
 
 export interface TopEntry {
@@ -28,32 +36,50 @@ export interface TopOptions {
   readonly n: number;
   /** entries published in all (others included) */
   readonly maxSeries: number;
-  /** distinct keys tallied per table and window; beyond it, flows count in the totals (so in `others`) only */
+  /** distinct keys tallied per group and window; beyond it, flows count in the totals (so in `others`) only */
   readonly maxKeys: number;
 }
 
 const GOLDEN = 0x9e3779b1;
+/** interface keys of a SmallKeyTally: exporter index * IF_KEY + ifIndex */
+const IF_KEY = 0x1_0000_0000;
 /** 32-bit words per address */
 const AW = FLOW_ADDRESS_BYTES / 4;
 
+/** A group's exact totals (flows, bytes, packets) and what is left of its key budget. */
+class Group {
+  readonly total = new Float64Array(3);
+  constructor(public keysLeft: number) {}
+
+  add(flows: number, bytes: number, packets: number): void {
+    const t = this.total;
+    t[0]! += flows;
+    t[1]! += bytes;
+    t[2]! += packets;
+  }
+}
+
+/** What ranking needs of a table: counts (flows, bytes, packets at slot * 3) and its keys as text. */
+interface Tally {
+  readonly counts: Float64Array;
+  slots(first?: number): number[];
+  text(slot: number): string;
+}
+
 /** Keys of `width` 32-bit words with three counts each (flows, bytes, packets); flows 0: empty slot. */
-class KeyTable {
+class KeyTable implements Tally {
   bits = 12;
   keys: Uint32Array;
   counts: Float64Array;
   size = 0;
-  readonly total = new Float64Array(3);
 
-  constructor(readonly width: number, readonly maxKeys: number) {
+  constructor(readonly width: number, readonly group: Group, readonly text: (slot: number) => string) {
     this.keys = new Uint32Array(width << this.bits);
     this.counts = new Float64Array(3 << this.bits);
   }
 
-  add(key: Uint32Array, off: number, bytes: number, packets: number): void {
-    const t = this.total;
-    t[0]!++;
-    t[1]! += bytes;
-    t[2]! += packets;
+  /** the slot of the key at key[off..], claimed when new; -1 when the group's key budget is spent */
+  #slot(key: Uint32Array, off: number): number {
     const w = this.width;
     let h = 0;
     for (let k = 0; k < w; k++) h = Math.imul(h ^ key[off + k]!, GOLDEN);
@@ -63,28 +89,29 @@ class KeyTable {
       const keys = this.keys;
       const counts = this.counts;
       for (let i = Math.imul(h, GOLDEN) >>> (32 - this.bits); ; i = (i + 1) & mask) {
-        const c = i * 3;
-        if (counts[c] === 0) {
-          if (this.size >= this.maxKeys) return;
+        if (counts[i * 3] === 0) {
+          if (this.group.keysLeft <= 0) return -1;
           if ((this.size + 1) * 10 > (mask + 1) * 7) break; // grow, then retry
           for (let k = 0; k < w; k++) keys[i * w + k] = key[off + k]!;
-          counts[c] = 1;
-          counts[c + 1] = bytes;
-          counts[c + 2] = packets;
           this.size++;
-          return;
+          this.group.keysLeft--;
+          return i;
         }
-        let same = true;
-        for (let k = 0; k < w && same; k++) same = keys[i * w + k] === key[off + k];
-        if (same) {
-          counts[c]!++;
-          counts[c + 1]! += bytes;
-          counts[c + 2]! += packets;
-          return;
-        }
+        let k = 0;
+        while (k < w && keys[i * w + k] === key[off + k]) k++;
+        if (k === w) return i;
       }
       this.#grow();
     }
+  }
+
+  add(key: Uint32Array, off: number, bytes: number, packets: number, flows = 1): void {
+    const i = this.#slot(key, off);
+    if (i < 0) return;
+    const c = this.counts;
+    c[i * 3]! += flows;
+    c[i * 3 + 1]! += bytes;
+    c[i * 3 + 2]! += packets;
   }
 
   #grow(): void {
@@ -92,22 +119,17 @@ class KeyTable {
     this.bits++;
     this.keys = new Uint32Array(w << this.bits);
     this.counts = new Float64Array(3 << this.bits);
-    for (let i = 0; i < counts.length / 3; i++) {
-      if (counts[i * 3] === 0) continue;
-      this.#put(keys, i * w, counts[i * 3]!, counts[i * 3 + 1]!, counts[i * 3 + 2]!);
-    }
-  }
-
-  #put(key: Uint32Array, off: number, flows: number, bytes: number, packets: number): void {
-    const w = this.width;
-    let h = 0;
-    for (let k = 0; k < w; k++) h = Math.imul(h ^ key[off + k]!, GOLDEN);
-    h ^= h >>> 15;
     const mask = (1 << this.bits) - 1;
-    let i = Math.imul(h, GOLDEN) >>> (32 - this.bits);
-    while (this.counts[i * 3] !== 0) i = (i + 1) & mask;
-    for (let k = 0; k < w; k++) this.keys[i * w + k] = key[off + k]!;
-    this.counts.set([flows, bytes, packets], i * 3);
+    for (let s = 0; s < counts.length / 3; s++) {
+      if (counts[s * 3] === 0) continue;
+      let h = 0;
+      for (let k = 0; k < w; k++) h = Math.imul(h ^ keys[s * w + k]!, GOLDEN);
+      h ^= h >>> 15;
+      let i = Math.imul(h, GOLDEN) >>> (32 - this.bits);
+      while (this.counts[i * 3] !== 0) i = (i + 1) & mask;
+      this.keys.set(keys.subarray(s * w, s * w + w), i * w);
+      this.counts.set(counts.subarray(s * 3, s * 3 + 3), i * 3);
+    }
   }
 
   /** occupied slots, optionally only those whose first key word is `first` */
@@ -119,9 +141,45 @@ class KeyTable {
   }
 }
 
+/** Small integer keys (protocol, port) indexing the counts directly. */
+class DirectTable implements Tally {
+  readonly counts: Float64Array;
+  constructor(readonly size: number, readonly group: Group) {
+    this.counts = new Float64Array(size * 3);
+  }
+
+  /** adds tallied entries (key, flows, bytes, packets) */
+  merge(e: Float64Array): void {
+    const c = this.counts;
+    for (let i = 0; i < e.length; i += KEY_FIELDS) {
+      const k = e[i]! * 3;
+      if (c[k] === 0) {
+        if (this.group.keysLeft <= 0) continue;
+        this.group.keysLeft--;
+      }
+      c[k]! += e[i + 1]!;
+      c[k + 1]! += e[i + 2]!;
+      c[k + 2]! += e[i + 3]!;
+    }
+  }
+
+  slots(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.size; i++) if (this.counts[i * 3] !== 0) out.push(i);
+    return out;
+  }
+
+  text(slot: number): string {
+    return String(slot);
+  }
+}
+
+const V4_MAPPED_WORD = new Uint32Array(new Uint8Array([0, 0, 0xff, 0xff]).buffer)[0]!;
+
 /** address words (native order, as read through a Uint32Array view) → text; IPv4-mapped shown as IPv4 */
-function addrText(keys: Uint32Array, off: number): string {
-  const b = new Uint8Array(keys.buffer, keys.byteOffset + off * 4, FLOW_ADDRESS_BYTES);
+function addrText(keys: Uint32Array, off: number, words: number): string {
+  const b = new Uint8Array(keys.buffer, keys.byteOffset + off * 4, words * 4);
+  if (words === 1) return formatIp(b, 0, 4);
   const mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
   return mapped ? formatIp(b, 12, 4) : formatIp(b, 0, 16);
 }
@@ -131,82 +189,130 @@ function words(col: Uint8Array, n: number): Uint32Array {
   return col.byteOffset % 4 === 0 ? new Uint32Array(col.buffer, col.byteOffset, n * AW) : new Uint32Array(col.slice(0, n * FLOW_ADDRESS_BYTES).buffer);
 }
 
-export class TopTalkers {
-  #src!: KeyTable;
-  #dst!: KeyTable;
-  #conv!: KeyTable;
-  #proto!: KeyTable;
-  #srcPort!: KeyTable;
-  #dstPort!: KeyTable;
+/** the tables of one window */
+class Window {
+  readonly src: Group;
+  readonly dst: Group;
+  readonly conv: Group;
+  readonly proto: Group;
+  readonly srcPort: Group;
+  readonly dstPort: Group;
+  readonly exporter: Group;
+  readonly src4: KeyTable;
+  readonly src6: KeyTable;
+  readonly dst4: KeyTable;
+  readonly dst6: KeyTable;
+  readonly conv4: KeyTable;
+  readonly conv6: KeyTable;
+  readonly protoT: DirectTable;
+  readonly srcPortT: DirectTable;
+  readonly dstPortT: DirectTable;
   /** keys: exporter id */
-  #exporter!: KeyTable;
-  /** keys: exporter id, ifIndex */
-  #inIf!: KeyTable;
-  #outIf!: KeyTable;
+  readonly exporterT: KeyTable;
+  /** keys: exporter id, ifIndex (the exporter's own budget is its group: the exporter table's) */
+  readonly inIf: KeyTable;
+  readonly outIf: KeyTable;
   /** exporter address → id, for the window */
-  #exporterIds = new Map<string, number>();
-  #exporterNames: string[] = [];
-  readonly #scratch = new Uint32Array(2 * AW);
+  readonly exporterIds = new Map<string, number>();
+  readonly exporterNames: string[] = [];
+
+  constructor(maxKeys: number) {
+    const g = (): Group => new Group(maxKeys);
+    [this.src, this.dst, this.conv, this.proto, this.srcPort, this.dstPort, this.exporter] = [g(), g(), g(), g(), g(), g(), g()];
+    const addr = (w: number, group: Group): KeyTable => {
+      const t: KeyTable = new KeyTable(w, group, (s) => addrText(t.keys, s * w, w));
+      return t;
+    };
+    this.src4 = addr(1, this.src);
+    this.src6 = addr(AW, this.src);
+    this.dst4 = addr(1, this.dst);
+    this.dst6 = addr(AW, this.dst);
+    const conv = (w: number): KeyTable => {
+      const t: KeyTable = new KeyTable(w, this.conv, (s) => `${addrText(t.keys, s * w, w / 2)} -> ${addrText(t.keys, s * w + w / 2, w / 2)}`);
+      return t;
+    };
+    this.conv4 = conv(2);
+    this.conv6 = conv(2 * AW);
+    this.protoT = new DirectTable(256, this.proto);
+    this.srcPortT = new DirectTable(65536, this.srcPort);
+    this.dstPortT = new DirectTable(65536, this.dstPort);
+    const word = (w: number, k: number, group: Group): KeyTable => {
+      const t: KeyTable = new KeyTable(w, group, (s) => String(t.keys[s * w + k]));
+      return t;
+    };
+    this.exporterT = new KeyTable(1, this.exporter, (s) => this.exporterNames[this.exporterT.keys[s]!]!);
+    this.inIf = word(2, 1, new Group(maxKeys));
+    this.outIf = word(2, 1, new Group(maxKeys));
+  }
+
+  exporterId(e: string): number {
+    let id = this.exporterIds.get(e);
+    if (id === undefined) {
+      id = this.exporterNames.length;
+      this.exporterNames.push(e);
+      this.exporterIds.set(e, id);
+    }
+    return id;
+  }
+}
+
+export class TopTalkers {
+  #w: Window;
+  readonly #key = new Uint32Array(2 * AW);
   #published: readonly TopEntry[] = [];
 
   constructor(readonly opts: TopOptions) {
-    this.#reset();
+    this.#w = new Window(opts.maxKeys);
   }
 
-  #reset(): void {
-    const m = this.opts.maxKeys;
-    this.#src = new KeyTable(AW, m);
-    this.#dst = new KeyTable(AW, m);
-    this.#conv = new KeyTable(2 * AW, m);
-    this.#proto = new KeyTable(1, m);
-    this.#srcPort = new KeyTable(1, m);
-    this.#dstPort = new KeyTable(1, m);
-    this.#exporter = new KeyTable(1, m);
-    this.#inIf = new KeyTable(2, m);
-    this.#outIf = new KeyTable(2, m);
-    this.#exporterIds = new Map();
-    this.#exporterNames = [];
-  }
-
-  add(b: FlowBatch): void {
+  /** tallies a batch; `keys`: its small keys already tallied (by the worker that decoded it) */
+  add(b: FlowBatch, keys: SmallKeyTally = tallySmallKeys(b)): void {
     const n = b.count;
     if (n === 0) return;
-    const ids = Uint32Array.from(b.exporters, (e) => {
-      let id = this.#exporterIds.get(e);
-      if (id === undefined) {
-        id = this.#exporterNames.length;
-        this.#exporterNames.push(e);
-        this.#exporterIds.set(e, id);
-      }
-      return id;
-    });
+    const w = this.#w;
+    const ids = Uint32Array.from(b.exporters, (e) => w.exporterId(e));
     const src = words(b.src, n);
     const dst = words(b.dst, n);
-    const conv = this.#scratch;
-    const one = new Uint32Array(2);
+    const key = this.#key;
+    const { src4, src6, dst4, dst6, conv4, conv6 } = w;
     for (let i = 0; i < n; i++) {
       const bytes = b.bytes[i]!;
       const packets = b.packets[i]!;
       const o = i * AW;
-      this.#src.add(src, o, bytes, packets);
-      this.#dst.add(dst, o, bytes, packets);
-      for (let k = 0; k < AW; k++) {
-        conv[k] = src[o + k]!;
-        conv[AW + k] = dst[o + k]!;
+      const s4 = src[o] === 0 && src[o + 1] === 0 && src[o + 2] === V4_MAPPED_WORD;
+      const d4 = dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === V4_MAPPED_WORD;
+      if (s4) src4.add(src, o + 3, bytes, packets);
+      else src6.add(src, o, bytes, packets);
+      if (d4) dst4.add(dst, o + 3, bytes, packets);
+      else dst6.add(dst, o, bytes, packets);
+      if (s4 && d4) {
+        key[0] = src[o + 3]!;
+        key[1] = dst[o + 3]!;
+        conv4.add(key, 0, bytes, packets);
+      } else {
+        for (let k = 0; k < AW; k++) {
+          key[k] = src[o + k]!;
+          key[AW + k] = dst[o + k]!;
+        }
+        conv6.add(key, 0, bytes, packets);
       }
-      this.#conv.add(conv, 0, bytes, packets);
-      one[0] = b.proto[i]!;
-      this.#proto.add(one, 0, bytes, packets);
-      one[0] = b.srcPort[i]!;
-      this.#srcPort.add(one, 0, bytes, packets);
-      one[0] = b.dstPort[i]!;
-      this.#dstPort.add(one, 0, bytes, packets);
-      one[0] = ids[b.exporter[i]!]!;
-      this.#exporter.add(one, 0, bytes, packets);
-      one[1] = b.inIf[i]!;
-      this.#inIf.add(one, 0, bytes, packets);
-      one[1] = b.outIf[i]!;
-      this.#outIf.add(one, 0, bytes, packets);
+    }
+    // every group's total is the batch's: the sum over its exporters
+    const ex = keys.exporter;
+    for (let i = 0; i < ex.length; i += KEY_FIELDS) {
+      for (const g of [w.src, w.dst, w.conv, w.proto, w.srcPort, w.dstPort, w.exporter]) g.add(ex[i + 1]!, ex[i + 2]!, ex[i + 3]!);
+      key[0] = ids[ex[i]!]!;
+      w.exporterT.add(key, 0, ex[i + 2]!, ex[i + 3]!, ex[i + 1]);
+    }
+    w.protoT.merge(keys.proto);
+    w.srcPortT.merge(keys.srcPort);
+    w.dstPortT.merge(keys.dstPort);
+    for (const [table, entries] of [[w.inIf, keys.inIf], [w.outIf, keys.outIf]] as const) {
+      for (let i = 0; i < entries.length; i += KEY_FIELDS) {
+        key[0] = ids[Math.floor(entries[i]! / IF_KEY)]!;
+        key[1] = entries[i]! % IF_KEY;
+        table.add(key, 0, entries[i + 2]!, entries[i + 3]!, entries[i + 1]);
+      }
     }
   }
 
@@ -214,40 +320,45 @@ export class TopTalkers {
   roll(): void {
     let budget = this.opts.maxSeries;
     const out: TopEntry[] = [];
-    const names = this.#exporterNames;
-    const group = (by: FlowGroupKey, exporter: string, t: KeyTable, slots: number[], total: ArrayLike<number>, text: (slot: number) => string): void => {
+    const w = this.#w;
+    const names = w.exporterNames;
+    /** ranks the slots of one or more tables (candidate c: table c % k, slot c / k) */
+    const group = (by: FlowGroupKey, exporter: string, tables: readonly Tally[], first: number | undefined, total: ArrayLike<number>): void => {
       if (total[0] === 0 || budget < 2) return;
-      const c = t.counts;
-      slots.sort((a, b) => c[b * 3 + 1]! - c[a * 3 + 1]! || c[b * 3]! - c[a * 3]! || a - b);
-      const best = slots.slice(0, Math.min(this.opts.n, budget - 1));
+      const k = tables.length;
+      const cands: number[] = [];
+      tables.forEach((t, ti) => {
+        for (const s of t.slots(first)) cands.push(s * k + ti);
+      });
+      const c = (x: number, f: number): number => tables[x % k]!.counts[Math.floor(x / k) * 3 + f]!;
+      cands.sort((a, b) => c(b, 1) - c(a, 1) || c(b, 0) - c(a, 0) || a - b);
+      const best = cands.slice(0, Math.min(this.opts.n, budget - 1));
       const sum = [0, 0, 0];
-      for (const s of best) {
-        out.push({ by, exporter, key: text(s), flows: c[s * 3]!, bytes: c[s * 3 + 1]!, packets: c[s * 3 + 2]! });
-        for (let k = 0; k < 3; k++) sum[k]! += c[s * 3 + k]!;
+      for (const x of best) {
+        out.push({ by, exporter, key: tables[x % k]!.text(Math.floor(x / k)), flows: c(x, 0), bytes: c(x, 1), packets: c(x, 2) });
+        for (let f = 0; f < 3; f++) sum[f]! += c(x, f);
       }
       out.push({ by, exporter, key: OTHERS, flows: total[0]! - sum[0]!, bytes: total[1]! - sum[1]!, packets: total[2]! - sum[2]! });
       budget -= best.length + 1;
     };
-    const word = (t: KeyTable, k = 0) => (s: number): string => String(t.keys[s * t.width + k]);
-    group('src', '', this.#src, this.#src.slots(), this.#src.total, (s) => addrText(this.#src.keys, s * AW));
-    group('dst', '', this.#dst, this.#dst.slots(), this.#dst.total, (s) => addrText(this.#dst.keys, s * AW));
-    const cv = this.#conv;
-    group('conversation', '', cv, cv.slots(), cv.total, (s) => `${addrText(cv.keys, s * 2 * AW)} -> ${addrText(cv.keys, s * 2 * AW + AW)}`);
-    group('proto', '', this.#proto, this.#proto.slots(), this.#proto.total, word(this.#proto));
-    group('src_port', '', this.#srcPort, this.#srcPort.slots(), this.#srcPort.total, word(this.#srcPort));
-    group('dst_port', '', this.#dstPort, this.#dstPort.slots(), this.#dstPort.total, word(this.#dstPort));
-    const ex = this.#exporter;
-    group('exporter', '', ex, ex.slots(), ex.total, (s) => names[ex.keys[s]!]!);
+    group('src', '', [w.src4, w.src6], undefined, w.src.total);
+    group('dst', '', [w.dst4, w.dst6], undefined, w.dst.total);
+    group('conversation', '', [w.conv4, w.conv6], undefined, w.conv.total);
+    group('proto', '', [w.protoT], undefined, w.proto.total);
+    group('src_port', '', [w.srcPortT], undefined, w.srcPort.total);
+    group('dst_port', '', [w.dstPortT], undefined, w.dstPort.total);
+    const ex = w.exporterT;
+    group('exporter', '', [ex], undefined, w.exporter.total);
     // interfaces per exporter: the busiest exporters first, while the cap allows; an exporter's
     // total over its interfaces is its total in the exporter table
     const totals = new Map(ex.slots().map((s) => [ex.keys[s]!, ex.counts.subarray(s * 3, s * 3 + 3)] as const));
     const order = [...totals.keys()].sort((a, b) => totals.get(b)![1]! - totals.get(a)![1]! || a - b);
     for (const id of order) {
-      group('in_if', names[id]!, this.#inIf, this.#inIf.slots(id), totals.get(id)!, word(this.#inIf, 1));
-      group('out_if', names[id]!, this.#outIf, this.#outIf.slots(id), totals.get(id)!, word(this.#outIf, 1));
+      group('in_if', names[id]!, [w.inIf], id, totals.get(id)!);
+      group('out_if', names[id]!, [w.outIf], id, totals.get(id)!);
     }
     this.#published = out;
-    this.#reset();
+    this.#w = new Window(this.opts.maxKeys);
   }
 
   /** the last complete window's entries */

@@ -29,7 +29,9 @@ function flowCollector(ctx: SubsystemContext): Subsystem | null {
   if (flows?.enabled !== true) return null;
   const log = ctx.log.child('flows');
   const stores = createFlowStores(log);
-  const service = createFlowsService({ config: flows, clock: ctx.clock, log, registry: ctx.registry, paths: ctx.paths, sinks: (c) => stores.open(c) });
+  const service = createFlowsService({
+    config: flows, clock: ctx.clock, log, registry: ctx.registry, paths: ctx.paths, sinks: (c) => stores.open(c), pool: ctx.pool,
+  });
   const api = ctx.config.api;
   if (api?.enabled !== true) return service;
   const router = express.Router();

@@ -6,6 +6,7 @@ import type { FlowPartial } from '../checks/conntrack-flows.js';
 import type { Config } from '../config/types.js';
 import type { ConfigProblem } from '../config/errors.js';
 import type { ErrorCode } from '../lib/errors.js';
+import type { DataJob, DataJobResult } from '../packet/flow/data-job.js';
 import type { DecodedBatch } from '../packet/probe-frame.js';
 
 /** A coded failure carried across the thread boundary (class instances do not survive it). */
@@ -27,6 +28,8 @@ export interface TaskMap {
   };
   /** parse and aggregate a batch of whole `conntrack -L` lines (checks/conntrack-flows.ts); the chunk may be a view of a SharedArrayBuffer */
   conntrackFlows: { in: { chunk: Uint8Array }; out: FlowPartial };
+  /** decode a batch of flow data sets into rows (packet/flow/data-job.ts); its data buffer is transferred, the rows come back transferred */
+  decodeFlows: { in: DataJob; out: DataJobResult };
 }
 
 export type TaskName = keyof TaskMap;

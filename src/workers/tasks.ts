@@ -6,7 +6,10 @@ import { aggregateFlowBytes } from '../checks/conntrack-flows.js';
 import { loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
 import { AppError, ErrorCodes, errorMessage } from '../lib/errors.js';
+import { decodeDataJob } from '../packet/flow/data-job.js';
+import { flowBatchBuffers } from '../packet/flow/batch.js';
 import { decodeBatch as decode } from '../packet/probe-frame.js';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { frameCodecs } from '../probes/index.js';
 import type { TaskMap } from './protocol.js';
 
@@ -30,5 +33,13 @@ export const loadConfig: Handlers['loadConfig'] = async ({ path }) => {
 
 export const conntrackFlows: Handlers['conntrackFlows'] = ({ chunk }) => aggregateFlowBytes(chunk);
 
+/** the result moved, not copied, back to the main thread */
+export const decodeFlows: Handlers['decodeFlows'] = (job) => {
+  const result = decodeDataJob(job);
+  const k = result.keys;
+  const buffers = [...flowBatchBuffers(result.batch), result.tallies.buffer, k.proto.buffer, k.srcPort.buffer, k.dstPort.buffer, k.exporter.buffer, k.inIf.buffer, k.outIf.buffer];
+  return move({ [transferableSymbol]: buffers, [valueSymbol]: result }) as unknown as typeof result;
+};
+
 /** every task of the table, by name (compile-time exhaustive) */
-export const handlers: Handlers = { decodeBatch, loadConfig, conntrackFlows };
+export const handlers: Handlers = { decodeBatch, loadConfig, conntrackFlows, decodeFlows };

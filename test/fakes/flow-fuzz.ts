@@ -106,9 +106,9 @@ export function fuzzFlowDecoder(n: number, seed: number): FuzzResult {
       throws++;
       firstThrow ??= `${e instanceof Error ? e.stack ?? e.message : String(e)} (datagram ${Buffer.from(dg).toString('hex')})`;
     }
-    if (d.out.count > 10_000) flows += d.out.take().count;
+    if (d.queue.records > 10_000) flows += d.decodeQueued().count;
   }
-  flows += d.out.take().count;
+  flows += d.decodeQueued().count;
   let errors = 0;
   for (const st of [...d.exporters(), d.overflow]) for (const v of st.errors.values()) errors += v;
   return { datagrams: n, throws, flows, errors, firstThrow };

@@ -12,6 +12,7 @@ import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import type { FlowsConfig } from '../../src/config/types.js';
+import { createWorkerPool } from '../../src/workers/pool.js';
 import { createFlowsService } from '../../src/flows/service.js';
 import type { FlowSink } from '../../src/flows/types.js';
 import { flowFrame, type PcapFlow } from '../fakes/flow-pcap.js';
@@ -87,8 +88,10 @@ for (const version of [5, 9, 10] as const) {
       name: 'count', write: (b) => void (rows += b.count), flush: () => Promise.resolve(), close: () => Promise.resolve(),
       stats: () => ({ written: rows, dropped: 0, expired: 0, queued: 0, sizeBytes: 0 }),
     };
+    const pool = createWorkerPool({ minThreads: 0, maxThreads: 1 });
+    after(() => pool.close());
     const svc = createFlowsService({
-      config: { ...CONFIG, state_dir: join(dir, `state-v${version}`) }, clock, log: memoryLogger().log, registry, paths: { procfs: '/proc' }, sinks: () => [sink],
+      config: { ...CONFIG, state_dir: join(dir, `state-v${version}`) }, clock, log: memoryLogger().log, registry, paths: { procfs: '/proc' }, sinks: () => [sink], pool,
     });
     await svc.start();
     after(() => svc.stop(0));
@@ -97,7 +100,7 @@ for (const version of [5, 9, 10] as const) {
     await execFileP('softflowd', ['-d', '-r', pcap, '-n', `127.0.0.1:${port}`, '-v', String(version)], { timeout: 20_000 });
     for (let i = 0; i < 300 && rows < flows.length; i++) {
       await new Promise((r) => setTimeout(r, 10));
-      await clock.advance(100); // decoded rows are handed over every 100 ms
+      await clock.advance(100); // queued data sets go to the pool every 100 ms
     }
     assert.equal(rows, flows.length, 'every flow decoded');
     await clock.advance(10_000 - (clock.monoMs() % 10_000)); // closes the top window

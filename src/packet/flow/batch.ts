@@ -1,7 +1,8 @@
 /**
- * A growable columnar FlowBatch under construction: the decoder writes fields of row `count`
- * straight into the columns (fresh columns are zero, so an absent field stays 0), and `take()`
- * hands the rows over as a FlowBatch of exactly sized copies and zeroes the rows. Pure.
+ * A growable columnar FlowBatch under construction: decoding (data-job.ts) writes fields of row
+ * `count` straight into the columns (fresh columns are zero, so an absent field stays 0), and
+ * `finish()` hands the rows over as a FlowBatch of views of the columns, which can then be
+ * transferred between threads. Pure.
  */
 import { FLOW_ADDRESS_BYTES, type FlowBatch } from './types.js';
 
@@ -91,49 +92,42 @@ export class FlowBatchBuilder {
     return i;
   }
 
-  /** drops rows from `n` on (zeroing them, as fresh rows must be) */
-  truncate(n: number): void {
-    if (n >= this.count) return;
-    const c = this.count;
-    for (const col of [this.exporter, this.version, this.domain, this.startMs, this.endMs, this.srcPort, this.dstPort, this.proto,
-      this.tcpFlags, this.tos, this.inIf, this.outIf, this.srcAs, this.dstAs, this.bytes, this.packets, this.rawBytes, this.rawPackets,
-      this.samplingRate]) col.fill(0, n, c);
-    for (const col of [this.src, this.dst, this.nextHop]) col.fill(0, n * A, c * A);
-    this.count = n;
-  }
-
-  /** the rows so far as a FlowBatch (copies, exactly sized: the builder keeps its columns) and starts over */
-  take(): FlowBatch {
+  /** the rows as a FlowBatch of views of the builder's columns (no copy): the builder must not be used after */
+  finish(): FlowBatch {
     const n = this.count;
-    const batch: FlowBatch = {
+    const view = <T extends { subarray(a: number, b: number): T }>(col: T, width = 1): T => col.subarray(0, n * width);
+    return {
       count: n,
       exporters: this.exporters,
-      exporter: this.exporter.slice(0, n),
-      version: this.version.slice(0, n),
-      domain: this.domain.slice(0, n),
-      startMs: this.startMs.slice(0, n),
-      endMs: this.endMs.slice(0, n),
-      src: this.src.slice(0, n * A),
-      dst: this.dst.slice(0, n * A),
-      nextHop: this.nextHop.slice(0, n * A),
-      srcPort: this.srcPort.slice(0, n),
-      dstPort: this.dstPort.slice(0, n),
-      proto: this.proto.slice(0, n),
-      tcpFlags: this.tcpFlags.slice(0, n),
-      tos: this.tos.slice(0, n),
-      inIf: this.inIf.slice(0, n),
-      outIf: this.outIf.slice(0, n),
-      srcAs: this.srcAs.slice(0, n),
-      dstAs: this.dstAs.slice(0, n),
-      bytes: this.bytes.slice(0, n),
-      packets: this.packets.slice(0, n),
-      rawBytes: this.rawBytes.slice(0, n),
-      rawPackets: this.rawPackets.slice(0, n),
-      samplingRate: this.samplingRate.slice(0, n),
+      exporter: view(this.exporter),
+      version: view(this.version),
+      domain: view(this.domain),
+      startMs: view(this.startMs),
+      endMs: view(this.endMs),
+      src: view(this.src, A),
+      dst: view(this.dst, A),
+      nextHop: view(this.nextHop, A),
+      srcPort: view(this.srcPort),
+      dstPort: view(this.dstPort),
+      proto: view(this.proto),
+      tcpFlags: view(this.tcpFlags),
+      tos: view(this.tos),
+      inIf: view(this.inIf),
+      outIf: view(this.outIf),
+      srcAs: view(this.srcAs),
+      dstAs: view(this.dstAs),
+      bytes: view(this.bytes),
+      packets: view(this.packets),
+      rawBytes: view(this.rawBytes),
+      rawPackets: view(this.rawPackets),
+      samplingRate: view(this.samplingRate),
     };
-    this.truncate(0);
-    this.exporters = [];
-    this.#exporterIndex = new Map();
-    return batch;
   }
+}
+
+/** the distinct buffers under a batch's columns (for a transfer list) */
+export function flowBatchBuffers(b: FlowBatch): ArrayBuffer[] {
+  const cols = [b.exporter, b.version, b.domain, b.startMs, b.endMs, b.src, b.dst, b.nextHop, b.srcPort, b.dstPort, b.proto, b.tcpFlags, b.tos,
+    b.inIf, b.outIf, b.srcAs, b.dstAs, b.bytes, b.packets, b.rawBytes, b.rawPackets, b.samplingRate];
+  return [...new Set(cols.map((c) => c.buffer as ArrayBuffer))];
 }

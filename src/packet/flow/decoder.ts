@@ -1,7 +1,12 @@
 /**
- * The NetFlow v5 / v9 / IPFIX (RFC 7011) decoder: stateful (templates, sequence numbers,
- * samplers, the early-data buffer, per exporter) but free of I/O; the caller hands it datagrams
- * with their exporter address and the time, and takes the flows from its FlowBatchBuilder.
+ * The NetFlow v5 / v9 / IPFIX (RFC 7011) decoder's control half: stateful (templates, sequence
+ * numbers, samplers, the early-data buffer, per exporter) but free of I/O. The caller hands it
+ * datagrams with their exporter address and the time, in order; it does the per-datagram work
+ * that needs that ordered state (headers, set tiling, templates and withdrawals, options
+ * records, sequence accounting, early-data decisions, record counts) and queues the flow data
+ * sets, validated, into a DataJob (data-job.ts) that any thread decodes into rows. The
+ * per-exporter flow, byte and packet counters move when a decoded job's tallies come back
+ * (applyTallies); decodeQueued() does both on the calling thread.
  *
  * - Templates are keyed by exporter + version + observation domain (v9 source id) + template id.
  * - Data sets whose template is unknown wait in a bounded buffer per exporter (count and age)
@@ -12,11 +17,12 @@
  *   data records; gaps are counted as lost.
  * - A malformed datagram is counted (by reason) and dropped: its rows are removed; decode() never throws.
  */
-import { FLOW_ADDRESS_BYTES, type FlowVersion } from './types.js';
-import { FlowBatchBuilder } from './batch.js';
+import type { FlowBatch, FlowVersion } from './types.js';
+import { countRecords, DataJobBuilder, decodeDataJob, SET_FIELDS, SetField, TALLY_FIELDS, u16, u32, uint, type DataJob, type DomainSnap } from './data-job.js';
 import { compileTemplate, Op, VARIABLE_LENGTH, type Plan, type TemplateDef, type TemplateField } from './template.js';
 
-export type DecodeErrorReason = 'truncated' | 'bad_version' | 'bad_set' | 'bad_template' | 'template_limit' | 'exporter_limit';
+/** 'worker': a queued job lost because its decoding task failed (counted per set) */
+export type DecodeErrorReason = 'truncated' | 'bad_version' | 'bad_set' | 'bad_template' | 'template_limit' | 'exporter_limit' | 'worker';
 
 export interface DecoderLimits {
   /** exporters with state; datagrams of later exporters are counted (exporter "other") and dropped */
@@ -40,6 +46,15 @@ interface DomainState {
   defaultRate: number;
   /** IPFIX systemInitTimeMilliseconds, NaN when unknown */
   initMs: number;
+  /** the state above as queued with data sets; null after a change */
+  snap: DomainSnap | null;
+  /**
+   * IPFIX: held entries whose data records the sequence numbers count but nobody has counted
+   * yet; while there are any, gaps go to deferredGap, and each entry decoded takes its records
+   * off it; the rest is lost once none is held (NaN: an entry was evicted, the gap is unknown)
+   */
+  heldUncounted: number;
+  deferredGap: number;
 }
 
 const NO_SAMPLER = -1;
@@ -53,6 +68,8 @@ interface EarlyEntry {
   readonly data: Uint8Array;
   /** template id, start, end of each waiting set */
   readonly sets: number[];
+  /** IPFIX: its records are part of dom.deferredGap */
+  readonly deferred: boolean;
 }
 
 /** What happened per exporter, read by the collector's metrics. */
@@ -92,45 +109,14 @@ class Malformed extends Error {
   }
 }
 
-const NTP_EPOCH_S = 2_208_988_800;
 const SEQ_WINDOW = 65536;
-const A = FLOW_ADDRESS_BYTES;
-
-function u16(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
-
-function u32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) >>> 0) + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
-}
-
-function uint(b: Uint8Array, o: number, n: number): number {
-  let v = 0;
-  for (let i = 0; i < n; i++) v = v * 256 + b[o + i]!;
-  return v;
-}
-
-function put4(col: Uint8Array, row: number, b: Uint8Array, o: number): void {
-  const r = row * A;
-  col[r + 10] = 0xff;
-  col[r + 11] = 0xff;
-  col[r + 12] = b[o]!;
-  col[r + 13] = b[o + 1]!;
-  col[r + 14] = b[o + 2]!;
-  col[r + 15] = b[o + 3]!;
-}
-
-function put16(col: Uint8Array, row: number, b: Uint8Array, o: number): void {
-  const r = row * A;
-  for (let i = 0; i < 16; i++) col[r + i] = b[o + i]!;
-}
 
 /** Per-datagram decoding context. */
 interface Ctx {
   exportMs: number;
   /** v9 sysUptime ms; NaN for IPFIX */
   uptimeMs: number;
-  exporterIdx: number;
+  exporter: string;
   /** IPFIX: data records seen (sequence) */
   records: number;
 }
@@ -141,17 +127,52 @@ function sameDef(a: TemplateDef, b: TemplateDef): boolean {
 }
 
 export class FlowDecoder {
-  readonly out: FlowBatchBuilder;
+  /** the validated flow data sets queued so far */
+  readonly queue: DataJobBuilder;
   readonly #exporters = new Map<string, ExporterState>();
   /** datagrams from exporters beyond the limit */
   readonly overflow = new ExporterState('other');
   /** bumped whenever a template or sampler changes (persistence) */
   generation = 0;
-  readonly #ctx: Ctx = { exportMs: 0, uptimeMs: NaN, exporterIdx: 0, records: 0 };
+  readonly #ctx: Ctx = { exportMs: 0, uptimeMs: NaN, exporter: '', records: 0 };
   #templatesLearned: DomainState[] = [];
 
-  constructor(public limits: DecoderLimits, out?: FlowBatchBuilder) {
-    this.out = out ?? new FlowBatchBuilder();
+  constructor(public limits: DecoderLimits, queue?: DataJobBuilder) {
+    this.queue = queue ?? new DataJobBuilder();
+  }
+
+  /** the queued data sets as a job (null when none) */
+  takeJob(): DataJob | null {
+    return this.queue.take();
+  }
+
+  /** counts a decoded job's flows, bytes and packets for its exporters */
+  applyTallies(exporters: readonly string[], tallies: Float64Array): void {
+    for (let i = 0; i < exporters.length; i++) {
+      const st = this.#exporters.get(exporters[i]!);
+      if (st === undefined) continue;
+      const t = i * TALLY_FIELDS;
+      st.flows += tallies[t]!;
+      st.bytes += tallies[t + 1]!;
+      st.packets += tallies[t + 2]!;
+      if (tallies[t + 3]! > 0) st.lastSamplingRate = tallies[t + 3]!;
+    }
+  }
+
+  /** counts a job whose decoding failed (its `sets` still readable): one 'worker' error per set, per exporter */
+  jobLost(job: DataJob): void {
+    for (let s = 0; s < job.setCount; s++) {
+      const st = this.#exporters.get(job.exporters[job.sets[s * SET_FIELDS + SetField.EXPORTER]!]!);
+      if (st !== undefined) st.errors.set('worker', (st.errors.get('worker') ?? 0) + 1);
+    }
+  }
+
+  /** decodes the queued data sets on this thread and counts them: their rows (count 0 when none) */
+  decodeQueued(): FlowBatch {
+    const job = this.queue.take();
+    const { batch, tallies } = decodeDataJob(job ?? EMPTY_JOB);
+    if (job !== null) this.applyTallies(job.exporters, tallies);
+    return batch;
   }
 
   exporters(): IterableIterator<ExporterState> {
@@ -172,7 +193,7 @@ export class FlowDecoder {
     const key = version * 0x1_0000_0000 + domain;
     let d = st.domains.get(key);
     if (d === undefined) {
-      d = { version, domain, templates: new Map(), seqKnown: false, nextSeq: 0, samplers: new Map(), defaultRate: 1, initMs: NaN };
+      d = { version, domain, templates: new Map(), seqKnown: false, nextSeq: 0, samplers: new Map(), defaultRate: 1, initMs: NaN, snap: null, heldUncounted: 0, deferredGap: 0 };
       st.domains.set(key, d);
     }
     return d;
@@ -191,11 +212,9 @@ export class FlowDecoder {
     }
     st.lastDatagramMs = nowMs;
     this.#expire(st, nowMs);
-    const b = this.out;
-    const startRow = b.count;
-    const flows = st.flows;
-    const bytes = st.bytes;
-    const packets = st.packets;
+    const q = this.queue;
+    q.mark();
+    q.datagrams++;
     try {
       if (buf.length < 4) throw new Malformed('truncated');
       const version = u16(buf, 0);
@@ -209,10 +228,7 @@ export class FlowDecoder {
         throw new Malformed('bad_version');
       }
     } catch (e) {
-      b.truncate(startRow);
-      st.flows = flows;
-      st.bytes = bytes;
-      st.packets = packets;
+      q.rollback();
       const reason = e instanceof Malformed ? e.reason : 'truncated';
       st.errors.set(reason, (st.errors.get(reason) ?? 0) + 1);
     }
@@ -226,7 +242,7 @@ export class FlowDecoder {
   #expire(st: ExporterState, nowMs: number): void {
     const early = st.early;
     if (early.length === 0 || nowMs - early[0]!.receivedMs <= this.limits.earlyMaxAgeMs) return;
-    const keep = early.filter((e) => nowMs - e.receivedMs <= this.limits.earlyMaxAgeMs);
+    const keep = early.filter((e) => nowMs - e.receivedMs <= this.limits.earlyMaxAgeMs || evicted(e));
     st.earlyEvictedAge += early.length - keep.length;
     st.early = keep;
   }
@@ -243,40 +259,7 @@ export class FlowDecoder {
     const rate = interval > 0 ? interval : 1;
     const dom = this.#domain(st, 5, domain);
     this.#sequence(st, dom, seq, count);
-    const b = this.out;
-    b.ensure(count);
-    const idx = b.exporterIndex(exporter);
-    for (let i = 0, o = 24; i < count; i++, o += 48) {
-      const r = b.count++;
-      b.exporter[r] = idx;
-      b.version[r] = 5;
-      b.domain[r] = domain;
-      put4(b.src, r, buf, o);
-      put4(b.dst, r, buf, o + 4);
-      put4(b.nextHop, r, buf, o + 8);
-      b.inIf[r] = u16(buf, o + 12);
-      b.outIf[r] = u16(buf, o + 14);
-      const pkts = u32(buf, o + 16);
-      const octets = u32(buf, o + 20);
-      b.startMs[r] = exportMs - ((uptime - u32(buf, o + 24)) >>> 0);
-      b.endMs[r] = exportMs - ((uptime - u32(buf, o + 28)) >>> 0);
-      b.srcPort[r] = u16(buf, o + 32);
-      b.dstPort[r] = u16(buf, o + 34);
-      b.tcpFlags[r] = buf[o + 37]!;
-      b.proto[r] = buf[o + 38]!;
-      b.tos[r] = buf[o + 39]!;
-      b.srcAs[r] = u16(buf, o + 40);
-      b.dstAs[r] = u16(buf, o + 42);
-      b.rawPackets[r] = pkts;
-      b.rawBytes[r] = octets;
-      b.packets[r] = pkts * rate;
-      b.bytes[r] = octets * rate;
-      b.samplingRate[r] = rate;
-      st.bytes += octets * rate;
-      st.packets += pkts * rate;
-    }
-    st.flows += count;
-    if (count > 0) st.lastSamplingRate = rate;
+    if (count > 0) this.queue.add(null, v5Snap(dom, rate), exporter, exportMs, uptime, buf, 24, 24 + count * 48, count);
   }
 
   /** counts a gap between `seq` and the expected number; `advance` null: the next number is unknown */
@@ -284,7 +267,8 @@ export class FlowDecoder {
     if (dom.seqKnown) {
       const ahead = (seq - dom.nextSeq) >>> 0;
       if (ahead !== 0 && ahead < 0x8000_0000) {
-        st.sequenceLost[dom.version] += ahead;
+        if (dom.heldUncounted > 0) dom.deferredGap += ahead;
+        else st.sequenceLost[dom.version] += ahead;
       } else if (ahead !== 0 && ((dom.nextSeq - seq) >>> 0) <= SEQ_WINDOW) {
         return; // a late (reordered or duplicated) datagram: the expectation stands
       }
@@ -320,7 +304,7 @@ export class FlowDecoder {
     const ctx = this.#ctx;
     ctx.exportMs = u32(buf, ipfix ? 4 : 8) * 1000;
     ctx.uptimeMs = ipfix ? NaN : u32(buf, 4);
-    ctx.exporterIdx = this.out.exporterIndex(exporter);
+    ctx.exporter = exporter;
     ctx.records = 0;
     this.#templatesLearned = [];
     const pending: number[] = [];
@@ -333,7 +317,7 @@ export class FlowDecoder {
       else if (setId >= 256) {
         const plan = dom.templates.get(setId);
         if (plan === undefined) pending.push(setId, body, setEnd);
-        else this.#dataSet(st, dom, plan, buf, body, setEnd, ctx);
+        else this.#dataSet(dom, plan, buf, body, setEnd, ctx);
       }
       off = setEnd;
     }
@@ -342,10 +326,12 @@ export class FlowDecoder {
     for (let i = 0; i < pending.length; i += 3) {
       const plan = dom.templates.get(pending[i]!);
       if (plan === undefined) waiting.push(pending[i]!, pending[i + 1]!, pending[i + 2]!);
-      else this.#dataSet(st, dom, plan, buf, pending[i + 1]!, pending[i + 2]!, ctx);
+      else this.#dataSet(dom, plan, buf, pending[i + 1]!, pending[i + 2]!, ctx);
     }
-    // IPFIX counts data records: with sets left undecoded the next sequence number is unknown
-    this.#sequence(st, dom, seq, ipfix ? (waiting.length > 0 ? null : ctx.records) : 1);
+    // IPFIX counts data records: sets left undecoded and not held make the next number unknown;
+    // held ones defer the gap accounting until they are decoded
+    const held = waiting.length > 0 && this.limits.earlyMaxDatagrams > 0;
+    this.#sequence(st, dom, seq, ipfix ? (waiting.length > 0 && !held ? null : ctx.records) : 1);
     if (this.#templatesLearned.length > 0) this.#drainEarly(st, exporter);
     if (waiting.length > 0) this.#buffer(st, dom, buf, waiting, nowMs, ctx);
   }
@@ -356,17 +342,19 @@ export class FlowDecoder {
       return;
     }
     if (st.early.length >= this.limits.earlyMaxDatagrams) {
-      st.early.shift();
+      evicted(st.early.shift()!);
       st.earlyEvictedCount++;
     }
-    st.early.push({ dom, receivedMs: nowMs, exportMs: ctx.exportMs, uptimeMs: ctx.uptimeMs, data: buf.slice(), sets });
+    const deferred = dom.version === 10;
+    if (deferred) dom.heldUncounted++;
+    st.early.push({ dom, receivedMs: nowMs, exportMs: ctx.exportMs, uptimeMs: ctx.uptimeMs, data: buf.slice(), sets, deferred });
   }
 
   #drainEarly(st: ExporterState, exporter: string): void {
     const learned = this.#templatesLearned;
     if (st.early.length === 0) return;
     const ctx = this.#ctx;
-    ctx.exporterIdx = this.out.exporterIndex(exporter);
+    ctx.exporter = exporter;
     const keep: EarlyEntry[] = [];
     for (const e of st.early) {
       if (!learned.includes(e.dom)) {
@@ -375,29 +363,29 @@ export class FlowDecoder {
       }
       ctx.exportMs = e.exportMs;
       ctx.uptimeMs = e.uptimeMs;
+      ctx.records = 0;
       const left: number[] = [];
       for (let i = 0; i < e.sets.length; i += 3) {
         const plan = e.dom.templates.get(e.sets[i]!);
         if (plan === undefined) left.push(e.sets[i]!, e.sets[i + 1]!, e.sets[i + 2]!);
         else this.#earlySet(st, e, plan, i, ctx);
       }
-      if (left.length === 0) st.earlyDecoded++;
-      else keep.push({ ...e, sets: left });
+      if (e.deferred) e.dom.deferredGap -= ctx.records;
+      if (left.length > 0) {
+        keep.push({ ...e, sets: left });
+        continue;
+      }
+      st.earlyDecoded++;
+      if (e.deferred) settle(st, e.dom);
     }
     st.early = keep;
   }
 
-  /** decodes a buffered set; a malformed one is counted and its rows dropped, the rest goes on */
+  /** queues a buffered set; a malformed one is counted and left out, the rest goes on */
   #earlySet(st: ExporterState, e: EarlyEntry, plan: Plan, i: number, ctx: Ctx): void {
-    const row = this.out.count;
-    const { flows, bytes, packets } = st;
     try {
-      this.#dataSet(st, e.dom, plan, e.data, e.sets[i + 1]!, e.sets[i + 2]!, ctx);
+      this.#dataSet(e.dom, plan, e.data, e.sets[i + 1]!, e.sets[i + 2]!, ctx);
     } catch (err) {
-      this.out.truncate(row);
-      st.flows = flows;
-      st.bytes = bytes;
-      st.packets = packets;
       const reason = err instanceof Malformed ? err.reason : 'truncated';
       st.errors.set(reason, (st.errors.get(reason) ?? 0) + 1);
     }
@@ -480,7 +468,7 @@ export class FlowDecoder {
     }
   }
 
-  #dataSet(st: ExporterState, dom: DomainState, plan: Plan, buf: Uint8Array, off: number, end: number, ctx: Ctx): void {
+  #dataSet(dom: DomainState, plan: Plan, buf: Uint8Array, off: number, end: number, ctx: Ctx): void {
     if (plan.def.options) {
       while (end - off >= plan.minLength) {
         off = this.#optionRecord(dom, plan, buf, off, end);
@@ -488,15 +476,10 @@ export class FlowDecoder {
       }
       return;
     }
-    const b = this.out;
-    b.ensure(Math.floor((end - off) / plan.minLength));
-    let n = 0;
-    while (end - off >= plan.minLength) {
-      off = this.#record(st, dom, plan, buf, off, end, ctx);
-      n++;
-    }
+    const n = countRecords(plan, buf, off, end);
+    if (n < 0) throw new Malformed('truncated');
     ctx.records += n;
-    st.flows += n;
+    if (n > 0) this.queue.add(plan, snapOf(dom), ctx.exporter, ctx.exportMs, ctx.uptimeMs, buf, off, end, n);
   }
 
   /** reads one options record: sampling and system init time; returns the offset after it */
@@ -534,9 +517,13 @@ export class FlowDecoder {
         dom.samplers.set(sampler, rate);
         this.generation++;
         dom.defaultRate = defaultRate(dom.samplers);
+        dom.snap = null;
       }
     }
-    if (!Number.isNaN(init)) dom.initMs = init;
+    if (!Number.isNaN(init) && init !== dom.initMs) {
+      dom.initMs = init;
+      dom.snap = null;
+    }
     return off;
   }
 
@@ -546,98 +533,6 @@ export class FlowDecoder {
     if (len < 255) return [len, off + 1];
     if (off + 3 > end) throw new Malformed('truncated');
     return [u16(buf, off + 1), off + 3];
-  }
-
-  /** decodes one flow record into the next row; returns the offset after it */
-  #record(st: ExporterState, dom: DomainState, plan: Plan, buf: Uint8Array, off: number, end: number, ctx: Ctx): number {
-    const b = this.out;
-    const r = b.count;
-    const { ops, lengths } = plan;
-    if (plan.fixedLength < 0) {
-      // variable-length fields: check the whole record fits before writing the row
-      let p = off;
-      for (let i = 0; i < ops.length; i++) {
-        let len = lengths[i]!;
-        if (len === VARIABLE_LENGTH) [len, p] = this.#varLength(buf, p, end);
-        p += len;
-        if (p > end) throw new Malformed('truncated');
-      }
-    }
-    let bytes = -1;
-    let packets = -1;
-    let bytesAlt = -1;
-    let packetsAlt = -1;
-    let first = NaN;
-    let last = NaN;
-    let start = NaN;
-    let stop = NaN;
-    let sampler = NO_SAMPLER;
-    let interval = 0;
-    for (let i = 0; i < ops.length; i++) {
-      let len = lengths[i]!;
-      if (len === VARIABLE_LENGTH) [len, off] = this.#varLength(buf, off, end);
-      switch (ops[i]!) {
-        case Op.SKIP: break;
-        case Op.BYTES: bytes = uint(buf, off, len); break;
-        case Op.PACKETS: packets = uint(buf, off, len); break;
-        case Op.BYTES_TOTAL: case Op.BYTES_POST: if (bytesAlt < 0) bytesAlt = uint(buf, off, len); break;
-        case Op.PACKETS_TOTAL: case Op.PACKETS_POST: if (packetsAlt < 0) packetsAlt = uint(buf, off, len); break;
-        case Op.PROTO: b.proto[r] = uint(buf, off, len); break;
-        case Op.TOS: b.tos[r] = uint(buf, off, len); break;
-        case Op.TCP_FLAGS: b.tcpFlags[r] = uint(buf, off, len); break;
-        case Op.SRC_PORT: b.srcPort[r] = uint(buf, off, len); break;
-        case Op.DST_PORT: b.dstPort[r] = uint(buf, off, len); break;
-        case Op.SRC4: put4(b.src, r, buf, off); break;
-        case Op.DST4: put4(b.dst, r, buf, off); break;
-        case Op.SRC6: put16(b.src, r, buf, off); break;
-        case Op.DST6: put16(b.dst, r, buf, off); break;
-        case Op.NEXT_HOP4: put4(b.nextHop, r, buf, off); break;
-        case Op.NEXT_HOP6: put16(b.nextHop, r, buf, off); break;
-        case Op.IN_IF: b.inIf[r] = uint(buf, off, len); break;
-        case Op.OUT_IF: b.outIf[r] = uint(buf, off, len); break;
-        case Op.SRC_AS: b.srcAs[r] = uint(buf, off, len); break;
-        case Op.DST_AS: b.dstAs[r] = uint(buf, off, len); break;
-        case Op.FIRST_UPTIME: first = uint(buf, off, len); break;
-        case Op.LAST_UPTIME: last = uint(buf, off, len); break;
-        case Op.START_SEC: start = uint(buf, off, len) * 1000; break;
-        case Op.END_SEC: stop = uint(buf, off, len) * 1000; break;
-        case Op.START_MS: start = uint(buf, off, len); break;
-        case Op.END_MS: stop = uint(buf, off, len); break;
-        case Op.START_NTP: start = (u32(buf, off) - NTP_EPOCH_S) * 1000 + Math.floor((u32(buf, off + 4) / 0x1_0000_0000) * 1000); break;
-        case Op.END_NTP: stop = (u32(buf, off) - NTP_EPOCH_S) * 1000 + Math.floor((u32(buf, off + 4) / 0x1_0000_0000) * 1000); break;
-        case Op.START_DELTA_US: start = ctx.exportMs - Math.floor(uint(buf, off, len) / 1000); break;
-        case Op.END_DELTA_US: stop = ctx.exportMs - Math.floor(uint(buf, off, len) / 1000); break;
-        case Op.SAMPLER_ID: sampler = uint(buf, off, len); break;
-        case Op.SAMPLING_INTERVAL: interval = uint(buf, off, len); break;
-        default: break;
-      }
-      off += len;
-    }
-    if (bytes < 0) bytes = bytesAlt < 0 ? 0 : bytesAlt;
-    if (packets < 0) packets = packetsAlt < 0 ? 0 : packetsAlt;
-    if (Number.isNaN(start) && !Number.isNaN(first)) start = this.#uptimeToMs(first, dom, ctx);
-    if (Number.isNaN(stop) && !Number.isNaN(last)) stop = this.#uptimeToMs(last, dom, ctx);
-    const rate = interval > 0 ? interval : sampler === NO_SAMPLER ? dom.defaultRate : dom.samplers.get(sampler) ?? dom.defaultRate;
-    b.exporter[r] = ctx.exporterIdx;
-    b.version[r] = dom.version;
-    b.domain[r] = dom.domain;
-    b.startMs[r] = Number.isNaN(start) ? ctx.exportMs : start;
-    b.endMs[r] = Number.isNaN(stop) ? ctx.exportMs : stop;
-    b.rawBytes[r] = bytes;
-    b.rawPackets[r] = packets;
-    b.bytes[r] = bytes * rate;
-    b.packets[r] = packets * rate;
-    b.samplingRate[r] = rate;
-    b.count = r + 1;
-    st.bytes += bytes * rate;
-    st.packets += packets * rate;
-    st.lastSamplingRate = rate;
-    return off;
-  }
-
-  #uptimeToMs(uptime: number, dom: DomainState, ctx: Ctx): number {
-    if (!Number.isNaN(ctx.uptimeMs)) return ctx.exportMs - ((ctx.uptimeMs - uptime) >>> 0);
-    return Number.isNaN(dom.initMs) ? ctx.exportMs : dom.initMs + uptime;
   }
 
   /** Templates and samplers, for persistence. */
@@ -681,9 +576,49 @@ export class FlowDecoder {
       const dom = this.#domain(st, e.version, e.domain);
       dom.samplers.set(sampler as number, rate as number);
       dom.defaultRate = defaultRate(dom.samplers);
+      dom.snap = null;
     }
     return n;
   }
+}
+
+/** an entry leaves the early buffer undecoded: its records will never be counted */
+function evicted(e: EarlyEntry): false {
+  if (e.deferred) {
+    e.dom.deferredGap = NaN;
+    e.dom.heldUncounted--;
+    if (e.dom.heldUncounted === 0) {
+      e.dom.deferredGap = 0;
+      e.dom.seqKnown = false; // the next number is unknown again
+    }
+  }
+  return false;
+}
+
+/** a held entry decoded: once none is held, what is left of the deferred gap is lost */
+function settle(st: ExporterState, dom: DomainState): void {
+  dom.heldUncounted--;
+  if (dom.heldUncounted > 0) return;
+  if (dom.deferredGap > 0) st.sequenceLost[dom.version] += dom.deferredGap;
+  dom.deferredGap = 0;
+}
+
+const EMPTY_JOB: DataJob = { data: new Uint8Array(0), sets: new Float64Array(0), setCount: 0, plans: [], snaps: [], exporters: [], datagrams: 0, records: 0 };
+
+/** the domain's sampling and time state as an immutable snapshot, made again only after a change */
+function snapOf(dom: DomainState): DomainSnap {
+  if (dom.snap === null) {
+    const samplers: number[] = [];
+    for (const [id, rate] of dom.samplers) samplers.push(id, rate);
+    dom.snap = { version: dom.version, domain: dom.domain, initMs: dom.initMs, defaultRate: dom.defaultRate, samplers };
+  }
+  return dom.snap;
+}
+
+/** v5: the header's sampling interval is the domain's rate */
+function v5Snap(dom: DomainState, rate: number): DomainSnap {
+  if (dom.snap === null || dom.snap.defaultRate !== rate) dom.snap = { version: 5, domain: dom.domain, initMs: NaN, defaultRate: rate, samplers: [] };
+  return dom.snap;
 }
 
 /** the rate of records naming no known sampler: the sampler-less options record's, or the only sampler's */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Registry } from 'prom-client';
 import type { FlowsConfig } from '../../../src/config/types.js';
+import { createWorkerPool } from '../../../src/workers/pool.js';
 import { createFlowsService, TEMPLATES_FILE, type FlowsService } from '../../../src/flows/service.js';
 import type { FlowSink } from '../../../src/flows/types.js';
 import type { FlowBatch } from '../../../src/packet/flow/types.js';
@@ -71,7 +72,9 @@ void test('flows service: receives on IPv4 and IPv6, feeds sinks and metrics, ke
   const registry = new Registry();
   const sink = memorySink();
   const { log } = memoryLogger();
-  const svc = createFlowsService({ config: CONFIG, clock, log, registry, paths: { procfs: '/proc' }, sinks: () => [sink] });
+  const pool = createWorkerPool({ minThreads: 0, maxThreads: 1 });
+  after(() => pool.close());
+  const svc = createFlowsService({ config: CONFIG, clock, log, registry, paths: { procfs: '/proc' }, sinks: () => [sink], pool });
   await svc.start();
   after(() => svc.stop(0));
   const [p4, p6] = ports(svc);
@@ -94,12 +97,13 @@ void test('flows service: receives on IPv4 and IPv6, feeds sinks and metrics, ke
   assert.match(text, new RegExp(`wireprobe_flow_socket_receive_buffer_bytes\\{listen="\\[::1\\]:${p6}"\\} \\d+`));
   assert.match(text, new RegExp(`wireprobe_flow_top_bytes\\{by="exporter",exporter="",key="127.0.0.1"\\} ${bytes}`));
   assert.match(text, /wireprobe_flow_sink_written_total\{sink="memory"\} 60/);
+  assert.match(text, /wireprobe_flow_decode_jobs_total\{where="pool"\} [1-9]/);
   await svc.stop(100);
   assert.ok(existsSync(join(CONFIG.state_dir, TEMPLATES_FILE)));
 
   // a restart decodes data at once with the saved template
   const sink2 = memorySink();
-  const svc2 = createFlowsService({ config: CONFIG, clock, log, registry: new Registry(), paths: { procfs: '/proc' }, sinks: () => [sink2] });
+  const svc2 = createFlowsService({ config: CONFIG, clock, log, registry: new Registry(), paths: { procfs: '/proc' }, sinks: () => [sink2], pool: null });
   await svc2.start();
   after(() => svc2.stop(0));
   await send(ports(svc2)[0]!, '127.0.0.1', [ipfixDatagram({ ...IPH, seq: 60 }, [dataSet(256, V4_FIELDS, flows)])]);
@@ -111,7 +115,7 @@ void test('flows service: a port in use fails the start with a coded error', asy
   const blocker = createSocket('udp4');
   await new Promise<void>((r) => blocker.bind(0, '127.0.0.1', r));
   const config = { ...CONFIG, listen: [{ address: '127.0.0.1', port: blocker.address().port }], state_dir: join(dir, 'state2') };
-  const svc = createFlowsService({ config, clock: new FakeClock(), log: memoryLogger().log, registry: new Registry(), paths: { procfs: '/proc' }, sinks: () => [] });
+  const svc = createFlowsService({ config, clock: new FakeClock(), log: memoryLogger().log, registry: new Registry(), paths: { procfs: '/proc' }, sinks: () => [], pool: null });
   await assert.rejects(svc.start(), { code: 'NET_ERR_SOCKET' });
   await svc.stop(0);
   blocker.close();

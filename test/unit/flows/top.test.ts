@@ -9,7 +9,7 @@ const LIMITS = { maxExporters: 8, maxTemplates: 8, earlyMaxDatagrams: 0, earlyMa
 function batchOf(flows: readonly FlowSpec[], exporter = '192.0.2.1') {
   const d = new FlowDecoder(LIMITS);
   for (let i = 0; i < flows.length; i += 30) d.decode(v5Datagram({ seq: i, uptimeMs: 0, unixSecs: 0 }, flows.slice(i, i + 30)), exporter, 0);
-  return d.out.take();
+  return d.decodeQueued();
 }
 
 function sumOf(entries: readonly TopEntry[], by: string, exporter = ''): [number, number, number] {

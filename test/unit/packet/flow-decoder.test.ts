@@ -56,7 +56,7 @@ void test('v5: fields, times, header sampling and engine domain', () => {
   const d = new FlowDecoder(LIMITS);
   const flows = makeFlows(3);
   d.decode(v5Datagram({ seq: 0, uptimeMs: 10_000, unixSecs: T0 / 1000, unixNsecs: 5_000_000, engineType: 1, engineId: 2, sampling: 0x4000 | 10 }, flows), E1, T0);
-  const got = rows(d.out.take());
+  const got = rows(d.decodeQueued());
   sameFlows(got, flows, 10);
   assert.equal(got[0]!.domain, 0x0102);
   assert.equal(got[0]!.version, 5);
@@ -84,7 +84,7 @@ void test('v9: template then data, times from sysUptime, sequence counts export 
   d.decode(v9Datagram({ ...V9H, seq: 1 }, [{ kind: 'template', templates: [{ id: 256, fields: V4_FIELDS }] }, dataSet(256, V4_FIELDS, flows, 3)]), E1, T0);
   d.decode(v9Datagram({ ...V9H, seq: 2 }, [dataSet(256, V4_FIELDS, flows.slice(0, 1))]), E1, T0);
   d.decode(v9Datagram({ ...V9H, seq: 5 }, [dataSet(256, V4_FIELDS, flows.slice(0, 1))]), E1, T0); // packets 3 and 4 lost
-  const got = rows(d.out.take());
+  const got = rows(d.decodeQueued());
   sameFlows(got.slice(0, 4), flows);
   assert.equal(got.length, 6);
   assert.equal(got[0]!.startMs, T0 - (100_000 - 1000));
@@ -98,15 +98,15 @@ void test('v9: data before its template is buffered, then decoded when the templ
   const d = new FlowDecoder(LIMITS);
   const flows = makeFlows(3);
   d.decode(v9Datagram({ ...V9H, seq: 1 }, [dataSet(300, V4_FIELDS, flows)]), E1, T0);
-  assert.equal(d.out.count, 0);
+  assert.equal(d.queue.records, 0);
   assert.equal(exporter(d, E1).earlyBuffered, 1);
   d.decode(v9Datagram({ ...V9H, seq: 2 }, [{ kind: 'template', templates: [{ id: 300, fields: V4_FIELDS }] }]), E1, T0 + 1000);
-  sameFlows(rows(d.out.take()), flows);
+  sameFlows(rows(d.decodeQueued()), flows);
   assert.equal(exporter(d, E1).earlyBuffered, 0);
   assert.equal(exporter(d, E1).earlyDecoded, 1);
   // the same datagram: data set ahead of its template set
   d.decode(v9Datagram({ ...V9H, seq: 3 }, [dataSet(301, V4_FIELDS, flows), { kind: 'template', templates: [{ id: 301, fields: V4_FIELDS }] }]), E1, T0);
-  assert.equal(d.out.take().count, 3);
+  assert.equal(d.decodeQueued().count, 3);
 });
 
 void test('early data: evicted beyond the count and the age limits, counted', () => {
@@ -119,7 +119,7 @@ void test('early data: evicted beyond the count and the age limits, counted', ()
   assert.equal(st.earlyBuffered, 2);
   assert.equal(st.earlyEvictedAge, 2);
   d.decode(v9Datagram({ ...V9H, seq: 7 }, [{ kind: 'template', templates: [{ id: 400, fields: V4_FIELDS }] }]), E1, T0 + 60_004);
-  assert.equal(d.out.take().count, 2);
+  assert.equal(d.decodeQueued().count, 2);
 });
 
 void test('the same template id from two domains and from two exporters never mixes', () => {
@@ -134,14 +134,14 @@ void test('the same template id from two domains and from two exporters never mi
   d.decode(ipfixDatagram({ ...IPH, domain: 1, seq: 0 }, [dataSet(256, V4_FIELDS, f1)]), E1, T0);
   d.decode(ipfixDatagram({ ...IPH, domain: 2, seq: 0 }, [dataSet(256, short, f2)]), E1, T0);
   d.decode(ipfixDatagram({ ...IPH, domain: 1, seq: 0 }, [dataSet(256, short, f1)]), E2, T0);
-  const got = rows(d.out.take());
+  const got = rows(d.decodeQueued());
   sameFlows(got.slice(0, 2), f1);
   sameFlows(got.slice(2, 4), f2);
   sameFlows(got.slice(4, 6), f1);
   assert.deepEqual(got.map((r) => `${r.exporter}/${r.domain}`), [`${E1}/1`, `${E1}/1`, `${E1}/2`, `${E1}/2`, `${E2}/1`, `${E2}/1`]);
   // v9 and IPFIX of one exporter, same id and domain: separate too
   d.decode(v9Datagram({ ...V9H, sourceId: 1, seq: 0 }, [dataSet(256, short, f1)]), E1, T0);
-  assert.equal(d.out.count, 0);
+  assert.equal(d.queue.records, 0);
   assert.equal(exporter(d, E1).earlyBuffered, 1);
 });
 
@@ -154,11 +154,11 @@ void test('IPFIX: withdrawal, withdraw-all, redefinition', () => {
   // data for the redefined template, ahead of it
   d.decode(ipfixDatagram({ ...IPH, seq: 0 }, [{ kind: 'withdraw', ids: [256] }, dataSet(256, alt, flows)]), E1, T0);
   assert.equal(exporter(d, E1).templateCount, 1);
-  assert.equal(d.out.count, 0);
+  assert.equal(d.queue.records, 0);
   assert.equal(exporter(d, E1).earlyBuffered, 1);
   // redefinition: 256 comes back with another layout; the buffered set is decoded with it
   d.decode(ipfixDatagram({ ...IPH, seq: 0 }, [{ kind: 'template', templates: [{ id: 256, fields: alt }] }, dataSet(256, alt, flows)]), E1, T0);
-  const got = rows(d.out.take());
+  const got = rows(d.decodeQueued());
   sameFlows(got.slice(0, 2), flows);
   sameFlows(got.slice(2), flows);
   d.decode(ipfixDatagram({ ...IPH, seq: 0 }, [{ kind: 'withdraw', ids: [2] }]), E1, T0);
@@ -179,7 +179,7 @@ void test('IPFIX: variable-length and enterprise fields skipped by their length,
     f.bytes, f.packets, 0, 0, f.startMs!, f.endMs!,
   ]);
   d.decode(ipfixDatagram({ ...IPH, seq: 0 }, [{ kind: 'template', templates: [{ id: 500, fields }] }, { kind: 'data', id: 500, fields, records, padding: 3 }]), E1, T0);
-  const got = rows(d.out.take());
+  const got = rows(d.decodeQueued());
   assert.equal(got.length, 2);
   assert.deepEqual(got.map((r) => [r.src, r.dst, r.bytes, r.packets, r.startMs, r.endMs]), [
     ['2001:db8::1', '2001:db8::2', 1000, 10, T0 - 5000, T0 - 1000],
@@ -195,7 +195,7 @@ void test('sampling from options records: v9 per sampler id, IPFIX packet interv
   const opts = { kind: 'data' as const, id: 260, fields: [{ id: 1, length: 4 }, { id: 48, length: 1 }, { id: 34, length: 4 }], records: [[0, 1, 100], [0, 2, 1000]] };
   const flows = makeFlows(2).map((f, i) => ({ ...f, samplerId: i + 1 }));
   d.decode(v9Datagram({ ...V9H, seq: 0 }, [optTpl, opts, { kind: 'template', templates: [{ id: 261, fields: withSampler }] }, dataSet(261, withSampler, flows)]), E1, T0);
-  const got = rows(d.out.take());
+  const got = rows(d.decodeQueued());
   sameFlows(got.slice(0, 1), flows.slice(0, 1), 100);
   sameFlows(got.slice(1), flows.slice(1), 1000);
 
@@ -203,12 +203,12 @@ void test('sampling from options records: v9 per sampler id, IPFIX packet interv
   const ipOpt = { kind: 'options' as const, templates: [{ id: 600, scope: [{ id: 302, length: 4 }], fields: [{ id: 305, length: 4 }, { id: 306, length: 4 }] }] };
   const ipOptData = { kind: 'data' as const, id: 600, fields: [{ id: 302, length: 4 }, { id: 305, length: 4 }, { id: 306, length: 4 }], records: [[5, 1, 99]] };
   d.decode(ipfixDatagram({ ...IPH, seq: 0 }, [ipOpt, ipOptData, { kind: 'template', templates: [{ id: 601, fields: V4_FIELDS }] }, dataSet(601, V4_FIELDS, flows)]), E1, T0);
-  sameFlows(rows(d.out.take()), flows, 100);
+  sameFlows(rows(d.decodeQueued()), flows, 100);
   // samplingSize / samplingPopulation, another domain
   const popOpt = { kind: 'options' as const, templates: [{ id: 602, scope: [{ id: 149, length: 4 }], fields: [{ id: 309, length: 4 }, { id: 310, length: 4 }] }] };
   const popData = { kind: 'data' as const, id: 602, fields: [{ id: 149, length: 4 }, { id: 309, length: 4 }, { id: 310, length: 4 }], records: [[9, 1, 64]] };
   d.decode(ipfixDatagram({ ...IPH, domain: 9, seq: 0 }, [popOpt, popData, { kind: 'template', templates: [{ id: 601, fields: V4_FIELDS }] }, dataSet(601, V4_FIELDS, flows)]), E1, T0);
-  sameFlows(rows(d.out.take()), flows, 64);
+  sameFlows(rows(d.decodeQueued()), flows, 64);
   assert.equal(exporter(d, E1).lastSamplingRate, 64);
 });
 
@@ -228,7 +228,7 @@ void test('truncated, garbage and malformed datagrams are counted and dropped, t
   const d = new FlowDecoder(LIMITS);
   const good = v9Datagram({ ...V9H, seq: 0 }, [{ kind: 'template', templates: [{ id: 256, fields: V4_FIELDS }] }, dataSet(256, V4_FIELDS, makeFlows(3))]);
   d.decode(good, E1, T0);
-  assert.equal(d.out.count, 3);
+  assert.equal(d.queue.records, 3);
   d.decode(good.subarray(0, good.length - 10), E1, T0); // last set runs past the end
   d.decode(new Uint8Array([0, 7, 1, 2, 3]), E1, T0);
   d.decode(new Uint8Array([0]), E1, T0);
@@ -242,7 +242,7 @@ void test('truncated, garbage and malformed datagrams are counted and dropped, t
   assert.equal(ok[at], 3);
   ok[at] = 200;
   d.decode(ok, E1, T0);
-  assert.equal(d.out.count, 3);
+  assert.equal(d.queue.records, 3);
   assert.deepEqual(Object.fromEntries(exporter(d, E1).errors), { bad_set: 1, bad_version: 1, truncated: 4 });
 });
 
@@ -271,5 +271,26 @@ void test('state export/import: templates and samplers survive a restart (throug
   assert.equal(d2.importState('junk'), 0);
   const flows = makeFlows(2);
   d2.decode(v9Datagram({ ...V9H, seq: 1 }, [dataSet(256, V4_FIELDS, flows)]), E1, T0);
-  sameFlows(rows(d2.out.take()), flows, 8);
+  sameFlows(rows(d2.decodeQueued()), flows, 8);
+});
+
+void test('IPFIX: sequence gaps are counted while early data is held, once its records are known', () => {
+  const d = new FlowDecoder(LIMITS);
+  const tpl = { kind: 'template' as const, templates: [{ id: 256, fields: V4_FIELDS }] };
+  d.decode(ipfixDatagram({ ...IPH, seq: 0 }, [dataSet(256, V4_FIELDS, makeFlows(3))]), E1, T0); // held, 3 records
+  d.decode(ipfixDatagram({ ...IPH, seq: 5 }, [dataSet(256, V4_FIELDS, makeFlows(2))]), E1, T0); // 2 lost before it; held
+  assert.equal(exporter(d, E1).sequenceLost[10], 0, 'not known yet');
+  d.decode(ipfixDatagram({ ...IPH, seq: 8 }, [tpl, dataSet(256, V4_FIELDS, makeFlows(1))]), E1, T0); // 1 lost before it
+  assert.equal(exporter(d, E1).earlyDecoded, 2);
+  assert.equal(exporter(d, E1).sequenceLost[10], 3);
+  d.decode(ipfixDatagram({ ...IPH, seq: 9 }, [dataSet(256, V4_FIELDS, makeFlows(1))]), E1, T0);
+  d.decode(ipfixDatagram({ ...IPH, seq: 12 }, [dataSet(256, V4_FIELDS, makeFlows(1))]), E1, T0);
+  assert.equal(exporter(d, E1).sequenceLost[10], 5, 'counted at once again');
+  // a held entry evicted by age: its records are never known, so the gap is not guessed
+  d.decode(ipfixDatagram({ ...IPH, domain: 4, seq: 0 }, [dataSet(257, V4_FIELDS, makeFlows(3))]), E1, T0);
+  d.decode(ipfixDatagram({ ...IPH, domain: 4, seq: 10 }, [dataSet(257, V4_FIELDS, makeFlows(1))]), E1, T0);
+  d.expire(T0 + 60_001);
+  d.decode(ipfixDatagram({ ...IPH, domain: 4, seq: 50 }, [tpl]), E1, T0 + 60_001);
+  d.decode(ipfixDatagram({ ...IPH, domain: 4, seq: 52 }, [tpl]), E1, T0 + 60_001);
+  assert.equal(exporter(d, E1).sequenceLost[10], 7, 'only the gap after the resync');
 });

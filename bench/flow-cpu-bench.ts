@@ -1,0 +1,71 @@
+// Where the flow collector's CPU goes, per piece, on this thread (no sockets): the decoder's
+// control half per datagram (headers, set walk, record counts, queueing the sets), decoding a
+// job's data sets into rows per flow (what the pool runs), and the top-talker tally per flow.
+// Datagrams: IPFIX, 30 flows each, from test/fakes/flow-builder.ts, --variants distinct ones
+// (seeds; makeFlows gives each flow of a seed its own source and conversation). --top MODULE
+// (a built top.js, e.g. main's) tallies with that TopTalkers as well, for a before/after.
+// Usage: node dist/bench/flow-cpu-bench.js [--datagrams 200000] [--variants 2000] [--top path]
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { TopTalkers } from '../src/flows/top.js';
+import { decodeDataJob } from '../src/packet/flow/data-job.js';
+import { tallySmallKeys, type SmallKeyTally } from '../src/packet/flow/key-tally.js';
+import { FlowDecoder } from '../src/packet/flow/decoder.js';
+import type { FlowBatch } from '../src/packet/flow/types.js';
+import { dataSet, ipfixDatagram, makeFlows, V4_FIELDS } from '../test/fakes/flow-builder.js';
+
+const { values: args } = parseArgs({ options: { datagrams: { type: 'string', default: '200000' }, variants: { type: 'string', default: '2000' }, top: { type: 'string' } } });
+const n = Number(args.datagrams);
+const variants = Number(args.variants);
+const PER = 30;
+const JOB = 256;
+const exportSecs = Math.floor(Date.now() / 1000);
+const tpl = ipfixDatagram({ seq: 0, domain: 1, exportSecs }, [{ kind: 'template', templates: [{ id: 256, fields: V4_FIELDS }] }]);
+const data = Array.from({ length: variants }, (_, i) => ipfixDatagram({ seq: 0, domain: 1, exportSecs }, [dataSet(256, V4_FIELDS, makeFlows(PER, i))]));
+const seq = (d: Uint8Array, s: number): Uint8Array => {
+  new DataView(d.buffer, d.byteOffset).setUint32(8, s >>> 0);
+  return d;
+};
+const decoder = new FlowDecoder({ maxExporters: 16, maxTemplates: 64, earlyMaxDatagrams: 100, earlyMaxAgeMs: 60_000 });
+decoder.decode(tpl, '198.18.0.1', Date.now());
+let controlNs = 0n;
+let dataNs = 0n;
+let keysNs = 0n;
+const batches: FlowBatch[] = [];
+const keys: SmallKeyTally[] = [];
+for (let i = 0; i < n; i++) {
+  const d = seq(data[i % variants]!, i * PER);
+  const t0 = process.hrtime.bigint();
+  decoder.decode(d, '198.18.0.1', Date.now());
+  controlNs += process.hrtime.bigint() - t0;
+  if (decoder.queue.datagrams >= JOB || i === n - 1) {
+    const job = decoder.takeJob()!;
+    const t1 = process.hrtime.bigint();
+    const r = decodeDataJob(job);
+    dataNs += process.hrtime.bigint() - t1;
+    const t2 = process.hrtime.bigint();
+    keys.push(tallySmallKeys(r.batch));
+    keysNs += process.hrtime.bigint() - t2;
+    decoder.applyTallies(job.exporters, r.tallies);
+    batches.push(r.batch);
+  }
+}
+const flows = n * PER;
+interface Tally { add(b: FlowBatch, k?: SmallKeyTally): void; roll(): void }
+const timeTop = (top: Tally, withKeys: boolean): number => {
+  const t0 = process.hrtime.bigint();
+  batches.forEach((b, i) => (withKeys ? top.add(b, keys[i]) : top.add(b)));
+  top.roll();
+  return Number(process.hrtime.bigint() - t0) / flows;
+};
+const opts = { n: 10, maxSeries: 1000, maxKeys: 200_000 };
+console.log(`${n} IPFIX datagrams x ${PER} flows, ${variants} distinct datagrams, jobs of ${JOB} datagrams`);
+console.log(`control half (main thread): ${(Number(controlNs) / n / 1000).toFixed(2)} us/datagram = ${(Number(controlNs) / flows).toFixed(0)} ns/flow`);
+console.log(`data sets -> rows (pool):   ${(Number(dataNs - keysNs) / flows).toFixed(0)} ns/flow (the batch's small top-N keys: ${(Number(keysNs) / flows).toFixed(0)} ns/flow of it)`);
+timeTop(new TopTalkers(opts), true); // warm-up
+console.log(`top-N tally + roll (main thread, small keys from the pool): ${timeTop(new TopTalkers(opts), true).toFixed(0)} ns/flow`);
+if (args.top !== undefined) {
+  const mod = (await import(pathToFileURL(args.top).href)) as { TopTalkers: new (o: typeof opts) => Tally };
+  timeTop(new mod.TopTalkers(opts), false);
+  console.log(`top-N tally + roll, every key per flow (${args.top}): ${timeTop(new mod.TopTalkers(opts), false).toFixed(0)} ns/flow`);
+}
