@@ -13,14 +13,15 @@ import { clockTicksPerSecond, cpuTicks, findProcess, peakRssKb, rssKb } from './
 import { scrapeToFile } from './scrape.js';
 import { measureScrapeCost, wireprobeConfig } from './wireprobe-runner.js';
 
-const PACKAGED_NODE_FLAGS: readonly string[] = [];
+/** the V8 flags of the packaged service (packaging/wireprobe.service, Dockerfile, `make run`) */
+const PACKAGED_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 
 const USAGE = `usage: node dist/bench/memory-bench.js [options]   (root; creates namespaces wpt…)
   --types LIST         probe types (default ICMPping,TCPsyn,UDPunreachable)
   --targets N          targets per type, 1 probe / 10 s each (default 10000)
   --warmup S           seconds from start before the steady window (default 30)
   --window S           steady window: RSS sampled every 500 ms, CPU over it (default 60)
-  --node-options TEXT  NODE_OPTIONS of wireprobe (default: the packaged flags, "${PACKAGED_NODE_FLAGS.join(' ')}")
+  --node-options=TEXT  NODE_OPTIONS of wireprobe (default: the packaged flags, "${PACKAGED_NODE_FLAGS.join(' ')}")
   --snapshot-dir DIR   write a heap snapshot of each wireprobe at the window end (SIGUSR2) into DIR
   --skip LIST          any of: fping, scrape
   --max-minutes M      hard bound of the whole run (default 15)`;
