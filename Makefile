@@ -27,7 +27,7 @@ deps-check: deps
 	@npx depcruise src --config .dependency-cruiser.cjs --output-type err
 
 run: build
-	$(NODE) dist/src/main.js run --config $(CONFIG)
+	$(NODE) --max-semi-space-size=1 dist/src/main.js run --config $(CONFIG)
 
 unit: build
 	$(NODE) --test --test-concurrency=1 $(shell find dist/test/unit -name '*.test.js' | sort)

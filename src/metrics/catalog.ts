@@ -4,19 +4,12 @@
  * (contract §2); wireprobe's own additions are documented as such.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import { FastFamily, FastHistogram, FastRegistry } from './fast.js';
+import { FastFamily, FastRegistry } from './fast.js';
+import { T3, TH, TP } from './labels.js';
+import { columnFamily, histogramFamily, percentileFamily, ratioFamily, TaskTable, TimeOooFamily } from './task-table.js';
 import type { ProbeMetricsInput } from '../probes/types.js';
 
-/** netprobify label sets */
-export const T3 = ['probe_name', 'destination', 'address_family'] as const;
-export const T5 = ['probe_name', 'destination', 'address_family', 'state', 'group'] as const;
-export const T6 = [...T5, 'percentile'] as const;
-/** per-host series of is_subnet targets with per_host_metrics (wireprobe) */
-export const TP = [...T5, 'host'] as const;
-/** app_time_ooo_total */
-export const T4 = ['probe_name', 'destination', 'address_family', 'group'] as const;
-/** threshold */
-export const TH = ['probe_name', 'destination', 'address_family', 'type', 'state', 'alert_level', 'group'] as const;
+export { T3, T4, T5, T6, TH, TP } from './labels.js';
 
 /** The former default RTT buckets: 10 µs … 10 s in 1-2-5 steps (19 buckets, 22 lines per series). */
 export const FINE_RTT_BUCKETS: readonly number[] = (() => {
@@ -36,44 +29,37 @@ export const FINE_RTT_BUCKETS: readonly number[] = (() => {
  */
 export const DEFAULT_RTT_BUCKETS: readonly number[] = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
 
-type L5 = (typeof T5)[number];
-
-/** Per-target families of one probe type (hot path: see fast.ts). */
+/** Per-target families of one probe type (hot path: see fast.ts and task-table.ts). */
 export interface ProbeTypeMetrics {
-  readonly sent: FastFamily<L5>;
-  readonly loss: FastFamily<L5>;
-  readonly lossRatio: FastFamily<L5>;
-  readonly roundTrip: FastFamily<(typeof T6)[number]>;
-  readonly sentCreated: FastFamily<L5>;
-  readonly lossCreated: FastFamily<L5>;
-  readonly rtt: FastHistogram<L5>;
-  readonly lastSuccess: FastFamily<L5>;
-  readonly indeterminate: FastFamily<L5>;
-  readonly sendErrors: FastFamily<L5>;
-  /** TCP and UDP probes only: answers that were ICMP errors */
-  readonly icmpErrors: FastFamily<L5> | null;
+  /** the per-(target, group) series: sent, loss, ratio, percentiles, created, RTT histogram, … */
+  readonly tasks: TaskTable;
+  /** TCP and UDP probes only: the table has an icmp_errors_total family */
+  readonly icmpErrors: boolean;
   readonly hostSent: FastFamily<(typeof TP)[number]>;
   readonly hostLoss: FastFamily<(typeof TP)[number]>;
   readonly hostLastRtt: FastFamily<(typeof TP)[number]>;
 }
 
 function probeTypeMetrics(registry: FastRegistry, prefix: string, human: string, icmpErrors: boolean, rttBuckets: readonly number[]): ProbeTypeMetrics {
-  const counter = (name: string, help: string): FastFamily<L5> => new FastFamily(registry, 'counter', name, help, T5);
-  const gauge = (name: string, help: string): FastFamily<L5> => new FastFamily(registry, 'gauge', name, help, T5);
+  const t = new TaskTable(rttBuckets);
+  const counter = (col: Parameters<typeof columnFamily>[2], name: string, help: string): void => void columnFamily(registry, t, col, 'counter', name, help);
+  const gauge = (col: Parameters<typeof columnFamily>[2], name: string, help: string): void => void columnFamily(registry, t, col, 'gauge', name, help);
+  counter('sent', `${prefix}_sent_total`, `${human} probes sent and settled (answered or lost)`);
+  counter('loss', `${prefix}_loss_total`, `${human} probes without a reply within the target timeout`);
+  ratioFamily(registry, t, `${prefix}_loss_ratio`, `${human} loss ratio (0..1) of the last completed round`);
+  percentileFamily(registry, t, `${prefix}_round_trip_seconds`, `${human} round-trip time percentile of the last completed round (NaN when nothing answered)`);
+  gauge('sentCreated', `${prefix}_sent_created`, `Unix time the ${prefix}_sent_total series was created`);
+  gauge('lossCreated', `${prefix}_loss_created`, `Unix time the ${prefix}_loss_total series was created`);
+  histogramFamily(registry, t, `${prefix}_rtt_seconds`, `${human} round-trip times from kernel capture timestamps (wireprobe)`);
+  gauge('last', `${prefix}_last_success_timestamp_seconds`, `Unix time of the last ${human} round with at least one reply (wireprobe)`);
+  counter('indet', `${prefix}_indeterminate_total`, `${human} probes left unanswered while the capture dropped frames: neither sent nor lost (wireprobe)`);
+  counter('sendErr', `${prefix}_send_errors_total`, `${human} probes the kernel refused to send: neither sent nor lost (wireprobe)`);
+  if (icmpErrors) {
+    counter('icmpErr', `${prefix}_icmp_errors_total`, `${human} probes answered by an ICMP error other than the expected one (unreachable, administratively prohibited, …): sent, not lost (wireprobe)`);
+  }
   return {
-    sent: counter(`${prefix}_sent_total`, `${human} probes sent and settled (answered or lost)`),
-    loss: counter(`${prefix}_loss_total`, `${human} probes without a reply within the target timeout`),
-    lossRatio: gauge(`${prefix}_loss_ratio`, `${human} loss ratio (0..1) of the last completed round`),
-    roundTrip: new FastFamily(registry, 'gauge', `${prefix}_round_trip_seconds`, `${human} round-trip time percentile of the last completed round (NaN when nothing answered)`, T6),
-    sentCreated: gauge(`${prefix}_sent_created`, `Unix time the ${prefix}_sent_total series was created`),
-    lossCreated: gauge(`${prefix}_loss_created`, `Unix time the ${prefix}_loss_total series was created`),
-    rtt: new FastHistogram(registry, `${prefix}_rtt_seconds`, `${human} round-trip times from kernel capture timestamps (wireprobe)`, T5, rttBuckets),
-    lastSuccess: gauge(`${prefix}_last_success_timestamp_seconds`, `Unix time of the last ${human} round with at least one reply (wireprobe)`),
-    indeterminate: counter(`${prefix}_indeterminate_total`, `${human} probes left unanswered while the capture dropped frames: neither sent nor lost (wireprobe)`),
-    sendErrors: counter(`${prefix}_send_errors_total`, `${human} probes the kernel refused to send: neither sent nor lost (wireprobe)`),
-    icmpErrors: icmpErrors
-      ? counter(`${prefix}_icmp_errors_total`, `${human} probes answered by an ICMP error other than the expected one (unreachable, administratively prohibited, …): sent, not lost (wireprobe)`)
-      : null,
+    tasks: t,
+    icmpErrors,
     hostSent: new FastFamily(registry, 'counter', `${prefix}_host_sent_total`, `${human} probes sent and settled, per address of an is_subnet target with per_host_metrics (wireprobe)`, TP),
     hostLoss: new FastFamily(registry, 'counter', `${prefix}_host_loss_total`, `${human} probes lost, per address of an is_subnet target with per_host_metrics (wireprobe)`, TP),
     hostLastRtt: new FastFamily(registry, 'gauge', `${prefix}_host_last_rtt_seconds`, `${human} round-trip time of the last answered probe, per address of an is_subnet target with per_host_metrics (wireprobe)`, TP),
@@ -91,7 +77,6 @@ export interface Catalog {
   readonly resolutionStatus: FastFamily<(typeof T3)[number]>;
   readonly resolutionChange: FastFamily<(typeof T3)[number]>;
   readonly resolutionChangeCreated: FastFamily<(typeof T3)[number]>;
-  readonly timeOoo: FastFamily<(typeof T4)[number]>;
   /**
    * netprobify's diagnostic "counts" of answers matching none of our probes, by the reason the
    * probe type's matcher gives: gauges that only grow (names kept for compatibility)
@@ -130,6 +115,8 @@ export function createCatalog(
   const unmatched = Object.fromEntries(
     probes.flatMap((p) => p.unmatched).map((u) => [u.what, new FastFamily(fast, 'gauge', u.name, u.help, T3)]),
   );
+  const timeOoo = new TimeOooFamily(fast, 'app_time_ooo_total', 'RTT samples discarded because the reply timestamp preceded the request (always 0 with kernel timestamps; kept for netprobify compatibility)');
+  for (const m of Object.values(perType)) timeOoo.add(m.tasks);
   return {
     registry,
     fast,
@@ -139,7 +126,6 @@ export function createCatalog(
     resolutionChange,
     resolutionChangeCreated,
     unmatched,
-    timeOoo: new FastFamily(fast, 'counter', 'app_time_ooo_total', 'RTT samples discarded because the reply timestamp preceded the request (always 0 with kernel timestamps; kept for netprobify compatibility)', T4),
     iterationTime: new Gauge({ name: 'app_iteration_time_seconds', help: 'Duration of the last complete probing round, from its start to its last settled probe', labelNames: ['probe_name'], registers: r }),
     interval: new Gauge({ name: 'wireprobe_interval_seconds', help: 'Configured seconds between the starts of two probing rounds (global.interval), to compare app_iteration_time_seconds with', labelNames: ['probe_name'], registers: r }),
     targetNameDup: new Counter({ name: 'app_target_name_dup_total', help: 'Duplicate target names met while loading targets', labelNames: ['target_name'], registers: r }),

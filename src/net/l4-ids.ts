@@ -51,14 +51,17 @@ export class TcpIds {
 export class UdpIds {
   /** (source port << 16 | destination port) of each slot */
   readonly ports: Uint32Array;
-  /** wire key of each slot (-1 when none) */
+  /**
+   * wire key + 1 of each slot (0 when none): zero-filled, so the pages of slots never used stay
+   * untouched and cost no resident memory
+   */
   readonly #udpKeyOf: Float64Array;
   readonly #udpSlot = new Map<number, number>();
   readonly #nextTag = new Map<number, number>();
 
   constructor(capacity: number) {
     this.ports = new Uint32Array(capacity);
-    this.#udpKeyOf = new Float64Array(capacity).fill(-1);
+    this.#udpKeyOf = new Float64Array(capacity);
   }
 
   static udpKey(srcPort: number, wireTag: number): number {
@@ -74,7 +77,7 @@ export class UdpIds {
       const next = tag === 65535 ? 1 : tag + 1;
       if (!this.#udpSlot.has(key)) {
         this.#udpSlot.set(key, slot);
-        this.#udpKeyOf[slot] = key;
+        this.#udpKeyOf[slot] = key + 1;
         this.#nextTag.set(srcPort, next);
         return tag;
       }
@@ -89,10 +92,10 @@ export class UdpIds {
 
   /** forgets the UDP binding of a slot (when the slot is freed) */
   release(slot: number): void {
-    const key = this.#udpKeyOf[slot]!;
-    if (key >= 0) {
-      this.#udpSlot.delete(key);
-      this.#udpKeyOf[slot] = -1;
+    const key1 = this.#udpKeyOf[slot]!;
+    if (key1 > 0) {
+      this.#udpSlot.delete(key1 - 1);
+      this.#udpKeyOf[slot] = 0;
     }
   }
 }

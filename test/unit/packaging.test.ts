@@ -108,7 +108,7 @@ void describe('Dockerfile', () => {
     assert.doesNotMatch(health[0]!, /curl|wget/);
     const example = parse(read('examples/wireprobe.yaml')) as { global: { prometheus_port: number } };
     assert.deepEqual(args(runtime!, 'EXPOSE'), [String(example.global.prometheus_port)]);
-    assert.deepEqual(args(runtime!, 'ENTRYPOINT'), ['["node", "dist/src/main.js"]']);
+    assert.deepEqual(args(runtime!, 'ENTRYPOINT'), ['["node", "--max-semi-space-size=1", "dist/src/main.js"]']);
     assert.deepEqual(args(runtime!, 'CMD'), ['["run", "--config", "/etc/wireprobe/wireprobe.yaml"]']);
     assert.ok(args(runtime!, 'COPY').includes('examples/wireprobe.yaml /etc/wireprobe/wireprobe.yaml'));
   });

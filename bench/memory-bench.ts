@@ -1,0 +1,241 @@
+// Memory and scrape-cost benchmark (issue 14): wireprobe with N targets of each type at 1 probe / 10 s
+// in one throw-away namespace lab, fping on the same targets in the same run (see bench/README.md,
+// "Memory").
+//   node dist/bench/memory-bench.js [--types ICMPping,TCPsyn,UDPunreachable] [--targets 10000] [--node-options "…"]
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLab, labIpv4Targets, requireRoot, requireTools, sleep, startWireprobe, type Lab, type WireprobeHandle } from '../test/lab/index.js';
+import { runFpingStep } from './fping-runner.js';
+import { BENCH_TYPES, installWitness, parseBenchTypes, witnessFor, type BenchType } from './probe-types.js';
+import { clockTicksPerSecond, cpuTicks, findProcess, peakRssKb, rssKb } from './proc-stats.js';
+import { scrapeToFile } from './scrape.js';
+import { measureScrapeCost, wireprobeConfig } from './wireprobe-runner.js';
+
+/** the V8 flags of the packaged service (packaging/wireprobe.service, Dockerfile, `make run`) */
+const PACKAGED_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+
+const USAGE = `usage: node dist/bench/memory-bench.js [options]   (root; creates namespaces wpt…)
+  --types LIST         probe types (default ICMPping,TCPsyn,UDPunreachable)
+  --targets N          targets per type, 1 probe / 10 s each (default 10000)
+  --warmup S           seconds from start before the steady window (default 30)
+  --window S           steady window: RSS sampled every 500 ms, CPU over it (default 60)
+  --node-options=TEXT  NODE_OPTIONS of wireprobe (default: the packaged flags, "${PACKAGED_NODE_FLAGS.join(' ')}")
+  --snapshot-dir DIR   write a heap snapshot of each wireprobe at the window end (SIGUSR2) into DIR
+  --skip LIST          any of: fping, scrape
+  --max-minutes M      hard bound of the whole run (default 15)`;
+
+const started = performance.now();
+const log = (msg: string): void => {
+  process.stderr.write(`[memory-bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${msg}\n`);
+};
+const mb = (kb: number): number => (kb * 1024) / 1e6;
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+interface Options {
+  types: BenchType[];
+  targets: number;
+  warmupS: number;
+  windowS: number;
+  nodeOptions: string;
+  snapshotDir: string | undefined;
+  skip: Set<string>;
+  maxMinutes: number;
+}
+
+function parseOptions(argv: string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      types: { type: 'string' }, targets: { type: 'string' }, warmup: { type: 'string' }, window: { type: 'string' },
+      'node-options': { type: 'string' }, 'snapshot-dir': { type: 'string' }, skip: { type: 'string' }, 'max-minutes': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help === true) return undefined;
+  const num = (v: string | undefined, d: number, what: string): number => {
+    const n = v === undefined ? d : Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${what}: expected a positive number, got ${v}`);
+    return n;
+  };
+  return {
+    types: parseBenchTypes(values.types ?? 'ICMPping,TCPsyn,UDPunreachable'),
+    targets: Math.floor(num(values.targets, 10_000, 'targets')),
+    warmupS: num(values.warmup, 30, 'warmup'),
+    windowS: num(values.window, 60, 'window'),
+    nodeOptions: values['node-options'] ?? PACKAGED_NODE_FLAGS.join(' '),
+    snapshotDir: values['snapshot-dir'],
+    skip: new Set((values.skip ?? '').split(',').filter((s) => s !== '')),
+    maxMinutes: num(values['max-minutes'], 15, 'max-minutes'),
+  };
+}
+
+interface Row {
+  tool: string;
+  type: string;
+  steadyMb: number;
+  maxMb: number;
+  peakMb: number;
+  corePct: number;
+  note: string;
+}
+
+interface ScrapeRow {
+  type: string;
+  plainCpuMs: number;
+  gzipCpuMs: number;
+  bytes: number;
+  gzipBytes: number;
+  healthyMs: number;
+  metricsWallMs: number;
+}
+
+/** Samples VmRSS every 500 ms for `seconds`; CPU ticks at both ends. */
+async function sampleWindow(pid: number, seconds: number): Promise<{ rssKb: number[]; corePct: number }> {
+  const hz = clockTicksPerSecond();
+  const c0 = cpuTicks(pid);
+  const t0 = performance.now();
+  const out: number[] = [];
+  while (performance.now() - t0 < seconds * 1000) {
+    await sleep(500);
+    const r = rssKb(pid);
+    if (r === undefined) break;
+    out.push(r);
+  }
+  const c1 = cpuTicks(pid);
+  const s = (performance.now() - t0) / 1000;
+  return { rssKb: out, corePct: c0 === undefined || c1 === undefined ? Number.NaN : (100 * (c1 - c0)) / hz / s };
+}
+
+/** GET /-/healthy while a plain /metrics scrape runs: the wall time of each, as seen from the probe namespace. */
+async function healthyDuringScrape(lab: Lab, wp: WireprobeHandle): Promise<{ healthyMs: number; metricsWallMs: number }> {
+  const scrape = scrapeToFile(lab, wp, 20_000, 'identity');
+  await sleep(20);
+  const t0 = performance.now();
+  const h = await lab.fetchText(`${wp.baseUrl}/-/healthy`, { timeoutMs: 10_000 });
+  const healthyMs = performance.now() - t0;
+  const s = await scrape;
+  if (h.status !== 200) throw new Error(`/-/healthy: ${h.status}`);
+  return { healthyMs, metricsWallMs: s.wallMs };
+}
+
+async function waitForSnapshot(dir: string, before: ReadonlySet<string>): Promise<string | undefined> {
+  const deadline = performance.now() + 120_000;
+  let last = -1;
+  while (performance.now() < deadline) {
+    await sleep(1000);
+    const f = readdirSync(dir).find((n) => n.endsWith('.heapsnapshot') && !before.has(n));
+    if (f === undefined) continue;
+    const size = statSync(join(dir, f)).size;
+    if (size > 0 && size === last) return f;
+    last = size;
+  }
+  return undefined;
+}
+
+async function runWireprobe(lab: Lab, o: Options, type: BenchType, addresses: readonly string[], rows: Row[], scrapes: ScrapeRow[]): Promise<void> {
+  const nodeOptions = [o.nodeOptions, ...(o.snapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${o.snapshotDir}`])].join(' ').trim();
+  const config = wireprobeConfig(addresses, { nbPackets: 1, intervalS: 10, requested: addresses.length / 10 }, type);
+  log(`wireprobe ${type}, ${addresses.length} targets × 1 / 10 s, NODE_OPTIONS "${nodeOptions}" …`);
+  const wp = await startWireprobe(lab, config, { readyTimeoutMs: 180_000, env: { ...process.env, NODE_OPTIONS: nodeOptions } });
+  try {
+    const pid = (await findProcess(wp.process.pid, 'node', 2000)) ?? wp.process.pid;
+    const warm = await sampleWindow(pid, o.warmupS);
+    const win = await sampleWindow(pid, o.windowS);
+    const peak = peakRssKb(pid) ?? Number.NaN;
+    const all = [...warm.rssKb, ...win.rssKb];
+    rows.push({
+      tool: 'wireprobe', type, steadyMb: mb(median(win.rssKb)), maxMb: mb(Math.max(...all)), peakMb: mb(peak), corePct: win.corePct,
+      note: nodeOptions === '' ? 'no NODE_OPTIONS' : nodeOptions,
+    });
+    log(`wireprobe ${type}: steady ${mb(median(win.rssKb)).toFixed(1)} MB, VmHWM ${mb(peak).toFixed(1)} MB, ${win.corePct.toFixed(2)} % core`);
+    if (!o.skip.has('scrape')) {
+      const cost = await measureScrapeCost(lab, wp, pid, win.corePct / 100, addresses.length);
+      const hz = await healthyDuringScrape(lab, wp);
+      scrapes.push({
+        type, plainCpuMs: cost.plain.cpuSeconds * 1000, gzipCpuMs: cost.gzip.cpuSeconds * 1000, bytes: cost.plain.bytes, gzipBytes: cost.gzip.wireBytes, ...hz,
+      });
+      log(`scrape ${type}: plain ${(cost.plain.cpuSeconds * 1000).toFixed(0)} CPU ms (${cost.plain.samples.map((s) => (s * 1000).toFixed(0)).join('/')}), gzip ${(cost.gzip.cpuSeconds * 1000).toFixed(0)} CPU ms; /-/healthy ${hz.healthyMs.toFixed(0)} ms during a scrape`);
+      rows.push({ tool: 'wireprobe', type: `${type} after scrapes`, steadyMb: mb(rssKb(pid) ?? Number.NaN), maxMb: Number.NaN, peakMb: mb(peakRssKb(pid) ?? Number.NaN), corePct: Number.NaN, note: 'VmRSS / VmHWM after 7 scrapes' });
+    }
+    if (o.snapshotDir !== undefined) {
+      const before = new Set(readdirSync(o.snapshotDir));
+      process.kill(pid, 'SIGUSR2');
+      const f = await waitForSnapshot(o.snapshotDir, before);
+      log(f === undefined ? 'heap snapshot: none written within 120 s' : `heap snapshot: ${join(o.snapshotDir, f)}`);
+    }
+  } finally {
+    await wp.stop();
+  }
+}
+
+function table(rows: readonly Row[], scrapes: readonly ScrapeRow[], o: Options): string {
+  const f = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : '—');
+  const lines = [
+    `${o.targets} targets × 1 probe / 10 s; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+    '',
+    '| tool | type | steady RSS (MB, median) | max sampled RSS | VmHWM (peak since start) | CPU (% core) | note |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.tool} | ${r.type} | ${f(r.steadyMb)} | ${f(r.maxMb)} | ${f(r.peakMb)} | ${f(r.corePct, 2)} | ${r.note} |`),
+  ];
+  if (scrapes.length > 0) {
+    lines.push(
+      '',
+      '| type | scrape CPU plain (ms) | scrape CPU gzip (ms) | text bytes | gzip bytes | /-/healthy during a scrape (ms) | /metrics wall (ms) |',
+      '|---|---|---|---|---|---|---|',
+      ...scrapes.map((s) => `| ${s.type} | ${f(s.plainCpuMs, 0)} | ${f(s.gzipCpuMs, 0)} | ${s.bytes} | ${s.gzipBytes} | ${f(s.healthyMs, 0)} | ${f(s.metricsWallMs, 0)} |`),
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  let o: Options | undefined;
+  try {
+    o = parseOptions(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
+    return 64;
+  }
+  if (o === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  requireRoot();
+  requireTools([{ bin: 'nft', pkg: 'nftables' }, { bin: 'timeout', pkg: 'coreutils' }, { bin: 'getconf', pkg: 'libc-bin' }, ...(o.skip.has('fping') ? [] : [{ bin: 'fping', pkg: 'fping' }])]);
+  if (o.snapshotDir !== undefined && !existsSync(o.snapshotDir)) mkdirSync(o.snapshotDir, { recursive: true });
+  const lab = await createLab({ name: 'memory-bench' });
+  const opts = o;
+  const watchdog = setTimeout(() => {
+    log(`run exceeded --max-minutes ${opts.maxMinutes}: destroying the lab and exiting`);
+    void lab.destroy().finally(() => process.exit(3));
+  }, o.maxMinutes * 60_000);
+  const rows: Row[] = [];
+  const scrapes: ScrapeRow[] = [];
+  try {
+    await installWitness(lab);
+    const addresses = labIpv4Targets(o.targets);
+    for (const type of o.types) await runWireprobe(lab, o, type, addresses, rows, scrapes);
+    if (!o.skip.has('fping')) {
+      const targetsFile = join(lab.tmpDir, 'targets.txt');
+      writeFileSync(targetsFile, `${addresses.join('\n')}\n`);
+      log(`fping ${o.targets} targets, -l -p 10000 …`);
+      const r = await runFpingStep(lab, { kind: 'low-rate', targets: o.targets, targetsFile, rate: 0, warmupS: o.warmupS, windowS: o.windowS, wire: witnessFor(lab, 'ICMPping'), log });
+      rows.push({ tool: 'fping', type: BENCH_TYPES.ICMPping.name, steadyMb: r.rssEndMb, maxMb: Number.NaN, peakMb: r.peakSinceStartMb, corePct: r.corePct, note: r.params });
+    }
+  } finally {
+    clearTimeout(watchdog);
+    await lab.destroy();
+  }
+  process.stdout.write(`${table(rows, scrapes, o)}\n`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);

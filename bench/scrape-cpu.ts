@@ -1,0 +1,106 @@
+// CPU of one GET /metrics at N targets, in isolation: the real catalog and HTTP app in this process
+// with N ICMP targets whose series have seen rounds, scraped by curl (another process) on loopback,
+// plain and gzip; this process's CPU (process.cpuUsage) is measured around each scrape, and
+// GET /-/healthy is timed while a scrape runs. No probing runs, so nothing else shares the CPU.
+//   node dist/bench/scrape-cpu.js [--targets 10000] [--repeats 7]
+import { execFile } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { Registry } from 'prom-client';
+import type { GroupConfig, TargetConfig } from '../src/config/types.js';
+import { createHttpApp, listen } from '../src/http/server.js';
+import { systemClock } from '../src/lib/clock.js';
+import { createLogger } from '../src/lib/logger.js';
+import { createCatalog } from '../src/metrics/catalog.js';
+import { registerProcessMetrics } from '../src/metrics/process-metrics.js';
+import { targetSeriesFactory } from '../src/metrics/target-series.js';
+import { probeKinds } from '../src/probes/index.js';
+import type { RoundResult } from '../src/scheduler/round.js';
+import type { TargetTask } from '../src/targets/tasks.js';
+
+const { values } = parseArgs({ options: { targets: { type: 'string' }, repeats: { type: 'string' } } });
+const N = Number(values.targets ?? 10_000);
+const REPEATS = Number(values.repeats ?? 7);
+const DUMP = process.env.WLM_DUMP;
+
+function curl(url: string, gzip: boolean): Promise<{ ms: number; bytes: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const args = ['-s', '-o', '/dev/null', '-w', '%{size_download}', '--max-time', '20', ...(gzip ? ['-H', 'Accept-Encoding: gzip'] : []), url];
+    execFile('curl', args, { timeout: 25_000 }, (err, stdout) => {
+      if (err !== null) reject(new Error(`curl ${url}: ${err.message}`));
+      else resolve({ ms: performance.now() - t0, bytes: Number(stdout) });
+    });
+  });
+}
+
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+async function main(): Promise<void> {
+  const registry = new Registry();
+  registerProcessMetrics(registry, Date.now());
+  const catalog = createCatalog(probeKinds.map((k) => k.metrics), registry);
+  const icmp = probeKinds.find((k) => k.metrics.prefix === 'icmp')!;
+  const factory = targetSeriesFactory(catalog, systemClock);
+  const group = { name: 'bench' } as GroupConfig;
+  const rtts = Float64Array.from([0.0004]);
+  const round: RoundResult = { sent: 1, lost: 0, indeterminate: 0, sendErrors: 0, icmpErrors: 0, rtts, rttCount: 1, endWallMs: Date.now(), perProbe: null };
+  for (let i = 0; i < N; i++) {
+    const cfg = { name: `bench-${i}`, address_family: 'ipv4', state: undefined, alert_level: 'no_alert', threshold: {}, per_host_metrics: false } as unknown as TargetConfig;
+    const s = factory(cfg, icmp, { probeName: 'bench', percentiles: [50, 95, 99] });
+    s.prime();
+    s.resolved(true);
+    s.setThresholds([group]);
+    const task = { group, hosts: [], recorder: null, hostRecorder: null } as unknown as TargetTask;
+    s.attach(task);
+    for (let k = 0; k < 3; k++) task.recorder!.record(round);
+  }
+  const log = createLogger(() => undefined, 'error');
+  const app = createHttpApp({ registry, fast: catalog.fast, ready: () => true, tokens: () => [], log });
+  const server = await listen(app, '127.0.0.1', 0, { headerTimeoutS: 10, requestTimeoutS: 60, maxConnections: 64 });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  const base = `http://127.0.0.1:${port}`;
+  const rss = (): string => (process.memoryUsage().rss / 1e6).toFixed(1);
+  if (DUMP !== undefined) {
+    let out = '';
+    catalog.fast.expose((c) => (out += c));
+    (await import('node:fs')).writeFileSync(DUMP, out);
+    process.exit(0);
+  }
+  process.stdout.write(`${N} ICMP targets, percentiles 50/95/99, default RTT buckets; RSS ${rss()} MB before the scrapes\n`);
+  for (const gzip of [false, true]) {
+    const cpu: number[] = [];
+    const wall: number[] = [];
+    let bytes = 0;
+    await curl(`${base}/metrics`, gzip);
+    for (let i = 0; i < REPEATS; i++) {
+      const c0 = process.cpuUsage();
+      const r = await curl(`${base}/metrics`, gzip);
+      await new Promise((res) => setTimeout(res, 50));
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
+      wall.push(r.ms);
+      bytes = r.bytes;
+    }
+    process.stdout.write(
+      `${gzip ? 'gzip ' : 'plain'}: CPU ${median(cpu).toFixed(0)} ms median (${cpu.map((x) => x.toFixed(0)).join(' ')}), wall ${median(wall).toFixed(0)} ms, ${bytes} bytes on the wire\n`,
+    );
+  }
+  const healthy: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const scrape = curl(`${base}/metrics`, false);
+    await new Promise((res) => setTimeout(res, 20));
+    healthy.push((await curl(`${base}/-/healthy`, false)).ms);
+    await scrape;
+  }
+  process.stdout.write(`/-/healthy during a plain scrape: ${median(healthy).toFixed(0)} ms median (${healthy.map((x) => x.toFixed(0)).join(' ')}), curl start included; RSS ${rss()} MB after\n`);
+  server.close();
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,350 @@
+/**
+ * The per-(target, group) series of one probe type, as one table: a row per task, a typed-array
+ * column per value, the label text of each row rendered once. A task costs two strings, a map
+ * entry and a few dozen doubles, instead of an object, a map entry and a label set per series
+ * (about 8 KB per target with prom-client-like children, see bench/README.md, "Memory").
+ *
+ * Each family of the table (sent, loss, loss ratio, percentiles, created, histogram, …) is a view
+ * registered on the FastRegistry in its exposition place; its text is the same as a FastFamily
+ * or FastHistogram with the same series would render. Rows keep their creation order: a removed
+ * row is dropped from the order and the arrays are compacted once enough rows are dead.
+ */
+import { T4, T5, type TaskLabelNames } from './labels.js';
+import { escapeHelp, formatValue, labelSet, type FastMetric, type FastRegistry, type FastType } from './fast.js';
+
+/** Lines are gathered into chunks of about this many characters before being handed on. */
+const CHUNK = 64 * 1024;
+const INITIAL_ROWS = 64;
+
+/** A task's row; `row` is -1 once the series are removed (writes are then dropped). */
+export interface TaskRow {
+  row: number;
+}
+
+/** Percentile labels shared by every row with the same list. */
+interface PctSet {
+  readonly ps: readonly number[];
+  /** `,percentile="50"` … */
+  readonly labels: readonly string[];
+}
+
+export type TaskLabels = Readonly<Record<TaskLabelNames, string>>;
+
+type Col = 'sent' | 'loss' | 'indet' | 'sendErr' | 'icmpErr' | 'ratio' | 'last' | 'sentCreated' | 'lossCreated' | 'sum' | 'count';
+const COLS: readonly Col[] = ['sent', 'loss', 'indet', 'sendErr', 'icmpErr', 'ratio', 'last', 'sentCreated', 'lossCreated', 'sum', 'count'];
+
+/** bits of TaskTable.flags: series created by the first round, as netprobify does */
+const HAS_RATIO = 1;
+const HAS_RT = 2;
+
+export interface TaskTableSpec {
+  readonly prefix: string;
+  readonly human: string;
+  readonly icmpErrors: boolean;
+  readonly bounds: readonly number[];
+}
+
+export class TaskTable {
+  readonly bounds: readonly number[];
+  /** live rows plus dead ones not compacted yet */
+  #n = 0;
+  #dead = 0;
+  #cap = INITIAL_ROWS;
+  /** rendered T5 label text of each row, null when dead */
+  #l5: (string | null)[] = [];
+  /** rendered T4 label text (app_time_ooo_total) */
+  #l4: string[] = [];
+  #pct: PctSet[] = [];
+  #owners: TaskRow[][] = [];
+  readonly #index = new Map<string, number>();
+  readonly #pctSets = new Map<string, PctSet>();
+  cols: Record<Col, Float64Array>;
+  flags: Uint8Array;
+  /** percentile values, `rtStride` per row */
+  rt: Float64Array;
+  rtStride = 1;
+  /** histogram bucket counts (not cumulative), bounds.length + 1 per row */
+  hist: Float64Array;
+
+  constructor(bounds: readonly number[]) {
+    this.bounds = bounds;
+    this.cols = Object.fromEntries(COLS.map((c) => [c, new Float64Array(this.#cap)])) as Record<Col, Float64Array>;
+    this.flags = new Uint8Array(this.#cap);
+    this.rt = new Float64Array(this.#cap * this.rtStride);
+    this.hist = new Float64Array(this.#cap * (bounds.length + 1));
+  }
+
+  get size(): number {
+    return this.#n - this.#dead;
+  }
+
+  #pctSet(ps: readonly number[]): PctSet {
+    const key = ps.join(',');
+    let s = this.#pctSets.get(key);
+    if (s === undefined) {
+      s = { ps: [...ps], labels: ps.map((p) => `,${labelSet(['percentile'] as const, { percentile: String(p) }).rendered}`) };
+      this.#pctSets.set(key, s);
+    }
+    return s;
+  }
+
+  #resize(cap: number, stride: number): void {
+    const grow = (a: Float64Array, w: number, oldW = w): Float64Array => {
+      const b = new Float64Array(cap * w);
+      if (w === oldW) b.set(a.subarray(0, Math.min(a.length, b.length)));
+      else for (let r = 0; r < this.#n; r++) b.set(a.subarray(r * oldW, r * oldW + Math.min(w, oldW)), r * w);
+      return b;
+    };
+    for (const c of COLS) this.cols[c] = grow(this.cols[c], 1);
+    const f = new Uint8Array(cap);
+    f.set(this.flags.subarray(0, Math.min(this.flags.length, cap)));
+    this.flags = f;
+    this.rt = grow(this.rt, stride, this.rtStride);
+    this.rtStride = stride;
+    this.hist = grow(this.hist, this.bounds.length + 1);
+    this.#cap = cap;
+  }
+
+  /** The row of a (target, group), created at zero, or the existing one with the same labels. */
+  add(owner: TaskRow, labels: TaskLabels, percentiles: readonly number[], nowWallMs: number): void {
+    const l5 = labelSet(T5, labels).rendered;
+    const existing = this.#index.get(l5);
+    if (existing !== undefined) {
+      owner.row = existing;
+      this.#owners[existing]!.push(owner);
+      return;
+    }
+    const pct = this.#pctSet(percentiles);
+    if (this.#n === this.#cap || pct.ps.length > this.rtStride) {
+      if (this.#n === this.#cap && this.#dead > 0) this.#compact();
+      const cap = this.#n === this.#cap ? this.#cap * 2 : this.#cap;
+      this.#resize(cap, Math.max(this.rtStride, pct.ps.length));
+    }
+    const r = this.#n++;
+    this.#l5[r] = l5;
+    this.#l4[r] = labelSet(T4, labels).rendered;
+    this.#pct[r] = pct;
+    this.#owners[r] = [owner];
+    this.#index.set(l5, r);
+    for (const c of COLS) this.cols[c][r] = 0;
+    this.cols.sentCreated[r] = nowWallMs / 1000;
+    this.cols.lossCreated[r] = nowWallMs / 1000;
+    this.flags[r] = 0;
+    this.hist.fill(0, r * (this.bounds.length + 1), (r + 1) * (this.bounds.length + 1));
+    owner.row = r;
+  }
+
+  /** Removes the row of `owner` (and so the series of every owner sharing it). */
+  remove(owner: TaskRow): void {
+    const r = owner.row;
+    if (r < 0) return;
+    for (const o of this.#owners[r]!) o.row = -1;
+    this.#index.delete(this.#l5[r]!);
+    this.#l5[r] = null;
+    this.#owners[r] = [];
+    this.#dead++;
+    if (this.#dead > 64 && this.#dead * 2 > this.#n) this.#compact();
+  }
+
+  /** Moves the live rows down, in order, and tells their owners. */
+  #compact(): void {
+    const hw = this.bounds.length + 1;
+    let w = 0;
+    for (let r = 0; r < this.#n; r++) {
+      const l5 = this.#l5[r];
+      if (l5 === null || l5 === undefined) continue;
+      if (w !== r) {
+        this.#l5[w] = l5;
+        this.#l4[w] = this.#l4[r]!;
+        this.#pct[w] = this.#pct[r]!;
+        this.#owners[w] = this.#owners[r]!;
+        for (const o of this.#owners[w]!) o.row = w;
+        this.#index.set(l5, w);
+        for (const c of COLS) this.cols[c][w] = this.cols[c][r]!;
+        this.flags[w] = this.flags[r]!;
+        this.rt.copyWithin(w * this.rtStride, r * this.rtStride, (r + 1) * this.rtStride);
+        this.hist.copyWithin(w * hw, r * hw, (r + 1) * hw);
+      }
+      w++;
+    }
+    this.#l5.length = this.#l4.length = this.#pct.length = this.#owners.length = w;
+    this.#n = w;
+    this.#dead = 0;
+  }
+
+  setRatio(r: number, v: number): void {
+    this.flags[r]! |= HAS_RATIO;
+    this.cols.ratio[r] = v;
+  }
+
+  /** the percentile list of row r, its values written by `write(i, p)` */
+  setPercentiles(r: number, value: (p: number) => number): void {
+    this.flags[r]! |= HAS_RT;
+    const ps = this.#pct[r]!.ps;
+    const base = r * this.rtStride;
+    for (let i = 0; i < ps.length; i++) this.rt[base + i] = value(ps[i]!);
+  }
+
+  observe(r: number, v: number): void {
+    const b = this.bounds;
+    let lo = 0;
+    let hi = b.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (v <= b[mid]!) hi = mid;
+      else lo = mid + 1;
+    }
+    this.hist[r * (b.length + 1) + lo]!++;
+    this.cols.sum[r]! += v;
+    this.cols.count[r]!++;
+  }
+
+  /**
+   * The text of a family of this table in chunks: `line(r, l5)` gives the lines of row r (empty
+   * for a row without that series).
+   */
+  *chunks(head: string, line: (r: number, l5: string) => string): Generator<string> {
+    let buf = head;
+    for (let r = 0; r < this.#n; r++) {
+      const l5 = this.#l5[r];
+      if (l5 === null || l5 === undefined) continue;
+      buf += line(r, l5);
+      if (buf.length >= CHUNK) {
+        yield buf;
+        buf = '';
+      }
+    }
+    if (buf.length > 0) yield buf;
+  }
+
+  /** rows with the flag bit set (the lazily created series) */
+  count(bit: number): number {
+    let n = 0;
+    for (let r = 0; r < this.#n; r++) if (this.#l5[r] != null && (this.flags[r]! & bit) !== 0) n++;
+    return n;
+  }
+
+  /** live rows' percentile count, summed over rows with percentiles */
+  percentileSeries(): number {
+    let n = 0;
+    for (let r = 0; r < this.#n; r++) if (this.#l5[r] != null && (this.flags[r]! & HAS_RT) !== 0) n += this.#pct[r]!.ps.length;
+    return n;
+  }
+
+  pctLabels(r: number): readonly string[] {
+    return this.#pct[r]!.labels;
+  }
+
+  l4(r: number): string {
+    return this.#l4[r]!;
+  }
+}
+
+const header = (name: string, help: string, type: FastType): string => `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`;
+
+/** One family of a task table, in its place on the registry. */
+class TableFamily implements FastMetric {
+  readonly labelNames: readonly string[];
+  readonly #table: TaskTable;
+  readonly #line: (r: number, l5: string) => string;
+  readonly #count: () => number;
+
+  constructor(
+    registry: FastRegistry,
+    table: TaskTable,
+    readonly name: string,
+    readonly help: string,
+    readonly type: FastType,
+    spec: { labelNames: readonly string[]; line: (r: number, l5: string) => string; count: () => number },
+  ) {
+    this.#table = table;
+    this.labelNames = spec.labelNames;
+    this.#line = spec.line;
+    this.#count = spec.count;
+    registry.add(this);
+  }
+
+  get seriesCount(): number {
+    return this.#count();
+  }
+
+  chunks(): Generator<string> {
+    return this.#table.chunks(header(this.name, this.help, this.type), this.#line);
+  }
+}
+
+/** A value column as a counter or gauge family; `bit`: the series exists only once the flag is set. */
+export function columnFamily(registry: FastRegistry, t: TaskTable, col: Col, type: 'counter' | 'gauge', name: string, help: string, bit = 0): FastMetric {
+  const line =
+    bit === 0
+      ? (r: number, l5: string): string => `${name}{${l5}} ${formatValue(t.cols[col][r]!)}\n`
+      : (r: number, l5: string): string => ((t.flags[r]! & bit) === 0 ? '' : `${name}{${l5}} ${formatValue(t.cols[col][r]!)}\n`);
+  return new TableFamily(registry, t, name, help, type, { labelNames: T5, line, count: () => (bit === 0 ? t.size : t.count(bit)) });
+}
+
+export function ratioFamily(registry: FastRegistry, t: TaskTable, name: string, help: string): FastMetric {
+  return columnFamily(registry, t, 'ratio', 'gauge', name, help, HAS_RATIO);
+}
+
+/** The percentile gauges (T6: T5 and `percentile`), created by the first round. */
+export function percentileFamily(registry: FastRegistry, t: TaskTable, name: string, help: string): FastMetric {
+  const line = (r: number, l5: string): string => {
+    if ((t.flags[r]! & HAS_RT) === 0) return '';
+    const labels = t.pctLabels(r);
+    const base = r * t.rtStride;
+    let text = '';
+    for (let i = 0; i < labels.length; i++) text += `${name}{${l5}${labels[i]!}} ${formatValue(t.rt[base + i]!)}\n`;
+    return text;
+  };
+  return new TableFamily(registry, t, name, help, 'gauge', { labelNames: [...T5, 'percentile'], line, count: () => t.percentileSeries() });
+}
+
+/** The RTT histogram (classic, fixed bounds). */
+export function histogramFamily(registry: FastRegistry, t: TaskTable, name: string, help: string): FastMetric {
+  const le = [...t.bounds.map((b) => formatValue(b)), '+Inf'].map((x) => `,le="${x}"} `);
+  const w = t.bounds.length + 1;
+  const line = (r: number, l5: string): string => {
+    const head = `${name}_bucket{${l5}`;
+    let acc = 0;
+    let text = '';
+    const base = r * w;
+    for (let i = 0; i < w; i++) {
+      acc += t.hist[base + i]!;
+      text += `${head}${le[i]!}${acc}\n`;
+    }
+    return `${text}${name}_sum{${l5}} ${formatValue(t.cols.sum[r]!)}\n${name}_count{${l5}} ${t.cols.count[r]!}\n`;
+  };
+  return new TableFamily(registry, t, name, help, 'histogram', { labelNames: T5, line, count: () => t.size });
+}
+
+/** app_time_ooo_total (T4) of every table: always 0 with kernel timestamps, kept for netprobify. */
+export class TimeOooFamily implements FastMetric {
+  readonly type = 'counter';
+  readonly labelNames: readonly string[] = T4;
+  readonly #tables: TaskTable[] = [];
+
+  constructor(
+    registry: FastRegistry,
+    readonly name: string,
+    readonly help: string,
+  ) {
+    registry.add(this);
+  }
+
+  add(t: TaskTable): void {
+    this.#tables.push(t);
+  }
+
+  get seriesCount(): number {
+    return this.#tables.reduce((a, t) => a + t.size, 0);
+  }
+
+  *chunks(): Generator<string> {
+    let head = header(this.name, this.help, this.type);
+    for (const t of this.#tables) {
+      yield* t.chunks(head, (r) => `${this.name}{${t.l4(r)}} 0\n`);
+      head = '';
+    }
+    if (head !== '') yield head;
+  }
+}
