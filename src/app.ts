@@ -17,6 +17,7 @@ import type { LoadedConfig } from './config/load.js';
 import { levelFromNetprobify } from './lib/logger.js';
 import { ConfigReloader, type ReloadResult, type ReloadTrigger } from './reload.js';
 import { TargetSet } from './targets/target-set.js';
+import { TimerWheel } from './lib/timer-wheel.js';
 import type { ExecFn, StreamFn } from './lib/exec.js';
 import type { LogFields } from './lib/logger.js';
 import { createLifecycle, type ReloadOutcome, type Service } from './lib/service.js';
@@ -27,7 +28,7 @@ import { targetSeriesFactory } from './metrics/target-series.js';
 import { Engine } from './net/engine.js';
 import { probeKinds, sourcePortRanges } from './probes/index.js';
 import type { EngineHostDeps, HostPacketIo } from './net/types.js';
-import { ProbeLoop, type LoopOptions } from './scheduler/loop.js';
+import { COARSE_QUANTUM_MS, ProbeLoop, type LoopOptions } from './scheduler/loop.js';
 import { subsystems } from './subsystems/index.js';
 import type { Subsystem, SubsystemContext } from './subsystems/types.js';
 import { TargetManager } from './targets/manager.js';
@@ -104,15 +105,17 @@ export function createApp(config: Config, deps: AppDeps): App {
   registerProcessMetrics(registry, clock.wallMs());
   const catalog = createCatalog(probeKinds.map((k) => k.metrics), registry, undefined, config.global.rtt_buckets);
   const pool = createWorkerPool({ minThreads: 0, maxThreads: 1 });
+  // the sends and the engine's pump share one timer, on one grid (see scheduler/loop.ts)
+  const probeTimers = new TimerWheel(clock).clock;
   const engine = new Engine({
     sender: deps.sender(),
     captures: deps.captures,
     decoder: createFrameDecoder(pool),
-    clock,
+    clock: probeTimers,
     log: log.child('engine'),
     idBase: deps.idBase,
     captureDelayMs: deps.captureDelayMs,
-    pumpMs: 50,
+    pumpMs: 2 * COARSE_QUANTUM_MS,
     probes: probeKinds,
     sourcePorts: sourcePortRanges(config),
     seqBase: deps.seqBase,
@@ -126,7 +129,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   const loop = new ProbeLoop(
     {
       engine,
-      clock,
+      clock: probeTimers,
       log: log.child('loop'),
       onIteration: (s) => catalog.iterationTime.labels({ probe_name: probeName }).set(s),
       beforeRound: () => manager?.refreshDue(),

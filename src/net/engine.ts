@@ -46,7 +46,10 @@ export interface EngineDeps {
   readonly idBase: number;
   /** capture buffer timeout (ms): how late the kernel may hand us frames */
   readonly captureDelayMs: number;
-  /** how often in-flight probes are matched and reaped (ms) */
+  /**
+   * how often in-flight probes are matched and reaped (ms), at multiples of it in monotonic
+   * time; a multiple of the loop's COARSE_QUANTUM_MS keeps its wake-ups shared with the sends
+   */
   readonly pumpMs: number;
   /** the probe types, in the order of their numbers (WireProbe.kind, decoded frame kinds) */
   readonly probes: readonly EngineProbeType[];
@@ -285,7 +288,11 @@ export class Engine {
 
   #arm(): void {
     if (this.#timer || this.#closed) return;
-    this.#timer = this.#d.clock.setTimer(this.#d.pumpMs, () => {
+    // on the grid of multiples of pumpMs (absolute monotonic time), within pumpMs from now: the
+    // probing loop sends on a grid that divides it, so one wake-up serves both
+    const now = this.#d.clock.monoMs();
+    const pump = this.#d.pumpMs;
+    this.#timer = this.#d.clock.setTimer(Math.floor(now / pump) * pump + pump - now, () => {
       this.#timer = null;
       void this.pump();
     });

@@ -14,8 +14,21 @@ import { AdmissionController, type AdmissionOptions } from './admission.js';
 import { phaseOf, planTask } from './plan.js';
 import { Round, type Iteration, type RoundOwner, type RoundResult } from './round.js';
 
-/** sends due within this many ms are made together (fewer timer wake-ups) */
-const QUANTUM_MS = 4;
+/**
+ * Sends are made on a grid of instants (fewer timer wake-ups): a packet may leave up to one
+ * quantum before its planned time, at the grid instant that starts its quantum. A round's first
+ * packet (its place in the interval is a phase anyway) uses the loop's quantum: COARSE_QUANTUM_MS
+ * while the planned rate is at most COARSE_MAX_RATE, so a quiet prober wakes at most 50 times a
+ * second whatever its number of targets; QUANTUM_MS above. The next packets of a round keep
+ * their spacing from the first one's departure, stretched by less than QUANTUM_MS (the next
+ * instant of its grid), never shortened. QUANTUM_MS divides COARSE_QUANTUM_MS, so the instants
+ * coincide (and with the engine's pump, aligned the same way: one wake-up serves them all).
+ */
+export const QUANTUM_MS = 4;
+export const COARSE_QUANTUM_MS = 20;
+export const COARSE_MAX_RATE = 10_000;
+/** a timer may fire this much before its time (Node's timers have a 1 ms grain) */
+const SLACK_MS = 1;
 /**
  * most sends of one timer callback: overdue sends beyond it wait for the next turn of the
  * event loop, so HTTP requests and captured frames are served in between
@@ -90,7 +103,10 @@ export class ProbeLoop {
   readonly #d: LoopDeps;
   #opts: LoopOptions;
   readonly #tasks = new Map<string, TaskState>();
-  readonly #heap = new MinHeap<Round>((r) => r.time);
+  /** rounds by the instant their next packet may leave (Round.at) */
+  readonly #heap = new MinHeap<Round>((r) => r.at);
+  /** the quantum of rounds' first packets (see COARSE_QUANTUM_MS), from the planned rate */
+  #quantum = COARSE_QUANTUM_MS;
   readonly #wallNow: () => number;
   #sendTimer: TimerHandle | null = null;
   #roundTimer: TimerHandle | null = null;
@@ -161,6 +177,7 @@ export class ProbeLoop {
     this.#lagThisRound = 0;
     const { intervalS, intervalPacketsS } = this.#opts;
     const iteration: Iteration = { startMono: start, outstanding: 0 };
+    let planned = 0;
     // a failing task leaves the map inside this loop: a Map iterator skips entries deleted ahead of it
     for (const st of this.#tasks.values()) {
       const task = st.task;
@@ -181,9 +198,13 @@ export class ProbeLoop {
         continue;
       }
       iteration.outstanding++;
+      planned += total;
       st.current = round;
+      round.at = gridFloor(round.time, this.#quantum);
       this.#heap.push(round);
     }
+    // the rate this round plans decides the next one's quantum (a reload changes it at most once)
+    this.#quantum = planned / intervalS <= COARSE_MAX_RATE ? COARSE_QUANTUM_MS : QUANTUM_MS;
     this.#nextRoundAt = start + intervalS * 1000;
     this.#roundTimer = clock.setTimer(this.#nextRoundAt - clock.monoMs(), () => this.#startRound());
     this.#armSend();
@@ -193,7 +214,7 @@ export class ProbeLoop {
   #armSend(at = -Infinity): void {
     const top = this.#heap.peek();
     if (!top || !this.#running) return;
-    const time = Math.max(top.time, at);
+    const time = Math.max(top.at, at);
     if (this.#sendTimer && time >= this.#armedFor) return;
     this.#sendTimer?.cancel();
     const now = this.#d.clock.monoMs();
@@ -211,9 +232,9 @@ export class ProbeLoop {
     const admission = this.admission;
     const now = clock.monoMs();
     admission.observeLag(now - this.#armedAt, now);
-    const horizon = now + QUANTUM_MS;
+    const horizon = now + SLACK_MS;
     let budget = MAX_SENDS_PER_WAKE;
-    for (let r = this.#heap.peek(); r && r.time <= horizon; r = this.#heap.peek()) {
+    for (let r = this.#heap.peek(); r && r.at <= horizon; r = this.#heap.peek()) {
       if (budget-- === 0) {
         this.#armSend(now);
         return;
@@ -229,12 +250,18 @@ export class ProbeLoop {
         return;
       }
       this.#heap.pop();
-      const lag = now - r.time;
+      // behind the planned time, or behind the grid instant after it (a round's next packets)
+      const lag = now - Math.max(r.time, r.at);
       if (lag > this.#lagThisRound) this.#lagThisRound = lag;
       const i = r.next++;
       const more = r.next < r.total;
       if (more) {
-        r.time += r.gapMs;
+        // the next packet is spaced from this one's departure (a packet that left early moves its
+        // round with it); a round behind its time keeps its planned times and catches up
+        r.time = Math.min(now, Math.max(r.time, r.at)) + r.gapMs;
+        // packets closer than the fine quantum go together; the others leave at the next instant
+        // of the fine grid, their spacing stretched by less than a quantum, never shortened
+        r.at = r.gapMs < QUANTUM_MS ? gridFloor(r.time, QUANTUM_MS) : Math.ceil(r.time / QUANTUM_MS) * QUANTUM_MS;
         this.#heap.push(r);
       }
       // the outcome may settle (and recycle) the round synchronously: touch it before sending
@@ -256,4 +283,9 @@ export class ProbeLoop {
     if (st.task.onFailure) st.task.onFailure(e);
     else this.#d.log.error('probe task failed and was removed', { task: st.task.key, err: errorMessage(e) });
   }
+}
+
+/** the grid instant that starts the quantum of `t` */
+function gridFloor(t: number, quantumMs: number): number {
+  return Math.floor(t / quantumMs) * quantumMs;
 }

@@ -64,6 +64,8 @@ export interface RoundOwner {
 export class Round implements OutcomeSink, RoundResult {
   /** planned time of the next send (monotonic ms) */
   time = 0;
+  /** the loop's grid instant at which that send may leave (≤ time; see scheduler/loop.ts) */
+  at = 0;
   gapMs = 0;
   next = 0;
   total = 0;
