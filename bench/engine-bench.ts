@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createLab, labIpv4Targets, requireRoot, requireTools, type Lab } from '../test/lab/index.js';
 import { runFpingStep } from './fping-runner.js';
 import { runHping3Step } from './hping3-runner.js';
-import { parseOptions, USAGE, type Options } from './options.js';
+import { commandLine, parseOptions, USAGE, type Options } from './options.js';
 import { BENCH_TYPES, installWitness, startListener, witnessFor, type BenchType } from './probe-types.js';
 import { clockTicksPerSecond } from './proc-stats.js';
 import { formatTable, summarize, type ScrapeCost, type StepResult } from './report.js';
@@ -169,17 +169,8 @@ function requirements(o: Options): { bin: string; pkg: string }[] {
 }
 
 async function main(): Promise<number> {
-  let o: Options | undefined;
-  try {
-    o = parseOptions(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
-    return 64;
-  }
-  if (o === undefined) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const o = commandLine(parseOptions, USAGE);
+  if (typeof o === 'number') return o;
   requireRoot();
   requireTools(requirements(o));
   const lab = await createLab({ name: 'engine-bench' });

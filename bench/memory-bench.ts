@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLab, labIpv4Targets, requireRoot, requireTools, sleep, startWireprobe, type Lab, type WireprobeHandle } from '../test/lab/index.js';
 import { runFpingStep } from './fping-runner.js';
+import { commandLine } from './options.js';
 import { BENCH_TYPES, installWitness, parseBenchTypes, witnessFor, type BenchType } from './probe-types.js';
 import { clockTicksPerSecond, cpuTicks, findProcess, peakRssKb, rssKb } from './proc-stats.js';
 import { scrapeToFile } from './scrape.js';
@@ -191,17 +192,8 @@ function table(rows: readonly Row[], scrapes: readonly ScrapeRow[], o: Options):
 }
 
 async function main(): Promise<number> {
-  let o: Options | undefined;
-  try {
-    o = parseOptions(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
-    return 64;
-  }
-  if (o === undefined) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const o = commandLine(parseOptions, USAGE);
+  if (typeof o === 'number') return o;
   requireRoot();
   requireTools([{ bin: 'nft', pkg: 'nftables' }, { bin: 'timeout', pkg: 'coreutils' }, { bin: 'getconf', pkg: 'libc-bin' }, ...(o.skip.has('fping') ? [] : [{ bin: 'fping', pkg: 'fping' }])]);
   if (o.snapshotDir !== undefined && !existsSync(o.snapshotDir)) mkdirSync(o.snapshotDir, { recursive: true });

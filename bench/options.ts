@@ -1,4 +1,4 @@
-// Command line of the engine benchmark.
+// Command line of the engine benchmark, and the reading of any bench's command line.
 import { parseArgs } from 'node:util';
 import { parseBenchTypes, type BenchType } from './probe-types.js';
 
@@ -93,4 +93,17 @@ export function parseOptions(argv: string[]): Options | undefined {
     json: str('json'),
     maxMinutes: positive(str('max-minutes'), (quick ? 5 : 20) * types.length, 'max-minutes'),
   };
+}
+
+/** A bench's options from its command line, or the exit code to stop with: 0 after printing the usage, 64 on a bad option. */
+export function commandLine<O>(parse: (argv: string[]) => O | undefined, usage: string): O | number {
+  try {
+    const o = parse(process.argv.slice(2));
+    if (o !== undefined) return o;
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${usage}\n`);
+    return 64;
+  }
 }

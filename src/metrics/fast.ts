@@ -135,6 +135,18 @@ export class FastFamily<L extends string> extends Family<L, ValueHandle> {
   }
 }
 
+/** The index of the first bucket whose upper bound is ≥ v (bounds.length: the +Inf bucket). */
+export function bucketIndex(bounds: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = bounds.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (v <= bounds[mid]!) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 export interface HistogramHandle {
   readonly counts: Float64Array;
   sum: number;
@@ -158,15 +170,7 @@ export class FastHistogram<L extends string> extends Family<L, HistogramHandle> 
   }
 
   observe(h: HistogramHandle, v: number): void {
-    const b = this.bounds;
-    let lo = 0;
-    let hi = b.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (v <= b[mid]!) hi = mid;
-      else lo = mid + 1;
-    }
-    h.counts[lo]!++;
+    h.counts[bucketIndex(this.bounds, v)]!++;
     h.sum += v;
     h.count++;
   }

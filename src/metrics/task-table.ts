@@ -10,7 +10,7 @@
  * row is dropped from the order and the arrays are compacted once enough rows are dead.
  */
 import { T4, T5, type TaskLabelNames } from './labels.js';
-import { escapeHelp, formatValue, labelSet, type FastMetric, type FastRegistry, type FastType } from './fast.js';
+import { bucketIndex, escapeHelp, formatValue, labelSet, type FastMetric, type FastRegistry, type FastType } from './fast.js';
 
 /** Lines are gathered into chunks of about this many characters before being handed on. */
 const CHUNK = 64 * 1024;
@@ -187,14 +187,7 @@ export class TaskTable {
 
   observe(r: number, v: number): void {
     const b = this.bounds;
-    let lo = 0;
-    let hi = b.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (v <= b[mid]!) hi = mid;
-      else lo = mid + 1;
-    }
-    this.hist[r * (b.length + 1) + lo]!++;
+    this.hist[r * (b.length + 1) + bucketIndex(b, v)]!++;
     this.cols.sum[r]! += v;
     this.cols.count[r]!++;
   }

@@ -1,26 +1,10 @@
 /**
  * Moving a FlowBatch to a database worker: its columns' buffers are transferred, not copied
- * (each distinct ArrayBuffer once; a SharedArrayBuffer is shared as it is). After the transfer
+ * (flowBatchBuffers in packet/flow/batch.ts lists them). After the transfer
  * the caller's columns are detached, so a collector writing one batch to two sinks that
  * transfer gives each its own copy (copyFlowBatch).
  */
 import type { FlowBatch } from '../../packet/flow/types.js';
-
-type Columns = Omit<FlowBatch, 'count' | 'exporters'>;
-const COLUMN_NAMES: readonly (keyof Columns)[] = [
-  'exporter', 'version', 'domain', 'startMs', 'endMs', 'src', 'dst', 'nextHop', 'srcPort', 'dstPort', 'proto', 'tcpFlags', 'tos',
-  'inIf', 'outIf', 'srcAs', 'dstAs', 'bytes', 'packets', 'rawBytes', 'rawPackets', 'samplingRate',
-];
-
-/** The distinct transferable buffers under the batch's columns. */
-export function transferList(batch: FlowBatch): ArrayBuffer[] {
-  const out = new Set<ArrayBuffer>();
-  for (const name of COLUMN_NAMES) {
-    const buffer = batch[name].buffer;
-    if (buffer instanceof ArrayBuffer && buffer.byteLength > 0) out.add(buffer);
-  }
-  return [...out];
-}
 
 /** A deep copy whose columns own their buffers. */
 export function copyFlowBatch(batch: FlowBatch): FlowBatch {

@@ -9,9 +9,9 @@ import { Worker } from 'node:worker_threads';
 import type { FlowSqliteConfig } from '../../config/types.js';
 import { AppError, ErrorCodes, isAppError, type ErrorCode } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
+import { flowBatchBuffers } from '../../packet/flow/batch.js';
 import type { FlowBatch } from '../../packet/flow/types.js';
 import type { FlowQueryable, FlowQueryResult, FlowQuerySpec, FlowSink, FlowSinkStats } from '../types.js';
-import { transferList } from './batch-transfer.js';
 import type { FromWorker, ReaderInit, ToReader, ToWriter, WorkerInit, WriterInit } from './sqlite-protocol.js';
 
 const WORKER_URL = new URL('./sqlite-worker.js', import.meta.url);
@@ -269,7 +269,7 @@ export async function openSqliteFlowStore(opts: SqliteFlowStoreOptions): Promise
         return;
       }
       queued += batch.count;
-      post({ type: 'batch', batch }, transferList(batch));
+      post({ type: 'batch', batch }, flowBatchBuffers(batch));
     },
     flush(timeoutMs: number): Promise<void> {
       if (state !== 'open') return Promise.reject(new AppError(ErrorCodes.FLOWDB_ERR_STORE, 'the flow store is not open'));

@@ -125,9 +125,14 @@ export class FlowBatchBuilder {
   }
 }
 
-/** the distinct buffers under a batch's columns (for a transfer list) */
+/**
+ * The distinct transferable buffers under a batch's columns (for a transfer list): each
+ * ArrayBuffer once; a SharedArrayBuffer or an empty buffer is left out (shared as it is).
+ */
 export function flowBatchBuffers(b: FlowBatch): ArrayBuffer[] {
   const cols = [b.exporter, b.version, b.domain, b.startMs, b.endMs, b.src, b.dst, b.nextHop, b.srcPort, b.dstPort, b.proto, b.tcpFlags, b.tos,
     b.inIf, b.outIf, b.srcAs, b.dstAs, b.bytes, b.packets, b.rawBytes, b.rawPackets, b.samplingRate];
-  return [...new Set(cols.map((c) => c.buffer as ArrayBuffer))];
+  const out = new Set<ArrayBuffer>();
+  for (const c of cols) if (c.buffer instanceof ArrayBuffer && c.buffer.byteLength > 0) out.add(c.buffer);
+  return [...out];
 }
