@@ -352,7 +352,10 @@ void describe('lab network', { timeout: 90_000 }, () => {
     const p50 = percentile(ms, 50);
     assert.ok((ms[0] ?? 0) >= 2, `min RTT ${ms[0]} ms >= 2 ms`);
     assert.ok(p50 > 3 && p50 < 5.5, `median RTT ${p50} ms within (3, 5.5)`);
-    assert.ok(percentile(ms, 95) < 10, `p95 RTT ${percentile(ms, 95)} ms < 10`);
+    // The tail adds the responder's scheduling latency, which a loaded 2-core machine stretches
+    // (p95 10.1 ms seen at load average 10): the bound catches a responder that queues replies
+    // behind each other (p95 ≥ tens of ms), not the scheduler's jitter.
+    assert.ok(percentile(ms, 95) < 20, `p95 RTT ${percentile(ms, 95)} ms < 20`);
     // Replies are well-formed: valid IP and ICMP checksums, same id/seq/data as the request.
     let replies = 0;
     for (const p of packets) {
