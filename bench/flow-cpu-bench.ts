@@ -1,4 +1,5 @@
-// Where the flow collector's CPU goes, per piece, on this thread (no sockets): the decoder's
+// Where the flow collector's CPU goes, per piece, on this thread (no sockets), in CPU time
+// (process.cpuUsage, user + system, all threads; each piece over a whole job of datagrams): the decoder's
 // control half per datagram (headers, set walk, record counts, queueing the sets), decoding a
 // job's data sets into rows per flow (what the pool runs), and the top-talker tally per flow.
 // Datagrams: IPFIX, 30 flows each, from test/fakes/flow-builder.ts, --variants distinct ones
@@ -8,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { TopTalkers } from '../src/flows/top.js';
-import { decodeDataJob } from '../src/packet/flow/data-job.js';
+import { decodeDataJob, type DataJobResult } from '../src/packet/flow/data-job.js';
 import { tallySmallKeys, type SmallKeyTally } from '../src/packet/flow/key-tally.js';
 import { FlowDecoder } from '../src/packet/flow/decoder.js';
 import type { FlowBatch } from '../src/packet/flow/types.js';
@@ -28,40 +29,45 @@ const seq = (d: Uint8Array, s: number): Uint8Array => {
 };
 const decoder = new FlowDecoder({ maxExporters: 16, maxTemplates: 64, earlyMaxDatagrams: 100, earlyMaxAgeMs: 60_000 });
 decoder.decode(tpl, '198.18.0.1', Date.now());
-let controlNs = 0n;
-let dataNs = 0n;
-let keysNs = 0n;
+/** CPU seconds (user + system, this process, all threads) that `f` takes */
+const cpu = (f: () => void): number => {
+  const c0 = process.cpuUsage();
+  f();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
+};
+// job by job as the collector goes, each piece timed in CPU over a whole job
+let controlS = 0;
+let dataS = 0;
+let keysS = 0;
 const batches: FlowBatch[] = [];
 const keys: SmallKeyTally[] = [];
-for (let i = 0; i < n; i++) {
-  const d = seq(data[i % variants]!, i * PER);
-  const t0 = process.hrtime.bigint();
-  decoder.decode(d, '198.18.0.1', Date.now());
-  controlNs += process.hrtime.bigint() - t0;
-  if (decoder.queue.datagrams >= JOB || i === n - 1) {
-    const job = decoder.takeJob()!;
-    const t1 = process.hrtime.bigint();
-    const r = decodeDataJob(job);
-    dataNs += process.hrtime.bigint() - t1;
-    const t2 = process.hrtime.bigint();
-    keys.push(tallySmallKeys(r.batch));
-    keysNs += process.hrtime.bigint() - t2;
-    decoder.applyTallies(job.exporters, r.tallies);
-    batches.push(r.batch);
-  }
+for (let i = 0; i < n;) {
+  controlS += cpu(() => {
+    for (; i < n && decoder.queue.datagrams < JOB; i++) decoder.decode(seq(data[i % variants]!, i * PER), '198.18.0.1', Date.now());
+  });
+  const job = decoder.takeJob()!;
+  let r: DataJobResult | undefined;
+  dataS += cpu(() => {
+    r = decodeDataJob(job);
+  });
+  keysS += cpu(() => keys.push(tallySmallKeys(r!.batch)));
+  decoder.applyTallies(job.exporters, r!.tallies);
+  batches.push(r!.batch);
 }
 const flows = n * PER;
 interface Tally { add(b: FlowBatch, k?: SmallKeyTally): void; roll(): void }
-const timeTop = (top: Tally, withKeys: boolean): number => {
-  const t0 = process.hrtime.bigint();
+/** the tally's CPU per flow, ns */
+const timeTop = (top: Tally, withKeys: boolean): number => cpu(() => {
   batches.forEach((b, i) => (withKeys ? top.add(b, keys[i]) : top.add(b)));
   top.roll();
-  return Number(process.hrtime.bigint() - t0) / flows;
-};
+}) / flows * 1e9;
+const perFlow = (sec: number): string => `${(sec / flows * 1e9).toFixed(0)} ns/flow`;
 const opts = { n: 10, maxSeries: 1000, maxKeys: 200_000 };
 console.log(`${n} IPFIX datagrams x ${PER} flows, ${variants} distinct datagrams, jobs of ${JOB} datagrams`);
-console.log(`control half (main thread): ${(Number(controlNs) / n / 1000).toFixed(2)} us/datagram = ${(Number(controlNs) / flows).toFixed(0)} ns/flow`);
-console.log(`data sets -> rows (pool):   ${(Number(dataNs - keysNs) / flows).toFixed(0)} ns/flow (the batch's small top-N keys: ${(Number(keysNs) / flows).toFixed(0)} ns/flow of it)`);
+console.log(`CPU (user + system) per piece:`);
+console.log(`control half (main thread): ${(controlS / n * 1e6).toFixed(2)} us/datagram = ${perFlow(controlS)}`);
+console.log(`data sets -> rows (pool):   ${perFlow(dataS - keysS)}, the batch's small top-N keys ${perFlow(keysS)} more`);
 timeTop(new TopTalkers(opts), true); // warm-up
 console.log(`top-N tally + roll (main thread, small keys from the pool): ${timeTop(new TopTalkers(opts), true).toFixed(0)} ns/flow`);
 if (args.top !== undefined) {

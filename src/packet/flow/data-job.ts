@@ -79,6 +79,10 @@ export function u32(b: Uint8Array, o: number): number {
 }
 
 export function uint(b: Uint8Array, o: number, n: number): number {
+  // the common widths without the loop
+  if (n === 4) return u32(b, o);
+  if (n === 2) return u16(b, o);
+  if (n === 1) return b[o]!;
   let v = 0;
   for (let i = 0; i < n; i++) v = v * 256 + b[o + i]!;
   return v;
