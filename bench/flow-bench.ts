@@ -2,10 +2,13 @@
 // increasing rates, to nfcapd (nfdump, writing its files), to the wireprobe flow collector
 // without a store (bench/flow-collector.ts: decoding in the pool, top talkers, a counting sink)
 // and with its real SQLite store (--store sqlite, the default; --store none leaves that row
-// out), and without the pool (wireprobe-inline: decoding on the main thread), one tool at a time so that each has the machine to itself, all in one run. Prints, per
-// rate and tool: datagrams and flows received per second, kernel drops (/proc/net/udp), CPU
-// seconds per 10^6 flows (the whole process, store thread included, until the store has written
-// everything), peak RSS, and the load average. See bench/README.md.
+// out), and without the pool (wireprobe-inline: decoding on the main thread), one tool at a
+// time so that each has the machine to itself, all in one run. --before DIR (another build's
+// dist/, with its node_modules reachable) runs that build's collector too, just before each of
+// this build's (tools before:wireprobe...). Prints, per rate and tool: datagrams and flows
+// received per second, kernel drops (/proc/net/udp), CPU seconds per 10^6 flows (the whole
+// process, store thread included, until the store has written everything), peak RSS, and the
+// load average. See bench/README.md.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,6 +24,7 @@ import { clockTicksPerSecond, cpuTicks, peakRssKb } from './proc-stats.js';
 const { values: args } = parseArgs({
   options: {
     rates: { type: 'string', default: '5000,10000,20000,30000' }, seconds: { type: 'string', default: '5' }, store: { type: 'string', default: 'sqlite' },
+    before: { type: 'string' },
   },
 });
 const rates = String(args.rates).split(',').map(Number);
@@ -50,12 +54,14 @@ function exited(p: ChildProcess): Promise<void> {
   return p.exitCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', () => r()));
 }
 
-type Tool = 'nfcapd' | 'wireprobe' | 'wireprobe-inline' | 'wireprobe+sqlite';
+type Variant = 'wireprobe' | 'wireprobe-inline' | 'wireprobe+sqlite';
+/** a wireprobe variant of this build, or of the --before build */
+type Tool = 'nfcapd' | Variant | `before:${Variant}`;
 interface Row { tool: Tool; sent: number; datagrams: number; flows: number; stored: number; drops: number; cpuS: number; rssMb: number }
 interface Collector { pid: number; port: number; proc: ChildProcess; done(): Promise<{ datagrams: number; flows: number; stored: number }> }
 
-async function startWireprobe(store: boolean, pool: boolean): Promise<Collector> {
-  const argv = [here('./flow-collector.js'), '--store', store ? 'sqlite' : 'none', '--pool', pool ? 'on' : 'off'];
+async function startWireprobe(store: boolean, pool: boolean, collector: string): Promise<Collector> {
+  const argv = [collector, '--store', store ? 'sqlite' : 'none', '--pool', pool ? 'on' : 'off'];
   const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   let last = { flows: 0, datagrams: 0, stored: 0 };
   const port = await new Promise<number>((resolve) => {
@@ -91,7 +97,9 @@ async function startNfcapd(): Promise<Collector & { dir: string }> {
 }
 
 async function step(tool: Tool, rate: number): Promise<Row> {
-  const c = tool === 'nfcapd' ? await startNfcapd() : await startWireprobe(tool === 'wireprobe+sqlite', tool !== 'wireprobe-inline');
+  const variant = tool.replace(/^before:/, '');
+  const collector = tool.startsWith('before:') ? join(String(args.before), 'bench', 'flow-collector.js') : here('./flow-collector.js');
+  const c = tool === 'nfcapd' ? await startNfcapd() : await startWireprobe(variant === 'wireprobe+sqlite', variant !== 'wireprobe-inline', collector);
   await sleep(500);
   const cpu0 = cpuTicks(c.pid) ?? 0;
   const drops0 = drops(c.port);
@@ -117,10 +125,11 @@ async function step(tool: Tool, rate: number): Promise<Row> {
   return { tool, sent, ...got, drops: dropped, cpuS, rssMb };
 }
 
-const tools: Tool[] = ['nfcapd', 'wireprobe', 'wireprobe-inline', ...(args.store === 'sqlite' ? ['wireprobe+sqlite' as const] : [])];
+const variants: Variant[] = ['wireprobe', 'wireprobe-inline', ...(args.store === 'sqlite' ? ['wireprobe+sqlite' as const] : [])];
+const tools: Tool[] = ['nfcapd', ...variants.flatMap((v): Tool[] => (args.before === undefined ? [v] : [`before:${v}`, v]))];
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 console.log(`IPFIX, ${FLOWS_PER_DATAGRAM} flows per datagram, ${seconds} s per step, loopback; the same datagrams to each tool in turn; load average at start ${load()}`);
-console.log('rate/s  tool              sent     received  datagrams/s  flows/s    stored     kernel-drops  CPU-s/1e6-flows  peak-RSS-MB  vs-nfcapd(CPU,RSS)');
+console.log('rate/s  tool                     sent     received  datagrams/s  flows/s    stored     kernel-drops  CPU-s/1e6-flows  peak-RSS-MB  vs-nfcapd(CPU,RSS)');
 for (const rate of rates) {
   let peer: Row | undefined;
   for (const tool of tools) {
@@ -130,7 +139,7 @@ for (const rate of rates) {
     const peerPerM = peer !== undefined && peer.flows > 0 ? (peer.cpuS / peer.flows) * 1e6 : NaN;
     const ratio = tool === 'nfcapd' || peer === undefined ? '' : `${(perM / peerPerM).toFixed(2)}x, ${(r.rssMb / peer.rssMb).toFixed(1)}x`;
     console.log(
-      `${String(rate).padEnd(7)} ${r.tool.padEnd(17)} ${String(r.sent).padEnd(8)} ${String(Math.round(r.datagrams)).padEnd(9)} ${String(Math.round(r.datagrams / seconds)).padEnd(12)} `
+      `${String(rate).padEnd(7)} ${r.tool.padEnd(24)} ${String(r.sent).padEnd(8)} ${String(Math.round(r.datagrams)).padEnd(9)} ${String(Math.round(r.datagrams / seconds)).padEnd(12)} `
       + `${String(Math.round(r.flows / seconds)).padEnd(10)} ${String(r.stored).padEnd(10)} ${String(r.drops).padEnd(13)} ${perM.toFixed(2).padEnd(16)} ${r.rssMb.toFixed(0).padEnd(12)} ${ratio}`,
     );
   }

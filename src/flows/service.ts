@@ -4,9 +4,10 @@
  * per-datagram work (headers, templates, options records, sequence numbers, early data) and
  * queues the validated data sets; every JOB_DATAGRAMS datagrams (or JOB_MS after the first) the
  * queue goes, as one DataJob with one transferred buffer, to the worker pool, which decodes it
- * into a FlowBatch (packet/flow/data-job.ts). The batch that comes back (its columns
- * transferred) goes to the top-talker window and to every sink, and its tallies to the
- * per-exporter counters. Batches may reach the sinks out of order; the per-exporter counters and
+ * into a FlowBatch (packet/flow/data-job.ts). The batch that comes back (its columns in one
+ * transferred buffer) goes to the top-talker window and to every sink, and its tallies to the
+ * per-exporter counters; its buffer, unless a sink transferred it away, goes with a later job
+ * to be decoded into again (a few kept), instead of a new one per batch. Batches may reach the sinks out of order; the per-exporter counters and
  * the top-N totals do not depend on order.
  *
  * Why the pool (bench/flow-bench.ts, bench/README.md): the record decoding and the small
@@ -82,6 +83,8 @@ const JOB_MS = 100;
 const MAX_JOBS_IN_FLIGHT = 4;
 /** distinct keys per top-talker group and window */
 const TOP_MAX_KEYS = 200_000;
+/** spent batch buffers kept to decode the next jobs into */
+const MAX_SPARES = MAX_JOBS_IN_FLIGHT + 1;
 
 const limitsOf = (c: FlowsConfig): DecoderLimits => ({
   maxExporters: c.max_exporters,
@@ -135,6 +138,8 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
   let jobTimer: TimerHandle | null = null;
   const running = new Set<Promise<void>>();
   const jobs = { pool: 0, inline: 0 };
+  /** buffers of batches that every sink is done with (a sink copies or transfers what it keeps) */
+  const spares: ArrayBuffer[] = [];
   const stateFile = join(config.state_dir, TEMPLATES_FILE);
 
   registerFlowMetrics(deps.registry, {
@@ -154,17 +159,28 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
 
   const deliver = (job: DataJob, r: DataJobResult): void => {
     decoder.applyTallies(job.exporters, r.tallies);
-    if (r.batch.count === 0) return;
-    handedOver += r.batch.count;
-    top.add(r.batch, r.keys);
-    for (const s of sinks) s.write(r.batch);
+    if (r.batch.count > 0) {
+      handedOver += r.batch.count;
+      top.add(r.batch, r.keys);
+      for (const s of sinks) s.write(r.batch);
+    }
+    // still ours unless a sink transferred it
+    const buf = r.batch.bytes.buffer;
+    if (buf instanceof ArrayBuffer && buf.byteLength > 0 && spares.length < MAX_SPARES) spares.push(buf);
+  };
+
+  /** the next queued job, with a spare buffer to decode into when there is one */
+  const takeJob = (): DataJob | null => {
+    const job = decoder.takeJob();
+    const spare = job === null ? undefined : spares.pop();
+    return job === null || spare === undefined ? job : { ...job, spare };
   };
 
   /** hands the queued data sets over: to the pool, or decoded here when the pool is absent or behind */
   const dispatch = (): void => {
     jobTimer?.cancel();
     jobTimer = null;
-    const job = decoder.takeJob();
+    const job = takeJob();
     if (job === null) return;
     const pool = deps.pool;
     if (pool === null || running.size >= MAX_JOBS_IN_FLIGHT) {
@@ -173,7 +189,7 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
       return;
     }
     jobs.pool++;
-    const task = pool.run('decodeFlows', job, [job.data.buffer as ArrayBuffer]).then(
+    const task = pool.run('decodeFlows', job, job.spare === undefined ? [job.data.buffer as ArrayBuffer] : [job.data.buffer as ArrayBuffer, job.spare]).then(
       (r) => deliver(job, r),
       (e: unknown) => {
         decoder.jobLost(job);

@@ -11,7 +11,9 @@
  * decoded the batch) and are merged here a few entries per batch, into flat arrays (protocol,
  * ports) or small tables. Per flow, only the high-cardinality keys: IPv4 addresses
  * (IPv4-mapped in the batch) as one 32-bit key word and an IPv4 conversation as two, in
- * open-addressing tables on typed arrays; IPv6 keys in tables of 4 and 8 words. Pure.
+ * open-addressing tables on one typed array each (a slot's counts and key words side by side,
+ * with a hash and compare of their own for one- and two-word keys); IPv6 keys in tables of 4
+ * and 8 words. Pure.
  */
 import { formatIp } from '../lib/address.js';
 import type { FlowGroupKey } from './types.js';
@@ -59,90 +61,168 @@ class Group {
   }
 }
 
-/** What ranking needs of a table: counts (flows, bytes, packets at slot * 3) and its keys as text. */
+/** What ranking needs of a table: per slot, counts (flows, bytes, packets at slot * stride) and its key as text. */
 interface Tally {
+  readonly stride: number;
   readonly counts: Float64Array;
   slots(first?: number): number[];
   text(slot: number): string;
 }
 
-/** Keys of `width` 32-bit words with three counts each (flows, bytes, packets); flows 0: empty slot. */
+/** the hash of a key's 32-bit words, folded */
+const hash1 = (k0: number): number => {
+  const h = Math.imul(k0, GOLDEN);
+  return h ^ (h >>> 15);
+};
+const hash2 = (k0: number, k1: number): number => {
+  const h = Math.imul(Math.imul(k0, GOLDEN) ^ k1, GOLDEN);
+  return h ^ (h >>> 15);
+};
+
+/**
+ * Keys of `width` 32-bit words with three counts each, one slot of `stride` = 3 + width numbers:
+ * flows (0: empty slot), bytes, packets, then the key words, so that a probe reads one place.
+ * One- and two-word keys (IPv4 addresses and conversations, exporters, interfaces: nearly every
+ * flow) have their own hash and compare, without a loop over the words.
+ */
 class KeyTable implements Tally {
   bits = 12;
-  keys: Uint32Array;
+  readonly stride: number;
   counts: Float64Array;
   size = 0;
 
   constructor(readonly width: number, readonly group: Group, readonly text: (slot: number) => string) {
-    this.keys = new Uint32Array(width << this.bits);
-    this.counts = new Float64Array(3 << this.bits);
+    this.stride = 3 + width;
+    this.counts = new Float64Array(this.stride << this.bits);
   }
 
-  /** the slot of the key at key[off..], claimed when new; -1 when the group's key budget is spent */
-  #slot(key: Uint32Array, off: number): number {
-    const w = this.width;
-    let h = 0;
-    for (let k = 0; k < w; k++) h = Math.imul(h ^ key[off + k]!, GOLDEN);
-    h ^= h >>> 15;
+  /** key word k of a slot */
+  word(slot: number, k: number): number {
+    return this.counts[slot * this.stride + 3 + k]!;
+  }
+
+  /** a slot's key words as a Uint32Array (for text) */
+  keyWords(slot: number): Uint32Array {
+    const o = slot * this.stride + 3;
+    return Uint32Array.from(this.counts.subarray(o, o + this.width));
+  }
+
+  /** true when the table is full enough to grow before claiming one more slot */
+  #full(): boolean {
+    return (this.size + 1) * 10 > (1 << this.bits) * 7;
+  }
+
+  /** counts a new key in: false when the group's key budget is spent */
+  #claim(): boolean {
+    if (this.group.keysLeft <= 0) return false;
+    this.size++;
+    this.group.keysLeft--;
+    return true;
+  }
+
+  #count(o: number, flows: number, bytes: number, packets: number): void {
+    const c = this.counts;
+    c[o]! += flows;
+    c[o + 1]! += bytes;
+    c[o + 2]! += packets;
+  }
+
+  /** a one-word key */
+  add1(k0: number, bytes: number, packets: number, flows = 1): void {
     for (;;) {
+      const c = this.counts;
       const mask = (1 << this.bits) - 1;
-      const keys = this.keys;
-      const counts = this.counts;
-      for (let i = Math.imul(h, GOLDEN) >>> (32 - this.bits); ; i = (i + 1) & mask) {
-        if (counts[i * 3] === 0) {
-          if (this.group.keysLeft <= 0) return -1;
-          if ((this.size + 1) * 10 > (mask + 1) * 7) break; // grow, then retry
-          for (let k = 0; k < w; k++) keys[i * w + k] = key[off + k]!;
-          this.size++;
-          this.group.keysLeft--;
-          return i;
-        }
-        let k = 0;
-        while (k < w && keys[i * w + k] === key[off + k]) k++;
-        if (k === w) return i;
+      for (let i = Math.imul(hash1(k0), GOLDEN) >>> (32 - this.bits); ; i = (i + 1) & mask) {
+        const o = i * 4;
+        if (c[o] === 0) {
+          if (this.group.keysLeft > 0 && this.#full()) break; // grow, then retry
+          if (!this.#claim()) return;
+          c[o + 3] = k0;
+        } else if (c[o + 3] !== k0) continue;
+        this.#count(o, flows, bytes, packets);
+        return;
       }
       this.#grow();
     }
   }
 
-  add(key: Uint32Array, off: number, bytes: number, packets: number, flows = 1): void {
-    const i = this.#slot(key, off);
-    if (i < 0) return;
-    const c = this.counts;
-    c[i * 3]! += flows;
-    c[i * 3 + 1]! += bytes;
-    c[i * 3 + 2]! += packets;
+  /** a two-word key */
+  add2(k0: number, k1: number, bytes: number, packets: number, flows = 1): void {
+    for (;;) {
+      const c = this.counts;
+      const mask = (1 << this.bits) - 1;
+      for (let i = Math.imul(hash2(k0, k1), GOLDEN) >>> (32 - this.bits); ; i = (i + 1) & mask) {
+        const o = i * 5;
+        if (c[o] === 0) {
+          if (this.group.keysLeft > 0 && this.#full()) break;
+          if (!this.#claim()) return;
+          c[o + 3] = k0;
+          c[o + 4] = k1;
+        } else if (c[o + 3] !== k0 || c[o + 4] !== k1) continue;
+        this.#count(o, flows, bytes, packets);
+        return;
+      }
+      this.#grow();
+    }
+  }
+
+  /** a key of `width` words at key[off..] */
+  add(key: Uint32Array, off: number, bytes: number, packets: number): void {
+    const w = this.width;
+    const stride = this.stride;
+    let h = 0;
+    for (let k = 0; k < w; k++) h = Math.imul(h ^ key[off + k]!, GOLDEN);
+    h ^= h >>> 15;
+    for (;;) {
+      const c = this.counts;
+      const mask = (1 << this.bits) - 1;
+      for (let i = Math.imul(h, GOLDEN) >>> (32 - this.bits); ; i = (i + 1) & mask) {
+        const o = i * stride;
+        if (c[o] === 0) {
+          if (this.group.keysLeft > 0 && this.#full()) break;
+          if (!this.#claim()) return;
+          for (let k = 0; k < w; k++) c[o + 3 + k] = key[off + k]!;
+        } else {
+          let k = 0;
+          while (k < w && c[o + 3 + k] === key[off + k]) k++;
+          if (k < w) continue;
+        }
+        this.#count(o, 1, bytes, packets);
+        return;
+      }
+      this.#grow();
+    }
   }
 
   #grow(): void {
-    const { keys, counts, width: w } = this;
+    const { counts, width: w, stride } = this;
     this.bits++;
-    this.keys = new Uint32Array(w << this.bits);
-    this.counts = new Float64Array(3 << this.bits);
+    this.counts = new Float64Array(stride << this.bits);
     const mask = (1 << this.bits) - 1;
-    for (let s = 0; s < counts.length / 3; s++) {
-      if (counts[s * 3] === 0) continue;
+    for (let s = 0; s < counts.length; s += stride) {
+      if (counts[s] === 0) continue;
       let h = 0;
-      for (let k = 0; k < w; k++) h = Math.imul(h ^ keys[s * w + k]!, GOLDEN);
+      for (let k = 0; k < w; k++) h = Math.imul(h ^ counts[s + 3 + k]!, GOLDEN);
       h ^= h >>> 15;
       let i = Math.imul(h, GOLDEN) >>> (32 - this.bits);
-      while (this.counts[i * 3] !== 0) i = (i + 1) & mask;
-      this.keys.set(keys.subarray(s * w, s * w + w), i * w);
-      this.counts.set(counts.subarray(s * 3, s * 3 + 3), i * 3);
+      while (this.counts[i * stride] !== 0) i = (i + 1) & mask;
+      this.counts.set(counts.subarray(s, s + stride), i * stride);
     }
   }
 
   /** occupied slots, optionally only those whose first key word is `first` */
   slots(first?: number): number[] {
     const out: number[] = [];
-    const n = this.counts.length / 3;
-    for (let i = 0; i < n; i++) if (this.counts[i * 3] !== 0 && (first === undefined || this.keys[i * this.width] === first)) out.push(i);
+    const { counts: c, stride } = this;
+    const n = c.length / stride;
+    for (let i = 0; i < n; i++) if (c[i * stride] !== 0 && (first === undefined || c[i * stride + 3] === first)) out.push(i);
     return out;
   }
 }
 
 /** Small integer keys (protocol, port) indexing the counts directly. */
 class DirectTable implements Tally {
+  readonly stride = 3;
   readonly counts: Float64Array;
   constructor(readonly size: number, readonly group: Group) {
     this.counts = new Float64Array(size * 3);
@@ -220,7 +300,7 @@ class Window {
     const g = (): Group => new Group(maxKeys);
     [this.src, this.dst, this.conv, this.proto, this.srcPort, this.dstPort, this.exporter] = [g(), g(), g(), g(), g(), g(), g()];
     const addr = (w: number, group: Group): KeyTable => {
-      const t: KeyTable = new KeyTable(w, group, (s) => addrText(t.keys, s * w, w));
+      const t: KeyTable = new KeyTable(w, group, (s) => addrText(t.keyWords(s), 0, w));
       return t;
     };
     this.src4 = addr(1, this.src);
@@ -228,7 +308,10 @@ class Window {
     this.dst4 = addr(1, this.dst);
     this.dst6 = addr(AW, this.dst);
     const conv = (w: number): KeyTable => {
-      const t: KeyTable = new KeyTable(w, this.conv, (s) => `${addrText(t.keys, s * w, w / 2)} -> ${addrText(t.keys, s * w + w / 2, w / 2)}`);
+      const t: KeyTable = new KeyTable(w, this.conv, (s) => {
+        const k = t.keyWords(s);
+        return `${addrText(k, 0, w / 2)} -> ${addrText(k, w / 2, w / 2)}`;
+      });
       return t;
     };
     this.conv4 = conv(2);
@@ -237,10 +320,10 @@ class Window {
     this.srcPortT = new DirectTable(65536, this.srcPort);
     this.dstPortT = new DirectTable(65536, this.dstPort);
     const word = (w: number, k: number, group: Group): KeyTable => {
-      const t: KeyTable = new KeyTable(w, group, (s) => String(t.keys[s * w + k]));
+      const t: KeyTable = new KeyTable(w, group, (s) => String(t.word(s, k)));
       return t;
     };
-    this.exporterT = new KeyTable(1, this.exporter, (s) => this.exporterNames[this.exporterT.keys[s]!]!);
+    this.exporterT = new KeyTable(1, this.exporter, (s) => this.exporterNames[this.exporterT.word(s, 0)]!);
     this.inIf = word(2, 1, new Group(maxKeys));
     this.outIf = word(2, 1, new Group(maxKeys));
   }
@@ -281,15 +364,12 @@ export class TopTalkers {
       const o = i * AW;
       const s4 = src[o] === 0 && src[o + 1] === 0 && src[o + 2] === V4_MAPPED_WORD;
       const d4 = dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === V4_MAPPED_WORD;
-      if (s4) src4.add(src, o + 3, bytes, packets);
+      if (s4) src4.add1(src[o + 3]!, bytes, packets);
       else src6.add(src, o, bytes, packets);
-      if (d4) dst4.add(dst, o + 3, bytes, packets);
+      if (d4) dst4.add1(dst[o + 3]!, bytes, packets);
       else dst6.add(dst, o, bytes, packets);
-      if (s4 && d4) {
-        key[0] = src[o + 3]!;
-        key[1] = dst[o + 3]!;
-        conv4.add(key, 0, bytes, packets);
-      } else {
+      if (s4 && d4) conv4.add2(src[o + 3]!, dst[o + 3]!, bytes, packets);
+      else {
         for (let k = 0; k < AW; k++) {
           key[k] = src[o + k]!;
           key[AW + k] = dst[o + k]!;
@@ -301,17 +381,14 @@ export class TopTalkers {
     const ex = keys.exporter;
     for (let i = 0; i < ex.length; i += KEY_FIELDS) {
       for (const g of [w.src, w.dst, w.conv, w.proto, w.srcPort, w.dstPort, w.exporter]) g.add(ex[i + 1]!, ex[i + 2]!, ex[i + 3]!);
-      key[0] = ids[ex[i]!]!;
-      w.exporterT.add(key, 0, ex[i + 2]!, ex[i + 3]!, ex[i + 1]);
+      w.exporterT.add1(ids[ex[i]!]!, ex[i + 2]!, ex[i + 3]!, ex[i + 1]);
     }
     w.protoT.merge(keys.proto);
     w.srcPortT.merge(keys.srcPort);
     w.dstPortT.merge(keys.dstPort);
     for (const [table, entries] of [[w.inIf, keys.inIf], [w.outIf, keys.outIf]] as const) {
       for (let i = 0; i < entries.length; i += KEY_FIELDS) {
-        key[0] = ids[Math.floor(entries[i]! / IF_KEY)]!;
-        key[1] = entries[i]! % IF_KEY;
-        table.add(key, 0, entries[i + 2]!, entries[i + 3]!, entries[i + 1]);
+        table.add2(ids[Math.floor(entries[i]! / IF_KEY)]!, entries[i]! % IF_KEY, entries[i + 2]!, entries[i + 3]!, entries[i + 1]);
       }
     }
   }
@@ -330,7 +407,10 @@ export class TopTalkers {
       tables.forEach((t, ti) => {
         for (const s of t.slots(first)) cands.push(s * k + ti);
       });
-      const c = (x: number, f: number): number => tables[x % k]!.counts[Math.floor(x / k) * 3 + f]!;
+      const c = (x: number, f: number): number => {
+        const t = tables[x % k]!;
+        return t.counts[Math.floor(x / k) * t.stride + f]!;
+      };
       cands.sort((a, b) => c(b, 1) - c(a, 1) || c(b, 0) - c(a, 0) || a - b);
       const best = cands.slice(0, Math.min(this.opts.n, budget - 1));
       const sum = [0, 0, 0];
@@ -351,7 +431,7 @@ export class TopTalkers {
     group('exporter', '', [ex], undefined, w.exporter.total);
     // interfaces per exporter: the busiest exporters first, while the cap allows; an exporter's
     // total over its interfaces is its total in the exporter table
-    const totals = new Map(ex.slots().map((s) => [ex.keys[s]!, ex.counts.subarray(s * 3, s * 3 + 3)] as const));
+    const totals = new Map(ex.slots().map((s) => [ex.word(s, 0), ex.counts.subarray(s * ex.stride, s * ex.stride + 3)] as const));
     const order = [...totals.keys()].sort((a, b) => totals.get(b)![1]! - totals.get(a)![1]! || a - b);
     for (const id of order) {
       group('in_if', names[id]!, [w.inIf], id, totals.get(id)!);

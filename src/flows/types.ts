@@ -19,7 +19,11 @@ export interface FlowSinkStats {
 
 export interface FlowSink {
   readonly name: string;
-  /** queues a batch and returns at once: inserts happen off the collector's hot path, in batches */
+  /**
+   * queues a batch and returns at once: inserts happen off the collector's hot path, in batches.
+   * The batch is the caller's again once write returns (the collector decodes the next rows into
+   * its buffer): a sink keeps rows by copying them or by transferring the buffer away.
+   */
   write(batch: FlowBatch): void;
   /** resolves once everything queued before the call is stored, or rejects after timeoutMs */
   flush(timeoutMs: number): Promise<void>;

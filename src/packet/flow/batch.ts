@@ -2,11 +2,16 @@
  * A growable columnar FlowBatch under construction: decoding (data-job.ts) writes fields of row
  * `count` straight into the columns (fresh columns are zero, so an absent field stays 0), and
  * `finish()` hands the rows over as a FlowBatch of views of the columns, which can then be
- * transferred between threads. Pure.
+ * transferred between threads. Every column lies in ONE ArrayBuffer (widest elements first, so
+ * each column is aligned for its type and the address columns for 32-bit words), so a batch is
+ * one allocation and one transfer, and a spent batch's buffer can be handed back to build
+ * another (recycled, see flows/service.ts). Pure.
  */
 import { FLOW_ADDRESS_BYTES, type FlowBatch } from './types.js';
 
 const A = FLOW_ADDRESS_BYTES;
+/** bytes of one row over all columns */
+export const FLOW_ROW_BYTES = 6 * 8 + 6 * 4 + 3 * A + 3 * 2 + 4;
 
 export class FlowBatchBuilder {
   count = 0;
@@ -36,40 +41,53 @@ export class FlowBatchBuilder {
   rawPackets!: Float64Array;
   samplingRate!: Uint32Array;
 
-  constructor(readonly initialCapacity = 4096) {
+  /** `spare`: a buffer to build in when it is large enough (its contents are cleared), else a new one is made */
+  constructor(readonly initialCapacity = 4096, spare: ArrayBuffer | null = null) {
     this.capacity = initialCapacity;
-    this.#alloc(initialCapacity, false);
+    this.#alloc(initialCapacity, false, spare);
   }
 
-  /** fresh columns of `capacity` rows; `keep`: holding the current rows */
-  #alloc(capacity: number, keep: boolean): void {
-    const grow = <T extends { set(a: T): void }>(make: (n: number) => T, old: T | undefined, width = 1): T => {
-      const col = make(capacity * width);
-      if (keep && old !== undefined) col.set(old);
-      return col;
+  /** columns of `capacity` rows in one buffer; `keep`: holding the current rows */
+  #alloc(capacity: number, keep: boolean, spare: ArrayBuffer | null = null): void {
+    const size = capacity * FLOW_ROW_BYTES;
+    let buf: ArrayBuffer;
+    if (spare !== null && spare.byteLength >= size) {
+      buf = spare;
+      new Uint8Array(buf, 0, size).fill(0);
+    } else buf = new ArrayBuffer(size);
+    let at = 0;
+    const col = <T extends { set(a: T): void; readonly byteLength: number }>(make: (b: ArrayBuffer, off: number, n: number) => T, old: T | undefined, width = 1): T => {
+      const c = make(buf, at, capacity * width);
+      at += c.byteLength;
+      if (keep && old !== undefined) c.set(old);
+      return c;
     };
-    this.exporter = grow((n) => new Uint16Array(n), this.exporter);
-    this.version = grow((n) => new Uint8Array(n), this.version);
-    this.domain = grow((n) => new Uint32Array(n), this.domain);
-    this.startMs = grow((n) => new Float64Array(n), this.startMs);
-    this.endMs = grow((n) => new Float64Array(n), this.endMs);
-    this.src = grow((n) => new Uint8Array(n), this.src, A);
-    this.dst = grow((n) => new Uint8Array(n), this.dst, A);
-    this.nextHop = grow((n) => new Uint8Array(n), this.nextHop, A);
-    this.srcPort = grow((n) => new Uint16Array(n), this.srcPort);
-    this.dstPort = grow((n) => new Uint16Array(n), this.dstPort);
-    this.proto = grow((n) => new Uint8Array(n), this.proto);
-    this.tcpFlags = grow((n) => new Uint8Array(n), this.tcpFlags);
-    this.tos = grow((n) => new Uint8Array(n), this.tos);
-    this.inIf = grow((n) => new Uint32Array(n), this.inIf);
-    this.outIf = grow((n) => new Uint32Array(n), this.outIf);
-    this.srcAs = grow((n) => new Uint32Array(n), this.srcAs);
-    this.dstAs = grow((n) => new Uint32Array(n), this.dstAs);
-    this.bytes = grow((n) => new Float64Array(n), this.bytes);
-    this.packets = grow((n) => new Float64Array(n), this.packets);
-    this.rawBytes = grow((n) => new Float64Array(n), this.rawBytes);
-    this.rawPackets = grow((n) => new Float64Array(n), this.rawPackets);
-    this.samplingRate = grow((n) => new Uint32Array(n), this.samplingRate);
+    const f64 = (b: ArrayBuffer, off: number, n: number): Float64Array => new Float64Array(b, off, n);
+    const u32 = (b: ArrayBuffer, off: number, n: number): Uint32Array => new Uint32Array(b, off, n);
+    const u16 = (b: ArrayBuffer, off: number, n: number): Uint16Array => new Uint16Array(b, off, n);
+    const u8 = (b: ArrayBuffer, off: number, n: number): Uint8Array => new Uint8Array(b, off, n);
+    this.startMs = col(f64, this.startMs);
+    this.endMs = col(f64, this.endMs);
+    this.bytes = col(f64, this.bytes);
+    this.packets = col(f64, this.packets);
+    this.rawBytes = col(f64, this.rawBytes);
+    this.rawPackets = col(f64, this.rawPackets);
+    this.domain = col(u32, this.domain);
+    this.inIf = col(u32, this.inIf);
+    this.outIf = col(u32, this.outIf);
+    this.srcAs = col(u32, this.srcAs);
+    this.dstAs = col(u32, this.dstAs);
+    this.samplingRate = col(u32, this.samplingRate);
+    this.src = col(u8, this.src, A);
+    this.dst = col(u8, this.dst, A);
+    this.nextHop = col(u8, this.nextHop, A);
+    this.exporter = col(u16, this.exporter);
+    this.srcPort = col(u16, this.srcPort);
+    this.dstPort = col(u16, this.dstPort);
+    this.version = col(u8, this.version);
+    this.proto = col(u8, this.proto);
+    this.tcpFlags = col(u8, this.tcpFlags);
+    this.tos = col(u8, this.tos);
   }
 
   /** makes room for `n` more rows */

@@ -51,6 +51,8 @@ export interface DataJob {
   readonly datagrams: number;
   /** flow records in all sets */
   readonly records: number;
+  /** a spent batch's buffer to decode into when large enough (flows/service.ts recycles them) */
+  readonly spare?: ArrayBuffer;
 }
 
 /** Per exporter of the job (TALLY_FIELDS each): flows, scaled bytes, scaled packets, rate of the last flow (0: none). */
@@ -79,6 +81,10 @@ export function u32(b: Uint8Array, o: number): number {
 }
 
 export function uint(b: Uint8Array, o: number, n: number): number {
+  // the common widths without the loop
+  if (n === 4) return u32(b, o);
+  if (n === 2) return u16(b, o);
+  if (n === 1) return b[o]!;
   let v = 0;
   for (let i = 0; i < n; i++) v = v * 256 + b[o + i]!;
   return v;
@@ -371,7 +377,7 @@ function flowRecord(b: FlowBatchBuilder, plan: RecordPlan, buf: Uint8Array, off:
 
 /** Decodes every set of the job into rows (never throws on any bytes): the batch, the per-exporter tallies and the small keys tallied. */
 export function decodeDataJob(job: DataJob): DataJobResult {
-  const b = new FlowBatchBuilder(Math.max(16, job.records));
+  const b = new FlowBatchBuilder(Math.max(16, job.records), job.spare ?? null);
   for (const e of job.exporters) b.exporterIndex(e);
   const tallies = new Float64Array(job.exporters.length * TALLY_FIELDS);
   const { data, sets } = job;

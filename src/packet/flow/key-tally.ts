@@ -21,14 +21,22 @@ export interface SmallKeyTally {
   readonly outIf: Float64Array;
 }
 
-/** Entries (key, flows, bytes, packets) in the order their keys were first seen. */
+/** Entries (key, flows, bytes, packets) in the order their keys were first seen, in a growable Float64Array. */
 class Entries {
-  protected readonly out: number[] = [];
+  protected out = new Float64Array(KEY_FIELDS * 64);
+  protected used = 0;
 
   /** a new entry for `key`: its offset */
   protected open(key: number): number {
-    this.out.push(key, 0, 0, 0);
-    return this.out.length - KEY_FIELDS;
+    if (this.used === this.out.length) {
+      const grown = new Float64Array(this.out.length * 2);
+      grown.set(this.out);
+      this.out = grown;
+    }
+    const s = this.used;
+    this.out[s] = key;
+    this.used += KEY_FIELDS;
+    return s;
   }
 
   protected count(s: number, bytes: number, packets: number): void {
@@ -39,11 +47,11 @@ class Entries {
   }
 
   entries(): Float64Array {
-    return Float64Array.from(this.out);
+    return this.out.subarray(0, this.used);
   }
 }
 
-/** Keys below `size`, indexed directly; only the keys seen are scanned at the end. */
+/** Keys below `size` (a few hundred at most), indexed directly. */
 class Direct extends Entries {
   readonly #slot: Int32Array;
 
@@ -59,6 +67,42 @@ class Direct extends Entries {
       this.#slot[key] = s + 1;
     }
     this.count(s, bytes, packets);
+  }
+}
+
+/**
+ * 16-bit keys (ports) in an open-addressing table sized for the batch's rows, not for every
+ * port: a table of 65 536 slots per batch cost more to allocate and clear than the tally.
+ */
+class Ports extends Entries {
+  readonly #slot: Int32Array;
+  readonly #shift: number;
+
+  constructor(rows: number) {
+    super();
+    const bits = Math.max(6, Math.min(17, 32 - Math.clz32(rows * 2)));
+    this.#slot = new Int32Array(1 << bits);
+    this.#shift = 32 - bits;
+  }
+
+  add(key: number, bytes: number, packets: number): void {
+    const slot = this.#slot;
+    const mask = slot.length - 1;
+    let i = Math.imul(key, 0x9e3779b1) >>> this.#shift;
+    for (;;) {
+      const s = slot[i]! - 1;
+      if (s < 0) {
+        const o = this.open(key);
+        slot[i] = o + 1;
+        this.count(o, bytes, packets);
+        return;
+      }
+      if (this.out[s] === key) {
+        this.count(s, bytes, packets);
+        return;
+      }
+      i = (i + 1) & mask;
+    }
   }
 }
 
@@ -88,8 +132,8 @@ class Interfaces extends Entries {
 
 export function tallySmallKeys(b: FlowBatch): SmallKeyTally {
   const proto = new Direct(256);
-  const srcPort = new Direct(65536);
-  const dstPort = new Direct(65536);
+  const srcPort = new Ports(b.count);
+  const dstPort = new Ports(b.count);
   const exporter = new Direct(b.exporters.length);
   const inIf = new Interfaces();
   const outIf = new Interfaces();

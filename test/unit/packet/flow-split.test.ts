@@ -67,6 +67,27 @@ void test('split: template in one job, its data in the next; jobs decoded out of
   assert.equal(exporter(d).sequenceLost[10], 0);
 });
 
+void test('split: a job decoded into a spent batch\'s buffer equals a fresh decode; fields its template lacks read 0, not the old rows', () => {
+  const d = new FlowDecoder(LIMITS);
+  const full = makeFlows(40, 1).map((f) => ({ ...f, inIf: 7, outIf: 9 }));
+  d.decode(ipfixDatagram({ ...IPH, seq: 0 }, [{ kind: 'template', templates: [{ id: 256, fields: V4_FIELDS }] }, dataSet(256, V4_FIELDS, full)]), E1, T0);
+  const spent = decodeDataJob(take(d)).batch;
+  assert.equal(spent.inIf[0], 7);
+  const flows = makeFlows(30, 2);
+  d.decode(ipfixDatagram({ ...IPH, seq: 40 }, [{ kind: 'template', templates: [{ id: 257, fields: ALT }] }, dataSet(257, ALT, flows)]), E1, T0);
+  const job = take(d);
+  const fresh = decodeDataJob(job).batch;
+  const spare = spent.bytes.buffer as ArrayBuffer;
+  const reused = decodeDataJob({ ...job, spare }).batch;
+  assert.equal(reused.bytes.buffer, spare, 'decoded into the spare');
+  assert.deepEqual(rows(reused), rows(fresh));
+  assert.deepEqual(rows(reused), want(flows));
+  assert.deepEqual([...reused.inIf, ...reused.outIf, ...reused.nextHop], new Array(30 * 18).fill(0));
+  const small = decodeDataJob({ ...job, spare: new ArrayBuffer(8) }).batch;
+  assert.notEqual(small.bytes.buffer.byteLength, 8, 'too small a spare: a new buffer');
+  assert.deepEqual(rows(small), want(flows));
+});
+
 void test('split: early data held across jobs is queued, with its own export time, when the template comes', () => {
   const d = new FlowDecoder(LIMITS);
   const flows = makeFlows(4);
