@@ -123,6 +123,36 @@ export interface WindowSample {
   readonly complete: boolean;
   /** Busy CPU of the whole machine over the window, in cores (/proc/stat: all but idle and iowait). */
   readonly machineBusyCores: number;
+  /** Times the measured processes' threads were put on a CPU, per second (wake-ups; see runSlices). */
+  readonly wakeupsPerS: number;
+}
+
+/**
+ * Times each thread of `pids` was put on a CPU (third field of /proc/PID/task/TID/schedstat),
+ * by "pid/tid": nearly one per wake-up for a mostly idle process.
+ */
+export function runSlices(pids: readonly number[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of pids) {
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tasks) {
+      const n = Number((readText(`/proc/${p}/task/${t}/schedstat`) ?? '').trim().split(/\s+/)[2]);
+      if (Number.isFinite(n)) out.set(`${p}/${t}`, n);
+    }
+  }
+  return out;
+}
+
+/** Run slices gained between two readings (a thread started in between counts from 0, one gone is left out). */
+function slicesBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let total = 0;
+  for (const [k, n] of after) total += n - (before.get(k) ?? 0);
+  return total;
 }
 
 /** Busy and total jiffies of the whole machine (first line of /proc/stat). */
@@ -167,11 +197,13 @@ export async function measureWindow(wire: WireWitness, pids: readonly number[], 
   const peakReset = pids.map(resetPeakRss).every((ok) => ok);
   const m0 = machineJiffies();
   const c0 = treeTicks(pids);
+  const s0 = runSlices(pids);
+  let s1 = s0;
   const w0 = await wire.read();
   if (c0 === undefined) {
     return {
       seconds: 0, cpuSeconds: Number.NaN, wirePackets: 0, wireReplies: 0, wireRxDropped: 0, peakRssMb: Number.NaN, rssEndMb: Number.NaN,
-      peakBeforeMb: Number.NaN, peakReset: false, complete: false, machineBusyCores: Number.NaN,
+      peakBeforeMb: Number.NaN, peakReset: false, complete: false, machineBusyCores: Number.NaN, wakeupsPerS: Number.NaN,
     };
   }
   let lastTicks = c0;
@@ -187,6 +219,7 @@ export async function measureWindow(wire: WireWitness, pids: readonly number[], 
       break;
     }
     lastTicks = t;
+    s1 = runSlices(pids);
     hwmKb = pids.reduce((acc, p) => acc + (peakRssKb(p) ?? 0), 0);
     nowKb = pids.reduce((acc, p) => acc + (rssKb(p) ?? 0), 0);
   }
@@ -205,5 +238,6 @@ export async function measureWindow(wire: WireWitness, pids: readonly number[], 
     peakReset,
     complete,
     machineBusyCores: (m1.busy - m0.busy) / hz / elapsedS,
+    wakeupsPerS: slicesBetween(s0, s1) / elapsedS,
   };
 }

@@ -21,6 +21,8 @@ export interface StepResult {
   readonly wireProbes?: number;
   /** Busy CPU of the whole machine during the window, in cores: the tool, the lab's kernel work and everyone else. */
   readonly machineBusyCores?: number;
+  /** Times the tool's threads were put on a CPU per second during the window (proc-stats.ts runSlices). */
+  readonly wakeupsPerS?: number;
   /** The tool's own count per second (wireprobe: Δ wireprobe_probes_sent_total between scrapes), if any. */
   readonly toolRate?: number;
   /** Probes the loss figure is computed over (wireprobe: Δ Σ <type>_sent_total; fping, hping3: Σ transmitted over the run). */
@@ -49,7 +51,7 @@ export interface StepResult {
 /** What every tool's row takes from its measured window (NaN when there was none). */
 export type WindowFields = Pick<
   StepResult,
-  'achieved' | 'wireProbes' | 'wireReplies' | 'machineBusyCores' | 'windowSeconds' | 'cpuSeconds' | 'cpuMsPer1000' | 'corePct' | 'peakRssMb' | 'rssEndMb' | 'peakSinceStartMb'
+  'achieved' | 'wireProbes' | 'wireReplies' | 'machineBusyCores' | 'wakeupsPerS' | 'windowSeconds' | 'cpuSeconds' | 'cpuMsPer1000' | 'corePct' | 'peakRssMb' | 'rssEndMb' | 'peakSinceStartMb'
 >;
 
 export function windowFields(win: WindowSample | undefined): WindowFields {
@@ -64,6 +66,7 @@ export function windowFields(win: WindowSample | undefined): WindowFields {
     wireProbes: win.wirePackets,
     wireReplies: win.wireReplies,
     machineBusyCores: win.machineBusyCores,
+    wakeupsPerS: win.wakeupsPerS,
     windowSeconds: win.seconds,
     cpuSeconds: win.cpuSeconds,
     cpuMsPer1000: (1000 * win.cpuSeconds) / (win.wirePackets / 1000),
@@ -251,7 +254,7 @@ export function summarize(all: readonly StepResult[], targetCounts: readonly num
       if (s === undefined) continue;
       lines.push(
         `  ${s.tool.padEnd(9)} ${fmt(s.corePct, 2)} % of one core, ${fmt(s.cpuMsPer1000, 1)} ms CPU/1000 probes, ` +
-          `${fmt(s.achieved)} probes/s, peak RSS ${fmt(s.peakRssMb, 1)} MB in the window (${fmt(s.rssEndMb, 1)} MB at its end, ${fmt(s.peakSinceStartMb, 1)} MB since start), loss ${fmt(s.lossPct, 3)} %`,
+          `${fmt(s.wakeupsPerS)} wake-ups/s, ${fmt(s.achieved)} probes/s, peak RSS ${fmt(s.peakRssMb, 1)} MB in the window (${fmt(s.rssEndMb, 1)} MB at its end, ${fmt(s.peakSinceStartMb, 1)} MB since start), loss ${fmt(s.lossPct, 3)} %`,
       );
     }
     if (lw !== undefined && lf !== undefined) {

@@ -28,7 +28,7 @@ import { targetSeriesFactory } from './metrics/target-series.js';
 import { Engine } from './net/engine.js';
 import { probeKinds, sourcePortRanges } from './probes/index.js';
 import type { EngineHostDeps, HostPacketIo } from './net/types.js';
-import { COARSE_QUANTUM_MS, ProbeLoop, type LoopOptions } from './scheduler/loop.js';
+import { MIN_PUMP_MS, ProbeLoop, type LoopOptions } from './scheduler/loop.js';
 import { subsystems } from './subsystems/index.js';
 import type { Subsystem, SubsystemContext } from './subsystems/types.js';
 import { TargetManager } from './targets/manager.js';
@@ -115,7 +115,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     log: log.child('engine'),
     idBase: deps.idBase,
     captureDelayMs: deps.captureDelayMs,
-    pumpMs: 2 * COARSE_QUANTUM_MS,
+    pumpMs: MIN_PUMP_MS,
     probes: probeKinds,
     sourcePorts: sourcePortRanges(config),
     seqBase: deps.seqBase,

@@ -47,8 +47,8 @@ export interface EngineDeps {
   /** capture buffer timeout (ms): how late the kernel may hand us frames */
   readonly captureDelayMs: number;
   /**
-   * how often in-flight probes are matched and reaped (ms), at multiples of it in monotonic
-   * time; a multiple of the loop's COARSE_QUANTUM_MS keeps its wake-ups shared with the sends
+   * how often in-flight probes are reaped (ms), at multiples of it in monotonic time; a multiple
+   * of the probing loop's send grid keeps its wake-ups shared with the sends (see setPumpMs)
    */
   readonly pumpMs: number;
   /** the probe types, in the order of their numbers (WireProbe.kind, decoded frame kinds) */
@@ -83,7 +83,12 @@ export class Engine {
   #batchLink = -1;
   #chain: Promise<void> = Promise.resolve();
   #timer: TimerHandle | null = null;
+  #pumpMs: number;
   #pumping = false;
+  /** a flush of what a capture handed over is queued (see #onFrame) */
+  #flushQueued = false;
+  /** the last reap stopped at a probe whose capture was not yet known complete */
+  #reapBlocked = false;
   #closed = false;
   readonly counters: EngineCounters = {
     sent: 0, sendErrors: 0, matched: 0, late: 0, duplicates: 0, unmatched: 0,
@@ -92,6 +97,7 @@ export class Engine {
 
   constructor(deps: EngineDeps) {
     this.#d = deps;
+    this.#pumpMs = deps.pumpMs;
     const ctx: MatchContext = {
       capacity: this.#slots.capacity,
       idBase: deps.idBase,
@@ -103,6 +109,14 @@ export class Engine {
     this.#matchers = deps.probes.map((p) => p.createMatcher(ctx));
     const filter = captureFilter(deps.probes, deps.idBase, withReserved(deps.sourcePorts, deps.reservedPorts));
     this.#captures = new CaptureSet(deps.captures, filter, (link, sec, usec, frame, caplen) => this.#onFrame(link, sec, usec, frame, caplen), deps.log);
+  }
+
+  /**
+   * The reap period (ms), from the next arming on: the probing loop sets it to follow its send
+   * grid, which grows as the probe rate falls.
+   */
+  setPumpMs(ms: number): void {
+    this.#pumpMs = ms;
   }
 
   /** New source-port ranges (config reload): the captures follow (see CaptureSet.setFilter). */
@@ -189,12 +203,30 @@ export class Engine {
   }
 
   #onFrame(linkType: number, sec: number, usec: number, frame: Uint8Array, caplen: number): void {
+    if (!this.#flushQueued) {
+      // the frames of one capture wake-up are applied right after it (in its microtask
+      // checkpoint, no wake-up of its own), not at the next pump: answers that call for a packet
+      // (a TCP RST) or settle a round do not wait for the reap period
+      this.#flushQueued = true;
+      queueMicrotask(() => this.#flush());
+    }
     const need = recordSize(caplen);
     if (this.#used + need > this.#batch.length || (this.#batchLink !== linkType && this.#used > 0)) {
       this.#dispatchBatch();
     }
     this.#batchLink = linkType;
     this.#used = packFrame(this.#batch, this.#used, sec, usec, linkType, frame, caplen);
+  }
+
+  /**
+   * After frames were handed over: applies them; and when the last reap waited for a capture to
+   * be complete, pumps instead (the wake-up that handed over the frames it waited for settles
+   * its probes, not the next pump).
+   */
+  #flush(): void {
+    this.#flushQueued = false;
+    if (this.#reapBlocked && !this.#pumping && !this.#closed) void this.pump();
+    else this.#dispatchBatch();
   }
 
   /** Hands the current batch to the decoder; results are applied strictly in capture order. */
@@ -291,7 +323,7 @@ export class Engine {
     // on the grid of multiples of pumpMs (absolute monotonic time), within pumpMs from now: the
     // probing loop sends on a grid that divides it, so one wake-up serves both
     const now = this.#d.clock.monoMs();
-    const pump = this.#d.pumpMs;
+    const pump = this.#pumpMs;
     this.#timer = this.#d.clock.setTimer(Math.floor(now / pump) * pump + pump - now, () => {
       this.#timer = null;
       void this.pump();
@@ -326,6 +358,7 @@ export class Engine {
   #reap(cutoffMono: number): void {
     const t = this.#slots;
     const margin = this.#d.captureDelayMs + 5;
+    this.#reapBlocked = false;
     for (const q of this.#queues.values()) {
       while (q.length > 0) {
         const s = q.peek();
@@ -334,7 +367,10 @@ export class Engine {
         const pending = t.state[s] === SlotState.PENDING;
         const cap = t.capture[s]!;
         const behind = pending && deadline + margin > this.#captures.completeMono(cap);
-        if (behind && deadline + CAPTURE_WAIT_MS > cutoffMono) break;
+        if (behind && deadline + CAPTURE_WAIT_MS > cutoffMono) {
+          this.#reapBlocked = true;
+          break;
+        }
         q.shift();
         const kind = this.#kindOf[s]!;
         // quarantine: a very late reply must find this slot free, not a newer probe in it
@@ -356,7 +392,7 @@ export class Engine {
     const deadline = this.#d.clock.monoMs() + drainMs;
     while (this.inFlight > 0 && this.#d.clock.monoMs() < deadline) {
       await this.pump();
-      await new Promise<void>((r) => this.#d.clock.setTimer(this.#d.pumpMs, r));
+      await new Promise<void>((r) => this.#d.clock.setTimer(this.#pumpMs, r));
     }
     this.#closed = true;
     this.#timer?.cancel();

@@ -17,16 +17,22 @@ import { Round, type Iteration, type RoundOwner, type RoundResult } from './roun
 /**
  * Sends are made on a grid of instants (fewer timer wake-ups): a packet may leave up to one
  * quantum before its planned time, at the grid instant that starts its quantum. A round's first
- * packet (its place in the interval is a phase anyway) uses the loop's quantum: COARSE_QUANTUM_MS
- * while the planned rate is at most COARSE_MAX_RATE, so a quiet prober wakes at most 50 times a
- * second whatever its number of targets; QUANTUM_MS above. The next packets of a round keep
- * their spacing from the first one's departure, stretched by less than QUANTUM_MS (the next
- * instant of its grid), never shortened. QUANTUM_MS divides COARSE_QUANTUM_MS, so the instants
- * coincide (and with the engine's pump, aligned the same way: one wake-up serves them all).
+ * packet (its place in the interval is a phase anyway) uses the loop's quantum, which follows
+ * the planned rate: the coarsest of COARSE_QUANTA_MS that puts at most MAX_FIRST_PER_INSTANT
+ * first packets on one instant (200 ms up to 1 000 probes/s, 20 ms at 10 000/s), so a quiet
+ * prober wakes 5 to 50 times a second whatever its number of targets; QUANTUM_MS above
+ * COARSE_MAX_RATE. The next packets of a round keep their spacing from the first one's
+ * departure, stretched by less than QUANTUM_MS (the next instant of its grid), never shortened.
+ * QUANTUM_MS divides every coarse quantum, so the instants coincide, and so do the engine's
+ * reaps (pumpMsFor: a multiple of the quantum, aligned the same way): one wake-up serves them all.
  */
 export const QUANTUM_MS = 4;
+export const COARSE_QUANTA_MS: readonly number[] = [200, 100, 40, 20];
 export const COARSE_QUANTUM_MS = 20;
 export const COARSE_MAX_RATE = 10_000;
+export const MAX_FIRST_PER_INSTANT = 200;
+/** the engine's shortest reap period (ms), a multiple of QUANTUM_MS and COARSE_QUANTUM_MS */
+export const MIN_PUMP_MS = 2 * COARSE_QUANTUM_MS;
 /** a timer may fire this much before its time (Node's timers have a 1 ms grain) */
 const SLACK_MS = 1;
 /**
@@ -105,7 +111,7 @@ export class ProbeLoop {
   readonly #tasks = new Map<string, TaskState>();
   /** rounds by the instant their next packet may leave (Round.at) */
   readonly #heap = new MinHeap<Round>((r) => r.at);
-  /** the quantum of rounds' first packets (see COARSE_QUANTUM_MS), from the planned rate */
+  /** the quantum of rounds' first packets (see COARSE_QUANTA_MS), from the planned rate */
   #quantum = COARSE_QUANTUM_MS;
   readonly #wallNow: () => number;
   #sendTimer: TimerHandle | null = null;
@@ -204,7 +210,11 @@ export class ProbeLoop {
       this.#heap.push(round);
     }
     // the rate this round plans decides the next one's quantum (a reload changes it at most once)
-    this.#quantum = planned / intervalS <= COARSE_MAX_RATE ? COARSE_QUANTUM_MS : QUANTUM_MS;
+    const quantum = quantumFor(planned / intervalS);
+    if (quantum !== this.#quantum) {
+      this.#quantum = quantum;
+      this.#d.engine.setPumpMs(pumpMsFor(quantum));
+    }
     this.#nextRoundAt = start + intervalS * 1000;
     this.#roundTimer = clock.setTimer(this.#nextRoundAt - clock.monoMs(), () => this.#startRound());
     this.#armSend();
@@ -283,6 +293,18 @@ export class ProbeLoop {
     if (st.task.onFailure) st.task.onFailure(e);
     else this.#d.log.error('probe task failed and was removed', { task: st.task.key, err: errorMessage(e) });
   }
+}
+
+/** The quantum of rounds' first packets at `rate` planned probes/s (see COARSE_QUANTA_MS). */
+export function quantumFor(rate: number): number {
+  if (rate > COARSE_MAX_RATE) return QUANTUM_MS;
+  for (const q of COARSE_QUANTA_MS) if ((rate * q) / 1000 <= MAX_FIRST_PER_INSTANT) return q;
+  return COARSE_QUANTUM_MS;
+}
+
+/** The engine's reap period on the grid of `quantum`: every instant of it, MIN_PUMP_MS apart at least. */
+export function pumpMsFor(quantum: number): number {
+  return Math.max(MIN_PUMP_MS, quantum);
 }
 
 /** the grid instant that starts the quantum of `t` */

@@ -67,6 +67,11 @@ export class FakeCapture implements Capture {
     for (const f of this.#queue.splice(0)) this.#sink(f.sec, f.usec, Buffer.from(f.frame), f.frame.length);
   }
 
+  /** the kernel wakes the process for the frames it has handed over (the binding's poll handle) */
+  wake(): void {
+    this.poll();
+  }
+
   stats(): CaptureStats {
     return this.stat;
   }

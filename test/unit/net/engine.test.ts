@@ -126,6 +126,29 @@ void test('a probe waits for its capture to hand over every frame delivered befo
   assert.equal(engine.counters.captureBehind, 0);
 });
 
+void test('frames a capture hands over on its own are applied in that wake-up, not at the next pump', async () => {
+  const { clock, sender, cap, engine, probe, outcomes, sink } = setup();
+  engine.setPumpMs(200);
+  engine.send(probe('198.19.0.1'), sink, 0);
+  engine.send(probe('198.19.0.2'), sink, 1);
+  const t0 = 1_700_000_000_000_000;
+  cap.push(sender.sent[0]!.bytes, t0);
+  cap.push(sender.sent[1]!.bytes, t0 + 10);
+  cap.push(echoReplyFor(sender.sent[0]!.bytes), t0 + 300);
+  cap.wake();
+  await new Promise<void>((r) => setImmediate(r));
+  assert.deepEqual(outcomes, [{ index: 0, outcome: Outcome.OK, rtt: 0.0003 }], 'answered before any timer ran');
+  // the reap waits for the capture: the wake-up that hands over what it waited for settles it
+  cap.pushHeld(echoReplyFor(sender.sent[1]!.bytes), t0 + 900_000);
+  await clock.advance(1200);
+  assert.equal(outcomes.length, 1, 'no verdict while the capture is behind');
+  cap.reveal();
+  cap.wake();
+  await new Promise<void>((r) => setImmediate(r));
+  assert.deepEqual(outcomes.at(-1), { index: 1, outcome: Outcome.OK, rtt: 0.89999 });
+  assert.equal(engine.inFlight, 0, 'settled in the wake-up, not at the next pump');
+});
+
 void test('a probe whose capture stays behind settles as indeterminate, not lost', async () => {
   const { clock, sender, cap, engine, probe, outcomes, sink } = setup();
   engine.send(probe('198.19.0.1'), sink, 0);

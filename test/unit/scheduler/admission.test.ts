@@ -100,7 +100,7 @@ function instant(sends: number[], clock: FakeClock): PreparedProbe {
 void test('the loop paces sends at max_probe_rate, counts deferred probes, and skips rounds still waiting', async () => {
   const clock = new FakeClock();
   const loop = new ProbeLoop(
-    { engine: {} as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
+    { engine: { setPumpMs: () => undefined } as unknown as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
     { intervalS: 1, intervalPacketsS: 0.001, admission: { maxLagMs: 100_000, maxRate: 100 } },
   );
   const sends: number[] = [];
@@ -138,7 +138,7 @@ void test('an overdue backlog is sent over several turns of the event loop, not 
     }),
   };
   const loop = new ProbeLoop(
-    { engine: {} as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
+    { engine: { setPumpMs: () => undefined } as unknown as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
     { intervalS: 10, intervalPacketsS: 0, admission: { maxLagMs: 1e9, maxRate: 0 } },
   );
   const turns: number[] = [];
@@ -164,7 +164,7 @@ void test('an overdue backlog is sent over several turns of the event loop, not 
 void test('while admission limits, every task whose round is still unsent skips its next one, not only the one waiting first', async () => {
   const clock = new FakeClock();
   const loop = new ProbeLoop(
-    { engine: {} as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
+    { engine: { setPumpMs: () => undefined } as unknown as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
     { intervalS: 1, intervalPacketsS: 0, admission: { maxLagMs: 100_000, maxRate: 100 } },
   );
   const sends: number[] = [];

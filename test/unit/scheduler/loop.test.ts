@@ -4,7 +4,7 @@ import type { Engine } from '../../../src/net/engine.js';
 import { Outcome } from '../../../src/net/types.js';
 import type { RoundResult } from '../../../src/scheduler/round.js';
 import type { PreparedProbe } from '../../../src/probes/types.js';
-import { ProbeLoop, type SchedTask } from '../../../src/scheduler/loop.js';
+import { ProbeLoop, pumpMsFor, quantumFor, QUANTUM_MS, type SchedTask } from '../../../src/scheduler/loop.js';
 import { FakeClock } from '../../fakes/clock.js';
 import { memoryLogger } from '../../fakes/logger.js';
 
@@ -33,7 +33,7 @@ function task(key: string, probes: PreparedProbe[], nb: number, rounds: RoundRes
 
 function makeLoop(clock: FakeClock, iterations: number[]) {
   return new ProbeLoop(
-    { engine: {} as Engine, clock, log: memoryLogger().log, onIteration: (s) => iterations.push(s), beforeRound: () => undefined },
+    { engine: { setPumpMs: () => undefined } as unknown as Engine, clock, log: memoryLogger().log, onIteration: (s) => iterations.push(s), beforeRound: () => undefined },
     { intervalS: 10, intervalPacketsS: 0 },
   );
 }
@@ -74,7 +74,8 @@ void test('packets of a task are spaced, and tasks are spread over the interval'
     loop.setTask(task(`t${i}`, [fakeProbe(clock, 1, s)], 3, rounds));
   }
   loop.start();
-  await clock.advance(10000);
+  // (the next round starts at 10 000 ms, and its first packets may leave then)
+  await clock.advance(9999);
   const firsts = sends.map((s) => s[0]!).sort((a, b) => a - b);
   assert.ok(firsts[49]! - firsts[0]! > 5000, 'first packets spread over the interval');
   for (const s of sends) {
@@ -139,5 +140,29 @@ void test('a task whose probe throws leaves the loop, its owner hears why, and t
   assert.equal(iterations.length, 1, 'the iteration settled');
   await clock.advance(10000);
   assert.equal(sends.length, 6, 'the other task goes on');
+  loop.stop();
+});
+
+void test('the send grid of first packets grows as the planned rate falls, and the engine reaps on it', async () => {
+  assert.deepEqual([0, 100, 1000, 1001, 2000, 5000, 5001, 10_000, 10_001].map(quantumFor), [200, 200, 200, 100, 100, 40, 20, 20, QUANTUM_MS]);
+  assert.deepEqual([QUANTUM_MS, 20, 40, 100, 200].map(pumpMsFor), [40, 40, 40, 100, 200]);
+  const clock = new FakeClock();
+  const pumps: number[] = [];
+  const loop = new ProbeLoop(
+    { engine: { setPumpMs: (ms: number) => pumps.push(ms) } as unknown as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
+    { intervalS: 10, intervalPacketsS: 0 },
+  );
+  const sends: number[][] = [];
+  for (let i = 0; i < 100; i++) {
+    const s: number[] = [];
+    sends.push(s);
+    loop.setTask(task(`t${i}`, [fakeProbe(clock, 1, s)], 1, []));
+  }
+  loop.start();
+  await clock.advance(19_999);
+  // 10 probes/s: the first round (rate not yet known) on the 20 ms grid, the second on 200 ms
+  assert.deepEqual(pumps, [200]);
+  assert.ok(sends.every((s) => s.length === 2 && s[0]! % 20 === 0 && s[1]! % 200 === 0), `sends on the grid: ${sends.join(' ')}`);
+  assert.ok(new Set(sends.map((s) => s[1])).size > 10, 'still spread over the interval');
   loop.stop();
 });
