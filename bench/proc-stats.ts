@@ -37,7 +37,7 @@ export function cpuTicks(pid: number): number | undefined {
   return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : undefined;
 }
 
-function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
+function statusKb(pid: number, field: 'VmHWM' | 'VmRSS' | 'RssAnon' | 'RssFile'): number | undefined {
   const status = readText(`/proc/${pid}/status`);
   const m = status === undefined ? null : new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
   return m === null ? undefined : Number(m[1]);
@@ -51,6 +51,13 @@ export function peakRssKb(pid: number): number | undefined {
 /** VmRSS (current resident set) in kB; undefined once gone. */
 export function rssKb(pid: number): number | undefined {
   return statusKb(pid, 'VmRSS');
+}
+
+/** RssAnon (heap, stacks, anonymous mappings) and RssFile (mapped files: code, libraries) in kB; undefined once gone. */
+export function rssSplitKb(pid: number): { anon: number; file: number } | undefined {
+  const anon = statusKb(pid, 'RssAnon');
+  const file = statusKb(pid, 'RssFile');
+  return anon === undefined || file === undefined ? undefined : { anon, file };
 }
 
 export function commOf(pid: number): string | undefined {

@@ -74,7 +74,7 @@ export function registerEngineMetrics(registry: Registry, snapshot: () => Engine
   );
   counter('wireprobe_decode_errors_total', 'Capture batches the worker pool failed to decode', (s) => s.decodeErrors);
   counter('wireprobe_probes_deferred_total', 'Probes that found no admission token when due and were sent later (admission control: the event loop was late, see global.max_event_loop_lag, or global.max_probe_rate)', (s) => s.probesDeferred);
-  counter('wireprobe_probes_skipped_total', 'Probes not sent because their target\'s previous round was still waiting for admission when this one was due (admission control); neither sent nor lost', (s) => s.probesSkipped);
+  counter('wireprobe_probes_skipped_total', 'Probes not sent because their target\'s previous round was still unsent when this one was due, while admission control limited the rate or the sends ran more than global.max_event_loop_lag behind their planned time; neither sent nor lost', (s) => s.probesSkipped);
   new Gauge({
     name: 'wireprobe_admitted_probes_per_second',
     help: 'Probe packets per second admission control lets the engine send (+Inf: not limited)',

@@ -9,6 +9,14 @@
  * window with lag under half the target raises it by INCREASE, and once the limit is well above
  * what is sent (no longer binding) it is lifted. A fixed ceiling (global.max_probe_rate) applies
  * on top. Tokens refill at the admitted rate, with a burst of BURST_S seconds' worth.
+ *
+ * Rounds: a task whose previous round still has unsent probes skips the round now due (holdsBack)
+ * while a limit is in force, when that round waited for a token, or when the oldest send waiting
+ * is more than maxLagMs behind its planned time. The last case is the starved sender: the timers'
+ * lag can stay low while the loop sends, turn after turn, slower than planned; without it every
+ * task would start a round every interval whatever was still queued, and the queue (rounds, send
+ * lag, heap) would grow without bound. With it a task has at most one round queued beyond
+ * maxLagMs of backlog, whatever the load.
  */
 
 export interface AdmissionOptions {
@@ -42,7 +50,7 @@ export class AdmissionController {
   lastLagMs = 0;
   /** probes that waited for a token at least once */
   deferred = 0;
-  /** probes of rounds skipped because the task's previous round was still waiting */
+  /** probes of rounds skipped because the task's previous round was still waiting (holdsBack) */
   skipped = 0;
 
   constructor(opts: AdmissionOptions, nowMs: number) {
@@ -64,6 +72,14 @@ export class AdmissionController {
   /** true while a limit is in force (tokens are needed) */
   get limiting(): boolean {
     return this.rate !== Infinity;
+  }
+
+  /**
+   * true: a task whose previous round still has unsent probes skips the round now due. `prevDeferred`:
+   * that round waited for a token; `backlogMs`: how far the oldest send waiting is behind its time.
+   */
+  holdsBack(prevDeferred: boolean, backlogMs: number): boolean {
+    return prevDeferred || this.limiting || backlogMs > this.#opts.maxLagMs;
   }
 
   /** how late (ms) a timer of the loop fired */

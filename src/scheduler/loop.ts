@@ -65,7 +65,7 @@ class TaskState implements RoundOwner {
   readonly phase: number;
   readonly #free: Round[] = [];
   readonly #loop: ProbeLoop;
-  /** the task's latest round (to skip the next one while it still waits for admission) */
+  /** the task's latest round (to skip the next one while it is held back: AdmissionController.holdsBack) */
   current: Round | null = null;
 
   constructor(task: SchedTask, loop: ProbeLoop) {
@@ -183,6 +183,7 @@ export class ProbeLoop {
     this.#lagThisRound = 0;
     const { intervalS, intervalPacketsS } = this.#opts;
     const iteration: Iteration = { startMono: start, outstanding: 0 };
+    const backlogMs = this.#backlogMs(clock.monoMs());
     let planned = 0;
     // a failing task leaves the map inside this loop: a Map iterator skips entries deleted ahead of it
     for (const st of this.#tasks.values()) {
@@ -190,8 +191,8 @@ export class ProbeLoop {
       if (task.probes.length === 0) continue;
       const total = task.probes.length * task.nbPackets;
       const prev = st.current;
-      if (prev !== null && prev.next < prev.total && (prev.deferred || this.admission.limiting)) {
-        // admission control holds its previous round back: this one is not sent at all
+      if (prev !== null && prev.next < prev.total && this.admission.holdsBack(prev.deferred, backlogMs)) {
+        // its previous round is held back (admission control, or a sender behind): this one is not sent at all
         this.admission.skipped += total;
         continue;
       }
@@ -218,6 +219,12 @@ export class ProbeLoop {
     this.#nextRoundAt = start + intervalS * 1000;
     this.#roundTimer = clock.setTimer(this.#nextRoundAt - clock.monoMs(), () => this.#startRound());
     this.#armSend();
+  }
+
+  /** how far (ms) the first send waiting is behind its planned time; 0 when none is waiting */
+  #backlogMs(now: number): number {
+    const top = this.#heap.peek();
+    return top ? Math.max(0, now - Math.max(top.time, top.at)) : 0;
   }
 
   /** arms the send timer for the first round due, or `at` when later (waiting for admission) */

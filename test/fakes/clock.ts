@@ -32,6 +32,11 @@ export class FakeClock implements Clock {
     return this.#timers.filter((t) => t.live).length;
   }
 
+  /** The event loop is busy for `ms` (e.g. inside a timer's callback): time moves, no timer fires. */
+  spend(ms: number): void {
+    this.#now += ms;
+  }
+
   /** Advances time by `ms`, firing due timers in time order (awaiting microtasks between them). */
   async advance(ms: number): Promise<void> {
     const end = this.#now + ms;
@@ -45,7 +50,7 @@ export class FakeClock implements Clock {
       next.fn();
       await new Promise<void>((r) => setImmediate(r));
     }
-    this.#now = end;
+    this.#now = Math.max(this.#now, end);
     await new Promise<void>((r) => setImmediate(r));
   }
 }

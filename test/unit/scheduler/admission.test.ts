@@ -178,3 +178,52 @@ void test('while admission limits, every task whose round is still unsent skips 
   assert.ok(Math.abs(skipped - (500 - sends.length)) <= 2, `skipped ${skipped}, sent ${sends.length}`);
   loop.stop();
 });
+
+void test('a starved sender (each send costs more time than planned) keeps one round queued per task and counts the rest as skipped', async () => {
+  const clock = new FakeClock();
+  let roundStarts = 0;
+  const loop = new ProbeLoop(
+    { engine: {} as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => void roundStarts++ },
+    { intervalS: 1, intervalPacketsS: 0, admission: { maxLagMs: 100, maxRate: 0 } },
+  );
+  let sent = 0;
+  let answered = 0;
+  let lost = 0;
+  const rounds = new Set<object>();
+  // each send takes 0.4 ms of the event loop: 2500 probes/s can leave, 5000/s are planned; a turn
+  // of sends (MAX_SENDS_PER_WAKE) ends before the next round is due, so the timers themselves are
+  // never late and the adaptive rate alone never limits
+  const probe: PreparedProbe = {
+    send(_e, sink, index) {
+      sent++;
+      rounds.add(sink);
+      clock.spend(COST_MS);
+      sink.onOutcome(index, Outcome.OK, 0.001);
+    },
+  };
+  const TASKS = 50;
+  const PACKETS = 100;
+  const COST_MS = 0.4;
+  for (let i = 0; i < TASKS; i++) {
+    loop.setTask({ key: `t${i}`, nbPackets: PACKETS, timeoutS: 0.1, probes: [probe], onRound: (r) => void ((answered += r.sent), (lost += r.lost)) });
+  }
+  loop.start();
+  const queued: number[] = [];
+  for (let s = 0; s < 60; s += 5) {
+    await clock.advance(5000);
+    // planned by the rounds started so far, neither sent nor skipped: still queued
+    queued.push(roundStarts * TASKS * PACKETS - sent - loop.admission.skipped);
+  }
+  loop.stop();
+  const elapsedS = clock.monoMs() / 1000;
+  assert.ok(sent >= (0.9 * elapsedS * 1000) / COST_MS, `sent ${sent} in ${elapsedS} s: the sender keeps sending at what it can`);
+  // at most one round per task queued, whatever the run's length
+  assert.ok(Math.max(...queued) <= TASKS * PACKETS, `queued probes per 5 s: ${queued.join(',')}`);
+  assert.ok(rounds.size <= 2 * TASKS, `${rounds.size} round objects for ${TASKS} tasks`);
+  assert.ok(loop.sendLagMs <= 2 * TASKS * PACKETS * COST_MS, `send lag ${loop.sendLagMs} ms`);
+  // what was not sent was skipped, whole rounds, counted once: neither sent nor lost
+  assert.ok(loop.admission.skipped > 0 && loop.admission.skipped % PACKETS === 0, `skipped ${loop.admission.skipped}`);
+  assert.ok(Math.min(...queued) >= 0, `queued probes per 5 s: ${queued.join(',')}`);
+  assert.equal(lost, 0);
+  assert.ok(answered <= sent && answered >= sent - TASKS * PACKETS, `answered ${answered}, sent ${sent}`);
+});
