@@ -183,7 +183,7 @@ void test('a starved sender (each send costs more time than planned) keeps one r
   const clock = new FakeClock();
   let roundStarts = 0;
   const loop = new ProbeLoop(
-    { engine: {} as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => void roundStarts++ },
+    { engine: { setPumpMs: () => undefined } as unknown as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => void roundStarts++ },
     { intervalS: 1, intervalPacketsS: 0, admission: { maxLagMs: 100, maxRate: 0 } },
   );
   let sent = 0;
