@@ -6,9 +6,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLab, labIpv4Targets, netprobifyConfig, requireRoot, requireTools, sleep, waitFor, WIREPROBE_MAIN, REPO_ROOT, type Lab } from '../test/lab/index.js';
-import { runFpingStep } from './fping-runner.js';
-import { commandLine } from './options.js';
+import { labIpv4Targets, netprobifyConfig, requireRoot, requireTools, sleep, waitFor, WIREPROBE_MAIN, REPO_ROOT, type Lab } from '../test/lab/index.js';
+import { runFpingLowRate } from './fping-runner.js';
+import { commandLine, positiveNumber, runMain, withLab } from './options.js';
 import { installWitness, witnessFor } from './probe-types.js';
 import { findProcess } from './proc-stats.js';
 import { wireprobeConfig } from './wireprobe-runner.js';
@@ -52,11 +52,7 @@ function parseOptions(argv: string[]): Options | undefined {
     },
   });
   if (values.help === true) return undefined;
-  const num = (v: string | undefined, d: number, what: string): number => {
-    const n = v === undefined ? d : Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${what}: expected a positive number, got ${v}`);
-    return n;
-  };
+  const num = positiveNumber;
   return {
     mains: (values.main ?? WIREPROBE_MAIN).split(',').filter((s) => s !== '').map((m) => resolve(m)),
     targets: Math.floor(num(values.targets, 10_000, 'targets')),
@@ -172,14 +168,9 @@ async function main(): Promise<number> {
     ...(o.skip.has('example') ? [] : [['example', readFileSync(join(REPO_ROOT, 'examples', 'wireprobe.yaml'), 'utf8')] as [string, string]]),
     ...(o.skip.has('targets') ? [] : [[`${o.targets} ICMP`, wireprobeConfig(addresses, { nbPackets: 1, intervalS: 10, requested: o.targets / 10 }, 'ICMPping')] as [string, string]]),
   ];
-  const lab = await createLab({ name: 'startup-floor' });
-  const watchdog = setTimeout(() => {
-    log(`run exceeded --max-minutes ${o.maxMinutes}: destroying the lab and exiting`);
-    void lab.destroy().finally(() => process.exit(3));
-  }, o.maxMinutes * 60_000);
   const rows: Row[] = [];
   let fping: string | undefined;
-  try {
+  await withLab('startup-floor', o.maxMinutes, log, async (lab) => {
     await installWitness(lab);
     for (let run = 0; run < o.repeat; run++) {
       for (const [name, yaml] of configs) {
@@ -192,23 +183,12 @@ async function main(): Promise<number> {
       }
     }
     if (!o.skip.has('fping') && !o.skip.has('targets')) {
-      const targetsFile = join(lab.tmpDir, 'targets.txt');
-      writeFileSync(targetsFile, `${addresses.join('\n')}\n`);
-      const r = await runFpingStep(lab, { kind: 'low-rate', targets: o.targets, targetsFile, rate: 0, warmupS: o.settleS, windowS: o.windowS, wire: witnessFor(lab, 'ICMPping'), log });
+      const r = await runFpingLowRate(lab, addresses, { warmupS: o.settleS, windowS: o.windowS, wire: witnessFor(lab, 'ICMPping'), log });
       fping = `fping, ${o.targets} targets (${r.params}): RSS at the end ${r.rssEndMb.toFixed(1)} MB, VmHWM ${r.peakSinceStartMb.toFixed(1)} MB`;
     }
-  } finally {
-    clearTimeout(watchdog);
-    await lab.destroy();
-  }
+  });
   process.stdout.write(`${table(rows, fping, o)}\n`);
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);
