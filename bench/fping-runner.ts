@@ -1,6 +1,8 @@
 // fping in the lab's probe namespace on the same targets: count mode for the rate ladder, loop mode
 // for the low-rate line. CPU and peak RSS are read from /proc of the fping process itself (it runs
 // under `timeout`, which forks it), loss from its -q summary on stderr.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Lab, LabProcess } from '../test/lab/index.js';
 import { runPeerProcesses } from './peer-process.js';
 import type { WireWitness } from './probe-types.js';
@@ -111,4 +113,11 @@ export async function runFpingStep(lab: Lab, o: FpingStepOptions): Promise<StepR
     pass: o.kind === 'sweep' ? reasons.length === 0 : undefined,
     note: notes.join('; '),
   };
+}
+
+/** fping's low-rate line (each of `addresses` once every 10 s) in the lab's probe namespace. */
+export function runFpingLowRate(lab: Lab, addresses: readonly string[], o: Pick<FpingStepOptions, 'warmupS' | 'windowS' | 'wire' | 'log'>): Promise<StepResult> {
+  const targetsFile = join(lab.tmpDir, 'targets.txt');
+  writeFileSync(targetsFile, `${addresses.join('\n')}\n`);
+  return runFpingStep(lab, { kind: 'low-rate', targets: addresses.length, targetsFile, rate: 0, ...o });
 }

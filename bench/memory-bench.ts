@@ -2,13 +2,13 @@
 // in one throw-away namespace lab, fping on the same targets in the same run (see bench/README.md,
 // "Memory").
 //   node dist/bench/memory-bench.js [--types ICMPping,TCPsyn,UDPunreachable] [--targets 10000] [--node-options "…"]
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLab, labIpv4Targets, requireRoot, requireTools, sleep, startWireprobe, type Lab, type WireprobeHandle } from '../test/lab/index.js';
-import { runFpingStep } from './fping-runner.js';
-import { commandLine } from './options.js';
+import { labIpv4Targets, requireRoot, requireTools, sleep, startWireprobe, type Lab, type WireprobeHandle } from '../test/lab/index.js';
+import { runFpingLowRate } from './fping-runner.js';
+import { commandLine, positiveNumber, runMain, withLab } from './options.js';
 import { BENCH_TYPES, installWitness, parseBenchTypes, witnessFor, type BenchType } from './probe-types.js';
 import { clockTicksPerSecond, cpuTicks, findProcess, peakRssKb, rssKb } from './proc-stats.js';
 import { scrapeToFile } from './scrape.js';
@@ -55,11 +55,7 @@ function parseOptions(argv: string[]): Options | undefined {
     },
   });
   if (values.help === true) return undefined;
-  const num = (v: string | undefined, d: number, what: string): number => {
-    const n = v === undefined ? d : Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${what}: expected a positive number, got ${v}`);
-    return n;
-  };
+  const num = positiveNumber;
   return {
     types: parseBenchTypes(values.types ?? 'ICMPping,TCPsyn,UDPunreachable'),
     targets: Math.floor(num(values.targets, 10_000, 'targets')),
@@ -197,37 +193,20 @@ async function main(): Promise<number> {
   requireRoot();
   requireTools([{ bin: 'nft', pkg: 'nftables' }, { bin: 'timeout', pkg: 'coreutils' }, { bin: 'getconf', pkg: 'libc-bin' }, ...(o.skip.has('fping') ? [] : [{ bin: 'fping', pkg: 'fping' }])]);
   if (o.snapshotDir !== undefined && !existsSync(o.snapshotDir)) mkdirSync(o.snapshotDir, { recursive: true });
-  const lab = await createLab({ name: 'memory-bench' });
-  const opts = o;
-  const watchdog = setTimeout(() => {
-    log(`run exceeded --max-minutes ${opts.maxMinutes}: destroying the lab and exiting`);
-    void lab.destroy().finally(() => process.exit(3));
-  }, o.maxMinutes * 60_000);
   const rows: Row[] = [];
   const scrapes: ScrapeRow[] = [];
-  try {
+  await withLab('memory-bench', o.maxMinutes, log, async (lab) => {
     await installWitness(lab);
     const addresses = labIpv4Targets(o.targets);
     for (const type of o.types) await runWireprobe(lab, o, type, addresses, rows, scrapes);
     if (!o.skip.has('fping')) {
-      const targetsFile = join(lab.tmpDir, 'targets.txt');
-      writeFileSync(targetsFile, `${addresses.join('\n')}\n`);
       log(`fping ${o.targets} targets, -l -p 10000 …`);
-      const r = await runFpingStep(lab, { kind: 'low-rate', targets: o.targets, targetsFile, rate: 0, warmupS: o.warmupS, windowS: o.windowS, wire: witnessFor(lab, 'ICMPping'), log });
+      const r = await runFpingLowRate(lab, addresses, { warmupS: o.warmupS, windowS: o.windowS, wire: witnessFor(lab, 'ICMPping'), log });
       rows.push({ tool: 'fping', type: BENCH_TYPES.ICMPping.name, steadyMb: r.rssEndMb, maxMb: Number.NaN, peakMb: r.peakSinceStartMb, corePct: r.corePct, note: r.params });
     }
-  } finally {
-    clearTimeout(watchdog);
-    await lab.destroy();
-  }
+  });
   process.stdout.write(`${table(rows, scrapes, o)}\n`);
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

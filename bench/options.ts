@@ -1,5 +1,6 @@
 // Command line of the engine benchmark, and the reading of any bench's command line.
 import { parseArgs } from 'node:util';
+import { createLab, type Lab } from '../test/lab/index.js';
 import { parseBenchTypes, type BenchType } from './probe-types.js';
 
 export const USAGE = `usage: node dist/bench/engine-bench.js [options]   (root; creates namespaces wpt…)
@@ -106,4 +107,40 @@ export function commandLine<O>(parse: (argv: string[]) => O | undefined, usage: 
     process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${usage}\n`);
     return 64;
   }
+}
+
+/**
+ * Runs `run` in a fresh lab, deleted afterwards (also on error); when the run goes over
+ * `maxMinutes` the lab is destroyed and the process exits with 3.
+ */
+export async function withLab<T>(name: string, maxMinutes: number, log: (msg: string) => void, run: (lab: Lab) => Promise<T>): Promise<T> {
+  const lab = await createLab({ name });
+  const watchdog = setTimeout(() => {
+    log(`run exceeded --max-minutes ${maxMinutes}: destroying the lab and exiting`);
+    void lab.destroy().finally(() => process.exit(3));
+  }, maxMinutes * 60_000);
+  try {
+    return await run(lab);
+  } finally {
+    clearTimeout(watchdog);
+    await lab.destroy();
+  }
+}
+
+/** Runs a bench's main: exits with its code, or prints the error and exits with 1. */
+export function runMain(main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+/** A positive number option: `d` when absent, else an error naming `--what`. */
+export function positiveNumber(v: string | undefined, d: number, what: string): number {
+  const n = v === undefined ? d : Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${what}: expected a positive number, got ${v}`);
+  return n;
 }

@@ -99,7 +99,7 @@ function lazyHostIo(make: () => HostPacketIo): HostPacketIo {
   };
 }
 
-export function createApp(config: Config, deps: AppDeps): App {
+export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const { clock, log } = deps;
   const registry = new Registry();
   registerProcessMetrics(registry, clock.wallMs());
@@ -181,7 +181,12 @@ export function createApp(config: Config, deps: AppDeps): App {
     config, clock, log, registry, version: deps.version, targets,
     exec: deps.exec, stream: deps.stream, paths: deps.paths, pool, hostIo: lazyHostIo(deps.hostIo), operations,
   };
-  const subs = subsystems.map((make) => make(ctx)).filter((s): s is Subsystem => s !== null);
+  // one after the other: the registry's order is the start order (and metric registration order)
+  const subs: Subsystem[] = [];
+  for (const make of subsystems) {
+    const sub = await make(ctx);
+    if (sub !== null) subs.push(sub);
+  }
   const routers = subs.flatMap((s) => (s.router === undefined ? [] : [s.router]));
   const reloader = new ConfigReloader({
     path: deps.configPath,

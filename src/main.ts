@@ -11,30 +11,17 @@
  *   wireprobe ipcalc|oui|whois|rdap …   the operator tools, one shot (tools/cli.ts)
  * netprobify's form `wireprobe FILE` is accepted too.
  */
-import { createHostPacketIo } from './net/host-io.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createApp } from './app.js';
-import { flowsCli } from './flows/cli.js';
-import { fleetCommand, FLEET_USAGE } from './fleet/cli.js';
-import { loadConfigFile } from './config/load.js';
-import { loadConfigInWorker } from './workers/config-loader.js';
-import { systemLookup, systemReverse, systemTxt } from './dns/resolver.js';
-import { cymruAsn, type HopAnnotator } from './operations/annotate.js';
-import { createPrinter, operationUsage, parseOperationArgs, UsageError } from './operations/cli.js';
-import { createStandaloneRunner } from './operations/standalone.js';
+import type { HopAnnotator } from './operations/annotate.js';
 import type { OperationKind } from './operations/types.js';
-import { systemClock } from './lib/clock.js';
-import { execCommand, streamCommand } from './lib/exec.js';
 import { isAppError, ErrorCodes, errorMessage } from './lib/errors.js';
 import { createLogger, levelFromNetprobify, type Logger } from './lib/logger.js';
 import type { EngineHostDeps } from './net/types.js';
-import { createCaptureFactory, defaultCaptureOptions } from './net/capture.js';
-import { randomIdBase } from './net/engine.js';
-import { checkRawPermission, createRawSender } from './net/raw-transport.js';
-import { createRouteResolver } from './net/route.js';
-import { runToolCommand, TOOL_USAGE } from './tools/cli.js';
+
+// Each command imports what it uses when it runs (`import()`): `run` never loads the CLI tools,
+// fleet or flow readers, and the one-shot commands never load the probing engine's app.
 
 const EX_USAGE = 64;
 const EX_DATAERR = 65;
@@ -45,7 +32,10 @@ const SHUTDOWN_HARD_MS = 8000;
 const OPERATION_DRAIN_MS = 1000;
 
 /** reverse DNS and Team Cymru AS numbers of hops (each lookup bounded by the runner) */
-const annotator: HopAnnotator = { name: systemReverse, asn: cymruAsn(systemTxt) };
+async function annotator(): Promise<HopAnnotator> {
+  const [{ systemReverse, systemTxt }, { cymruAsn }] = await Promise.all([import('./dns/resolver.js'), import('./operations/annotate.js')]);
+  return { name: systemReverse, asn: cymruAsn(systemTxt) };
+}
 
 const root = new URL('../../', import.meta.url);
 
@@ -54,7 +44,10 @@ function version(): string {
   return pkg.version;
 }
 
-function usage(): string {
+async function usage(): Promise<string> {
+  const [{ operationUsage }, { TOOL_USAGE }, { FLEET_USAGE }] = await Promise.all([
+    import('./operations/cli.js'), import('./tools/cli.js'), import('./fleet/cli.js'),
+  ]);
   return [
     'usage: wireprobe run [--config FILE] [--watch-config]',
     '       wireprobe check-config FILE',
@@ -77,7 +70,8 @@ function defaultConfigPath(): string {
 }
 
 async function checkConfig(file: string | undefined): Promise<void> {
-  if (!file) fail(`check-config needs a FILE\n${usage()}`, EX_USAGE);
+  if (!file) fail(`check-config needs a FILE\n${await usage()}`, EX_USAGE);
+  const { loadConfigFile } = await import('./config/load.js');
   const { config, warnings } = await loadConfigFile(file);
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   const nTargets = Object.keys(config.targets).length;
@@ -92,7 +86,10 @@ async function checkConfig(file: string | undefined): Promise<void> {
 }
 
 /** the real clock, raw sockets, pcap captures and routes, for `run` and the one-shot commands */
-function systemEngineHost(log: Logger): EngineHostDeps {
+async function systemEngineHost(log: Logger): Promise<EngineHostDeps> {
+  const [{ systemClock }, { createCaptureFactory, defaultCaptureOptions }, { randomIdBase }, { createRawSender }, { createRouteResolver }] = await Promise.all([
+    import('./lib/clock.js'), import('./net/capture.js'), import('./net/engine.js'), import('./net/raw-transport.js'), import('./net/route.js'),
+  ]);
   return {
     clock: systemClock,
     log,
@@ -106,12 +103,16 @@ function systemEngineHost(log: Logger): EngineHostDeps {
 }
 
 async function run({ file, watchConfig }: RunArgs): Promise<void> {
+  const { loadConfigInWorker } = await import('./workers/config-loader.js');
   const { config, warnings } = await loadConfigInWorker(file);
   const log = createLogger((line) => process.stderr.write(`${line}\n`), levelFromNetprobify(config.global.logging_level));
   for (const w of warnings) log.warn(w);
+  const [{ checkRawPermission }, { createApp }, { systemLookup }, { createHostPacketIo }, { execCommand, streamCommand }] = await Promise.all([
+    import('./net/raw-transport.js'), import('./app.js'), import('./dns/resolver.js'), import('./net/host-io.js'), import('./lib/exec.js'),
+  ]);
   checkRawPermission();
-  const app = createApp(config, {
-    ...systemEngineHost(log),
+  const app = await createApp(config, {
+    ...(await systemEngineHost(log)),
     version: version(),
     lookup: systemLookup,
     configPath: file,
@@ -121,7 +122,7 @@ async function run({ file, watchConfig }: RunArgs): Promise<void> {
     exec: execCommand,
     stream: streamCommand,
     paths: { procfs: '/proc', sysfs: '/sys' },
-    annotator,
+    annotator: await annotator(),
   });
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -153,6 +154,7 @@ async function fleet(args: string[]): Promise<void> {
     else if (a.startsWith('--config=')) file = a.slice('--config='.length);
     else rest.push(a);
   }
+  const [{ loadConfigFile }, { fleetCommand }, { systemClock }] = await Promise.all([import('./config/load.js'), import('./fleet/cli.js'), import('./lib/clock.js')]);
   const { config } = await loadConfigFile(file ?? defaultConfigPath());
   try {
     const code = await fleetCommand(config, rest, { clock: systemClock, out: (text) => process.stdout.write(text) });
@@ -170,20 +172,24 @@ async function fleet(args: string[]): Promise<void> {
  * what was gathered. A closed pcap keeps Node alive: the exit is explicit, after a bounded drain.
  */
 async function operate(kind: OperationKind, args: string[]): Promise<void> {
+  const { createPrinter, parseOperationArgs, UsageError } = await import('./operations/cli.js');
   let parsed;
   try {
     parsed = parseOperationArgs(kind, args);
   } catch (e) {
-    if (e instanceof UsageError) fail(`${e.message}\n${usage()}`, EX_USAGE);
+    if (e instanceof UsageError) fail(`${e.message}\n${await usage()}`, EX_USAGE);
     throw e;
   }
   const { spec, json } = parsed;
   const log = createLogger((line) => process.stderr.write(`${line}\n`), 'warn');
+  const [{ checkRawPermission }, { createStandaloneRunner }, { systemLookup }] = await Promise.all([
+    import('./net/raw-transport.js'), import('./operations/standalone.js'), import('./dns/resolver.js'),
+  ]);
   checkRawPermission();
   const standalone = await createStandaloneRunner({
-    ...systemEngineHost(log),
+    ...(await systemEngineHost(log)),
     lookup: systemLookup,
-    annotator,
+    annotator: await annotator(),
   });
   const abort = new AbortController();
   process.on('SIGINT', () => abort.abort());
@@ -208,7 +214,7 @@ interface RunArgs {
   readonly watchConfig: boolean;
 }
 
-function parseRunArgs(args: string[]): RunArgs {
+async function parseRunArgs(args: string[]): Promise<RunArgs> {
   let file: string | undefined;
   let watchConfig = false;
   for (let i = 0; i < args.length; i++) {
@@ -217,7 +223,7 @@ function parseRunArgs(args: string[]): RunArgs {
     else if (a === '--config' || a === '-c') file = args[++i];
     else if (a.startsWith('--config=')) file = a.slice('--config='.length);
     else if (!a.startsWith('-') && file === undefined) file = a;
-    else fail(`unknown argument ${a}\n${usage()}`, EX_USAGE);
+    else fail(`unknown argument ${a}\n${await usage()}`, EX_USAGE);
   }
   if (file === undefined && args.some((a) => a === '--config' || a === '-c')) fail(`--config needs a FILE`, EX_USAGE);
   return { file: file ?? defaultConfigPath(), watchConfig };
@@ -235,15 +241,16 @@ async function main(argv: string[]): Promise<void> {
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(`${usage()}\n`);
+      process.stdout.write(`${await usage()}\n`);
       return;
     case 'run':
-      return run(parseRunArgs(rest));
+      return run(await parseRunArgs(rest));
     case 'ping':
     case 'traceroute':
     case 'mtr':
       return operate(cmd, rest);
     case 'flows': {
+      const { flowsCli } = await import('./flows/cli.js');
       const code = await flowsCli(rest, {
         stdout: (t) => process.stdout.write(t),
         stderr: (t) => process.stderr.write(t),
@@ -258,6 +265,7 @@ async function main(argv: string[]): Promise<void> {
     case 'oui':
     case 'whois':
     case 'rdap': {
+      const { runToolCommand } = await import('./tools/cli.js');
       const out = await runToolCommand(cmd, rest);
       process.stdout.write(out.stdout);
       process.stderr.write(out.stderr);
@@ -267,7 +275,7 @@ async function main(argv: string[]): Promise<void> {
       return fleet(rest);
     case undefined:
     default:
-      return run(parseRunArgs(argv));
+      return run(await parseRunArgs(argv));
   }
 }
 

@@ -74,7 +74,7 @@ export const icmpProbe: ProbeKind = {
       dontFragment: target.dont_fragment,
       ipPayloadSize: icmpPayloadSize(target.ip_payload_size, group.ip_payload_size),
     });
-    const probe: EchoProbe = { ...wireProbe(input, dst, family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, template), template };
+    const probe: EchoProbe = wireProbe(input, dst, family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, template, {});
     if (!sources) return { send: (engine, sink, index) => engine.send(probe, sink, index) };
     return {
       send(engine, sink, index) {

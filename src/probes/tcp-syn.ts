@@ -103,15 +103,13 @@ export const tcpSynProbe: ProbeKind = {
     const template = createSynTemplate({
       family, src, dst, tos, ttl: 64, dontFragment: target.dont_fragment, dstPort: target.dst_port ?? 0, ipPayloadSize: size,
     });
-    const probe: TcpProbe = {
-      ...wireProbe(input, dst, IPPROTO_TCP, template),
-      template,
+    const probe: TcpProbe = wireProbe(input, dst, IPPROTO_TCP, template, {
       dstPort: target.dst_port ?? 0,
       rst: { src, dst, tos, ttl: 64 },
       sources: input.sources,
       srcPort: 0,
       srcIndex: 0,
-    };
+    });
     return {
       send(engine, sink, index) {
         probe.srcIndex = nextSource(input, template);

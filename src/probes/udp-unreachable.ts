@@ -92,7 +92,7 @@ export const udpUnreachableProbe: ProbeKind = {
       dstPort: target.dst_port ?? 0,
       ipPayloadSize: udpPayloadSize(family, target.ip_payload_size),
     });
-    const probe: UdpProbe = { ...wireProbe(input, dst, IPPROTO_UDP, template), template, dstPort: target.dst_port ?? 0, srcPort: 0 };
+    const probe: UdpProbe = wireProbe(input, dst, IPPROTO_UDP, template, { dstPort: target.dst_port ?? 0, srcPort: 0 });
     return {
       send(engine, sink, index) {
         nextSource(input, template);

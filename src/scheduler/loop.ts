@@ -59,11 +59,14 @@ export interface SchedTask {
   onFailure?(err: unknown): void;
 }
 
-/** The loop's own state of a task: its phase and its recycled round objects. */
+/**
+ * The loop's own state of a task: its phase and its recycled round object. One spare is enough:
+ * at most one round of a task is usually in flight (the rare overlapping one is a new object).
+ */
 class TaskState implements RoundOwner {
   readonly task: SchedTask;
   readonly phase: number;
-  readonly #free: Round[] = [];
+  #spare: Round | null = null;
   readonly #loop: ProbeLoop;
   /** the task's latest round (to skip the next one while it is held back: AdmissionController.holdsBack) */
   current: Round | null = null;
@@ -75,7 +78,10 @@ class TaskState implements RoundOwner {
   }
 
   take(now: () => number): Round {
-    return this.#free.pop() ?? new Round(this, now);
+    const spare = this.#spare;
+    if (spare === null) return new Round(this, now);
+    this.#spare = null;
+    return spare;
   }
 
   roundDone(round: Round): void {
@@ -83,7 +89,7 @@ class TaskState implements RoundOwner {
     const it = round.iteration;
     round.iteration = null;
     round.probes = [];
-    this.#free.push(round);
+    this.#spare = round;
     if (it && --it.outstanding === 0) this.#loop.iterationDone(it);
   }
 }

@@ -50,5 +50,8 @@ export interface Subsystem extends Service<Config> {
   statusSection?(): StatusSection;
 }
 
-/** Builds a subsystem at app creation; null when the config does not enable it. */
-export type SubsystemFactory = (ctx: SubsystemContext) => Subsystem | null;
+/**
+ * Builds a subsystem at app creation, importing its modules then; null when the config does not
+ * enable it (nothing of it is loaded).
+ */
+export type SubsystemFactory = (ctx: SubsystemContext) => Promise<Subsystem | null>;

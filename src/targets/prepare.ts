@@ -56,5 +56,10 @@ export function prepareProbes(
       }
     }
   }
+  // exact-size copies: an array grown by push keeps room for 17 elements (~260 B per task kept)
+  for (const mine of out.values()) {
+    mine.probes = mine.probes.slice();
+    mine.hosts = mine.hosts.slice();
+  }
   return out;
 }

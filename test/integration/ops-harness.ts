@@ -19,7 +19,7 @@ import { createRouteResolver } from '../../src/net/route.js';
 const [configFile, destination, baselineMs, batches, concurrent] = process.argv.slice(2);
 const { config } = await loadConfigFile(configFile!);
 const log = createLogger((line) => process.stderr.write(`${line}\n`), 'warn');
-const app = createApp(config, {
+const app = await createApp(config, {
   clock: systemClock, log, version: 'harness', lookup: systemLookup, routes: createRouteResolver(), sender: createRawSender,
   captures: createCaptureFactory(defaultCaptureOptions), idBase: randomIdBase(), seqBase: randomBytes(4).readUInt32BE(0),
   captureDelayMs: defaultCaptureOptions.bufferTimeoutMs, configPath: configFile!, loadConfig: loadConfigFile, watchConfig: false,

@@ -90,7 +90,7 @@ async function harness(file: string): Promise<Harness> {
   const hostIo = (): HostPacketIo => {
     throw new Error('no host packet I/O in this test');
   };
-  const app = createApp(config, {
+  const app = await createApp(config, {
     clock,
     log,
     version: '0.0.0-test',
