@@ -191,6 +191,8 @@ export class ProbeLoop {
     const iteration: Iteration = { startMono: start, outstanding: 0 };
     const backlogMs = this.#backlogMs(clock.monoMs());
     let planned = 0;
+    // timeouts are reaped on the engine's grid: a round must settle that much before the next one
+    const reapMs = pumpMsFor(this.#quantum);
     // a failing task leaves the map inside this loop: a Map iterator skips entries deleted ahead of it
     for (const st of this.#tasks.values()) {
       const task = st.task;
@@ -202,7 +204,7 @@ export class ProbeLoop {
         this.admission.skipped += total;
         continue;
       }
-      const timing = planTask(intervalS, intervalPacketsS, total, task.timeoutS, st.phase);
+      const timing = planTask(intervalS, intervalPacketsS, total, task.timeoutS, st.phase, reapMs);
       const round = st.take(this.#wallNow);
       try {
         round.reset(task.probes, total, start + timing.offsetMs, timing.gapMs, iteration, task.perProbe === true);

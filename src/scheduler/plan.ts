@@ -25,12 +25,17 @@ export function phaseOf(key: string): number {
   return (h >>> 0) / 4294967296;
 }
 
+/**
+ * When a task's round starts in the interval and how its packets are spaced; `settleLagMs` is how
+ * late its last timeout may be seen (the engine's reap period), counted in the round's span.
+ */
 export function planTask(
   intervalS: number,
   intervalPacketsS: number,
   packets: number,
   timeoutS: number,
   phase: number,
+  settleLagMs = 0,
 ): TaskTiming {
   const intervalMs = intervalS * 1000;
   const gapMs =
@@ -39,7 +44,8 @@ export function planTask(
       : packets > 1
         ? Math.min(AUTO_GAP_MAX_MS, (0.5 * intervalMs) / packets)
         : 0;
-  const span = (packets - 1) * gapMs + timeoutS * 1000;
+  // the round's last timeout is seen up to settleLagMs late (the engine reaps on a grid)
+  const span = (packets - 1) * gapMs + timeoutS * 1000 + settleLagMs;
   // leave 10 % of the interval so a round settles before the next one starts; when a task's
   // round cannot fit, spread it anyway (its rounds overlap) rather than burst every task at once
   const room = 0.9 * intervalMs - span;

@@ -25,6 +25,15 @@ void test('a round is placed so that it settles within 90 % of the interval', ()
   }
 });
 
+void test('the reap period counts in the span: the last timeout, seen late, still falls within 90 % of the interval', () => {
+  // 1 s interval, 10 packets 10 ms apart, 300 ms timeout, timeouts reaped every 200 ms
+  for (const phase of [0, 0.5, 0.999]) {
+    const { offsetMs, gapMs } = planTask(1, 0, 10, 0.3, phase, 200);
+    assert.ok(offsetMs + 9 * gapMs + 300 + 200 <= 900 + 1e-9, `phase ${phase}: offset ${offsetMs}`);
+  }
+  assert.ok(planTask(1, 0, 10, 0.3, 0.999).offsetMs > planTask(1, 0, 10, 0.3, 0.999, 200).offsetMs);
+});
+
 void test('a round longer than the interval is still spread, not burst at the round start', () => {
   const a = planTask(1, 0, 5, 1, 0.25);
   const b = planTask(1, 0, 5, 1, 0.75);
