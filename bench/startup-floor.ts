@@ -66,7 +66,7 @@ function parseOptions(argv: string[]): Options | undefined {
 }
 
 /** /proc/PID/status fields in MB (10^6 bytes); undefined once the process is gone. */
-function statusMb(pid: number): Record<'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile', number> | undefined {
+function statusMb(pid: number): Record<'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile' | 'Threads', number> | undefined {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -75,7 +75,8 @@ function statusMb(pid: number): Record<'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'
   }
   const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(text)?.[1] ?? Number.NaN);
   const mb = (field: string): number => (kb(field) * 1024) / 1e6;
-  return { VmRSS: mb('VmRSS'), VmHWM: mb('VmHWM'), RssAnon: mb('RssAnon'), RssFile: mb('RssFile') };
+  const threads = Number(/^Threads:\s+(\d+)/m.exec(text)?.[1] ?? Number.NaN);
+  return { VmRSS: mb('VmRSS'), VmHWM: mb('VmHWM'), RssAnon: mb('RssAnon'), RssFile: mb('RssFile'), Threads: threads };
 }
 
 interface Row {
@@ -86,6 +87,8 @@ interface Row {
   hwmMb: number;
   anonMb: number;
   fileMb: number;
+  /** threads of the process at the window end (main, libuv pool, V8 platform, worker threads) */
+  threads: number;
   heapUsedMb: number;
   heapTotalMb: number;
   externalMb: number;
@@ -137,7 +140,7 @@ async function measure(lab: Lab, o: Options, main: string, name: string, yaml: s
     samples.sort((a, b) => a - b);
     return {
       build: main, config: name, readyS,
-      rssMb: samples[Math.floor(samples.length / 2)] ?? Number.NaN, hwmMb: last.VmHWM, anonMb: last.RssAnon, fileMb: last.RssFile,
+      rssMb: samples[Math.floor(samples.length / 2)] ?? Number.NaN, hwmMb: last.VmHWM, anonMb: last.RssAnon, fileMb: last.RssFile, threads: last.Threads,
       heapUsedMb: heap.heapUsed / 1e6, heapTotalMb: heap.heapTotal / 1e6, externalMb: heap.external / 1e6,
     };
   } finally {
@@ -150,9 +153,9 @@ function table(rows: readonly Row[], fping: string | undefined, o: Options): str
   return [
     `${o.targets} targets × 1 probe / 10 s; NODE_OPTIONS "${o.nodeOptions}"; settle ${o.settleS} s, window ${o.windowS} s; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
     '',
-    '| build | config | ready (s) | steady RSS (MB, median) | VmHWM | RssAnon | RssFile | heap used | heap total | external |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.build} | ${r.config} | ${f(r.readyS)} | ${f(r.rssMb)} | ${f(r.hwmMb)} | ${f(r.anonMb)} | ${f(r.fileMb)} | ${f(r.heapUsedMb)} | ${f(r.heapTotalMb)} | ${f(r.externalMb)} |`),
+    '| build | config | ready (s) | steady RSS (MB, median) | VmHWM | RssAnon | RssFile | threads | heap used | heap total | external |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.build} | ${r.config} | ${f(r.readyS)} | ${f(r.rssMb)} | ${f(r.hwmMb)} | ${f(r.anonMb)} | ${f(r.fileMb)} | ${r.threads} | ${f(r.heapUsedMb)} | ${f(r.heapTotalMb)} | ${f(r.externalMb)} |`),
     ...(fping === undefined ? [] : ['', fping]),
   ].join('\n');
 }
