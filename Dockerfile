@@ -18,7 +18,7 @@
 # prometheus_address at 0.0.0.0 or 127.0.0.1, or override the HEALTHCHECK.
 # Not built by the tests (no Docker daemon on the development machines); see README.md.
 
-# ---- build: native addons (raw-socket, pcap) with node-gyp, TypeScript, then prune dev deps
+# ---- build: native addons (raw-socket, pcap, ours in native/) with node-gyp, TypeScript, then prune dev deps
 FROM node:20-bookworm-slim AS build
 # hadolint ignore=DL3008
 RUN apt-get update \
@@ -26,6 +26,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
+# the flow collector's batched UDP receiver, built by npm ci (the package's install script)
+COPY native ./native
 RUN npm ci --no-fund --no-audit
 COPY tsconfig.json ./
 COPY src ./src
@@ -48,6 +50,7 @@ ENV NODE_ENV=production
 WORKDIR /opt/wireprobe
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
+COPY --from=build /src/native/udp-batch/build/Release/udp_batch.node ./native/udp-batch/build/Release/udp_batch.node
 COPY package.json README.md ./
 COPY schema ./schema
 COPY examples ./examples

@@ -11,8 +11,11 @@ deps:
 deps-test:
 	@scripts/install-deps.sh test
 
+# native/udp-batch: the flow collector's batched UDP receiver (when it does not build, the
+# collector receives with Node's dgram and says so)
 build: deps
 	@rm -rf dist
+	@npm run --silent build:native
 	@npx tsc -p .
 
 lint: deps

@@ -2,13 +2,16 @@
 // increasing rates, to nfcapd (nfdump, writing its files), to the wireprobe flow collector
 // without a store (bench/flow-collector.ts: decoding in the pool, top talkers, a counting sink)
 // and with its real SQLite store (--store sqlite, the default; --store none leaves that row
-// out), and without the pool (wireprobe-inline: decoding on the main thread), one tool at a
+// out), without the pool (wireprobe-inline: decoding on the main thread), and receiving with
+// Node's dgram instead of the batched receiver (wireprobe-dgram, the fallback), one tool at a
 // time so that each has the machine to itself, all in one run. --before DIR (another build's
 // dist/, with its node_modules reachable) runs that build's collector too, just before each of
 // this build's (tools before:wireprobe...). Prints, per rate and tool: datagrams and flows
 // received per second, kernel drops (/proc/net/udp), CPU seconds per 10^6 flows (the whole
 // process, store thread included, until the store has written everything), peak RSS, and the
-// load average. See bench/README.md.
+// load average. --rcvbuf BYTES is the receive buffer every tool asks for (default 32 MiB; nfcapd
+// and dgram get at most net.core.rmem_max, the batched receiver forces it when root). See
+// bench/README.md.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,7 +27,7 @@ import { clockTicksPerSecond, cpuTicks, peakRssKb } from './proc-stats.js';
 const { values: args } = parseArgs({
   options: {
     rates: { type: 'string', default: '5000,10000,20000,30000' }, seconds: { type: 'string', default: '5' }, store: { type: 'string', default: 'sqlite' },
-    before: { type: 'string' },
+    before: { type: 'string' }, rcvbuf: { type: 'string', default: '33554432' },
   },
 });
 const rates = String(args.rates).split(',').map(Number);
@@ -54,14 +57,14 @@ function exited(p: ChildProcess): Promise<void> {
   return p.exitCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', () => r()));
 }
 
-type Variant = 'wireprobe' | 'wireprobe-inline' | 'wireprobe+sqlite';
+type Variant = 'wireprobe' | 'wireprobe-dgram' | 'wireprobe-inline' | 'wireprobe+sqlite';
 /** a wireprobe variant of this build, or of the --before build */
 type Tool = 'nfcapd' | Variant | `before:${Variant}`;
 interface Row { tool: Tool; sent: number; datagrams: number; flows: number; stored: number; drops: number; cpuS: number; rssMb: number }
 interface Collector { pid: number; port: number; proc: ChildProcess; done(): Promise<{ datagrams: number; flows: number; stored: number }> }
 
-async function startWireprobe(store: boolean, pool: boolean, collector: string): Promise<Collector> {
-  const argv = [collector, '--store', store ? 'sqlite' : 'none', '--pool', pool ? 'on' : 'off'];
+async function startWireprobe(store: boolean, pool: boolean, dgram: boolean, collector: string): Promise<Collector> {
+  const argv = [collector, '--store', store ? 'sqlite' : 'none', '--pool', pool ? 'on' : 'off', '--rcvbuf', String(args.rcvbuf), ...(dgram ? ['--receiver', 'dgram'] : [])];
   const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   let last = { flows: 0, datagrams: 0, stored: 0 };
   const port = await new Promise<number>((resolve) => {
@@ -85,7 +88,7 @@ async function startWireprobe(store: boolean, pool: boolean, collector: string):
 async function startNfcapd(): Promise<Collector & { dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'wfp-nfcapd-'));
   const port = await freePort();
-  const proc = spawn('nfcapd', ['-b', '127.0.0.1', '-p', String(port), '-w', dir, '-B', '33554432', '-t', '3600'], { stdio: 'ignore' });
+  const proc = spawn('nfcapd', ['-b', '127.0.0.1', '-p', String(port), '-w', dir, '-B', String(args.rcvbuf), '-t', '3600'], { stdio: 'ignore' });
   for (let i = 0; i < 50 && Number.isNaN(drops(port)); i++) await sleep(100);
   return {
     pid: proc.pid!, port, proc, dir,
@@ -99,7 +102,7 @@ async function startNfcapd(): Promise<Collector & { dir: string }> {
 async function step(tool: Tool, rate: number): Promise<Row> {
   const variant = tool.replace(/^before:/, '');
   const collector = tool.startsWith('before:') ? join(String(args.before), 'bench', 'flow-collector.js') : here('./flow-collector.js');
-  const c = tool === 'nfcapd' ? await startNfcapd() : await startWireprobe(variant === 'wireprobe+sqlite', variant !== 'wireprobe-inline', collector);
+  const c = tool === 'nfcapd' ? await startNfcapd() : await startWireprobe(variant === 'wireprobe+sqlite', variant !== 'wireprobe-inline', variant === 'wireprobe-dgram', collector);
   await sleep(500);
   const cpu0 = cpuTicks(c.pid) ?? 0;
   const drops0 = drops(c.port);
@@ -125,8 +128,9 @@ async function step(tool: Tool, rate: number): Promise<Row> {
   return { tool, sent, ...got, drops: dropped, cpuS, rssMb };
 }
 
-const variants: Variant[] = ['wireprobe', 'wireprobe-inline', ...(args.store === 'sqlite' ? ['wireprobe+sqlite' as const] : [])];
-const tools: Tool[] = ['nfcapd', ...variants.flatMap((v): Tool[] => (args.before === undefined ? [v] : [`before:${v}`, v]))];
+const variants: Variant[] = ['wireprobe', 'wireprobe-dgram', 'wireprobe-inline', ...(args.store === 'sqlite' ? ['wireprobe+sqlite' as const] : [])];
+// the --before build has no batched receiver: its wireprobe row is the one to compare wireprobe-dgram with
+const tools: Tool[] = ['nfcapd', ...variants.flatMap((v): Tool[] => (args.before === undefined || v === 'wireprobe-dgram' ? [v] : [`before:${v}`, v]))];
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 console.log(`IPFIX, ${FLOWS_PER_DATAGRAM} flows per datagram, ${seconds} s per step, loopback; the same datagrams to each tool in turn; load average at start ${load()}`);
 console.log('rate/s  tool                     sent     received  datagrams/s  flows/s    stored     kernel-drops  CPU-s/1e6-flows  peak-RSS-MB  vs-nfcapd(CPU,RSS)');

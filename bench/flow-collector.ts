@@ -1,6 +1,7 @@
 // The wireprobe flow collector alone, for bench/flow-bench.ts: the flows service on
 // 127.0.0.1:--port (0: any), decoding in a worker pool of one thread as the app runs it
-// (--pool off: on the main thread), feeding the real SQLite store (--store sqlite, the default,
+// (--pool off: on the main thread), its sockets read in batches by the addon (--receiver dgram:
+// Node's dgram, the fallback), feeding the real SQLite store (--store sqlite, the default,
 // in a temporary directory, schema defaults) or a sink that counts rows (--store none); prints
 // `{"port":N}` once listening, then `{"flows":F,"datagrams":D,"stored":S,"storeDropped":X}`
 // every 200 ms, and stops on SIGTERM.
@@ -19,6 +20,7 @@ import { createWorkerPool } from '../src/workers/pool.js';
 const { values: args } = parseArgs({
   options: {
     port: { type: 'string', default: '0' }, rcvbuf: { type: 'string', default: '33554432' }, store: { type: 'string', default: 'sqlite' }, pool: { type: 'string', default: 'on' },
+    receiver: { type: 'string', default: 'recvmmsg' },
   },
 });
 const dir = mkdtempSync(join(tmpdir(), 'wfp-flow-bench-'));
@@ -41,7 +43,7 @@ const svc = createFlowsService({
     max_exporters: 1024, max_templates: 4096, early_data: { max_datagrams: 1000, max_age: 1800 }, top: { window: 60, n: 10, max_series: 1000 },
     sqlite, postgres: null,
   },
-  clock: systemClock, log, registry, paths: { procfs: '/proc' }, pool,
+  clock: systemClock, log, registry, paths: { procfs: '/proc' }, pool, receiver: args.receiver === 'dgram' ? 'dgram' : 'recvmmsg',
   sinks: async (c) => {
     sinks = sqlite === null ? [counting] : await stores.open(c);
     return sinks;

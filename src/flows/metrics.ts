@@ -12,8 +12,10 @@ import type { TopEntry } from './top.js';
 export interface SocketStats {
   /** "address:port" */
   readonly listen: string;
+  /** how the socket is read (net/udp-receiver.ts) */
+  readonly receiver: 'recvmmsg' | 'dgram';
   readonly receiveBufferBytes: number;
-  /** from /proc/net/udp{,6}; null while unknown */
+  /** SO_RXQ_OVFL, or /proc/net/udp{,6}; null while unknown */
   readonly kernelDrops: number | null;
 }
 
@@ -87,10 +89,13 @@ export function registerFlowMetrics(registry: Registry, src: FlowMetricsSource):
     emit({ where: 'pool' }, j.pool);
     emit({ where: 'inline' }, j.inline);
   });
+  family('gauge', 'wireprobe_flow_socket_receiver', 'How the socket is read (1): receiver="recvmmsg", in batches by wireprobe\'s addon, or "dgram", Node\'s one event per datagram (the fallback when the addon is not built)', ['listen', 'receiver'], (emit) => {
+    for (const s of src.sockets()) emit({ listen: s.listen, receiver: s.receiver }, 1);
+  });
   family('gauge', 'wireprobe_flow_socket_receive_buffer_bytes', 'Receive buffer (SO_RCVBUF) the kernel granted the socket', ['listen'], (emit) => {
     for (const s of src.sockets()) emit({ listen: s.listen }, s.receiveBufferBytes);
   });
-  family('counter', 'wireprobe_flow_socket_kernel_drops_total', 'Datagrams the kernel dropped on the socket (receive buffer full), from /proc/net/udp and /proc/net/udp6', ['listen'], (emit) => {
+  family('counter', 'wireprobe_flow_socket_kernel_drops_total', 'Datagrams the kernel dropped on the socket (receive buffer full): SO_RXQ_OVFL with the recvmmsg receiver, else /proc/net/udp and /proc/net/udp6', ['listen'], (emit) => {
     for (const s of src.sockets()) if (s.kernelDrops !== null) emit({ listen: s.listen }, s.kernelDrops);
   });
   const sink = (name: string, help: string, pick: (s: FlowSinkStats) => number, kind: 'counter' | 'gauge'): void =>

@@ -23,23 +23,26 @@
  * job whose task fails is counted as decode errors (reason "worker"), per set.
  *
  * A tick each second evicts aged early data, rolls the top window, saves changed templates
- * (atomically, under state_dir) and reads the sockets' kernel drops from /proc/net/udp{,6}.
- * One socket per address: Node 20's dgram has no SO_REUSEPORT (reusePort came in Node 22.12),
- * and each datagram arrives as its own Buffer (no recvmmsg without a native addon); the control
- * half copies only the data sets into the job's buffer, so the datagram is garbage at once.
+ * (atomically, under state_dir) and reads the sockets' kernel drops (SO_RXQ_OVFL with the
+ * batched receiver, else /proc/net/udp{,6}).
+ * One socket per address (net/udp-receiver.ts): read in batches with recvmmsg by our addon when
+ * it is built, else with Node's dgram, one 'message' event per datagram
+ * (wireprobe_flow_socket_receiver says which, and start logs why dgram). The control half copies
+ * only the data sets into the job's buffer (early data: a copy of the datagram), so the receive
+ * buffer can be reused by the next batch.
  */
-import { createSocket, type Socket } from 'node:dgram';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { Config, FlowsConfig } from '../config/types.js';
 import { removeStaleTemporaries, writeAtomic } from '../lib/atomic-file.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
-import { AppError, ErrorCodes, errorMessage } from '../lib/errors.js';
+import { errorMessage } from '../lib/errors.js';
 import type { LogFields, Logger } from '../lib/logger.js';
 import type { ReloadOutcome, Service } from '../lib/service.js';
 import { decodeDataJob, type DataJob, type DataJobResult } from '../packet/flow/data-job.js';
 import { FlowDecoder, type DecoderLimits, type ExporterState } from '../packet/flow/decoder.js';
+import { openUdpReceiver, udpBatchAddon, type UdpReceiver, type UdpReceiverKind } from '../net/udp-receiver.js';
 import type { WorkerPool } from '../workers/pool.js';
 import { registerFlowMetrics, type SocketStats } from './metrics.js';
 import { procLocalAddress, socketDrops } from './proc-udp.js';
@@ -57,6 +60,8 @@ export interface FlowsServiceDeps {
   readonly sinks: (config: FlowsConfig) => FlowSink[] | Promise<FlowSink[]>;
   /** where data sets are decoded; null: on this thread */
   readonly pool: WorkerPool | null;
+  /** how the sockets are read (default recvmmsg, which falls back to dgram when the addon is not built) */
+  readonly receiver?: UdpReceiverKind;
 }
 
 export interface FlowsService extends Service<Config> {
@@ -95,31 +100,13 @@ const limitsOf = (c: FlowsConfig): DecoderLimits => ({
 
 const topOf = (c: FlowsConfig): TopOptions => ({ n: c.top.n, maxSeries: c.top.max_series, maxKeys: TOP_MAX_KEYS });
 
-/** "::ffff:192.0.2.1" (a dual-stack socket's IPv4 peer) → "192.0.2.1" */
-function exporterAddress(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
-
 interface Listener {
-  readonly socket: Socket;
+  readonly receiver: UdpReceiver;
   readonly listen: string;
   /** /proc/net/udp{,6} local_address */
   readonly local: string;
   readonly procFile: string;
-  receiveBufferBytes: number;
   kernelDrops: number | null;
-}
-
-function bind(address: string, port: number, bufferBytes: number): Promise<Socket> {
-  const v6 = address.includes(':');
-  const socket = createSocket({ type: v6 ? 'udp6' : 'udp4', recvBufferSize: bufferBytes });
-  return new Promise((resolve, reject) => {
-    socket.once('error', (e) => {
-      socket.close();
-      reject(new AppError(ErrorCodes.NET_ERR_SOCKET, `flows: cannot listen on ${v6 ? `[${address}]` : address}:${port}: ${errorMessage(e)}`, { cause: e }));
-    });
-    socket.bind({ address, port, exclusive: true }, () => resolve(socket));
-  });
 }
 
 export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
@@ -148,7 +135,7 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
       const o = decoder.overflow;
       if (o.datagrams[5] + o.datagrams[9] + o.datagrams[10] > 0) yield o;
     },
-    sockets: (): SocketStats[] => listeners.map((l) => ({ listen: l.listen, receiveBufferBytes: l.receiveBufferBytes, kernelDrops: l.kernelDrops })),
+    sockets: (): SocketStats[] => listeners.map((l) => ({ listen: l.listen, receiver: l.receiver.kind, receiveBufferBytes: l.receiver.receiveBufferBytes, kernelDrops: l.kernelDrops })),
     sinks: () => sinks.map((s) => ({ name: s.name, stats: s.stats() })),
     top: () => top.entries(),
     jobs: () => jobs,
@@ -199,8 +186,14 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
     running.add(task);
   };
 
-  const onMessage = (msg: Buffer, rinfo: { address: string }): void => {
-    decoder.decode(msg, exporterAddress(rinfo.address), clock.wallMs());
+  let nowMs = 0;
+  const onBatchStart = (): void => {
+    nowMs = clock.wallMs();
+  };
+  const onDatagram = (buf: Uint8Array, source: string): void => {
+    decoder.decode(buf, source, nowMs);
+  };
+  const onBatchEnd = (): void => {
     if (decoder.queue.datagrams >= JOB_DATAGRAMS) dispatch();
     else if (jobTimer === null && decoder.queue.setCount > 0) jobTimer = clock.setTimer(JOB_MS, dispatch);
   };
@@ -247,6 +240,11 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
   const readDrops = async (): Promise<void> => {
     const texts = new Map<string, Promise<string | null>>();
     for (const l of listeners) {
+      const own = l.receiver.kernelDrops();
+      if (own !== null) {
+        l.kernelDrops = own;
+        continue;
+      }
       if (!texts.has(l.procFile)) texts.set(l.procFile, readFile(l.procFile, 'utf8').catch(() => null));
       const text = await texts.get(l.procFile)!;
       l.kernelDrops = text === null ? null : socketDrops(text, l.local);
@@ -275,23 +273,24 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
       await mkdir(config.state_dir, { recursive: true });
       await loadTemplates();
       sinks = await deps.sinks(config);
+      const want = deps.receiver ?? 'recvmmsg';
+      const { reason } = udpBatchAddon();
+      if (want === 'recvmmsg' && reason !== '') log.warn('flows: receiving with Node dgram, one datagram per event (the batched receiver is not available)', { reason });
       for (const { address, port } of config.listen) {
-        const socket = await bind(address, port, config.receive_buffer_bytes);
-        const bound = socket.address().port;
+        const onError = (e: Error): void => log.error('flow socket error', { address, err: errorMessage(e) });
+        const receiver = await openUdpReceiver({ address, port, receiveBufferBytes: config.receive_buffer_bytes, onBatchStart, onDatagram, onBatchEnd, onError }, want);
+        const bound = receiver.port;
         const l: Listener = {
-          socket,
+          receiver,
           listen: address.includes(':') ? `[${address}]:${bound}` : `${address}:${bound}`,
           local: procLocalAddress(address, bound) ?? '',
           procFile: join(deps.paths.procfs, 'net', address.includes(':') ? 'udp6' : 'udp'),
-          receiveBufferBytes: socket.getRecvBufferSize(),
           kernelDrops: null,
         };
-        socket.on('message', onMessage);
-        socket.on('error', (e) => log.error('flow socket error', { listen: l.listen, err: errorMessage(e) }));
         listeners.push(l);
-        if (l.receiveBufferBytes < config.receive_buffer_bytes) {
-          log.warn('the kernel granted a smaller receive buffer than asked (raise net.core.rmem_max)', {
-            listen: l.listen, asked: config.receive_buffer_bytes, granted: l.receiveBufferBytes,
+        if (receiver.receiveBufferBytes < config.receive_buffer_bytes) {
+          log.warn('the kernel granted a smaller receive buffer than asked (raise net.core.rmem_max, or grant CAP_NET_ADMIN)', {
+            listen: l.listen, asked: config.receive_buffer_bytes, granted: receiver.receiveBufferBytes,
           });
         }
       }
@@ -302,7 +301,7 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
     async stop(drainMs) {
       tick?.cancel();
       tick = null;
-      for (const l of listeners.splice(0)) l.socket.close();
+      for (const l of listeners.splice(0)) l.receiver.close();
       dispatch();
       let timer: TimerHandle | null = null;
       await Promise.race([Promise.all(running), new Promise<void>((resolve) => {

@@ -67,14 +67,15 @@ async function until(clock: FakeClock, what: string, ok: () => boolean): Promise
 const IPH = { domain: 1, exportSecs: 1_700_000_000 };
 const TEMPLATE = { kind: 'template' as const, templates: [{ id: 256, fields: V4_FIELDS }] };
 
-void test('flows service: receives on IPv4 and IPv6, feeds sinks and metrics, keeps templates across a restart', async () => {
+for (const receiver of ['recvmmsg', 'dgram'] as const) void test(`flows service (${receiver}): receives on IPv4 and IPv6, feeds sinks and metrics, keeps templates across a restart`, async () => {
+  const config = { ...CONFIG, state_dir: join(dir, `state-${receiver}`) };
   const clock = new FakeClock();
   const registry = new Registry();
   const sink = memorySink();
   const { log } = memoryLogger();
   const pool = createWorkerPool({ minThreads: 0, maxThreads: 1 });
   after(() => pool.close());
-  const svc = createFlowsService({ config: CONFIG, clock, log, registry, paths: { procfs: '/proc' }, sinks: () => [sink], pool });
+  const svc = createFlowsService({ config, clock, log, registry, paths: { procfs: '/proc' }, sinks: () => [sink], pool, receiver });
   await svc.start();
   after(() => svc.stop(0));
   const [p4, p6] = ports(svc);
@@ -94,16 +95,17 @@ void test('flows service: receives on IPv4 and IPv6, feeds sinks and metrics, ke
   assert.match(text, /wireprobe_flow_decode_errors_total\{exporter="::1",reason="truncated"\} 1/);
   assert.match(text, /wireprobe_flow_templates\{exporter="127.0.0.1"\} 1/);
   assert.match(text, new RegExp(`wireprobe_flow_socket_kernel_drops_total\\{listen="127.0.0.1:${p4}"\\} 0`));
+  assert.match(text, new RegExp(`wireprobe_flow_socket_receiver\\{listen="127.0.0.1:${p4}",receiver="${receiver}"\\} 1`));
   assert.match(text, new RegExp(`wireprobe_flow_socket_receive_buffer_bytes\\{listen="\\[::1\\]:${p6}"\\} \\d+`));
   assert.match(text, new RegExp(`wireprobe_flow_top_bytes\\{by="exporter",exporter="",key="127.0.0.1"\\} ${bytes}`));
   assert.match(text, /wireprobe_flow_sink_written_total\{sink="memory"\} 60/);
   assert.match(text, /wireprobe_flow_decode_jobs_total\{where="pool"\} [1-9]/);
   await svc.stop(100);
-  assert.ok(existsSync(join(CONFIG.state_dir, TEMPLATES_FILE)));
+  assert.ok(existsSync(join(config.state_dir, TEMPLATES_FILE)));
 
   // a restart decodes data at once with the saved template
   const sink2 = memorySink();
-  const svc2 = createFlowsService({ config: CONFIG, clock, log, registry: new Registry(), paths: { procfs: '/proc' }, sinks: () => [sink2], pool: null });
+  const svc2 = createFlowsService({ config, clock, log, registry: new Registry(), paths: { procfs: '/proc' }, sinks: () => [sink2], pool: null, receiver });
   await svc2.start();
   after(() => svc2.stop(0));
   await send(ports(svc2)[0]!, '127.0.0.1', [ipfixDatagram({ ...IPH, seq: 60 }, [dataSet(256, V4_FIELDS, flows)])]);
