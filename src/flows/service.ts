@@ -13,7 +13,9 @@
  * Why the pool (bench/flow-bench.ts, bench/README.md): the record decoding and the small
  * top-N keys (key-tally.ts) are most of the CPU per flow; in the pool they run on the other core
  * while this thread keeps receiving, and the collector took in 1.3-1.6x the datagrams of the
- * same code decoding inline when the machine was short of CPU. The price is about 0.4-0.5 CPU-s
+ * same code decoding inline when the machine was short of CPU (measured receiving with dgram;
+ * with the batched receiver, inline took in about as much at 35-45 % less CPU: bench/README.md,
+ * "flowrx branch"). The price is about 0.4-0.5 CPU-s
  * per 10^6 flows more in all (the thread hop), so on an idle machine at low rates inline would be
  * cheaper; the default is the pool. The per-flow tally of addresses and conversations stays on
  * this thread: its tables are one window's state, and merging per-job partial tables from a
