@@ -1,6 +1,7 @@
 /**
  * One round of one (target, group) task: its send cursor and the accounting of its probes'
- * outcomes. Round objects are recycled per task, so a steady state allocates nothing per round.
+ * outcomes. Settled Round objects are recycled (by the loop, for any task), so a steady state
+ * allocates nothing per round.
  */
 import { MAX_ROUND_PACKETS } from '../config/subnet.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
@@ -84,7 +85,8 @@ export class Round implements OutcomeSink, RoundResult {
   endWallMs = 0;
   perProbe: PerProbeTally | null = null;
   #settled = 0;
-  readonly owner: RoundOwner;
+  /** the task state the round belongs to (rounds are recycled across tasks) */
+  owner: RoundOwner;
   readonly #now: () => number;
 
   constructor(owner: RoundOwner, now: () => number) {
