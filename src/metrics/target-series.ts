@@ -10,7 +10,7 @@ import type { ProbeKind } from '../probes/types.js';
 import { percentile } from '../stats/percentile.js';
 import type { SeriesFactory, TargetSeriesHandle } from '../targets/series-handle.js';
 import type { TargetTask } from '../targets/tasks.js';
-import { T3, TH, type Catalog, type ProbeTypeMetrics } from './catalog.js';
+import { T3, TH, type Catalog } from './catalog.js';
 import { labelSet, type LabelSet } from './fast.js';
 import { HostRecorder } from './host-record.js';
 import { TaskRecorder, type TaskLabels } from './record.js';
@@ -22,23 +22,26 @@ export interface SeriesDeps {
   readonly percentiles: readonly number[];
 }
 
+const NO_THRESHOLDS: readonly LabelSet<(typeof TH)[number]>[] = [];
+
 export class TargetSeries implements TargetSeriesHandle {
   readonly #d: SeriesDeps;
   readonly #cfg: TargetConfig;
   readonly #kind: ProbeKind;
-  readonly #m: ProbeTypeMetrics;
-  readonly #labels3: { probe_name: string; destination: string; address_family: string };
   readonly #ls3: LabelSet<(typeof T3)[number]>;
-  /** the threshold series set, to remove exactly */
-  #thresholds: LabelSet<(typeof TH)[number]>[] = [];
+  /** the threshold series set, to remove exactly (most targets have none: the shared empty list) */
+  #thresholds: readonly LabelSet<(typeof TH)[number]>[] = NO_THRESHOLDS;
 
   constructor(deps: SeriesDeps, cfg: TargetConfig, kind: ProbeKind) {
     this.#d = deps;
     this.#cfg = cfg;
     this.#kind = kind;
-    this.#m = deps.catalog.probes[kind.metrics.prefix]!;
-    this.#labels3 = { probe_name: deps.probeName, destination: cfg.name, address_family: cfg.address_family };
-    this.#ls3 = labelSet(T3, this.#labels3);
+    this.#ls3 = labelSet(T3, this.#labels3());
+  }
+
+  /** the labels of every series of the target (built when needed, not kept) */
+  #labels3(): { probe_name: string; destination: string; address_family: string } {
+    return { probe_name: this.#d.probeName, destination: this.#cfg.name, address_family: this.#cfg.address_family };
   }
 
   /** Registers every series known before the first round, so scrapes never miss the target. */
@@ -64,27 +67,29 @@ export class TargetSeries implements TargetSeriesHandle {
   /** One threshold series per configured threshold and group; those set before are removed. */
   setThresholds(groups: readonly GroupConfig[]): void {
     const { catalog } = this.#d;
-    const base = { ...this.#labels3, state: this.#cfg.state ?? 'None', alert_level: this.#cfg.alert_level };
+    const base = { ...this.#labels3(), state: this.#cfg.state ?? 'None', alert_level: this.#cfg.alert_level };
     for (const ls of this.#thresholds) catalog.threshold.remove(ls);
-    this.#thresholds = [];
+    const set: LabelSet<(typeof TH)[number]>[] = [];
     for (const group of groups) {
       for (const [type, value] of Object.entries(this.#cfg.threshold)) {
         if (typeof value !== 'number') continue;
         const ls = labelSet(TH, { ...base, type, group: group.name });
         catalog.threshold.child(ls).value = value;
-        this.#thresholds.push(ls);
+        set.push(ls);
       }
     }
+    this.#thresholds = set.length === 0 ? NO_THRESHOLDS : set;
   }
 
   /** The recorders of an active task: its per-address series follow its hosts, its per-task series stay. */
   attach(task: TargetTask): void {
-    const labels: TaskLabels = { ...this.#labels3, state: this.#cfg.state ?? 'None', group: task.group.name };
+    const m = this.#d.catalog.probes[this.#kind.metrics.prefix]!;
+    const labels: TaskLabels = { ...this.#labels3(), state: this.#cfg.state ?? 'None', group: task.group.name };
     if (this.#cfg.per_host_metrics) {
       task.hostRecorder?.remove();
-      task.hostRecorder = new HostRecorder(this.#m, labels, task.hosts);
+      task.hostRecorder = new HostRecorder(m, labels, task.hosts);
     }
-    task.recorder ??= new TaskRecorder(this.#m, this.#d.catalog, labels, this.#d.percentiles, percentile, this.#d.clock.wallMs());
+    task.recorder ??= new TaskRecorder(m, this.#d.catalog, labels, this.#d.percentiles, percentile, this.#d.clock.wallMs());
   }
 
   /** Removes the series of a task that stops (its target inactive or gone). */
@@ -108,11 +113,16 @@ export class TargetSeries implements TargetSeriesHandle {
       f.remove(this.#ls3);
     }
     for (const ls of this.#thresholds) catalog.threshold.remove(ls);
-    this.#thresholds = [];
+    this.#thresholds = NO_THRESHOLDS;
   }
 }
 
 /** The factory the target manager gets (TargetManagerDeps.series): the series of `catalog`. */
 export function targetSeriesFactory(catalog: Catalog, clock: Clock): SeriesFactory {
-  return (cfg, kind, { probeName, percentiles }) => new TargetSeries({ catalog, clock, probeName, percentiles }, cfg, kind);
+  // one deps object for every target created under the same global labels, not one each
+  let deps: SeriesDeps | null = null;
+  return (cfg, kind, { probeName, percentiles }) => {
+    if (deps?.probeName !== probeName || deps.percentiles.join() !== percentiles.join()) deps = { catalog, clock, probeName, percentiles };
+    return new TargetSeries(deps, cfg, kind);
+  };
 }

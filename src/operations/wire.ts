@@ -88,7 +88,6 @@ export class FlowProbes {
     const f = this.#f;
     const ip = { family: f.family, src: f.src, dst: f.dst, tos: f.dscp << 2, ttl, dontFragment: false };
     const base = { family: f.family, dst: f.address, peerHash: this.#peerHash, capture: f.capture, timeoutMs: f.timeoutMs };
-    const wire = (t: { readonly bytes: Uint8Array; readonly length: number }): Buffer => Buffer.from(t.bytes.buffer, t.bytes.byteOffset, t.length);
     if (f.protocol === 'icmp') {
       const template = createEchoTemplate({
         ...ip,
@@ -97,7 +96,7 @@ export class FlowProbes {
       });
       const probe: EchoProbe = {
         ...base, kind: f.kinds.icmp, protocol: f.family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6,
-        wire: wire(template), length: template.length, template, errors: true,
+        wire: template.bytes, length: template.length, template, errors: true,
       };
       return probe;
     }
@@ -105,14 +104,14 @@ export class FlowProbes {
     if (f.protocol === 'tcp') {
       const template = createSynTemplate({ ...ip, dstPort: f.dstPort, ipPayloadSize: TCP_HEADER_LENGTH + f.size });
       const probe: TcpProbe = {
-        ...base, kind: f.kinds.tcp, protocol: IPPROTO_TCP, wire: wire(template), length: template.length, template,
-        dstPort: f.dstPort, rst: { src: f.src, dst: f.dst, tos: f.dscp << 2, ttl: 64 }, sources: null, srcPort, srcIndex: 0,
+        ...base, kind: f.kinds.tcp, protocol: IPPROTO_TCP, wire: template.bytes, length: template.length, template,
+        dstPort: f.dstPort, tos: f.dscp << 2, sources: null, srcPort, srcIndex: 0,
       };
       return probe;
     }
     const template = createUdpTemplate({ ...ip, dstPort: f.dstPort, ipPayloadSize: udpPayloadSize(f.family, UDP_HEADER_LENGTH + f.size) });
     const probe: UdpProbe = {
-      ...base, kind: f.kinds.udp, protocol: IPPROTO_UDP, wire: wire(template), length: template.length, template,
+      ...base, kind: f.kinds.udp, protocol: IPPROTO_UDP, wire: template.bytes, length: template.length, template,
       dstPort: f.dstPort, srcPort,
     };
     return probe;

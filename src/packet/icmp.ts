@@ -8,6 +8,7 @@ import { IPV4_HEADER_LENGTH, writeIpv4Header } from './ipv4.js';
 import { IPV6_HEADER_LENGTH, writeIpv6Header } from './ipv6.js';
 import { rewriteSource, type IpTemplateOptions } from './ip-template.js';
 import { fillData } from './l4-template.js';
+import { packetBytes } from './pool.js';
 
 export const ICMP4_ECHO_REQUEST = 8;
 export const ICMP4_ECHO_REPLY = 0;
@@ -43,8 +44,8 @@ function fold16(sum: number): number {
 }
 
 export interface EchoTemplate {
-  /** The full IP packet; the same array is returned by every stamp() call. */
-  readonly bytes: Uint8Array;
+  /** The full IP packet (a view of a shared slab, see pool.ts); the same bytes are returned by every stamp() call. */
+  readonly bytes: Buffer;
   readonly length: number;
   /** Writes id/seq (masked to 16 bits) and the matching ICMP checksum; returns `bytes`. */
   stamp(id: number, seq: number): Uint8Array;
@@ -79,7 +80,7 @@ export function createEchoTemplate(o: EchoTemplateOptions): EchoTemplate {
   if ((v4 ? ipLen + size : size) > 0xffff) {
     throw encodeError(`echo packet of ${size} bytes after the IP header is too large`);
   }
-  const bytes = new Uint8Array(ipLen + size);
+  const bytes = packetBytes(ipLen + size);
   if (v4) {
     writeIpv4Header(bytes, 0, {
       src: o.src,
@@ -114,47 +115,74 @@ export function createEchoTemplate(o: EchoTemplateOptions): EchoTemplate {
     bytes[icmp + 8] = 0;
     bytes[icmp + 9] = 0;
   }
-  /** the folded sum every stamp must reach: ~fixed */
-  const target = fixed === undefined ? 0 : ~fixed & 0xffff;
+  // the folded sum every stamp must reach: ~fixed
+  const target = fixed === undefined ? -1 : ~fixed & 0xffff;
   let base = sum16(bytes, icmp, bytes.length);
-  // IPv4 header sum without its checksum field, to update the checksum when the source moves
-  let ipv4Base = v4 ? sum16(bytes, 0, 10) + sum16(bytes, 12, IPV4_HEADER_LENGTH) : 0;
   if (!v4) base += pseudoHeaderSum(o.src, o.dst, IPPROTO_ICMPV6, size);
+  // IPv4 header sum without its checksum field, to update the checksum when the source moves
+  const ipv4Base = v4 ? sum16(bytes, 0, 10) + sum16(bytes, 12, IPV4_HEADER_LENGTH) : 0;
+  return new EchoPacket(bytes, o.family, target, base, ipv4Base);
+}
 
-  return {
-    bytes,
-    length: bytes.length,
-    stamp(id: number, seq: number): Uint8Array {
-      const i = id & 0xffff;
-      const s = seq & 0xffff;
-      bytes[icmp + 4] = i >>> 8;
-      bytes[icmp + 5] = i & 0xff;
-      bytes[icmp + 6] = s >>> 8;
-      bytes[icmp + 7] = s & 0xff;
-      if (fixed !== undefined) {
-        // ones-complement: w = target - (base + i + s), so that the whole sum folds to target
-        const w = fold16(target + (~fold16(base + i + s) & 0xffff));
-        bytes[icmp + 8] = w >>> 8;
-        bytes[icmp + 9] = w & 0xff;
-        bytes[icmp + 2] = fixed >>> 8;
-        bytes[icmp + 3] = fixed & 0xff;
-        return bytes;
-      }
-      const cs = foldChecksum(base + i + s);
-      bytes[icmp + 2] = cs >>> 8;
-      bytes[icmp + 3] = cs & 0xff;
+/**
+ * An echo template: its bytes and the sums stamp() and setSource() update (a class, so the
+ * methods are shared by every template instead of closures of each).
+ */
+class EchoPacket implements EchoTemplate {
+  readonly bytes: Buffer;
+  readonly length: number;
+  readonly #family: 4 | 6;
+  /** the fixed checksum's folded target sum (~fixed), or -1 for an ordinary checksum */
+  readonly #target: number;
+  /** unfolded ICMP sum (with the IPv6 pseudo-header) with checksum, id and seq zero */
+  #base: number;
+  /** IPv4: header sum without its checksum field */
+  #ipv4Base: number;
+
+  constructor(bytes: Buffer, family: 4 | 6, target: number, base: number, ipv4Base: number) {
+    this.bytes = bytes;
+    this.length = bytes.length;
+    this.#family = family;
+    this.#target = target;
+    this.#base = base;
+    this.#ipv4Base = ipv4Base;
+  }
+
+  stamp(id: number, seq: number): Uint8Array {
+    const bytes = this.bytes;
+    const icmp = this.#family === 4 ? IPV4_HEADER_LENGTH : IPV6_HEADER_LENGTH;
+    const i = id & 0xffff;
+    const s = seq & 0xffff;
+    bytes[icmp + 4] = i >>> 8;
+    bytes[icmp + 5] = i & 0xff;
+    bytes[icmp + 6] = s >>> 8;
+    bytes[icmp + 7] = s & 0xff;
+    const target = this.#target;
+    if (target >= 0) {
+      const fixed = ~target & 0xffff;
+      // ones-complement: w = target - (base + i + s), so that the whole sum folds to target
+      const w = fold16(target + (~fold16(this.#base + i + s) & 0xffff));
+      bytes[icmp + 8] = w >>> 8;
+      bytes[icmp + 9] = w & 0xff;
+      bytes[icmp + 2] = fixed >>> 8;
+      bytes[icmp + 3] = fixed & 0xff;
       return bytes;
-    },
-    setSource(src: Uint8Array): void {
-      const d = rewriteSource(bytes, o.family, src);
-      if (!v4) {
-        base += d;
-        return;
-      }
-      ipv4Base += d;
-      const cs = foldChecksum(ipv4Base);
-      bytes[10] = cs >>> 8;
-      bytes[11] = cs & 0xff;
-    },
-  };
+    }
+    const cs = foldChecksum(this.#base + i + s);
+    bytes[icmp + 2] = cs >>> 8;
+    bytes[icmp + 3] = cs & 0xff;
+    return bytes;
+  }
+
+  setSource(src: Uint8Array): void {
+    const d = rewriteSource(this.bytes, this.#family, src);
+    if (this.#family === 6) {
+      this.#base += d;
+      return;
+    }
+    this.#ipv4Base += d;
+    const cs = foldChecksum(this.#ipv4Base);
+    this.bytes[10] = cs >>> 8;
+    this.bytes[11] = cs & 0xff;
+  }
 }

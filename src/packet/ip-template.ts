@@ -34,3 +34,13 @@ export function rewriteSource(bytes: Uint8Array, family: 4 | 6, src: Uint8Array)
   }
   return delta;
 }
+
+/** Copies the source and destination addresses of an IP packet (IPv4 at 12 and 16, IPv6 at 8 and 24) into `src` and `dst`. */
+export function readAddresses(bytes: Uint8Array, family: 4 | 6, src: Uint8Array, dst: Uint8Array): void {
+  const len = family === 4 ? 4 : 16;
+  const off = family === 4 ? 12 : 8;
+  for (let i = 0; i < len; i++) {
+    src[i] = bytes[off + i]!;
+    dst[i] = bytes[off + len + i]!;
+  }
+}

@@ -7,6 +7,7 @@ import { sum16 } from './checksum.js';
 import { IPV4_HEADER_LENGTH, writeIpv4Header } from './ipv4.js';
 import { IPV6_HEADER_LENGTH, writeIpv6Header } from './ipv6.js';
 import type { IpTemplateOptions } from './ip-template.js';
+import { packetBytes } from './pool.js';
 
 /** The options of a TCP or UDP template: the IP-level ones and the destination port. */
 export interface L4TemplateOptions extends IpTemplateOptions {
@@ -14,7 +15,8 @@ export interface L4TemplateOptions extends IpTemplateOptions {
 }
 
 export interface L4Packet {
-  bytes: Uint8Array;
+  /** a view of a shared slab (pool.ts) */
+  bytes: Buffer;
   /** offset of the L4 header (20 or 40) */
   l4: number;
   /** bytes after the IP header (L4 header + data) */
@@ -63,7 +65,7 @@ export function buildIpPacket(o: L4TemplateOptions, protocol: number, minimum: n
   const ipLen = v4 ? IPV4_HEADER_LENGTH : IPV6_HEADER_LENGTH;
   // IPv4's total length field covers the header; IPv6's payload length does not.
   if ((v4 ? ipLen + size : size) > 0xffff) throw encodeError(`${what} of ${size} bytes after the IP header is too large`);
-  const bytes = new Uint8Array(ipLen + size);
+  const bytes = packetBytes(ipLen + size);
   let ipBase = 0;
   if (v4) {
     writeIpv4Header(bytes, 0, {

@@ -30,8 +30,8 @@ export const SYN_WINDOW = 65535;
 export type SynTemplateOptions = L4TemplateOptions;
 
 export interface SynTemplate {
-  /** The full IP packet; the same array is returned by every stamp() call. */
-  readonly bytes: Uint8Array;
+  /** The full IP packet (a view of a shared slab, see pool.ts); the same bytes are returned by every stamp() call. */
+  readonly bytes: Buffer;
   readonly length: number;
   /** Bytes of data carried after the TCP header (ipPayloadSize - 20). */
   readonly dataLength: number;
@@ -56,40 +56,59 @@ export interface SynTemplate {
  */
 export function createSynTemplate(o: SynTemplateOptions): SynTemplate {
   const { bytes, l4: tcp, size, ipBase } = buildIpPacket(o, IPPROTO_TCP, TCP_HEADER_LENGTH, 'SYN');
-  const v4 = o.family === 4;
   bytes[tcp + 12] = (TCP_HEADER_LENGTH / 4) << 4;
   bytes[tcp + 13] = TCP_SYN;
   put16(bytes, tcp + 14, SYN_WINDOW);
   fillData(bytes, tcp + TCP_HEADER_LENGTH, o.data);
   // sport, seq and checksum are still zero: they add nothing to the base sum.
-  let base = sum16(bytes, tcp, bytes.length) + pseudoHeaderSum(o.src, o.dst, IPPROTO_TCP, size);
-  let ipv4Base = ipBase;
+  const base = sum16(bytes, tcp, bytes.length) + pseudoHeaderSum(o.src, o.dst, IPPROTO_TCP, size);
 
-  const template: SynTemplate = {
-    bytes,
-    length: bytes.length,
-    dataLength: size - TCP_HEADER_LENGTH,
-    stamp(srcPort: number, seq: number, ipId: number): Uint8Array {
-      const p = srcPort & 0xffff;
-      const s = seq >>> 0;
-      put16(bytes, tcp, p);
-      put32(bytes, tcp + 4, s);
-      put16(bytes, tcp + 16, foldChecksum(base + p + (s >>> 16) + (s & 0xffff)));
-      if (v4) {
-        const id = ipId & 0xffff;
-        put16(bytes, 4, id);
-        put16(bytes, 10, foldChecksum(ipv4Base + id));
-      }
-      return bytes;
-    },
-    setSource(src: Uint8Array): void {
-      const d = rewriteSource(bytes, o.family, src);
-      base += d;
-      ipv4Base += d;
-    },
-  };
+  const template = new SynPacket(bytes, o.family, size - TCP_HEADER_LENGTH, base, ipBase);
   template.stamp(0, 0, 0);
   return template;
+}
+
+/** A SYN template: its bytes and the sums stamp() and setSource() update (methods shared by every template). */
+class SynPacket implements SynTemplate {
+  readonly bytes: Buffer;
+  readonly length: number;
+  readonly dataLength: number;
+  readonly #family: 4 | 6;
+  /** unfolded TCP sum with the pseudo-header; source port, seq and checksum zero */
+  #base: number;
+  /** IPv4: header sum with id and checksum zero */
+  #ipv4Base: number;
+
+  constructor(bytes: Buffer, family: 4 | 6, dataLength: number, base: number, ipv4Base: number) {
+    this.bytes = bytes;
+    this.length = bytes.length;
+    this.dataLength = dataLength;
+    this.#family = family;
+    this.#base = base;
+    this.#ipv4Base = ipv4Base;
+  }
+
+  stamp(srcPort: number, seq: number, ipId: number): Uint8Array {
+    const bytes = this.bytes;
+    const tcp = this.#family === 4 ? IPV4_HEADER_LENGTH : IPV6_HEADER_LENGTH;
+    const p = srcPort & 0xffff;
+    const s = seq >>> 0;
+    put16(bytes, tcp, p);
+    put32(bytes, tcp + 4, s);
+    put16(bytes, tcp + 16, foldChecksum(this.#base + p + (s >>> 16) + (s & 0xffff)));
+    if (this.#family === 4) {
+      const id = ipId & 0xffff;
+      put16(bytes, 4, id);
+      put16(bytes, 10, foldChecksum(this.#ipv4Base + id));
+    }
+    return bytes;
+  }
+
+  setSource(src: Uint8Array): void {
+    const d = rewriteSource(this.bytes, this.#family, src);
+    this.#base += d;
+    this.#ipv4Base += d;
+  }
 }
 
 export interface TcpRstOptions {

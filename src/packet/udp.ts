@@ -18,6 +18,8 @@
 import { foldChecksum, pseudoHeaderSum, sum16 } from './checksum.js';
 import { IPPROTO_UDP } from './icmp.js';
 import { rewriteSource } from './ip-template.js';
+import { IPV4_HEADER_LENGTH } from './ipv4.js';
+import { IPV6_HEADER_LENGTH } from './ipv6.js';
 import { buildIpPacket, fillData, l4Size, put16, type L4TemplateOptions } from './l4-template.js';
 
 export const UDP_HEADER_LENGTH = 8;
@@ -27,8 +29,8 @@ export const UDP_TAG_DATA_LENGTH = 2;
 export type UdpTemplateOptions = L4TemplateOptions;
 
 export interface UdpTemplate {
-  /** The full IP packet; the same array is returned by every stamp() call. */
-  readonly bytes: Uint8Array;
+  /** The full IP packet (a view of a shared slab, see pool.ts); the same bytes are returned by every stamp() call. */
+  readonly bytes: Buffer;
   readonly length: number;
   /**
    * Writes the source port and the tag (both 16 bits): IPv4 id (+ header checksum), and,
@@ -69,47 +71,68 @@ function fold(sum: number): number {
  */
 export function createUdpTemplate(o: UdpTemplateOptions): UdpTemplate {
   const { bytes, l4: udp, size, ipBase } = buildIpPacket(o, IPPROTO_UDP, UDP_HEADER_LENGTH, 'UDP');
-  const v4 = o.family === 4;
   const tagged = size >= UDP_HEADER_LENGTH + UDP_TAG_DATA_LENGTH;
   put16(bytes, udp + 4, size);
   fillData(bytes, udp + UDP_HEADER_LENGTH, o.data);
   if (tagged) put16(bytes, udp + UDP_HEADER_LENGTH, 0);
   // sport, checksum and (when tagged) the tag word are zero: they add nothing here.
-  let base = sum16(bytes, udp, bytes.length) + pseudoHeaderSum(o.src, o.dst, IPPROTO_UDP, size);
-  let ipv4Base = ipBase;
+  const base = sum16(bytes, udp, bytes.length) + pseudoHeaderSum(o.src, o.dst, IPPROTO_UDP, size);
 
-  const template: UdpTemplate = {
-    bytes,
-    length: bytes.length,
-    stamp(srcPort: number, tag: number): Uint8Array {
-      const p = srcPort & 0xffff;
-      const t = tag & 0xffff;
-      put16(bytes, udp, p);
-      if (v4) {
-        put16(bytes, 4, t);
-        put16(bytes, 10, foldChecksum(ipv4Base + t));
-      }
-      let cs: number;
-      if (tagged) {
-        cs = t === 0 ? 0xffff : t;
-        // The folded sum the receiver must see is ~cs (0xffff, i.e. -0, for a computed
-        // checksum of 0 sent as 0xffff). The word w solves sum + w = target in ones-complement.
-        const target = cs === 0xffff ? 0xffff : ~cs & 0xffff;
-        const w = fold(target + (~fold(base + p) & 0xffff));
-        put16(bytes, udp + UDP_HEADER_LENGTH, w);
-      } else {
-        cs = foldChecksum(base + p);
-        if (cs === 0) cs = 0xffff;
-      }
-      put16(bytes, udp + 6, cs);
-      return bytes;
-    },
-    setSource(src: Uint8Array): void {
-      const d = rewriteSource(bytes, o.family, src);
-      base += d;
-      ipv4Base += d;
-    },
-  };
+  const template = new UdpPacket(bytes, o.family, tagged, base, ipBase);
   template.stamp(0, 0);
   return template;
+}
+
+/** A UDP template: its bytes and the sums stamp() and setSource() update (methods shared by every template). */
+class UdpPacket implements UdpTemplate {
+  readonly bytes: Buffer;
+  readonly length: number;
+  readonly #family: 4 | 6;
+  /** at least 2 data bytes: the checksum carries the tag */
+  readonly #tagged: boolean;
+  /** unfolded UDP sum with the pseudo-header; source port, checksum and tag word zero */
+  #base: number;
+  /** IPv4: header sum with id and checksum zero */
+  #ipv4Base: number;
+
+  constructor(bytes: Buffer, family: 4 | 6, tagged: boolean, base: number, ipv4Base: number) {
+    this.bytes = bytes;
+    this.length = bytes.length;
+    this.#family = family;
+    this.#tagged = tagged;
+    this.#base = base;
+    this.#ipv4Base = ipv4Base;
+  }
+
+  stamp(srcPort: number, tag: number): Uint8Array {
+    const bytes = this.bytes;
+    const udp = this.#family === 4 ? IPV4_HEADER_LENGTH : IPV6_HEADER_LENGTH;
+    const p = srcPort & 0xffff;
+    const t = tag & 0xffff;
+    put16(bytes, udp, p);
+    if (this.#family === 4) {
+      put16(bytes, 4, t);
+      put16(bytes, 10, foldChecksum(this.#ipv4Base + t));
+    }
+    let cs: number;
+    if (this.#tagged) {
+      cs = t === 0 ? 0xffff : t;
+      // The folded sum the receiver must see is ~cs (0xffff, i.e. -0, for a computed
+      // checksum of 0 sent as 0xffff). The word w solves sum + w = target in ones-complement.
+      const target = cs === 0xffff ? 0xffff : ~cs & 0xffff;
+      const w = fold(target + (~fold(this.#base + p) & 0xffff));
+      put16(bytes, udp + UDP_HEADER_LENGTH, w);
+    } else {
+      cs = foldChecksum(this.#base + p);
+      if (cs === 0) cs = 0xffff;
+    }
+    put16(bytes, udp + 6, cs);
+    return bytes;
+  }
+
+  setSource(src: Uint8Array): void {
+    const d = rewriteSource(this.bytes, this.#family, src);
+    this.#base += d;
+    this.#ipv4Base += d;
+  }
 }

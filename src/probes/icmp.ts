@@ -8,9 +8,11 @@ import { echoFilter } from '../packet/bpf.js';
 import { decodeEchoFrame } from '../packet/transport-frame.js';
 import { FrameRole } from '../packet/probe-frame.js';
 import type { MatchContext, ProbeMatcher, WireProbe } from '../net/probe-types.js';
-import { Outcome } from '../net/types.js';
-import type { ProbeKind } from './types.js';
-import { destinationBytes, nextSource, sourceAddress, wireProbe } from './source.js';
+import { Outcome, type OutcomeSink } from '../net/types.js';
+import type { Engine } from '../net/engine.js';
+import type { PrepareInput, ProbeKind } from './types.js';
+import type { Rotation } from './rotation.js';
+import { destinationBytes, sourceAddress, TargetProbe } from './source.js';
 
 const ICMP_HEADER = 8;
 
@@ -62,25 +64,33 @@ export const icmpProbe: ProbeKind = {
   filter: ({ idBase }) => echoFilter(idBase),
   createMatcher: echoMatcher,
   prepare(input) {
-    const { target, group, family, sources } = input;
+    const { target, group, family } = input;
     const dst = destinationBytes(input.address);
-    const src = sourceAddress(input, new Uint8Array(4));
     const template = createEchoTemplate({
       family,
-      src,
+      src: sourceAddress(input, new Uint8Array(4)),
       dst,
       tos: group.dscp << 2,
       ttl: 64,
       dontFragment: target.dont_fragment,
       ipPayloadSize: icmpPayloadSize(target.ip_payload_size, group.ip_payload_size),
     });
-    const probe: EchoProbe = wireProbe(input, dst, family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, template, {});
-    if (!sources) return { send: (engine, sink, index) => engine.send(probe, sink, index) };
-    return {
-      send(engine, sink, index) {
-        nextSource(input, template);
-        engine.send(probe, sink, index);
-      },
-    };
+    return new TargetEchoProbe(input, dst, template);
   },
 };
+
+/** A regular echo probe of (target, group, address); with a source round robin, each send moves on. */
+class TargetEchoProbe extends TargetProbe<EchoTemplate> implements EchoProbe {
+  /** the (target, group)'s round robin when its group has a source subnet, else null */
+  readonly #rotation: Rotation | null;
+
+  constructor(input: PrepareInput, dst: Uint8Array, template: EchoTemplate) {
+    super(input, dst, input.family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, template);
+    this.#rotation = input.rotation.sources ? input.rotation : null;
+  }
+
+  send(engine: Engine, sink: OutcomeSink, index: number): void {
+    this.#rotation?.nextSource(this.template);
+    engine.send(this, sink, index);
+  }
+}

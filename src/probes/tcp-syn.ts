@@ -11,16 +11,20 @@ import { FrameRole } from '../packet/probe-frame.js';
 import { decodeTcpFrame } from '../packet/transport-frame.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { MatchContext, ProbeMatcher, WireProbe } from '../net/probe-types.js';
-import { Outcome } from '../net/types.js';
+import { Outcome, type OutcomeSink } from '../net/types.js';
 import { TCP_MAX_DATA, TcpIds } from '../net/l4-ids.js';
-import { destinationBytes, nextPort, nextSource, sourceAddress, wireProbe } from './source.js';
-import type { ProbeKind } from './types.js';
+import type { Engine } from '../net/engine.js';
+import { readAddresses } from '../packet/ip-template.js';
+import type { Rotation } from './rotation.js';
+import { destinationBytes, sourceAddress, TargetProbe } from './source.js';
+import type { SourcePool } from './source-pool.js';
+import type { PrepareInput, ProbeKind } from './types.js';
 
 export interface TcpProbe extends WireProbe {
   readonly template: SynTemplate;
   readonly dstPort: number;
-  /** what the RST after a SYN-ACK needs; `src` is the source when `sources` is null */
-  readonly rst: { readonly src: Uint8Array; readonly dst: Uint8Array; readonly tos: number; readonly ttl: number };
+  /** TOS / traffic class of the RST after a SYN-ACK (its addresses are the template's) */
+  readonly tos: number;
   /** the group's source-address round robin, if any: the RST goes out from the SYN's source */
   readonly sources: { address(i: number): Uint8Array } | null;
   /** the source port of the next send */
@@ -40,10 +44,14 @@ function synMatcher(ctx: MatchContext): ProbeMatcher<TcpProbe> {
   /** source number of the SYN in slot s, for probes with a source round robin */
   const srcOf: number[] = [];
   const rstBuf = Buffer.alloc(128);
+  const addr = { 4: { src: new Uint8Array(4), dst: new Uint8Array(4) }, 6: { src: new Uint8Array(16), dst: new Uint8Array(16) } };
   /** resets the half-open connection at once: RST with seq = the SYN-ACK's acknowledgement */
   const sendRst = (p: TcpProbe, ports: number, ack: number, srcIndex: number): void => {
+    // the SYN's addresses: those of its template (without sources, its source never moves)
+    const a = addr[p.family];
+    readAddresses(p.template.bytes, p.family, a.src, a.dst);
     const len = writeTcpRst(rstBuf, 0, {
-      family: p.family, src: p.sources ? p.sources.address(srcIndex) : p.rst.src, dst: p.rst.dst, tos: p.rst.tos, ttl: p.rst.ttl,
+      family: p.family, src: p.sources ? p.sources.address(srcIndex) : a.src, dst: a.dst, tos: p.tos, ttl: 64,
       srcPort: ports >>> 16, dstPort: ports & 0xffff, seq: ack,
     });
     if (ctx.transmit(p.family, IPPROTO_TCP, rstBuf, len, p.dst)) ctx.counters.rstSent++;
@@ -98,24 +106,33 @@ export const tcpSynProbe: ProbeKind = {
     if (size - TCP_HEADER_LENGTH > TCP_MAX_DATA) {
       throw new AppError(ErrorCodes.PKT_ERR_ENCODE, `TCPsyn ip_payload_size ${size} carries more than ${TCP_MAX_DATA} bytes of data`);
     }
-    const src = sourceAddress(input);
-    const tos = group.dscp << 2;
     const template = createSynTemplate({
-      family, src, dst, tos, ttl: 64, dontFragment: target.dont_fragment, dstPort: target.dst_port ?? 0, ipPayloadSize: size,
+      family, src: sourceAddress(input), dst, tos: group.dscp << 2, ttl: 64, dontFragment: target.dont_fragment, dstPort: target.dst_port ?? 0, ipPayloadSize: size,
     });
-    const probe: TcpProbe = wireProbe(input, dst, IPPROTO_TCP, template, {
-      dstPort: target.dst_port ?? 0,
-      rst: { src, dst, tos, ttl: 64 },
-      sources: input.sources,
-      srcPort: 0,
-      srcIndex: 0,
-    });
-    return {
-      send(engine, sink, index) {
-        probe.srcIndex = nextSource(input, template);
-        probe.srcPort = nextPort(input);
-        engine.send(probe, sink, index);
-      },
-    };
+    return new TargetSynProbe(input, dst, template);
   },
 };
+
+/** A SYN of (target, group, address): each send takes the next source port (and source). */
+class TargetSynProbe extends TargetProbe<SynTemplate> implements TcpProbe {
+  readonly dstPort: number;
+  readonly tos: number;
+  readonly sources: SourcePool | null;
+  srcPort = 0;
+  srcIndex = 0;
+  readonly #rotation: Rotation;
+
+  constructor(input: PrepareInput, dst: Uint8Array, template: SynTemplate) {
+    super(input, dst, IPPROTO_TCP, template);
+    this.dstPort = input.target.dst_port ?? 0;
+    this.tos = input.group.dscp << 2;
+    this.sources = input.rotation.sources;
+    this.#rotation = input.rotation;
+  }
+
+  send(engine: Engine, sink: OutcomeSink, index: number): void {
+    this.srcIndex = this.#rotation.nextSource(this.template);
+    this.srcPort = this.#rotation.nextPort();
+    engine.send(this, sink, index);
+  }
+}

@@ -8,7 +8,7 @@ import type { Engine } from '../net/engine.js';
 import type { EngineProbeType } from '../net/probe-types.js';
 import type { Family, OutcomeSink, RouteInfo } from '../net/types.js';
 import type { FrameCodec } from '../packet/probe-frame.js';
-import type { SourcePool } from './source-pool.js';
+import type { Rotation } from './rotation.js';
 
 export interface PrepareInput {
   readonly target: TargetConfig;
@@ -21,15 +21,8 @@ export interface PrepareInput {
   readonly capture: number;
   /** the type's number in the registry (WireProbe.kind) */
   readonly kind: number;
-  /**
-   * Shared by every address of one (target, group): the source-port round robin position. It
-   * carries over from round to round, so the whole port range is used over time.
-   */
-  readonly portCursor: { n: number };
-  /** the group's source subnet round robin for this family (overrides src_ipv4/6), or null */
-  readonly sources: SourcePool | null;
-  /** like portCursor, for the source round robin */
-  readonly sourceCursor: { n: number };
+  /** the round robins of the (target, group), shared by the probes of all its addresses */
+  readonly rotation: Rotation;
 }
 
 export interface PreparedProbe {
@@ -56,6 +49,9 @@ export interface ProbeKind extends EngineProbeType {
   readonly usesPorts: boolean;
   /** how captured frames of the type decode (runs in the worker threads) */
   readonly frames: FrameCodec;
-  /** throws AppError with a precise message when the combination cannot be probed */
+  /**
+   * Throws AppError with a precise message when the combination cannot be probed. The prepared
+   * probe keeps none of `input` but `rotation` (its target's config objects are not retained).
+   */
   prepare(input: PrepareInput): PreparedProbe;
 }

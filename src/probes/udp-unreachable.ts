@@ -12,10 +12,12 @@ import { ICMP4_CODE_PORT_UNREACH, ICMP6_CODE_PORT_UNREACH } from '../packet/icmp
 import { FrameRole } from '../packet/probe-frame.js';
 import { decodeUdpFrame } from '../packet/transport-frame.js';
 import type { MatchContext, ProbeMatcher, WireProbe } from '../net/probe-types.js';
-import { Outcome } from '../net/types.js';
+import { Outcome, type OutcomeSink } from '../net/types.js';
 import { UdpIds } from '../net/l4-ids.js';
-import { destinationBytes, nextPort, nextSource, sourceAddress, wireProbe } from './source.js';
-import type { ProbeKind } from './types.js';
+import type { Engine } from '../net/engine.js';
+import type { Rotation } from './rotation.js';
+import { destinationBytes, sourceAddress, TargetProbe } from './source.js';
+import type { PrepareInput, ProbeKind } from './types.js';
 
 /** The target's size, widened on IPv6 to carry the 2-byte tag that identifies the probe. */
 export function udpPayloadSize(family: 4 | 6, configured: number | null): number {
@@ -92,13 +94,25 @@ export const udpUnreachableProbe: ProbeKind = {
       dstPort: target.dst_port ?? 0,
       ipPayloadSize: udpPayloadSize(family, target.ip_payload_size),
     });
-    const probe: UdpProbe = wireProbe(input, dst, IPPROTO_UDP, template, { dstPort: target.dst_port ?? 0, srcPort: 0 });
-    return {
-      send(engine, sink, index) {
-        nextSource(input, template);
-        probe.srcPort = nextPort(input);
-        engine.send(probe, sink, index);
-      },
-    };
+    return new TargetUdpProbe(input, dst, template);
   },
 };
+
+/** A datagram of (target, group, address): each send takes the next source port (and source). */
+class TargetUdpProbe extends TargetProbe<UdpTemplate> implements UdpProbe {
+  readonly dstPort: number;
+  srcPort = 0;
+  readonly #rotation: Rotation;
+
+  constructor(input: PrepareInput, dst: Uint8Array, template: UdpTemplate) {
+    super(input, dst, IPPROTO_UDP, template);
+    this.dstPort = input.target.dst_port ?? 0;
+    this.#rotation = input.rotation;
+  }
+
+  send(engine: Engine, sink: OutcomeSink, index: number): void {
+    this.#rotation.nextSource(this.template);
+    this.srcPort = this.#rotation.nextPort();
+    engine.send(this, sink, index);
+  }
+}

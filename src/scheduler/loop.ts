@@ -60,15 +60,15 @@ export interface SchedTask {
 }
 
 /**
- * The loop's own state of a task: its phase and its recycled round object. One spare is enough:
- * at most one round of a task is usually in flight (the rare overlapping one is a new object).
+ * The loop's own state of a task: its phase and its round in flight. Settled rounds go back to
+ * the loop's free list, shared by every task: only the rounds in flight at once (about
+ * timeout / interval of the tasks) exist, not one per task.
  */
 class TaskState implements RoundOwner {
   readonly task: SchedTask;
   readonly phase: number;
-  #spare: Round | null = null;
   readonly #loop: ProbeLoop;
-  /** the task's latest round (to skip the next one while it is held back: AdmissionController.holdsBack) */
+  /** the task's latest round while it is in flight (to skip the next one while it is held back: AdmissionController.holdsBack) */
   current: Round | null = null;
 
   constructor(task: SchedTask, loop: ProbeLoop) {
@@ -77,19 +77,11 @@ class TaskState implements RoundOwner {
     this.#loop = loop;
   }
 
-  take(now: () => number): Round {
-    const spare = this.#spare;
-    if (spare === null) return new Round(this, now);
-    this.#spare = null;
-    return spare;
-  }
-
   roundDone(round: Round): void {
     this.task.onRound(round);
     const it = round.iteration;
-    round.iteration = null;
-    round.probes = [];
-    this.#spare = round;
+    if (this.current === round) this.current = null;
+    this.#loop.recycle(round);
     if (it && --it.outstanding === 0) this.#loop.iterationDone(it);
   }
 }
@@ -131,6 +123,8 @@ export class ProbeLoop {
   sendLagMs = 0;
   #lagThisRound = 0;
   readonly admission: AdmissionController;
+  /** settled rounds, for the next ones of any task */
+  readonly #free: Round[] = [];
 
   constructor(deps: LoopDeps, opts: LoopOptions) {
     this.#d = deps;
@@ -176,6 +170,20 @@ export class ProbeLoop {
     this.#roundTimer = null;
   }
 
+  /** a settled round, back to the free list */
+  recycle(round: Round): void {
+    round.iteration = null;
+    round.probes = [];
+    this.#free.push(round);
+  }
+
+  #take(st: TaskState): Round {
+    const round = this.#free.pop();
+    if (round === undefined) return new Round(st, this.#wallNow);
+    round.owner = st;
+    return round;
+  }
+
   iterationDone(it: Iteration): void {
     this.#d.onIteration((this.#d.clock.monoMs() - it.startMono) / 1000);
   }
@@ -205,7 +213,7 @@ export class ProbeLoop {
         continue;
       }
       const timing = planTask(intervalS, intervalPacketsS, total, task.timeoutS, st.phase, reapMs);
-      const round = st.take(this.#wallNow);
+      const round = this.#take(st);
       try {
         round.reset(task.probes, total, start + timing.offsetMs, timing.gapMs, iteration, task.perProbe === true);
       } catch (e) {

@@ -1,6 +1,7 @@
 /**
  * One round of one (target, group) task: its send cursor and the accounting of its probes'
- * outcomes. Round objects are recycled per task, so a steady state allocates nothing per round.
+ * outcomes. Settled Round objects are recycled (by the loop, for any task), so a steady state
+ * allocates nothing per round.
  */
 import { MAX_ROUND_PACKETS } from '../config/subnet.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
@@ -16,7 +17,7 @@ export interface RoundResult {
   readonly sendErrors: number;
   /** answered by an ICMP error (unreachable, prohibited): part of `sent`, not of `lost` */
   readonly icmpErrors: number;
-  /** RTT samples in seconds, ascending, `rttCount` valid entries */
+  /** RTT samples in seconds, ascending, `rttCount` valid entries; valid during the round's report only (reused) */
   readonly rtts: Float64Array;
   readonly rttCount: number;
   /** Unix ms when the round settled */
@@ -61,6 +62,20 @@ export interface RoundOwner {
   roundDone(round: Round): void;
 }
 
+/** the RTTs of a round without an answer yet */
+const NO_RTTS = new Float64Array(0);
+/**
+ * RTT buffers of settled rounds, for the next rounds that get an answer: a round holds one only
+ * from its first answer until it settles, so there are about as many as rounds answered at once,
+ * not one per task (rounds wait in the loop's heap from the start of the interval).
+ */
+const spareRtts: Float64Array[] = [];
+
+function takeRtts(n: number): Float64Array {
+  const spare = spareRtts.pop();
+  return spare !== undefined && spare.length >= n ? spare : new Float64Array(n);
+}
+
 export class Round implements OutcomeSink, RoundResult {
   /** planned time of the next send (monotonic ms) */
   time = 0;
@@ -79,12 +94,14 @@ export class Round implements OutcomeSink, RoundResult {
   indeterminate = 0;
   sendErrors = 0;
   icmpErrors = 0;
-  rtts: Float64Array = new Float64Array(1);
+  /** NO_RTTS until the round's first RTT; back to the spares when it settles (valid until then) */
+  rtts: Float64Array = NO_RTTS;
   rttCount = 0;
   endWallMs = 0;
   perProbe: PerProbeTally | null = null;
   #settled = 0;
-  readonly owner: RoundOwner;
+  /** the task state the round belongs to (rounds are recycled across tasks) */
+  owner: RoundOwner;
   readonly #now: () => number;
 
   constructor(owner: RoundOwner, now: () => number) {
@@ -106,7 +123,6 @@ export class Round implements OutcomeSink, RoundResult {
     this.deferredAt = -1;
     this.iteration = iteration;
     this.sent = this.lost = this.indeterminate = this.sendErrors = this.icmpErrors = this.rttCount = this.#settled = 0;
-    if (this.rtts.length < total) this.rtts = new Float64Array(total);
     this.#resetTally(perProbe ? probes.length : 0);
   }
 
@@ -144,7 +160,10 @@ export class Round implements OutcomeSink, RoundResult {
     switch (outcome) {
       case Outcome.OK:
         this.sent++;
-        if (!Number.isNaN(rttSeconds)) this.rtts[this.rttCount++] = rttSeconds;
+        if (!Number.isNaN(rttSeconds)) {
+          if (this.rtts === NO_RTTS) this.rtts = takeRtts(this.total);
+          this.rtts[this.rttCount++] = rttSeconds;
+        }
         break;
       case Outcome.LOST:
         this.sent++;
@@ -167,6 +186,12 @@ export class Round implements OutcomeSink, RoundResult {
   #finish(): void {
     sortPrefix(this.rtts, this.rttCount);
     this.endWallMs = this.#now();
+    const rtts = this.rtts;
+    // the owner reads the RTTs now; nothing keeps them after (RoundResult)
     this.owner.roundDone(this);
+    if (rtts !== NO_RTTS) {
+      spareRtts.push(rtts);
+      this.rtts = NO_RTTS;
+    }
   }
 }

@@ -23,9 +23,10 @@ import { prepareProbes, type PrepareDeps, type TargetProbing } from './prepare.j
 import { lookupRoutes } from './routes.js';
 import { Quarantine, type QuarantineDeps } from './quarantine.js';
 import type { SeriesFactory, TargetSeriesHandle } from './series-handle.js';
-import { createTask, type LastRound, type TargetTask } from './tasks.js';
+import { createTask, type LastRound, type TargetTask, type TaskOwner } from './tasks.js';
 
-interface TargetRt extends TargetProbing {
+/** A target at run time; the owner of its tasks (a class: no closure per task or target). */
+class TargetRt implements TargetProbing, TaskOwner {
   readonly cfg: TargetConfig;
   readonly kind: ProbeKind;
   readonly kindNumber: number;
@@ -34,12 +35,29 @@ interface TargetRt extends TargetProbing {
   readonly isHostname: boolean;
   readonly tasks: TargetTask[];
   readonly series: TargetSeriesHandle;
-  addresses: readonly string[] | null;
-  nextRefreshMono: number;
-  resolving: boolean;
-  active: boolean;
+  addresses: readonly string[] | null = null;
+  nextRefreshMono = 0;
+  resolving = false;
+  active = false;
   /** removed from the target set: a pending resolution must not bring it back */
-  retired: boolean;
+  retired = false;
+  /** the manager's handler of a task that cannot run (shared by every target) */
+  readonly #failed: (t: TargetRt, err: unknown) => void;
+
+  constructor(cfg: TargetConfig, found: { kind: ProbeKind; number: number }, groups: readonly GroupConfig[], series: TargetSeriesHandle, failed: (t: TargetRt, err: unknown) => void) {
+    this.cfg = cfg;
+    this.kind = found.kind;
+    this.kindNumber = found.number;
+    this.family = cfg.address_family === 'ipv6' ? 6 : 4;
+    this.isHostname = isHostname(cfg);
+    this.tasks = groups.map((g) => createTask(cfg, g, this.family, this));
+    this.series = series;
+    this.#failed = failed;
+  }
+
+  taskFailed(_task: TargetTask, err: unknown): void {
+    this.#failed(this, err);
+  }
 }
 
 /** One (target, group) as the status page lists it. */
@@ -86,6 +104,8 @@ export class TargetManager {
   readonly #byPeer = new PeerIndex<TargetRt>();
   /** entries that failed to build or to run: left out until they change (targets/quarantine.ts) */
   readonly #quarantine: Quarantine;
+  /** what every target does when one of its tasks cannot run */
+  readonly #failed = (t: TargetRt, e: unknown): void => this.#quarantineRunning(t, e);
 
   constructor(deps: TargetManagerDeps) {
     this.#d = deps;
@@ -111,24 +131,8 @@ export class TargetManager {
     }
     const groups = this.#groupsOf(cfg);
     if (groups.length === 0) log.warn('target belongs to no group: not probed', { target: cfg.name });
-    const family = cfg.address_family === 'ipv6' ? 6 : 4;
     const { probe_name: probeName, percentile: percentiles } = this.#config.global;
-    const rt: TargetRt = {
-      cfg,
-      kind: found.kind,
-      kindNumber: found.number,
-      family,
-      isHostname: isHostname(cfg),
-      tasks: groups.map((g) => createTask(cfg, g, family)),
-      series: this.#d.series(cfg, found.kind, { probeName, percentiles }),
-      addresses: null,
-      nextRefreshMono: 0,
-      resolving: false,
-      active: false,
-      retired: false,
-    };
-    for (const task of rt.tasks) task.onFailure = (e) => this.#quarantineRunning(rt, e);
-    return rt;
+    return new TargetRt(cfg, found, groups, this.#d.series(cfg, found.kind, { probeName, percentiles }), this.#failed);
   }
 
   /** A target whose rounds cannot run: quarantined, retired (its series removed), left out of the set. */

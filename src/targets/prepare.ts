@@ -45,8 +45,7 @@ export function prepareProbes(
       try {
         const capture = deps.captureFor(route.dev);
         const probe = t.kind.prepare({
-          target: t.cfg, group: task.group, address, family: t.family, route, capture, kind: t.kindNumber,
-          portCursor: task.portCursor, sources: task.sources, sourceCursor: task.sourceCursor,
+          target: t.cfg, group: task.group, address, family: t.family, route, capture, kind: t.kindNumber, rotation: task.rotation,
         });
         const mine = out.get(task)!;
         mine.probes.push(probe);

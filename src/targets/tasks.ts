@@ -4,6 +4,8 @@
  */
 import type { GroupConfig, TargetConfig } from '../config/types.js';
 import { createSourcePool, type SourcePool } from '../probes/source-pool.js';
+import type { PreparedProbe } from '../probes/types.js';
+import { Rotation } from '../probes/rotation.js';
 import type { SchedTask } from '../scheduler/loop.js';
 import type { RoundResult } from '../scheduler/round.js';
 import { percentile } from '../stats/percentile.js';
@@ -46,20 +48,56 @@ export interface RoundRecorder {
   remove(): void;
 }
 
-export interface TargetTask extends SchedTask {
+/** Who hears of a task the loop could not run (the target manager's target). */
+export interface TaskOwner {
+  taskFailed(task: TargetTask, err: unknown): void;
+}
+
+/**
+ * The loop's task of one (target, group). A class: its methods are shared by every task, so a
+ * task keeps no closure; it keeps no config object but its group (the series and the status page
+ * read it).
+ */
+export class TargetTask implements SchedTask {
+  readonly key: string;
+  readonly nbPackets: number;
+  readonly timeoutS: number;
+  readonly perProbe: boolean;
+  /** one prepared probe per destination address; empty while unresolved */
+  probes: readonly PreparedProbe[] = [];
   readonly group: GroupConfig;
-  readonly portCursor: { n: number };
-  readonly sourceCursor: { n: number };
-  /** the group's source subnet round robin for the target's family, or null */
-  readonly sources: SourcePool | null;
+  /** the round robins (source ports, source addresses) of the task's probes */
+  readonly rotation: Rotation;
   /** present while the target is active; its series exist only then */
-  recorder: RoundRecorder | null;
+  recorder: RoundRecorder | null = null;
   /** per-address series (is_subnet with per_host_metrics), while active */
-  hostRecorder: RoundRecorder | null;
+  hostRecorder: RoundRecorder | null = null;
   /** the address of each of `probes` */
-  hosts: readonly string[];
+  hosts: readonly string[] = [];
   /** the last round's summary (status page), null before the first */
-  last: LastRound | null;
+  last: LastRound | null = null;
+  /** hears of a failure of the task (the loop has removed it); none: the failure is only the loop's */
+  owner: TaskOwner | null;
+
+  constructor(cfg: TargetConfig, group: GroupConfig, family: 4 | 6, owner: TaskOwner | null) {
+    this.key = `${cfg.name}\u0000${group.name}`;
+    this.nbPackets = cfg.nb_packets;
+    this.timeoutS = cfg.timeout;
+    this.perProbe = cfg.per_host_metrics;
+    this.group = group;
+    this.rotation = new Rotation(group.src_port_a, group.src_port_z, sourcePoolOf(group, family));
+    this.owner = owner;
+  }
+
+  onRound(r: RoundResult): void {
+    this.last = lastRoundOf(r, this.last);
+    this.recorder?.record(r);
+    this.hostRecorder?.record(r);
+  }
+
+  onFailure(err: unknown): void {
+    this.owner?.taskFailed(this, err);
+  }
 }
 
 function sourcePoolOf(group: GroupConfig, family: 4 | 6): SourcePool | null {
@@ -68,26 +106,6 @@ function sourcePoolOf(group: GroupConfig, family: 4 | 6): SourcePool | null {
 }
 
 /** A new task of (target, group): no probes yet, no recorders; its rounds go to the recorders it will have. */
-export function createTask(cfg: TargetConfig, group: GroupConfig, family: 4 | 6): TargetTask {
-  const task: TargetTask = {
-    key: `${cfg.name}\u0000${group.name}`,
-    nbPackets: cfg.nb_packets,
-    timeoutS: cfg.timeout,
-    probes: [],
-    group,
-    portCursor: { n: 0 },
-    sourceCursor: { n: 0 },
-    sources: sourcePoolOf(group, family),
-    recorder: null,
-    hostRecorder: null,
-    hosts: [],
-    last: null,
-    perProbe: cfg.per_host_metrics,
-    onRound: (r) => {
-      task.last = lastRoundOf(r, task.last);
-      task.recorder?.record(r);
-      task.hostRecorder?.record(r);
-    },
-  };
-  return task;
+export function createTask(cfg: TargetConfig, group: GroupConfig, family: 4 | 6, owner: TaskOwner | null = null): TargetTask {
+  return new TargetTask(cfg, group, family, owner);
 }

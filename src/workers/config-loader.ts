@@ -3,13 +3,15 @@ import { ConfigError } from '../config/errors.js';
 import type { LoadedConfig } from '../config/load.js';
 import { AppError } from '../lib/errors.js';
 import { deepFreeze } from '../lib/freeze.js';
+import { internData } from '../lib/intern.js';
 import { runOneShot } from './oneshot.js';
 
 const LOAD_TIMEOUT_MS = 60_000;
 
 export async function loadConfigInWorker(path: string): Promise<LoadedConfig> {
   const r = await runOneShot('loadConfig', { path }, LOAD_TIMEOUT_MS);
-  if (r.ok) return { config: deepFreeze(r.config), warnings: r.warnings };
+  // the structured clone made a copy of every repeated string and small object: share them
+  if (r.ok) return { config: deepFreeze(internData(r.config)), warnings: r.warnings };
   if (r.problems && r.file !== undefined) throw new ConfigError(r.code, r.file, r.problems);
   throw new AppError(r.code, r.message);
 }

@@ -53,8 +53,8 @@ function tcpProbe(capture: number, dataLen = 0): TcpProbe {
   const template = createSynTemplate({ family: 4, src: SRC, dst: DST, tos: 0, ttl: 64, dontFragment: true, dstPort: 80, ipPayloadSize: 20 + dataLen });
   return {
     family: 4, dst: '198.19.0.1', peerHash: addrHash(DST, 0, 4), template, kind: 1, protocol: 6, length: template.length,
-    wire: Buffer.from(template.bytes.buffer, template.bytes.byteOffset, template.length),
-    dstPort: 80, rst: { src: SRC, dst: DST, tos: 0, ttl: 64 }, sources: null, capture, timeoutMs: 1000, srcPort: 0, srcIndex: 0,
+    wire: template.bytes,
+    dstPort: 80, tos: 0, sources: null, capture, timeoutMs: 1000, srcPort: 0, srcIndex: 0,
   };
 }
 

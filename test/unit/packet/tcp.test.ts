@@ -32,24 +32,24 @@ void test('IPv4 SYN template: exact bytes, identical to the SYN the lab sent and
   const b = t.stamp(40010, 0x01020304, 0x0101);
   assert.equal(b, t.bytes);
   assert.deepEqual(
-    b,
+    new Uint8Array(b),
     hex(`4500 0028 0101 4000 4006 aaa7 c6120101 c6120202
          9c4a 1f90 01020304 00000000 5002 ffff 60da 0000`),
   );
-  assert.deepEqual(b, packet('eth-tcp4-syn-wireprobe.hex'));
+  assert.deepEqual(new Uint8Array(b), packet('eth-tcp4-syn-wireprobe.hex'));
 });
 
 void test('IPv6 SYN templates match the captured ones, with and without data', () => {
   const t = createSynTemplate(v6);
-  assert.deepEqual(t.stamp(40011, 0x0a0b0c0d, 0xffff), packet('eth-tcp6-syn-wireprobe.hex'));
+  assert.deepEqual(new Uint8Array(t.stamp(40011, 0x0a0b0c0d, 0xffff)), packet('eth-tcp6-syn-wireprobe.hex'));
   assert.deepEqual(
-    t.bytes.subarray(0, 8),
+    new Uint8Array(t.bytes.subarray(0, 8)),
     hex('6000 0000 0014 0640'), // flow label 0, payload 20, TCP, hop limit 64; the IPv4 id is ignored
   );
   const d = createSynTemplate({ ...v6, dstPort: 81, ipPayloadSize: 36 });
   assert.deepEqual([d.length, d.dataLength], [76, 16]);
   const b = d.stamp(40012, 0x7ffffff0, 0);
-  assert.deepEqual(b, packet('eth-tcp6-syn-data-wireprobe.hex'));
+  assert.deepEqual(new Uint8Array(b), packet('eth-tcp6-syn-data-wireprobe.hex'));
   assert.deepEqual([...b.subarray(60)], Array.from({ length: 16 }, (_, i) => i));
 });
 

@@ -34,21 +34,21 @@ void test('IPv4 template: exact bytes, identical to the datagram the target answ
   const b = t.stamp(33002, 0x4242);
   assert.equal(b, t.bytes);
   assert.deepEqual(
-    b,
+    new Uint8Array(b),
     hex(`4500 0034 4242 4000 4011 694f c6120101 c6120202
          80ea 829a 0020 4242 a62f 0203 0405 0607 0809 0a0b 0c0d 0e0f 1011 1213 1415 1617`),
   );
-  assert.deepEqual(b, packet('eth-udp4-wireprobe.hex'));
+  assert.deepEqual(new Uint8Array(b), packet('eth-udp4-wireprobe.hex'));
   // The same template with TTL 1 produced the datagram the router's time-exceeded quotes.
   const q = packet('eth-icmp4-time-exceeded-udp.hex').subarray(28);
-  assert.deepEqual(createUdpTemplate({ ...v4, ttl: 1 }).stamp(33006, 0x0606), q);
+  assert.deepEqual(new Uint8Array(createUdpTemplate({ ...v4, ttl: 1 }).stamp(33006, 0x0606)), q);
 });
 
 void test('IPv6 template: the captured tagged datagrams, tag 0 sent with checksum 0xffff', () => {
   const t = createUdpTemplate(v6);
-  assert.deepEqual(t.stamp(33003, 0xbeef), packet('eth-udp6-wireprobe.hex'));
-  assert.deepEqual(t.bytes.subarray(0, 8), hex('6000 0000 0020 1140')); // flow label 0
-  assert.deepEqual(t.stamp(33004, 0), packet('eth-udp6-wireprobe-tag0.hex'));
+  assert.deepEqual(new Uint8Array(t.stamp(33003, 0xbeef)), packet('eth-udp6-wireprobe.hex'));
+  assert.deepEqual(new Uint8Array(t.bytes.subarray(0, 8)), hex('6000 0000 0020 1140')); // flow label 0
+  assert.deepEqual(new Uint8Array(t.stamp(33004, 0)), packet('eth-udp6-wireprobe-tag0.hex'));
   assert.equal(u16(t.bytes, 46), 0xffff);
 });
 

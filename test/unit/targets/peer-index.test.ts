@@ -17,3 +17,19 @@ void test('the targets probing an address follow their address changes', () => {
   idx.move('b', ['198.18.0.1'], []);
   assert.deepEqual([...idx.targets(h('198.18.0.1'))], []);
 });
+
+void test('an address shared by several targets keeps them all until one is left, which is then its single owner', () => {
+  const idx = new PeerIndex<string>();
+  for (const t of ['a', 'b', 'c']) idx.move(t, null, ['198.18.0.1']);
+  idx.move('a', null, ['198.18.0.1']);
+  assert.deepEqual([...idx.targets(h('198.18.0.1'))], ['a', 'b', 'c']);
+  idx.move('b', ['198.18.0.1'], []);
+  idx.move('a', ['198.18.0.1'], []);
+  assert.deepEqual([...idx.targets(h('198.18.0.1'))], ['c']);
+  idx.move('d', null, ['198.18.0.1']);
+  assert.deepEqual([...idx.targets(h('198.18.0.1'))], ['c', 'd']);
+  idx.move('c', ['198.18.0.1'], []);
+  idx.move('d', ['198.18.0.1'], []);
+  idx.move('c', ['198.18.0.1'], []);
+  assert.deepEqual([...idx.targets(h('198.18.0.1'))], []);
+});

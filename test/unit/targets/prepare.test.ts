@@ -36,7 +36,7 @@ void test('one probe per (task, routed address) on the capture of its interface;
   assert.deepEqual(inputs.map((i) => [i.group.name, i.address, i.capture, i.kind, i.route.dev]), [
     ['a', '198.18.0.1', 0, 5, 'veth1'], ['b', '198.18.0.1', 1, 5, 'veth1'], ['a', '198.18.0.2', 2, 5, 'veth2'],
   ]);
-  assert.equal(inputs[0]!.portCursor, tasks[0]!.portCursor, 'the cursors of the task');
+  assert.equal(inputs[0]!.rotation, tasks[0]!.rotation, 'the round robins of the task');
   assert.ok(lines.some((l) => l.includes('no route to destination address') && l.includes('198.18.0.0')));
   assert.ok(lines.some((l) => l.includes('cannot probe destination address') && l.includes('refused')));
 });

@@ -9,17 +9,27 @@ const c = configOf(
   { web: '{type: TCPsyn, destination: 198.18.0.0/30, is_subnet: true, dst_port: 80, nb_packets: 7, timeout: 2, per_host_metrics: true}' },
 );
 
-void test('a task per (target, group): key, packets, timeout, cursors from zero, no probes, no recorders', () => {
+void test('a task per (target, group): key, packets, timeout, port round robin from the range start, no probes, no recorders', () => {
   const task = createTask(c.targets.web!, c.groups.plain!, 4);
   assert.deepEqual(
-    [task.key, task.nbPackets, task.timeoutS, task.perProbe, task.probes, task.portCursor, task.sourceCursor, task.sources, task.recorder, task.hostRecorder],
-    ['web\u0000plain', 7, 2, true, [], { n: 0 }, { n: 0 }, null, null, null],
+    [task.key, task.nbPackets, task.timeoutS, task.perProbe, task.probes, task.rotation.sources, task.recorder, task.hostRecorder],
+    ['web\u0000plain', 7, 2, true, [], null, null, null],
   );
+  const { src_port_a: a, src_port_z: z } = c.groups.plain!;
+  const ports = Array.from({ length: z - a + 2 }, () => task.rotation.nextPort());
+  assert.deepEqual([ports[0], ports[1], ports.at(-2), ports.at(-1)], [a, a + 1, z, a], 'the whole range, then again');
+});
+
+void test('a failing task tells its owner', () => {
+  const failed: unknown[] = [];
+  const task = createTask(c.targets.web!, c.groups.plain!, 4, { taskFailed: (t, e) => failed.push(t === task, e) });
+  task.onFailure(new Error('x'));
+  assert.deepEqual(failed, [true, new Error('x')]);
 });
 
 void test('the group subnet of the target family is the source round robin', () => {
-  assert.equal(createTask(c.targets.web!, c.groups.pooled!, 4).sources?.count, 7);
-  assert.equal(createTask(c.targets.web!, c.groups.pooled!, 6).sources, null);
+  assert.equal(createTask(c.targets.web!, c.groups.pooled!, 4).rotation.sources?.count, 7);
+  assert.equal(createTask(c.targets.web!, c.groups.pooled!, 6).rotation.sources, null);
 });
 
 void test('rounds go to the recorders the task has at the time', () => {
