@@ -11,16 +11,24 @@
  * Wire truth: tcpdump in the target namespace records every echo request; per unchanged target the
  * bench prints the longest gap between two consecutive requests during the churn against the
  * interval, and the gaps longer than 1.5 intervals (a round missed or delayed by half an interval).
- * RSS growth: the mean over the last 10 % of the reloads against the first 10 %.
+ * RSS growth: the mean over the last 10 % of the reloads against the first 10 %; also over the
+ * samples taken with no worker thread alive (the thread count at its minimum: a one-shot config
+ * thread or a pool worker adds its heap to the RSS while it lives). A preloaded module
+ * (bench/heap-probe.ts) writes the main thread's V8 heap, read with RSS and threads into a curve
+ * every `--curve-every` reloads. `--heap-snapshots DIR`: heap snapshots of the main thread (by
+ * the preloaded module) at the first curve point and the last reload; a snapshot stops the event
+ * loop for seconds, so the wire gaps of such a run do not count. `--main`: another build.
  *
  *   node dist/bench/reload-churn.js [--reloads 1000] [--targets 50] [--interval 1] [--pause-ms 0] [--max-minutes 20]
+ *     [--curve-every 50] [--heap-snapshots DIR] [--main /other/dist/src/main.js]
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLab, labIpv4Targets, netprobifyConfig, readPcap, requireRoot, requireTools, sleep, startWireprobe, targetName, TCPDUMP } from '../test/lab/index.js';
 import { echoInFrame } from '../test/lab/ip-packet.js';
+import { installHeapProbe, readHeapProbe, requestHeapSnapshot } from './heap-probe.js';
 import { findProcess } from './proc-stats.js';
 
 const READ = 'bench-churn-read-token-0123456789';
@@ -35,6 +43,9 @@ const { values } = parseArgs({
     'pause-ms': { type: 'string', default: '0' },
     baseline: { type: 'string', default: '30' },
     'max-minutes': { type: 'string', default: '20' },
+    'curve-every': { type: 'string', default: '50' },
+    'heap-snapshots': { type: 'string' },
+    main: { type: 'string' },
     inner: { type: 'string' },
   },
 });
@@ -72,6 +83,9 @@ interface InnerResult {
   wrongAnswers: string[];
   wrongTargets: string[];
   rssKb: number[];
+  /** the thread count of wireprobe with each RSS sample */
+  threads: number[];
+  curve: CurvePoint[];
   churnStartMs: number;
   churnEndMs: number;
   reloadMsMedian: number;
@@ -80,16 +94,33 @@ interface InnerResult {
   events: [number, boolean, number, number][];
 }
 
-function rssKbOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? Number.NaN);
+interface CurvePoint {
+  reload: number;
+  rssMb: number;
+  threads: number;
+  /** the main thread's V8 heap (bench/heap-probe.ts), sampled every 500 ms */
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+  mallocedMb: number;
+  detachedContexts: number;
 }
+
+function statusOf(pid: number): { rssKb: number; threads: number } {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(text)?.[1] ?? Number.NaN), threads: Number(/Threads:\s+(\d+)/.exec(text)?.[1] ?? Number.NaN) };
+}
+
+const mb1 = (bytes: number): number => Math.round(bytes / 1e5) / 10;
 
 /** The reload loop, inside the probe namespace. */
 async function inner(arg: string): Promise<void> {
-  const o = JSON.parse(arg) as { file: string; baseUrl: string; pid: number; reloads: number; addresses: string[]; intervalS: number; pauseMs: number; deadlineMs: number };
+  const o = JSON.parse(arg) as {
+    file: string; baseUrl: string; pid: number; reloads: number; addresses: string[]; intervalS: number; pauseMs: number; deadlineMs: number;
+    heapFile: string; curveEvery: number; snapshotDir: string | null;
+  };
   const base = new Set(o.addresses.map((_, i) => targetName(i + 1, 'u')));
-  const r: InnerResult = { reloads: 0, goodOk: 0, badRefused: 0, wrongAnswers: [], wrongTargets: [], rssKb: [], churnStartMs: Date.now(), churnEndMs: 0, reloadMsMedian: 0, reloadMsMax: 0, events: [] };
+  const r: InnerResult = { reloads: 0, goodOk: 0, badRefused: 0, wrongAnswers: [], wrongTargets: [], rssKb: [], threads: [], curve: [], churnStartMs: Date.now(), churnEndMs: 0, reloadMsMedian: 0, reloadMsMax: 0, events: [] };
   const times: number[] = [];
   let lastGood = 'c0';
   for (let k = 1; k <= o.reloads && Date.now() < o.deadlineMs; k++) {
@@ -114,8 +145,20 @@ async function inner(arg: string): Promise<void> {
     if (names.length !== want.size || names.some((n) => !want.has(n))) {
       if (r.wrongTargets.length < 20) r.wrongTargets.push(`after reload ${k}: ${names.filter((n) => !base.has(n)).join(',')} (${names.length} targets; expected ${lastGood} and the ${base.size} unchanged)`);
     }
-    r.rssKb.push(rssKbOf(o.pid));
+    const st = statusOf(o.pid);
+    r.rssKb.push(st.rssKb);
+    r.threads.push(st.threads);
     r.reloads = k;
+    const last = k === o.reloads || Date.now() >= o.deadlineMs;
+    if (o.curveEvery > 0 && (k % o.curveEvery === 0 || last)) {
+      const h = readHeapProbe(o.heapFile);
+      r.curve.push({
+        reload: k, rssMb: Math.round(st.rssKb / 102.4) / 10, threads: st.threads,
+        heapUsedMb: mb1(h?.heapUsed ?? Number.NaN), heapTotalMb: mb1(h?.heapTotal ?? Number.NaN), externalMb: mb1(h?.external ?? Number.NaN),
+        mallocedMb: mb1(h?.v8.malloced_memory ?? Number.NaN), detachedContexts: h?.v8.number_of_detached_contexts ?? Number.NaN,
+      });
+    }
+    if (o.snapshotDir !== null && (k === o.curveEvery || last)) requestHeapSnapshot(o.heapFile, join(o.snapshotDir, `reload-${k}.heapsnapshot`));
     if (o.pauseMs > 0) await sleep(o.pauseMs);
   }
   r.churnEndMs = Date.now();
@@ -123,6 +166,15 @@ async function inner(arg: string): Promise<void> {
   r.reloadMsMedian = Math.round(times[Math.floor(times.length / 2)] ?? Number.NaN);
   r.reloadMsMax = Math.round(times.at(-1) ?? Number.NaN);
   process.stdout.write(`${JSON.stringify(r)}\n`);
+}
+
+/** RSS (kB samples, in order): mean of the last 10 % against the first 10 %, in MB */
+function growth(kb: readonly number[]): { first10pct: number; last10pct: number; growthPct: number } {
+  const tenth = Math.max(1, Math.floor(kb.length / 10));
+  const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const first = mean(kb.slice(0, tenth)) / 1024;
+  const last = mean(kb.slice(-tenth)) / 1024;
+  return { first10pct: Math.round(first * 10) / 10, last10pct: Math.round(last * 10) / 10, growthPct: Math.round((10_000 * (last - first)) / first) / 100 };
 }
 
 interface GapStats {
@@ -182,7 +234,15 @@ async function main(): Promise<number> {
     const pcapFile = join(lab.tmpDir, 'churn.pcap');
     const tcpdump = lab.spawn('target', ['tcpdump', '-i', 'wpt-target', '-n', '-p', '-s', '96', '-B', '16384', '--time-stamp-precision=nano', '-U', '-w', pcapFile, 'icmp[icmptype] == icmp-echo']);
     await tcpdump.waitForOutput(/listening on/, 10_000);
-    const wp = await startWireprobe(lab, configText(addresses, intervalS, 0).text, { readyTimeoutMs: 120_000 });
+    const probe = installHeapProbe(lab.tmpDir, 'churn');
+    const snapshotDir = values['heap-snapshots'] === undefined ? undefined : resolve(values['heap-snapshots']);
+    if (snapshotDir !== undefined) mkdirSync(snapshotDir, { recursive: true });
+    const nodeOptions = [process.env.NODE_OPTIONS, `--import=${probe.module}`];
+    const wp = await startWireprobe(lab, configText(addresses, intervalS, 0).text, {
+      readyTimeoutMs: 120_000,
+      env: { ...process.env, NODE_OPTIONS: nodeOptions.filter((x) => x !== undefined && x !== '').join(' ') },
+      ...(values.main === undefined ? {} : { main: resolve(values.main) }),
+    });
     const pid = (await findProcess(wp.process.pid, 'node', 2000)) ?? wp.process.pid;
     await sleep(3 * intervalS * 1000);
     // the control: the same gaps over a window without reloads, just before the churn
@@ -190,7 +250,9 @@ async function main(): Promise<number> {
     await sleep(num('baseline') * 1000);
     const baseEndMs = Date.now();
     const self = fileURLToPath(import.meta.url);
-    const arg = JSON.stringify({ file: wp.configFile, baseUrl: wp.baseUrl, pid, reloads, addresses, intervalS, pauseMs: num('pause-ms'), deadlineMs: Date.now() + maxMinutes * 60_000 });
+    const arg = JSON.stringify({ file: wp.configFile, baseUrl: wp.baseUrl, pid, reloads, addresses, intervalS, pauseMs: num('pause-ms'), deadlineMs: Date.now() + maxMinutes * 60_000,
+      heapFile: probe.file, curveEvery: num('curve-every'), snapshotDir: snapshotDir ?? null,
+    });
     const ex = await lab.exec('probe', [process.execPath, self, '--inner', arg], { timeoutMs: (maxMinutes + 2) * 60_000 });
     const last = ex.stdout.trim().split('\n').at(-1) ?? '';
     if (!last.startsWith('{')) throw new Error(`the reload client failed (exit ${ex.code}): ${ex.stderr.slice(-2000)}`);
@@ -213,11 +275,13 @@ async function main(): Promise<number> {
       if (ms >= r.churnStartMs && ms <= r.churnEndMs) want.get(e.ip.dst)?.push(ms);
     }
     const during = gapStats(want, r.churnStartMs, r.churnEndMs, intervalS, r.events);
-    const quiet = gapStats(base, baseStartMs, baseEndMs, intervalS, []);
-    const tenth = Math.max(1, Math.floor(r.rssKb.length / 10));
-    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-    const rssFirst = mean(r.rssKb.slice(0, tenth)) / 1024;
-    const rssLast = mean(r.rssKb.slice(-tenth)) / 1024;
+    const control = gapStats(base, baseStartMs, baseEndMs, intervalS, []);
+    const rss = growth(r.rssKb);
+    // the samples with no worker thread alive: the thread count at its minimum
+    const minThreads = Math.min(...r.threads);
+    const quiet = r.rssKb.filter((_, i) => r.threads[i] === minThreads);
+    const heapFirst = r.curve[0]?.heapUsedMb ?? Number.NaN;
+    const heapLast = r.curve.at(-1)?.heapUsedMb ?? Number.NaN;
     const churnS = (r.churnEndMs - r.churnStartMs) / 1000;
     const out = {
       reloads: r.reloads,
@@ -232,10 +296,17 @@ async function main(): Promise<number> {
         unchangedTargets: n,
         intervalS,
         churn: { ...during, expected: Math.round(n * (churnS / intervalS)) },
-        baselineWithoutReloads: quiet,
+        baselineWithoutReloads: control,
         tcpdumpDrops: Number(/(\d+) packets? dropped by kernel/.exec(tcpdump.stderr)?.[1] ?? Number.NaN),
       },
-      rssMb: { first10pct: Math.round(rssFirst * 10) / 10, last10pct: Math.round(rssLast * 10) / 10, growthPct: Math.round((10_000 * (rssLast - rssFirst)) / rssFirst) / 100 },
+      rssMb: {
+        ...rss,
+        noWorkerAlive: { samples: quiet.length, threads: minThreads, ...growth(quiet) },
+        threadsMax: Math.max(...r.threads),
+      },
+      mainThreadHeapUsedMb: { first: heapFirst, last: heapLast, growthPct: Math.round((10_000 * (heapLast - heapFirst)) / heapFirst) / 100 },
+      curve: r.curve,
+      ...(snapshotDir === undefined ? {} : { heapSnapshots: snapshotDir }),
       crashed: !alive,
       exitCode: code,
       errorLogLines: errorLines,

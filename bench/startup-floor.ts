@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { labIpv4Targets, netprobifyConfig, requireRoot, requireTools, sleep, waitFor, WIREPROBE_MAIN, REPO_ROOT, type Lab } from '../test/lab/index.js';
 import { runFpingLowRate } from './fping-runner.js';
+import { installHeapProbe, readHeapProbe } from './heap-probe.js';
 import { commandLine, positiveNumber, runMain, withLab } from './options.js';
 import { installWitness, witnessFor } from './probe-types.js';
 import { findProcess } from './proc-stats.js';
@@ -94,24 +95,12 @@ interface Row {
   externalMb: number;
 }
 
-/**
- * Preloaded into wireprobe (`--import`): writes the main thread's process.memoryUsage() to a file
- * every 500 ms, so the bench reads the V8 heap without a heap snapshot. Timer unref'd.
- */
-function heapProbeScript(out: string): string {
-  return `import { writeFileSync } from 'node:fs';
-setInterval(() => writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.memoryUsage())), 500).unref();
-`;
-}
-
 async function measure(lab: Lab, o: Options, main: string, name: string, yaml: string, run: number): Promise<Row> {
   const base = `${name.replace(/[^a-z0-9]+/gi, '-')}-${run}`;
   const configFile = join(lab.tmpDir, `${base}.yaml`);
-  const heapFile = join(lab.tmpDir, `heap-${base}.json`);
-  const probe = join(lab.tmpDir, `heap-probe-${base}.mjs`);
+  const probe = installHeapProbe(lab.tmpDir, base);
   writeFileSync(configFile, yaml);
-  writeFileSync(probe, heapProbeScript(heapFile));
-  const env = { ...process.env, NODE_OPTIONS: `${o.nodeOptions} --import=${probe}`.trim() };
+  const env = { ...process.env, NODE_OPTIONS: `${o.nodeOptions} --import=${probe.module}`.trim() };
   const t0 = performance.now();
   const proc = lab.spawn('probe', [process.execPath, main, 'run', '--config', configFile], { env });
   try {
@@ -136,7 +125,8 @@ async function measure(lab: Lab, o: Options, main: string, name: string, yaml: s
     }
     const last = statusMb(pid);
     if (last === undefined) throw new Error(`${name}: wireprobe is gone`);
-    const heap = JSON.parse(readFileSync(heapFile, 'utf8')) as NodeJS.MemoryUsage;
+    const heap = readHeapProbe(probe.file);
+    if (heap === undefined) throw new Error(`${name}: no heap sample from the preloaded module`);
     samples.sort((a, b) => a - b);
     return {
       build: main, config: name, readyS,

@@ -3,6 +3,7 @@
  * many at once through `ip -batch` so 10 000 targets cost one process, not 10 000.
  */
 import { spawn } from 'node:child_process';
+import { deadline } from '../lib/deadline.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { RouteInfo, RouteResolver } from './types.js';
 
@@ -39,17 +40,23 @@ export function createRouteResolver(ipBinary = 'ip', timeoutMs = 10_000): RouteR
     lookup(addresses, signal) {
       if (addresses.length === 0) return Promise.resolve(new Map());
       return new Promise((resolve, reject) => {
+        // not AbortSignal.any: `signal` is the app's, alive for the whole run (see lib/deadline.ts)
+        const bound = deadline(signal, timeoutMs);
         const child = spawn(ipBinary, ['-force', '-json', '-batch', '-'], {
           stdio: ['pipe', 'pipe', 'pipe'],
-          signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+          signal: bound.signal,
         });
         const chunks: Buffer[] = [];
         child.stdout.on('data', (c: Buffer) => chunks.push(c));
         child.stderr.resume();
-        child.on('error', (e) =>
-          reject(new AppError(ErrorCodes.NET_ERR_ROUTE, `route lookup with ${ipBinary} failed: ${e.message}`, { cause: e })),
-        );
-        child.on('close', () => resolve(parseRouteBatch(Buffer.concat(chunks).toString('utf8'))));
+        child.on('error', (e) => {
+          bound.done();
+          reject(new AppError(ErrorCodes.NET_ERR_ROUTE, `route lookup with ${ipBinary} failed: ${e.message}`, { cause: e }));
+        });
+        child.on('close', () => {
+          bound.done();
+          resolve(parseRouteBatch(Buffer.concat(chunks).toString('utf8')));
+        });
         child.stdin.on('error', () => undefined);
         child.stdin.end(addresses.map((a) => `route get ${a}\n`).join(''));
       });

@@ -5,9 +5,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import { AppError, ErrorCodes } from '../lib/errors.js';
-import type { TaskMap, TaskName } from './protocol.js';
+import type { OneShotTaskName, TaskMap } from './protocol.js';
 
-export function runOneShot<K extends TaskName>(name: K, input: TaskMap[K]['in'], timeoutMs: number): Promise<TaskMap[K]['out']> {
+export function runOneShot<K extends OneShotTaskName>(name: K, input: TaskMap[K]['in'], timeoutMs: number): Promise<TaskMap[K]['out']> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./oneshot-entry.js', import.meta.url), { workerData: { name, input } });
     let settled = false;

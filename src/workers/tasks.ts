@@ -3,33 +3,23 @@
  * nothing native (no raw-socket, no pcap, no prom-client, no logger).
  */
 import { aggregateFlowBytes } from '../checks/conntrack-flows.js';
-import { loadConfigFile } from '../config/load.js';
-import { ConfigError } from '../config/errors.js';
-import { AppError, ErrorCodes, errorMessage } from '../lib/errors.js';
 import { decodeDataJob } from '../packet/flow/data-job.js';
 import { flowBatchBuffers } from '../packet/flow/batch.js';
 import { decodeBatch as decode } from '../packet/probe-frame.js';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { frameCodecs } from '../probes/index.js';
-import type { TaskMap } from './protocol.js';
+import { loadConfig } from './config-task.js';
 
-type Handlers = { [K in keyof TaskMap]: (input: TaskMap[K]['in']) => TaskMap[K]['out'] | Promise<TaskMap[K]['out']> };
+// piscina runs a task by its export's name
+export { loadConfig };
+import type { TaskHandler, TaskMap } from './protocol.js';
+
+type Handlers = { [K in keyof TaskMap]: TaskHandler<K> };
 
 /** the probe types' frame codecs, in registry order: the engine's type numbers */
 const codecs = frameCodecs();
 
 export const decodeBatch: Handlers['decodeBatch'] = (input) => decode(input.batch, input.used, codecs);
-
-export const loadConfig: Handlers['loadConfig'] = async ({ path }) => {
-  try {
-    const { config, warnings } = await loadConfigFile(path);
-    return { ok: true, config, warnings };
-  } catch (e) {
-    if (e instanceof ConfigError) return { ok: false, code: e.code, message: e.message, file: e.file, problems: e.problems };
-    if (e instanceof AppError) return { ok: false, code: e.code, message: e.message };
-    return { ok: false, code: ErrorCodes.CFG_ERR_READ, message: `${path}: ${errorMessage(e)}` };
-  }
-};
 
 export const conntrackFlows: Handlers['conntrackFlows'] = ({ chunk }) => aggregateFlowBytes(chunk);
 

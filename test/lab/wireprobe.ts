@@ -17,6 +17,8 @@ export interface WireprobeOptions {
   /** Extra CLI arguments after `run --config <file>`. */
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
+  /** the entry point to run (another build's dist/src/main.js); default this build's */
+  main?: string;
 }
 
 export interface WireprobeHandle {
@@ -53,8 +55,9 @@ function listenFromConfig(configYaml: string): { host: string; port: number } {
 }
 
 export async function startWireprobe(lab: Lab, configYaml: string, opts: WireprobeOptions = {}): Promise<WireprobeHandle> {
-  if (!existsSync(WIREPROBE_MAIN)) {
-    throw new Error(`wireprobe is not built: ${WIREPROBE_MAIN} is missing (run: npx tsc -p .)`);
+  const main = opts.main ?? WIREPROBE_MAIN;
+  if (!existsSync(main)) {
+    throw new Error(`wireprobe is not built: ${main} is missing (run: npx tsc -p .)`);
   }
   const { host, port } = listenFromConfig(configYaml);
   const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -63,7 +66,7 @@ export async function startWireprobe(lab: Lab, configYaml: string, opts: Wirepro
 
   const proc = lab.spawn(
     'probe',
-    [process.execPath, WIREPROBE_MAIN, 'run', '--config', configFile, ...(opts.extraArgs ?? [])],
+    [process.execPath, main, 'run', '--config', configFile, ...(opts.extraArgs ?? [])],
     opts.env === undefined ? {} : { env: opts.env },
   );
   const logs = (): string => `${proc.stdout}${proc.stderr}`;
