@@ -83,9 +83,13 @@ void describe('operations in a multi-hop lab', { timeout: 600_000 }, () => {
     }
   });
 
-  void test('nft loss at one router shows in mtr per-hop loss (binomial 99 % interval)', async (t) => {
+  void test('nft loss at one router shows in mtr per-hop loss (binomial 99.9 % interval per hop)', async (t) => {
     const p = 0.3;
-    const cycles = 100;
+    // 200 cycles and a 99.9 % interval per hop: three hops checked at 99 % failed a correct build
+    // about once in 30 runs (hop 4: 17 lost of 100); this keeps that under 1 in 300 and still fails
+    // a hop that loses nothing or twice p (the band is 19-41 % of 200)
+    const cycles = 200;
+    const z = 3.291;
     await lab.setLoss('r2a', p * 100);
     try {
       const r = await cli(lab, ['mtr', HOPS.target4, '-n', '--cycles', String(cycles), '-i', '0.01', '-w', '0.2'], 120_000);
@@ -97,7 +101,7 @@ void describe('operations in a multi-hop lab', { timeout: 600_000 }, () => {
       for (const h of hops.slice(1)) {
         const sd = Math.sqrt(h.sent * p * (1 - p));
         const lost = h.sent - h.received;
-        assert.ok(Math.abs(lost - h.sent * p) <= 2.576 * sd, `hop ${h.ttl}: ${lost} lost of ${h.sent}, expected ${h.sent * p} ± ${(2.576 * sd).toFixed(1)}`);
+        assert.ok(Math.abs(lost - h.sent * p) <= z * sd, `hop ${h.ttl}: ${lost} lost of ${h.sent}, expected ${h.sent * p} ± ${(z * sd).toFixed(1)}`);
       }
     } finally {
       await lab.setLoss('r2a', 0);
