@@ -12,7 +12,7 @@ import { Outcome } from '../net/types.js';
 import type { PreparedProbe } from '../probes/types.js';
 import { AdmissionController, type AdmissionOptions } from './admission.js';
 import { phaseOf, planTask } from './plan.js';
-import { Round, type Iteration, type RoundOwner, type RoundResult } from './round.js';
+import { Round, RttPool, type Iteration, type RoundOwner, type RoundResult } from './round.js';
 
 /**
  * Sends are made on a grid of instants (fewer timer wake-ups): a packet may leave up to one
@@ -61,8 +61,9 @@ export interface SchedTask {
 
 /**
  * The loop's own state of a task: its phase and its round in flight. Settled rounds go back to
- * the loop's free list, shared by every task: only the rounds in flight at once (about
- * timeout / interval of the tasks) exist, not one per task.
+ * the loop's free list, shared by every task. A round waits in the loop's heap from the start of
+ * its interval, so at low rates there is still about one Round per task; what is held only while
+ * a round is answered is its RTT buffer (RttPool).
  */
 class TaskState implements RoundOwner {
   readonly task: SchedTask;
@@ -125,6 +126,7 @@ export class ProbeLoop {
   readonly admission: AdmissionController;
   /** settled rounds, for the next ones of any task */
   readonly #free: Round[] = [];
+  readonly #rttPool = new RttPool();
 
   constructor(deps: LoopDeps, opts: LoopOptions) {
     this.#d = deps;
@@ -179,7 +181,7 @@ export class ProbeLoop {
 
   #take(st: TaskState): Round {
     const round = this.#free.pop();
-    if (round === undefined) return new Round(st, this.#wallNow);
+    if (round === undefined) return new Round(st, this.#wallNow, this.#rttPool);
     round.owner = st;
     return round;
   }

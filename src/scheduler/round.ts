@@ -64,16 +64,25 @@ export interface RoundOwner {
 
 /** the RTTs of a round without an answer yet */
 const NO_RTTS = new Float64Array(0);
-/**
- * RTT buffers of settled rounds, for the next rounds that get an answer: a round holds one only
- * from its first answer until it settles, so there are about as many as rounds answered at once,
- * not one per task (rounds wait in the loop's heap from the start of the interval).
- */
-const spareRtts: Float64Array[] = [];
 
-function takeRtts(n: number): Float64Array {
-  const spare = spareRtts.pop();
-  return spare !== undefined && spare.length >= n ? spare : new Float64Array(n);
+/**
+ * RTT buffers of settled rounds, for the next rounds that get an answer (one pool per loop): a
+ * round holds one only from its first answer until it settles, so there are about as many as
+ * rounds answered at once, not one per task (rounds wait in the loop's heap from the start of the
+ * interval).
+ */
+export class RttPool {
+  readonly #spare: Float64Array[] = [];
+
+  /** a buffer of at least `n` entries */
+  take(n: number): Float64Array {
+    const spare = this.#spare.pop();
+    return spare !== undefined && spare.length >= n ? spare : new Float64Array(n);
+  }
+
+  give(rtts: Float64Array): void {
+    this.#spare.push(rtts);
+  }
 }
 
 export class Round implements OutcomeSink, RoundResult {
@@ -103,10 +112,12 @@ export class Round implements OutcomeSink, RoundResult {
   /** the task state the round belongs to (rounds are recycled across tasks) */
   owner: RoundOwner;
   readonly #now: () => number;
+  readonly #rttPool: RttPool;
 
-  constructor(owner: RoundOwner, now: () => number) {
+  constructor(owner: RoundOwner, now: () => number, rttPool: RttPool) {
     this.owner = owner;
     this.#now = now;
+    this.#rttPool = rttPool;
   }
 
   /** Throws SCHED_ERR_LIMIT, touching nothing, when `total` is not a packet count within MAX_ROUND_PACKETS. */
@@ -161,7 +172,7 @@ export class Round implements OutcomeSink, RoundResult {
       case Outcome.OK:
         this.sent++;
         if (!Number.isNaN(rttSeconds)) {
-          if (this.rtts === NO_RTTS) this.rtts = takeRtts(this.total);
+          if (this.rtts === NO_RTTS) this.rtts = this.#rttPool.take(this.total);
           this.rtts[this.rttCount++] = rttSeconds;
         }
         break;
@@ -190,7 +201,7 @@ export class Round implements OutcomeSink, RoundResult {
     // the owner reads the RTTs now; nothing keeps them after (RoundResult)
     this.owner.roundDone(this);
     if (rtts !== NO_RTTS) {
-      spareRtts.push(rtts);
+      this.#rttPool.give(rtts);
       this.rtts = NO_RTTS;
     }
   }
