@@ -78,6 +78,13 @@ static void throw_errno(napi_env env, const char *what, int err) {
     }                                                         \
   } while (0)
 
+/* o[name] = x (a JS number) */
+static napi_status set_number(napi_env env, napi_value o, const char *name, double x) {
+  napi_value v;
+  napi_status st = napi_create_double(env, x, &v);
+  return st == napi_ok ? napi_set_named_property(env, o, name, v) : st;
+}
+
 static void maybe_free(rx_t *rx) {
   if (rx->handle_done && rx->finalized) free(rx);
 }
@@ -360,10 +367,8 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
   CHECK(env, napi_set_named_property(env, result, "handle", handle));
   CHECK(env, napi_set_named_property(env, result, "data", data_ab));
   CHECK(env, napi_set_named_property(env, result, "meta", meta));
-  CHECK(env, napi_create_uint32(env, bound_port, &v));
-  CHECK(env, napi_set_named_property(env, result, "port", v));
-  CHECK(env, napi_create_int32(env, granted, &v));
-  CHECK(env, napi_set_named_property(env, result, "receiveBufferBytes", v));
+  CHECK(env, set_number(env, result, "port", bound_port));
+  CHECK(env, set_number(env, result, "receiveBufferBytes", granted));
   CHECK(env, napi_get_boolean(env, forced, &v));
   CHECK(env, napi_set_named_property(env, result, "forced", v));
   return result;
@@ -374,16 +379,12 @@ static napi_value stats(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   rx_t *rx = unwrap(env, info, &argc, NULL);
   if (rx == NULL) return NULL;
-  napi_value o, v;
+  napi_value o;
   CHECK(env, napi_create_object(env, &o));
-  CHECK(env, napi_create_double(env, rx->drops, &v));
-  CHECK(env, napi_set_named_property(env, o, "drops", v));
-  CHECK(env, napi_create_double(env, rx->datagrams, &v));
-  CHECK(env, napi_set_named_property(env, o, "datagrams", v));
-  CHECK(env, napi_create_double(env, rx->batches, &v));
-  CHECK(env, napi_set_named_property(env, o, "batches", v));
-  CHECK(env, napi_create_int32(env, rx->last_errno, &v));
-  CHECK(env, napi_set_named_property(env, o, "errno", v));
+  CHECK(env, set_number(env, o, "drops", rx->drops));
+  CHECK(env, set_number(env, o, "datagrams", rx->datagrams));
+  CHECK(env, set_number(env, o, "batches", rx->batches));
+  CHECK(env, set_number(env, o, "errno", rx->last_errno));
   return o;
 }
 
