@@ -1,7 +1,12 @@
 /**
- * The engine's captures: one per egress interface, all with the same BPF filter, with their
- * drop bookkeeping. A filter change (new source-port ranges) replaces every capture, the new
- * one opened before the old one is read a last time and closed, so no answer falls between.
+ * The engine's captures: one per egress interface, all with the same BPF filter and ring size,
+ * with their drop bookkeeping. A filter change (new source-port ranges) or a new ring size
+ * replaces every capture, the new one opened before the old one is read a last time and closed,
+ * so no answer falls between.
+ *
+ * The ring follows the planned probe rate (ringBytesFor): the kernel cycles through every block
+ * of it, so all of it is resident, and 8 MiB per interface is most of what 10 000 targets at one
+ * probe per 10 s cost beyond the process itself.
  *
  * Each capture also knows how far it is complete: the kernel counts every frame it writes into
  * the ring (pcap's ps_recv, drops included) as soon as it is written, but the frame becomes
@@ -16,10 +21,30 @@ import type { Capture, CaptureFactory } from './types.js';
 /** checks remembered per capture while it is behind (one per engine pump) */
 const MAX_MARKS = 200;
 
+export const MIN_RING_BYTES = 2 * 1024 * 1024;
+export const MAX_RING_BYTES = 8 * 1024 * 1024;
+/**
+ * Ring bytes per planned probe/s: a request and its answer are both captured, each frame takes
+ * at most ~384 bytes of ring at our 256-byte snap length (TPACKET_V3 header, link address,
+ * alignment), and the ring should hold 2 s of them while the process is off the CPU.
+ */
+const RING_BYTES_PER_PPS = 2 * 384 * 2;
+
+/**
+ * The ring size for `probesPerSecond`: a power of two from MIN_RING_BYTES to MAX_RING_BYTES
+ * (the size used at every rate before; above ~2 700 probes/s it is the size again).
+ */
+export function ringBytesFor(probesPerSecond: number): number {
+  let bytes = MIN_RING_BYTES;
+  while (bytes < MAX_RING_BYTES && bytes < probesPerSecond * RING_BYTES_PER_PPS) bytes *= 2;
+  return bytes;
+}
+
 export interface CaptureCounters {
   readonly iface: string;
   readonly received: number;
   readonly dropped: number;
+  readonly ringBytes: number;
 }
 
 /** Receives every captured frame, with the link type of its capture. */
@@ -51,16 +76,18 @@ export class CaptureSet {
   readonly #all: CaptureState[] = [];
   readonly #byIface = new Map<string, number>();
   #filter: string;
+  #ringBytes: number;
 
-  constructor(factory: CaptureFactory, filter: string, onFrame: LinkFrameSink, log: Logger) {
+  constructor(factory: CaptureFactory, filter: string, ringBytes: number, onFrame: LinkFrameSink, log: Logger) {
     this.#factory = factory;
     this.#filter = filter;
+    this.#ringBytes = ringBytes;
     this.#onFrame = onFrame;
     this.#log = log;
   }
 
   #open(iface: string, st: { read: number }): Capture {
-    const cap = this.#factory.open(iface, this.#filter, (sec, usec, frame, caplen) => {
+    const cap = this.#factory.open(iface, this.#filter, this.#ringBytes, (sec, usec, frame, caplen) => {
       st.read++;
       this.#onFrame(cap.linkType, sec, usec, frame, caplen);
     });
@@ -86,6 +113,20 @@ export class CaptureSet {
   setFilter(filter: string): void {
     if (filter === this.#filter) return;
     this.#filter = filter;
+    this.#replaceAll();
+    this.#log.info('capture filters changed', { captures: this.#all.length });
+  }
+
+  /** Replaces every capture by one with a ring of `ringBytes` (nothing when it is unchanged). */
+  setRingBytes(ringBytes: number): void {
+    if (ringBytes === this.#ringBytes) return;
+    const from = this.#ringBytes;
+    this.#ringBytes = ringBytes;
+    this.#replaceAll();
+    if (this.#all.length > 0) this.#log.info('capture rings resized', { captures: this.#all.length, from_bytes: from, to_bytes: ringBytes });
+  }
+
+  #replaceAll(): void {
     for (const c of this.#all) {
       const old = c.cap;
       c.cap = this.#open(old.iface, c);
@@ -96,7 +137,6 @@ export class CaptureSet {
       c.baseDelivered += s.received - s.dropped;
       old.close();
     }
-    this.#log.info('capture filters changed', { captures: this.#all.length });
   }
 
   /** Reads what every capture holds (frames go to the sink). */
@@ -144,7 +184,7 @@ export class CaptureSet {
   }
 
   counters(): CaptureCounters[] {
-    return this.#all.map((c) => ({ iface: c.cap.iface, received: c.received, dropped: c.dropped }));
+    return this.#all.map((c) => ({ iface: c.cap.iface, received: c.received, dropped: c.dropped, ringBytes: this.#ringBytes }));
   }
 
   closeAll(): void {

@@ -99,8 +99,6 @@ export function attachReader(session: NativeSession, buf: Buffer, header: Buffer
 }
 
 export interface CaptureOptions {
-  /** kernel ring size per capture (resident memory: the kernel fills every page) */
-  readonly bufferBytes: number;
   /** bytes kept per frame: enough for link + IP + transport headers and quoted headers */
   readonly snapLength: number;
   /** how long the kernel may hold frames before waking us (ms); replies are timed by the kernel anyway */
@@ -108,7 +106,6 @@ export interface CaptureOptions {
 }
 
 export const defaultCaptureOptions: CaptureOptions = {
-  bufferBytes: 8 * 1024 * 1024,
   snapLength: 256,
   bufferTimeoutMs: 10,
 };
@@ -124,7 +121,7 @@ export function createCaptureFactory(
   // changes the filter, so this is a handful of objects.
   const sessions: NativeSession[] = [];
   return {
-    open(iface: string, filter: string, onFrame: FrameSink): Capture {
+    open(iface: string, filter: string, ringBytes: number, onFrame: FrameSink): Capture {
       const session = new binding.PcapSession();
       sessions.push(session);
       const buf = Buffer.alloc(opts.snapLength);
@@ -134,7 +131,7 @@ export function createCaptureFactory(
       };
       let linkName: string;
       try {
-        linkName = session.open_live(iface, filter, opts.bufferBytes, opts.snapLength, '', onPacket, false, opts.bufferTimeoutMs, onWarning, false);
+        linkName = session.open_live(iface, filter, ringBytes, opts.snapLength, '', onPacket, false, opts.bufferTimeoutMs, onWarning, false);
       } catch (e) {
         const msg = errorMessage(e);
         if (/permission|not permitted|EPERM/i.test(msg)) {

@@ -12,7 +12,7 @@ import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { errorMessage } from '../lib/errors.js';
 import { formatIp } from '../lib/address.js';
-import { CaptureSet, type CaptureCounters } from './capture-set.js';
+import { CaptureSet, MIN_RING_BYTES, ringBytesFor, type CaptureCounters } from './capture-set.js';
 import { DeadlineQueue, SlotState, SlotTable } from './slots.js';
 import {
   Outcome,
@@ -108,7 +108,7 @@ export class Engine {
     };
     this.#matchers = deps.probes.map((p) => p.createMatcher(ctx));
     const filter = captureFilter(deps.probes, deps.idBase, withReserved(deps.sourcePorts, deps.reservedPorts));
-    this.#captures = new CaptureSet(deps.captures, filter, (link, sec, usec, frame, caplen) => this.#onFrame(link, sec, usec, frame, caplen), deps.log);
+    this.#captures = new CaptureSet(deps.captures, filter, MIN_RING_BYTES, (link, sec, usec, frame, caplen) => this.#onFrame(link, sec, usec, frame, caplen), deps.log);
   }
 
   /**
@@ -117,6 +117,14 @@ export class Engine {
    */
   setPumpMs(ms: number): void {
     this.#pumpMs = ms;
+  }
+
+  /**
+   * The probe rate the targets ask for (probes/s): the captures' rings follow it (ringBytesFor;
+   * a capture is replaced only when the size changes). Until the first call they are the smallest.
+   */
+  setRequestedRate(probesPerSecond: number): void {
+    this.#captures.setRingBytes(ringBytesFor(probesPerSecond));
   }
 
   /** New source-port ranges (config reload): the captures follow (see CaptureSet.setFilter). */

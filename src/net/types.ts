@@ -42,7 +42,8 @@ export interface Capture {
 export type FrameSink = (tsSec: number, tsUsec: number, frame: Uint8Array, caplen: number) => void;
 
 export interface CaptureFactory {
-  open(iface: string, filter: string, onFrame: FrameSink): Capture;
+  /** `ringBytes`: the kernel ring's size (resident once the kernel has cycled through it) */
+  open(iface: string, filter: string, ringBytes: number, onFrame: FrameSink): Capture;
 }
 
 export interface RouteInfo {

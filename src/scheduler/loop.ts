@@ -201,6 +201,8 @@ export class ProbeLoop {
     const iteration: Iteration = { startMono: start, outstanding: 0 };
     const backlogMs = this.#backlogMs(clock.monoMs());
     let planned = 0;
+    // what the targets ask for, admission's skips included (the capture ring is sized for it)
+    let requested = 0;
     // timeouts are reaped on the engine's grid: a round must settle that much before the next one
     const reapMs = pumpMsFor(this.#quantum);
     // a failing task leaves the map inside this loop: a Map iterator skips entries deleted ahead of it
@@ -208,6 +210,7 @@ export class ProbeLoop {
       const task = st.task;
       if (task.probes.length === 0) continue;
       const total = task.probes.length * task.nbPackets;
+      requested += total;
       const prev = st.current;
       if (prev !== null && prev.next < prev.total && this.admission.holdsBack(prev.deferred, backlogMs)) {
         // its previous round is held back (admission control, or a sender behind): this one is not sent at all
@@ -228,6 +231,7 @@ export class ProbeLoop {
       round.at = gridFloor(round.time, this.#quantum);
       this.#heap.push(round);
     }
+    this.#d.engine.setRequestedRate(requested / intervalS);
     // the rate this round plans decides the next one's quantum (a reload changes it at most once)
     const quantum = quantumFor(planned / intervalS);
     if (quantum !== this.#quantum) {

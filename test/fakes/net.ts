@@ -33,6 +33,7 @@ export class FakeCapture implements Capture {
   readonly iface: string;
   readonly linkType = 12; // DLT_RAW: frames are bare IP packets
   readonly filter: string;
+  readonly ringBytes: number;
   readonly #sink: FrameSink;
   readonly #queue: { sec: number; usec: number; frame: Uint8Array }[] = [];
   /** frames the kernel has written (counted in `received`) but not yet handed over: an open ring block */
@@ -40,9 +41,10 @@ export class FakeCapture implements Capture {
   stat: CaptureStats = { received: 0, dropped: 0, ifDropped: 0 };
   closed = false;
 
-  constructor(iface: string, filter: string, sink: FrameSink) {
+  constructor(iface: string, filter: string, ringBytes: number, sink: FrameSink) {
     this.iface = iface;
     this.filter = filter;
+    this.ringBytes = ringBytes;
     this.#sink = sink;
   }
 
@@ -84,8 +86,8 @@ export class FakeCapture implements Capture {
 export class FakeCaptureFactory implements CaptureFactory {
   readonly opened: FakeCapture[] = [];
 
-  open(iface: string, filter: string, onFrame: FrameSink): Capture {
-    const c = new FakeCapture(iface, filter, onFrame);
+  open(iface: string, filter: string, ringBytes: number, onFrame: FrameSink): Capture {
+    const c = new FakeCapture(iface, filter, ringBytes, onFrame);
     this.opened.push(c);
     return c;
   }

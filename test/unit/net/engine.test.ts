@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { Engine } from '../../../src/net/engine.js';
 import { Outcome, type OutcomeSink } from '../../../src/net/types.js';
 import { echoFilter } from '../../../src/packet/bpf.js';
+import { MAX_RING_BYTES, MIN_RING_BYTES, ringBytesFor } from '../../../src/net/capture-set.js';
 import { addrHash, parseIp } from '../../../src/lib/address.js';
 import { createEchoTemplate } from '../../../src/packet/icmp.js';
 import { probeKinds } from '../../../src/probes/index.js';
@@ -66,6 +67,29 @@ void test('one capture per interface, filtered on our identifier block', () => {
   assert.equal(engine.captureFor('veth0'), 0);
   assert.equal(engine.captureFor('lo'), 1);
   assert.equal(cap.filter, `(${echoFilter(ID_BASE)})`);
+});
+
+void test('the capture ring follows the requested rate; a resize loses no answer in flight', async () => {
+  const MiB = 1024 * 1024;
+  assert.deepEqual([0, 100, 1000, 1365, 1366, 2730, 2731, 5000, 150_000].map(ringBytesFor), [2, 2, 2, 2, 4, 4, 8, 8, 8].map((m) => m * MiB));
+  assert.equal(ringBytesFor(1e9), MAX_RING_BYTES);
+  const { clock, sender, cap, engine, probe, outcomes, sink } = setup();
+  assert.equal(cap.ringBytes, MIN_RING_BYTES, 'the smallest ring until a rate is known');
+  engine.send(probe('198.19.0.1'), sink, 0);
+  const t0 = 1_700_000_000_000_000;
+  cap.push(sender.sent[0]!.bytes, t0);
+  cap.push(echoReplyFor(sender.sent[0]!.bytes), t0 + 300);
+  cap.stat = { ...cap.stat, dropped: 1 };
+  engine.setRequestedRate(2000);
+  assert.equal(engine.captureFor('veth0'), 0, 'still one capture for the interface');
+  engine.setRequestedRate(2100);
+  await clock.advance(100);
+  assert.deepEqual(outcomes, [{ index: 0, outcome: Outcome.OK, rtt: 0.0003 }], 'the old ring was read a last time');
+  assert.ok(cap.closed, 'the old capture is closed');
+  const counters = engine.captureCounters();
+  assert.deepEqual(counters, [{ iface: 'veth0', received: 2, dropped: 1, ringBytes: 4 * MiB }], 'counts carried over');
+  engine.setRequestedRate(10);
+  assert.equal(engine.captureCounters()[0]!.ringBytes, MIN_RING_BYTES, 'and shrinks when the rate falls');
 });
 
 void test('RTT is reply timestamp minus request timestamp; late and missing replies are loss', async () => {

@@ -100,7 +100,7 @@ function instant(sends: number[], clock: FakeClock): PreparedProbe {
 void test('the loop paces sends at max_probe_rate, counts deferred probes, and skips rounds still waiting', async () => {
   const clock = new FakeClock();
   const loop = new ProbeLoop(
-    { engine: { setPumpMs: () => undefined } as unknown as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
+    { engine: { setPumpMs: () => undefined, setRequestedRate: () => undefined } as unknown as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
     { intervalS: 1, intervalPacketsS: 0.001, admission: { maxLagMs: 100_000, maxRate: 100 } },
   );
   const sends: number[] = [];
@@ -138,7 +138,7 @@ void test('an overdue backlog is sent over several turns of the event loop, not 
     }),
   };
   const loop = new ProbeLoop(
-    { engine: { setPumpMs: () => undefined } as unknown as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
+    { engine: { setPumpMs: () => undefined, setRequestedRate: () => undefined } as unknown as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
     { intervalS: 10, intervalPacketsS: 0, admission: { maxLagMs: 1e9, maxRate: 0 } },
   );
   const turns: number[] = [];
@@ -163,8 +163,9 @@ void test('an overdue backlog is sent over several turns of the event loop, not 
 
 void test('while admission limits, every task whose round is still unsent skips its next one, not only the one waiting first', async () => {
   const clock = new FakeClock();
+  const rates: number[] = [];
   const loop = new ProbeLoop(
-    { engine: { setPumpMs: () => undefined } as unknown as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
+    { engine: { setPumpMs: () => undefined, setRequestedRate: (pps: number) => rates.push(pps) } as unknown as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
     { intervalS: 1, intervalPacketsS: 0, admission: { maxLagMs: 100_000, maxRate: 100 } },
   );
   const sends: number[] = [];
@@ -176,6 +177,8 @@ void test('while admission limits, every task whose round is still unsent skips 
   assert.ok(sends.length >= 95 && sends.length <= 105, `sent ${sends.length}`);
   const { skipped } = loop.admission;
   assert.ok(Math.abs(skipped - (500 - sends.length)) <= 2, `skipped ${skipped}, sent ${sends.length}`);
+  // the capture ring is sized for what the targets ask, not for what admission lets out
+  assert.deepEqual(rates, [500, 500]);
   loop.stop();
 });
 
@@ -183,7 +186,7 @@ void test('a starved sender (each send costs more time than planned) keeps one r
   const clock = new FakeClock();
   let roundStarts = 0;
   const loop = new ProbeLoop(
-    { engine: { setPumpMs: () => undefined } as unknown as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => void roundStarts++ },
+    { engine: { setPumpMs: () => undefined, setRequestedRate: () => undefined } as unknown as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => void roundStarts++ },
     { intervalS: 1, intervalPacketsS: 0, admission: { maxLagMs: 100, maxRate: 0 } },
   );
   let sent = 0;

@@ -33,7 +33,7 @@ function task(key: string, probes: PreparedProbe[], nb: number, rounds: RoundRes
 
 function makeLoop(clock: FakeClock, iterations: number[]) {
   return new ProbeLoop(
-    { engine: { setPumpMs: () => undefined } as unknown as Engine, clock, log: memoryLogger().log, onIteration: (s) => iterations.push(s), beforeRound: () => undefined },
+    { engine: { setPumpMs: () => undefined, setRequestedRate: () => undefined } as unknown as Engine, clock, log: memoryLogger().log, onIteration: (s) => iterations.push(s), beforeRound: () => undefined },
     { intervalS: 10, intervalPacketsS: 0 },
   );
 }
@@ -149,7 +149,7 @@ void test('the send grid of first packets grows as the planned rate falls, and t
   const clock = new FakeClock();
   const pumps: number[] = [];
   const loop = new ProbeLoop(
-    { engine: { setPumpMs: (ms: number) => pumps.push(ms) } as unknown as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
+    { engine: { setPumpMs: (ms: number) => pumps.push(ms), setRequestedRate: () => undefined } as unknown as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
     { intervalS: 10, intervalPacketsS: 0 },
   );
   const sends: number[][] = [];
