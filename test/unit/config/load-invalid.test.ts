@@ -129,6 +129,26 @@ void describe('parseConfig: invalid files', () => {
     assert.ok(Object.isFrozen(error.problems));
   });
 
+  void it('finds repeated keys in every mapping, with the line of each repetition, and lets merge keys repeat', () => {
+    const text = `${BASE}  u:
+    type: ICMPping
+    destination: web.example.com
+    nb_packets: 1
+    destination: 198.18.0.1
+groups:
+  h: {}
+  h: {}
+`;
+    assert.throws(() => parseConfig(text, 'dup.yaml'), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(e.code, 'CFG_ERR_YAML');
+      assert.equal(e.message, ['dup.yaml:10:5: invalid YAML: Map keys must be unique', 'dup.yaml:11:1: invalid YAML: Map keys must be unique', 'dup.yaml:13:3: invalid YAML: Map keys must be unique'].join('\n'));
+      return true;
+    });
+    const merged = `${BASE.replace('  g: {}', '  g: &g {dscp: 1}\n  k:\n    <<: *g\n    <<: *g\n    src_port_a: 65100\n    src_port_z: 65199')}`;
+    assert.doesNotThrow(() => parseConfig(merged, 'merge.yaml'));
+  });
+
   void it('has a table entry for every invalid fixture', () => {
     // invalid-check-*.yaml are covered by load-checks.test.ts
     const fixtures = readdirSync(FIXTURES).filter((f) => f.startsWith('invalid-') && !f.startsWith('invalid-check-'));
