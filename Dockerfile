@@ -61,6 +61,8 @@ EXPOSE 9771
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9771/-/healthy').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # --max-semi-space-size=1: 32-37 MB less RSS at 10 000 targets (bench/README.md, "Memory"); on the
-# command line because NODE_OPTIONS is ignored here (file capabilities)
+# command line because NODE_OPTIONS is ignored here (file capabilities). glibc malloc: 2 arenas,
+# blocks from 128 KiB mapped on their own (test/lab/packaged-runtime.ts, "Memory floor").
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072
 ENTRYPOINT ["node", "--max-semi-space-size=1", "dist/src/main.js"]
 CMD ["run", "--config", "/etc/wireprobe/wireprobe.yaml"]

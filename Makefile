@@ -29,8 +29,9 @@ typecheck: deps
 deps-check: deps
 	@npx depcruise src --config .dependency-cruiser.cjs --output-type err
 
+# the flags and malloc settings of the packages (test/lab/packaged-runtime.ts)
 run: build
-	$(NODE) --max-semi-space-size=1 dist/src/main.js run --config $(CONFIG)
+	MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072 $(NODE) --max-semi-space-size=1 dist/src/main.js run --config $(CONFIG)
 
 unit: build
 	$(NODE) --test --test-concurrency=1 $(shell find dist/test/unit -name '*.test.js' | sort)

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { labIpv4Targets, requireRoot, requireTools, sleep, startWireprobe, type Lab, type WireprobeHandle } from '../test/lab/index.js';
+import { labIpv4Targets, PACKAGED_NODE_FLAGS, packagedEnv, requireRoot, requireTools, sleep, startWireprobe, type Lab, type WireprobeHandle } from '../test/lab/index.js';
 import { runFpingLowRate } from './fping-runner.js';
 import { commandLine, positiveNumber, runMain, withLab } from './options.js';
 import { BENCH_TYPES, installWitness, parseBenchTypes, witnessFor, type BenchType } from './probe-types.js';
@@ -15,7 +15,6 @@ import { scrapeToFile } from './scrape.js';
 import { measureScrapeCost, wireprobeConfig } from './wireprobe-runner.js';
 
 /** the V8 flags of the packaged service (packaging/wireprobe.service, Dockerfile, `make run`) */
-const PACKAGED_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 
 const USAGE = `usage: node dist/bench/memory-bench.js [options]   (root; creates namespaces wpt…)
   --types LIST         probe types (default ICMPping,TCPsyn,UDPunreachable)
@@ -135,7 +134,7 @@ async function runWireprobe(lab: Lab, o: Options, type: BenchType, addresses: re
   const nodeOptions = [o.nodeOptions, ...(o.snapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${o.snapshotDir}`])].join(' ').trim();
   const config = wireprobeConfig(addresses, { nbPackets: 1, intervalS: 10, requested: addresses.length / 10 }, type);
   log(`wireprobe ${type}, ${addresses.length} targets × 1 / 10 s, NODE_OPTIONS "${nodeOptions}" …`);
-  const wp = await startWireprobe(lab, config, { readyTimeoutMs: 180_000, env: { ...process.env, NODE_OPTIONS: nodeOptions } });
+  const wp = await startWireprobe(lab, config, { readyTimeoutMs: 180_000, env: packagedEnv(nodeOptions) });
   try {
     const pid = (await findProcess(wp.process.pid, 'node', 2000)) ?? wp.process.pid;
     const warm = await sampleWindow(pid, o.warmupS);

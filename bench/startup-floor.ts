@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { labIpv4Targets, netprobifyConfig, requireRoot, requireTools, sleep, waitFor, WIREPROBE_MAIN, REPO_ROOT, type Lab } from '../test/lab/index.js';
+import { labIpv4Targets, netprobifyConfig, PACKAGED_NODE_FLAGS, packagedEnv, requireRoot, requireTools, sleep, waitFor, WIREPROBE_MAIN, REPO_ROOT, type Lab } from '../test/lab/index.js';
 import { runFpingLowRate } from './fping-runner.js';
 import { installHeapProbe, readHeapProbe } from './heap-probe.js';
 import { commandLine, positiveNumber, runMain, withLab } from './options.js';
@@ -15,7 +15,6 @@ import { findProcess } from './proc-stats.js';
 import { wireprobeConfig } from './wireprobe-runner.js';
 
 /** the V8 flags of the packaged service (packaging/wireprobe.service, Dockerfile, `make run`) */
-const PACKAGED_NODE_FLAGS = '--max-semi-space-size=1';
 const PORT = 9771;
 
 const USAGE = `usage: node dist/bench/startup-floor.js [options]   (root; creates namespaces wpt…)
@@ -24,7 +23,7 @@ const USAGE = `usage: node dist/bench/startup-floor.js [options]   (root; create
   --settle S           seconds after /-/ready before sampling (default 15)
   --window S           RSS sampled every 500 ms over this many seconds (default 10)
   --repeat N           runs of each build × config, interleaved (default 1)
-  --node-options=TEXT  NODE_OPTIONS of wireprobe (default "${PACKAGED_NODE_FLAGS}")
+  --node-options=TEXT  NODE_OPTIONS of wireprobe (default "${PACKAGED_NODE_FLAGS.join(' ')}")
   --skip LIST          any of: fping, empty, example, targets
   --max-minutes M      hard bound of the whole run (default 12)`;
 
@@ -60,7 +59,7 @@ function parseOptions(argv: string[]): Options | undefined {
     settleS: num(values.settle, 15, 'settle'),
     windowS: num(values.window, 10, 'window'),
     repeat: Math.floor(num(values.repeat, 1, 'repeat')),
-    nodeOptions: values['node-options'] ?? PACKAGED_NODE_FLAGS,
+    nodeOptions: values['node-options'] ?? PACKAGED_NODE_FLAGS.join(' '),
     skip: new Set((values.skip ?? '').split(',').filter((s) => s !== '')),
     maxMinutes: num(values['max-minutes'], 12, 'max-minutes'),
   };
@@ -100,7 +99,7 @@ async function measure(lab: Lab, o: Options, main: string, name: string, yaml: s
   const configFile = join(lab.tmpDir, `${base}.yaml`);
   const probe = installHeapProbe(lab.tmpDir, base);
   writeFileSync(configFile, yaml);
-  const env = { ...process.env, NODE_OPTIONS: `${o.nodeOptions} --import=${probe.module}`.trim() };
+  const env = packagedEnv(`${o.nodeOptions} --import=${probe.module}`.trim());
   const t0 = performance.now();
   const proc = lab.spawn('probe', [process.execPath, main, 'run', '--config', configFile], { env });
   try {

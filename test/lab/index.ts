@@ -15,6 +15,7 @@ export { percentile } from './percentile.js';
 export { find, findAll, parseExposition, parseTypes, sum } from './exposition.js';
 export type { Sample } from './exposition.js';
 export { REPO_ROOT, startWireprobe, WIREPROBE_MAIN } from './wireprobe.js';
+export { PACKAGED_MALLOC_ENV, PACKAGED_NODE_FLAGS, packagedEnv } from './packaged-runtime.js';
 export type { WireprobeHandle, WireprobeOptions } from './wireprobe.js';
 export { netprobifyConfig, DEFAULT_GLOBAL, DEFAULT_PORT } from './config.js';
 export type { GlobalSection, TargetSpec } from './config.js';

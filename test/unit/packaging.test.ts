@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { REPO_ROOT, requireTools, runCommand } from '../lab/index.js';
+import { PACKAGED_MALLOC_ENV, PACKAGED_NODE_FLAGS, REPO_ROOT, requireTools, runCommand } from '../lab/index.js';
 
 const read = (rel: string): string => readFileSync(join(REPO_ROOT, rel), 'utf8');
 
@@ -121,6 +121,27 @@ void describe('Dockerfile', () => {
       // a COPY --from=build names the build stage's path, under its WORKDIR /src
       assert.ok(copied.map((c) => c.replace(/^\/src\//, '')).some((c) => f === c || f.startsWith(`${c}/`)), `${f} is not in the image`);
     }
+  });
+});
+
+void describe('runtime settings of the packages (test/lab/packaged-runtime.ts, which the benchmarks use)', () => {
+  const malloc = Object.entries(PACKAGED_MALLOC_ENV).map(([k, v]) => `${k}=${v}`);
+  const flags = PACKAGED_NODE_FLAGS.join(' ');
+
+  void it('the systemd unit sets them', () => {
+    const env = unitKeys(read('packaging/wireprobe.service')).get('Service.Environment') ?? [];
+    assert.deepEqual(env, [`NODE_OPTIONS=${flags}`, malloc.join(' ')]);
+  });
+
+  void it('the container image sets them', () => {
+    const runtime = dockerStages(read('Dockerfile')).at(-1)!;
+    assert.ok(args(runtime, 'ENV').includes(malloc.join(' ')), args(runtime, 'ENV').join('; '));
+    assert.ok(runtime.some((i) => i.op === 'ENTRYPOINT' && i.args.startsWith(`["node", ${PACKAGED_NODE_FLAGS.map((f) => JSON.stringify(f)).join(', ')}, `)));
+  });
+
+  void it('make run sets them', () => {
+    const run = /^run:.*\n((?:\t.*\n)+)/m.exec(read('Makefile'))?.[1] ?? '';
+    assert.ok(run.includes(`${malloc.join(' ')} $(NODE) ${flags} dist/src/main.js run`), run);
   });
 });
 
