@@ -17,6 +17,8 @@ export interface SocketStats {
   readonly receiveBufferBytes: number;
   /** SO_RXQ_OVFL, or /proc/net/udp{,6}; null while unknown */
   readonly kernelDrops: number | null;
+  /** receive errors so far (net/udp-receiver.ts errors()) */
+  readonly errors: number;
 }
 
 export interface FlowMetricsSource {
@@ -97,6 +99,9 @@ export function registerFlowMetrics(registry: Registry, src: FlowMetricsSource):
   });
   family('counter', 'wireprobe_flow_socket_kernel_drops_total', 'Datagrams the kernel dropped on the socket (receive buffer full): SO_RXQ_OVFL with the recvmmsg receiver, else /proc/net/udp and /proc/net/udp6', ['listen'], (emit) => {
     for (const s of src.sockets()) if (s.kernelDrops !== null) emit({ listen: s.listen }, s.kernelDrops);
+  });
+  family('counter', 'wireprobe_flow_socket_errors_total', 'Receive errors on the socket other than "nothing to read": recvmmsg failing or a pending socket error with the recvmmsg receiver (the socket is read on after it), \'error\' events with dgram', ['listen'], (emit) => {
+    for (const s of src.sockets()) emit({ listen: s.listen }, s.errors);
   });
   const sink = (name: string, help: string, pick: (s: FlowSinkStats) => number, kind: 'counter' | 'gauge'): void =>
     family(kind, name, help, ['sink'], (emit) => {

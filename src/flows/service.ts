@@ -25,8 +25,9 @@
  * job whose task fails is counted as decode errors (reason "worker"), per set.
  *
  * A tick each second evicts aged early data, rolls the top window, saves changed templates
- * (atomically, under state_dir) and reads the sockets' kernel drops (SO_RXQ_OVFL with the
- * batched receiver, else /proc/net/udp{,6}).
+ * (atomically, under state_dir), reads the sockets' kernel drops (SO_RXQ_OVFL with the
+ * batched receiver, else /proc/net/udp{,6}) and logs new receive errors (counted per socket in
+ * wireprobe_flow_socket_errors_total).
  * One socket per address (net/udp-receiver.ts): read in batches with recvmmsg by our addon when
  * it is built, else with Node's dgram, one 'message' event per datagram
  * (wireprobe_flow_socket_receiver says which, and start logs why dgram). The control half copies
@@ -109,6 +110,8 @@ interface Listener {
   readonly local: string;
   readonly procFile: string;
   kernelDrops: number | null;
+  /** receive errors already logged */
+  loggedErrors: number;
 }
 
 export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
@@ -137,7 +140,7 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
       const o = decoder.overflow;
       if (o.datagrams[5] + o.datagrams[9] + o.datagrams[10] > 0) yield o;
     },
-    sockets: (): SocketStats[] => listeners.map((l) => ({ listen: l.listen, receiver: l.receiver.kind, receiveBufferBytes: l.receiver.receiveBufferBytes, kernelDrops: l.kernelDrops })),
+    sockets: (): SocketStats[] => listeners.map((l) => ({ listen: l.listen, receiver: l.receiver.kind, receiveBufferBytes: l.receiver.receiveBufferBytes, kernelDrops: l.kernelDrops, errors: l.receiver.errors() })),
     sinks: () => sinks.map((s) => ({ name: s.name, stats: s.stats() })),
     top: () => top.entries(),
     jobs: () => jobs,
@@ -239,6 +242,16 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
     log.info('flow templates restored', { file: stateFile, templates: n });
   };
 
+  /** logs the batched receiver's errors since the last check, one line per socket (dgram's are logged as they come, by onError) */
+  const logErrors = (): void => {
+    for (const l of listeners) {
+      const errors = l.receiver.errors();
+      if (errors === l.loggedErrors || l.receiver.kind === 'dgram') continue;
+      log.warn('flow socket receive errors', { listen: l.listen, errors: errors - l.loggedErrors, errno: l.receiver.lastErrno() });
+      l.loggedErrors = errors;
+    }
+  };
+
   const readDrops = async (): Promise<void> => {
     const texts = new Map<string, Promise<string | null>>();
     for (const l of listeners) {
@@ -266,6 +279,7 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
     if (ticks % DROPS_EVERY_TICKS === 0) {
       void saveTemplates();
       void readDrops();
+      logErrors();
     }
   };
 
@@ -288,6 +302,7 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
           local: procLocalAddress(address, bound) ?? '',
           procFile: join(deps.paths.procfs, 'net', address.includes(':') ? 'udp6' : 'udp'),
           kernelDrops: null,
+          loggedErrors: 0,
         };
         listeners.push(l);
         if (receiver.receiveBufferBytes < config.receive_buffer_bytes) {

@@ -95,6 +95,7 @@ for (const receiver of ['recvmmsg', 'dgram'] as const) void test(`flows service 
   assert.match(text, /wireprobe_flow_decode_errors_total\{exporter="::1",reason="truncated"\} 1/);
   assert.match(text, /wireprobe_flow_templates\{exporter="127.0.0.1"\} 1/);
   assert.match(text, new RegExp(`wireprobe_flow_socket_kernel_drops_total\\{listen="127.0.0.1:${p4}"\\} 0`));
+  assert.match(text, new RegExp(`wireprobe_flow_socket_errors_total\\{listen="\\[::1\\]:${p6}"\\} 0`));
   assert.match(text, new RegExp(`wireprobe_flow_socket_receiver\\{listen="127.0.0.1:${p4}",receiver="${receiver}"\\} 1`));
   assert.match(text, new RegExp(`wireprobe_flow_socket_receive_buffer_bytes\\{listen="\\[::1\\]:${p6}"\\} \\d+`));
   assert.match(text, new RegExp(`wireprobe_flow_top_bytes\\{by="exporter",exporter="",key="127.0.0.1"\\} ${bytes}`));
