@@ -39,7 +39,7 @@ const sqlite = args.store === 'sqlite'
 let sinks: FlowSink[] = [];
 const svc = createFlowsService({
   config: {
-    enabled: true, listen: [{ address: '127.0.0.1', port: Number(args.port) }], receive_buffer_bytes: Number(args.rcvbuf), state_dir: dir,
+    enabled: true, listen: [{ address: '127.0.0.1', port: Number(args.port) }], receive_buffer_bytes: Number(args.rcvbuf), decode: pool === null ? 'inline' : 'pool', state_dir: dir,
     max_exporters: 1024, max_templates: 4096, early_data: { max_datagrams: 1000, max_age: 1800 }, top: { window: 60, n: 10, max_series: 1000 },
     sqlite, postgres: null,
   },

@@ -86,7 +86,7 @@ export function registerFlowMetrics(registry: Registry, src: FlowMetricsSource):
   );
   perExporter('wireprobe_flow_sampling_rate', 'Sampling interval applied to the exporter\'s last flow (1: unsampled)', (e) => e.lastSamplingRate, 'gauge');
   perExporter('wireprobe_flow_exporter_last_datagram_timestamp_seconds', 'Unix time of the exporter\'s last datagram', (e) => e.lastDatagramMs / 1000, 'gauge');
-  family('counter', 'wireprobe_flow_decode_jobs_total', 'Batches of flow data sets decoded, per place: pool (a worker thread) or inline (the collector\'s thread, when the pool is behind)', ['where'], (emit) => {
+  family('counter', 'wireprobe_flow_decode_jobs_total', 'Batches of flow data sets decoded, per place: pool (a worker thread) or inline (the collector\'s thread: flows.decode inline, or the pool behind)', ['where'], (emit) => {
     const j = src.jobs();
     emit({ where: 'pool' }, j.pool);
     emit({ where: 'inline' }, j.inline);
