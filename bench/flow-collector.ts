@@ -1,6 +1,6 @@
 // The wireprobe flow collector alone, for bench/flow-bench.ts: the flows service on
-// 127.0.0.1:--port (0: any), decoding in a worker pool of one thread as the app runs it
-// (--pool off: on the main thread), its sockets read in batches by the addon (--receiver dgram:
+// 127.0.0.1:--port (0: any), decoding in a worker pool of one thread (--pool on, the default
+// here, flows.decode "pool") or on the main thread (--pool off: "inline", the app's default), its sockets read in batches by the addon (--receiver dgram:
 // Node's dgram, the fallback), feeding the real SQLite store (--store sqlite, the default,
 // in a temporary directory, schema defaults) or a sink that counts rows (--store none); prints
 // `{"port":N}` once listening, then `{"flows":F,"datagrams":D,"stored":S,"storeDropped":X}`
