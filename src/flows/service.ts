@@ -16,7 +16,7 @@
  * so that this thread kept receiving, which mattered while it woke once per datagram (dgram:
  * the pool took in 1.3-1.6x the datagrams). With the batched receiver it wakes once per up to 64
  * datagrams, and inline took in as many datagrams as the pool at 20 000 and 10 000 datagrams/s,
- * with no more kernel drops, at 13-49 % less CPU per flow: the thread hop (the job and batch
+ * with no more kernel drops, at less CPU per flow (median 26-28 %): the thread hop (the job and batch
  * buffers crossing, piscina's task, the worker's GC) cost more than it saved. The per-flow
  * tally of addresses and conversations stays on this thread either way: its tables are one
  * window's state, and merging per-job partial tables from a worker would cost as much as
