@@ -1,6 +1,6 @@
 // The wireprobe flow collector alone, for bench/flow-bench.ts: the flows service on
-// 127.0.0.1:--port (0: any), decoding in a worker pool of one thread as the app runs it
-// (--pool off: on the main thread), its sockets read in batches by the addon (--receiver dgram:
+// 127.0.0.1:--port (0: any), decoding in a worker pool of one thread (--pool on, the default
+// here, flows.decode "pool") or on the main thread (--pool off: "inline", the app's default), its sockets read in batches by the addon (--receiver dgram:
 // Node's dgram, the fallback), feeding the real SQLite store (--store sqlite, the default,
 // in a temporary directory, schema defaults) or a sink that counts rows (--store none); prints
 // `{"port":N}` once listening, then `{"flows":F,"datagrams":D,"stored":S,"storeDropped":X}`
@@ -39,7 +39,7 @@ const sqlite = args.store === 'sqlite'
 let sinks: FlowSink[] = [];
 const svc = createFlowsService({
   config: {
-    enabled: true, listen: [{ address: '127.0.0.1', port: Number(args.port) }], receive_buffer_bytes: Number(args.rcvbuf), state_dir: dir,
+    enabled: true, listen: [{ address: '127.0.0.1', port: Number(args.port) }], receive_buffer_bytes: Number(args.rcvbuf), decode: pool === null ? 'inline' : 'pool', state_dir: dir,
     max_exporters: 1024, max_templates: 4096, early_data: { max_datagrams: 1000, max_age: 1800 }, top: { window: 60, n: 10, max_series: 1000 },
     sqlite, postgres: null,
   },

@@ -13,6 +13,8 @@
  * The receive buffer is set with SO_RCVBUFFORCE (past net.core.rmem_max, needs CAP_NET_ADMIN),
  * else SO_RCVBUF; SO_RXQ_OVFL makes the kernel attach its drop count to each datagram, read by
  * drops(). No SO_REUSEADDR/SO_REUSEPORT: the address and port are this socket's alone.
+ * Receive errors (recvmmsg failing other than EAGAIN, or a pending socket error, after which the
+ * poll is started again) are counted in stats().errors, the last one's errno in stats().errno.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -52,6 +54,8 @@ typedef struct {
   char ctrl[MAX_BATCH][CTRL_BYTES];
   uint32_t drops;
   double datagrams, batches;
+  /* receive errors other than "nothing to read" (recvmmsg, or the poll reporting an error) */
+  double errors;
   int last_errno;
   struct in6_addr names[NAMES_MAX];
   int name_count;
@@ -171,7 +175,10 @@ static int read_batch(rx_t *rx) {
   do n = recvmmsg(rx->fd, rx->msgs, rx->batch, MSG_DONTWAIT, NULL);
   while (n < 0 && errno == EINTR);
   if (n <= 0) {
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) rx->last_errno = errno;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      rx->last_errno = errno;
+      rx->errors++;
+    }
     return 0;
   }
   napi_env env = rx->env;
@@ -211,11 +218,36 @@ static int read_batch(rx_t *rx) {
   return n;
 }
 
+static void on_readable(uv_poll_t *h, int status, int events);
+
+/*
+ * The socket has a pending error (POLLERR: sk_err, or an error queue, which only IP_RECVERR
+ * fills): libuv has stopped the poll and reports UV_EBADF. Count it, take the error (SO_ERROR
+ * clears sk_err) and drain the error queue, then poll again, so that the socket keeps being read.
+ */
+static void recover(rx_t *rx) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(rx->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) rx->last_errno = err;
+  rx->errors++;
+  char buf[1], ctrl[512];
+  for (int i = 0; i < 1024; i++) {
+    struct iovec iov = {buf, sizeof buf};
+    struct msghdr m = {0};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = ctrl;
+    m.msg_controllen = sizeof ctrl;
+    if (recvmsg(rx->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) break;
+  }
+  uv_poll_start(&rx->poll, UV_READABLE, on_readable);
+}
+
 static void on_readable(uv_poll_t *h, int status, int events) {
   (void)events;
   rx_t *rx = h->data;
   if (status < 0) {
-    rx->last_errno = -status;
+    if (!rx->closing) recover(rx);
     return;
   }
   napi_handle_scope scope;
@@ -374,7 +406,7 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* stats(handle) → {drops, datagrams, batches, errno} */
+/* stats(handle) → {drops, datagrams, batches, errors, errno} */
 static napi_value stats(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   rx_t *rx = unwrap(env, info, &argc, NULL);
@@ -384,6 +416,7 @@ static napi_value stats(napi_env env, napi_callback_info info) {
   CHECK(env, set_number(env, o, "drops", rx->drops));
   CHECK(env, set_number(env, o, "datagrams", rx->datagrams));
   CHECK(env, set_number(env, o, "batches", rx->batches));
+  CHECK(env, set_number(env, o, "errors", rx->errors));
   CHECK(env, set_number(env, o, "errno", rx->last_errno));
   return o;
 }

@@ -25,6 +25,7 @@ export interface RawFlows {
   enabled: boolean;
   listen: { address: string; port: number }[];
   receive_buffer_bytes: number;
+  decode: 'inline' | 'pool';
   state_dir: string;
   max_exporters: number;
   max_templates: number;
@@ -110,6 +111,7 @@ export function buildFlows(raw: RawFlows, file: string, postgresUrl: string | nu
     enabled: raw.enabled,
     listen: raw.listen.map((l) => ({ address: l.address, port: l.port })),
     receive_buffer_bytes: raw.receive_buffer_bytes,
+    decode: raw.decode,
     state_dir: stateDir,
     max_exporters: raw.max_exporters,
     max_templates: raw.max_templates,

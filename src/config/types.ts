@@ -244,6 +244,8 @@ export interface FlowsConfig {
   readonly listen: readonly { readonly address: string; readonly port: number }[];
   /** SO_RCVBUF asked for each socket */
   readonly receive_buffer_bytes: number;
+  /** where data sets are decoded: on the collector's thread, or in the worker pool */
+  readonly decode: 'inline' | 'pool';
   /** absolute; where templates (and by default the SQLite database) are kept across restarts */
   readonly state_dir: string;
   /** exporters with state and metrics; later ones are dropped and counted as exporter "other" */

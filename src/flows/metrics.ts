@@ -17,6 +17,8 @@ export interface SocketStats {
   readonly receiveBufferBytes: number;
   /** SO_RXQ_OVFL, or /proc/net/udp{,6}; null while unknown */
   readonly kernelDrops: number | null;
+  /** receive errors so far (net/udp-receiver.ts errors()) */
+  readonly errors: number;
 }
 
 export interface FlowMetricsSource {
@@ -84,7 +86,7 @@ export function registerFlowMetrics(registry: Registry, src: FlowMetricsSource):
   );
   perExporter('wireprobe_flow_sampling_rate', 'Sampling interval applied to the exporter\'s last flow (1: unsampled)', (e) => e.lastSamplingRate, 'gauge');
   perExporter('wireprobe_flow_exporter_last_datagram_timestamp_seconds', 'Unix time of the exporter\'s last datagram', (e) => e.lastDatagramMs / 1000, 'gauge');
-  family('counter', 'wireprobe_flow_decode_jobs_total', 'Batches of flow data sets decoded, per place: pool (a worker thread) or inline (the collector\'s thread, when the pool is behind)', ['where'], (emit) => {
+  family('counter', 'wireprobe_flow_decode_jobs_total', 'Batches of flow data sets decoded, per place: pool (a worker thread) or inline (the collector\'s thread: flows.decode inline, or the pool behind)', ['where'], (emit) => {
     const j = src.jobs();
     emit({ where: 'pool' }, j.pool);
     emit({ where: 'inline' }, j.inline);
@@ -97,6 +99,9 @@ export function registerFlowMetrics(registry: Registry, src: FlowMetricsSource):
   });
   family('counter', 'wireprobe_flow_socket_kernel_drops_total', 'Datagrams the kernel dropped on the socket (receive buffer full): SO_RXQ_OVFL with the recvmmsg receiver, else /proc/net/udp and /proc/net/udp6', ['listen'], (emit) => {
     for (const s of src.sockets()) if (s.kernelDrops !== null) emit({ listen: s.listen }, s.kernelDrops);
+  });
+  family('counter', 'wireprobe_flow_socket_errors_total', 'Receive errors on the socket other than "nothing to read": recvmmsg failing or a pending socket error with the recvmmsg receiver (the socket is read on after it), \'error\' events with dgram', ['listen'], (emit) => {
+    for (const s of src.sockets()) emit({ listen: s.listen }, s.errors);
   });
   const sink = (name: string, help: string, pick: (s: FlowSinkStats) => number, kind: 'counter' | 'gauge'): void =>
     family(kind, name, help, ['sink'], (emit) => {

@@ -3,30 +3,32 @@
  * decoder's control half (packet/flow/decoder.ts) on the main thread, which does the ordered
  * per-datagram work (headers, templates, options records, sequence numbers, early data) and
  * queues the validated data sets; every JOB_DATAGRAMS datagrams (or JOB_MS after the first) the
- * queue goes, as one DataJob with one transferred buffer, to the worker pool, which decodes it
- * into a FlowBatch (packet/flow/data-job.ts). The batch that comes back (its columns in one
- * transferred buffer) goes to the top-talker window and to every sink, and its tallies to the
- * per-exporter counters; its buffer, unless a sink transferred it away, goes with a later job
- * to be decoded into again (a few kept), instead of a new one per batch. Batches may reach the sinks out of order; the per-exporter counters and
- * the top-N totals do not depend on order.
+ * queue goes, as one DataJob with one buffer, to be decoded into a FlowBatch
+ * (packet/flow/data-job.ts): here (flows.decode "inline", the default) or in the worker pool
+ * ("pool", the job's buffer transferred). The batch goes to the top-talker window and to every
+ * sink, and its tallies to the per-exporter counters; its buffer, unless a sink transferred it
+ * away, is decoded into again by a later job (a few kept), instead of a new one per batch.
+ * With the pool, batches may reach the sinks out of order; the per-exporter counters and the
+ * top-N totals do not depend on order.
  *
- * Why the pool (bench/flow-bench.ts, bench/README.md): the record decoding and the small
- * top-N keys (key-tally.ts) are most of the CPU per flow; in the pool they run on the other core
- * while this thread keeps receiving, and the collector took in 1.3-1.6x the datagrams of the
- * same code decoding inline when the machine was short of CPU (measured receiving with dgram;
- * with the batched receiver, inline took in about as much at 35-45 % less CPU: bench/README.md,
- * "flowrx branch"). The price is about 0.4-0.5 CPU-s
- * per 10^6 flows more in all (the thread hop), so on an idle machine at low rates inline would be
- * cheaper; the default is the pool. The per-flow tally of addresses and conversations stays on
- * this thread: its tables are one window's state, and merging per-job partial tables from a
- * worker would cost as much as tallying the rows (those keys are nearly unique per flow). When
- * the pool is behind (MAX_JOBS_IN_FLIGHT jobs pending) or absent (deps.pool null), a job is
- * decoded here, so nothing is dropped; wireprobe_flow_decode_jobs_total says where jobs ran. A
- * job whose task fails is counted as decode errors (reason "worker"), per set.
+ * Why inline by default (bench/flow-bench.ts, bench/README.md "flowrx branch" and "flowcpu2"):
+ * the pool moved the record decoding and the small top-N keys (key-tally.ts) to the other core
+ * so that this thread kept receiving, which mattered while it woke once per datagram (dgram:
+ * the pool took in 1.3-1.6x the datagrams). With the batched receiver it wakes once per up to 64
+ * datagrams, and inline took in as many datagrams as the pool at 20 000 and 10 000 datagrams/s,
+ * with no more kernel drops, at less CPU per flow (median 26-28 %): the thread hop (the job and batch
+ * buffers crossing, piscina's task, the worker's GC) cost more than it saved. The per-flow
+ * tally of addresses and conversations stays on this thread either way: its tables are one
+ * window's state, and merging per-job partial tables from a worker would cost as much as
+ * tallying the rows (those keys are nearly unique per flow). With "pool", when the pool is
+ * behind (MAX_JOBS_IN_FLIGHT jobs pending) a job is decoded here, so nothing is dropped;
+ * wireprobe_flow_decode_jobs_total says where jobs ran. A job whose task fails is counted as
+ * decode errors (reason "worker"), per set.
  *
  * A tick each second evicts aged early data, rolls the top window, saves changed templates
- * (atomically, under state_dir) and reads the sockets' kernel drops (SO_RXQ_OVFL with the
- * batched receiver, else /proc/net/udp{,6}).
+ * (atomically, under state_dir), reads the sockets' kernel drops (SO_RXQ_OVFL with the
+ * batched receiver, else /proc/net/udp{,6}) and logs new receive errors (counted per socket in
+ * wireprobe_flow_socket_errors_total).
  * One socket per address (net/udp-receiver.ts): read in batches with recvmmsg by our addon when
  * it is built, else with Node's dgram, one 'message' event per datagram
  * (wireprobe_flow_socket_receiver says which, and start logs why dgram). The control half copies
@@ -60,7 +62,7 @@ export interface FlowsServiceDeps {
   readonly paths: { readonly procfs: string };
   /** the flow stores to feed, opened from the config at start */
   readonly sinks: (config: FlowsConfig) => FlowSink[] | Promise<FlowSink[]>;
-  /** where data sets are decoded; null: on this thread */
+  /** the worker pool, where data sets are decoded when config.decode is "pool" (null: always on this thread) */
   readonly pool: WorkerPool | null;
   /** how the sockets are read (default recvmmsg, which falls back to dgram when the addon is not built) */
   readonly receiver?: UdpReceiverKind;
@@ -109,6 +111,8 @@ interface Listener {
   readonly local: string;
   readonly procFile: string;
   kernelDrops: number | null;
+  /** receive errors already logged */
+  loggedErrors: number;
 }
 
 export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
@@ -137,7 +141,7 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
       const o = decoder.overflow;
       if (o.datagrams[5] + o.datagrams[9] + o.datagrams[10] > 0) yield o;
     },
-    sockets: (): SocketStats[] => listeners.map((l) => ({ listen: l.listen, receiver: l.receiver.kind, receiveBufferBytes: l.receiver.receiveBufferBytes, kernelDrops: l.kernelDrops })),
+    sockets: (): SocketStats[] => listeners.map((l) => ({ listen: l.listen, receiver: l.receiver.kind, receiveBufferBytes: l.receiver.receiveBufferBytes, kernelDrops: l.kernelDrops, errors: l.receiver.errors() })),
     sinks: () => sinks.map((s) => ({ name: s.name, stats: s.stats() })),
     top: () => top.entries(),
     jobs: () => jobs,
@@ -171,7 +175,7 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
     jobTimer = null;
     const job = takeJob();
     if (job === null) return;
-    const pool = deps.pool;
+    const pool = config.decode === 'pool' ? deps.pool : null;
     if (pool === null || running.size >= MAX_JOBS_IN_FLIGHT) {
       jobs.inline++;
       deliver(job, decodeDataJob(job));
@@ -239,6 +243,16 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
     log.info('flow templates restored', { file: stateFile, templates: n });
   };
 
+  /** logs the batched receiver's errors since the last check, one line per socket (dgram's are logged as they come, by onError) */
+  const logErrors = (): void => {
+    for (const l of listeners) {
+      const errors = l.receiver.errors();
+      if (errors === l.loggedErrors || l.receiver.kind === 'dgram') continue;
+      log.warn('flow socket receive errors', { listen: l.listen, errors: errors - l.loggedErrors, errno: l.receiver.lastErrno() });
+      l.loggedErrors = errors;
+    }
+  };
+
   const readDrops = async (): Promise<void> => {
     const texts = new Map<string, Promise<string | null>>();
     for (const l of listeners) {
@@ -266,6 +280,7 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
     if (ticks % DROPS_EVERY_TICKS === 0) {
       void saveTemplates();
       void readDrops();
+      logErrors();
     }
   };
 
@@ -288,6 +303,7 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
           local: procLocalAddress(address, bound) ?? '',
           procFile: join(deps.paths.procfs, 'net', address.includes(':') ? 'udp6' : 'udp'),
           kernelDrops: null,
+          loggedErrors: 0,
         };
         listeners.push(l);
         if (receiver.receiveBufferBytes < config.receive_buffer_bytes) {

@@ -42,6 +42,10 @@ export interface UdpReceiver {
   readonly receiveBufferBytes: number;
   /** datagrams the kernel dropped on this socket so far (SO_RXQ_OVFL); null: not known here */
   kernelDrops(): number | null;
+  /** receive errors on this socket so far (recvmmsg failing other than "nothing to read", a pending socket error; dgram: 'error' events) */
+  errors(): number;
+  /** the errno of the last receive error (0: none, or not known: dgram) */
+  lastErrno(): number;
   close(): void;
 }
 
@@ -56,7 +60,7 @@ interface AddonSocket {
 
 interface UdpBatchAddon {
   open(address: string, port: number, receiveBufferBytes: number, batch: number, onBatch: (count: number, fresh: string[] | undefined, base: number) => void): AddonSocket;
-  stats(handle: object): { drops: number; datagrams: number; batches: number; errno: number };
+  stats(handle: object): { drops: number; datagrams: number; batches: number; errors: number; errno: number };
   close(handle: object): void;
 }
 
@@ -108,13 +112,19 @@ function openBatched(addon: UdpBatchAddon, o: UdpReceiverOptions): UdpReceiver {
   data = new Uint8Array(s.data);
   meta = s.meta;
   let closed = false;
+  /** the counts at close, kept */
+  let last = { errors: 0, errno: 0 };
+  const stats = (): { errors: number; errno: number } => (closed ? last : addon.stats(s.handle));
   return {
     kind: 'recvmmsg',
     port: s.port,
     receiveBufferBytes: s.receiveBufferBytes,
     kernelDrops: () => (closed ? null : addon.stats(s.handle).drops),
+    errors: () => stats().errors,
+    lastErrno: () => stats().errno,
     close() {
       if (closed) return;
+      last = addon.stats(s.handle);
       closed = true;
       addon.close(s.handle);
     },
@@ -138,12 +148,18 @@ async function openDgram(o: UdpReceiverOptions): Promise<UdpReceiver> {
     o.onDatagram(msg, a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a);
     o.onBatchEnd();
   });
-  socket.on('error', o.onError);
+  let errors = 0;
+  socket.on('error', (e) => {
+    errors++;
+    o.onError(e);
+  });
   return {
     kind: 'dgram',
     port: socket.address().port,
     receiveBufferBytes: socket.getRecvBufferSize(),
     kernelDrops: () => null,
+    errors: () => errors,
+    lastErrno: () => 0,
     close: () => socket.close(),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * softflowd replays pcap files of known flows to the flow collector on loopback, as NetFlow v5,
  * v9 and IPFIX: the per-exporter totals and the per-conversation top-talker series equal what
- * the pcap holds, for each version.
+ * the pcap holds, for each version, decoded on the collector's thread (flows.decode inline, the
+ * default) and, for v9 and IPFIX, in the worker pool.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -66,6 +67,7 @@ const CONFIG: FlowsConfig = {
   enabled: true,
   listen: [{ address: '127.0.0.1', port: 0 }],
   receive_buffer_bytes: 1 << 22,
+  decode: 'inline',
   state_dir: '',
   max_exporters: 16,
   max_templates: 64,
@@ -75,8 +77,8 @@ const CONFIG: FlowsConfig = {
   postgres: null,
 };
 
-for (const version of [5, 9, 10] as const) {
-  void test(`softflowd NetFlow ${version === 10 ? 'IPFIX' : `v${version}`}: per-flow totals in the metrics equal the pcap's`, async () => {
+for (const [version, decode] of [[5, 'inline'], [9, 'inline'], [10, 'inline'], [9, 'pool'], [10, 'pool']] as const) {
+  void test(`softflowd NetFlow ${version === 10 ? 'IPFIX' : `v${version}`}, decoded ${decode}: per-flow totals in the metrics equal the pcap's`, async () => {
     requireTools([{ bin: 'softflowd', pkg: 'softflowd' }]);
     const flows = flowsOf(version !== 5);
     const pcap = join(dir, `v${version}.pcap`);
@@ -91,7 +93,7 @@ for (const version of [5, 9, 10] as const) {
     const pool = createWorkerPool({ minThreads: 0, maxThreads: 1 });
     after(() => pool.close());
     const svc = createFlowsService({
-      config: { ...CONFIG, state_dir: join(dir, `state-v${version}`) }, clock, log: memoryLogger().log, registry, paths: { procfs: '/proc' }, sinks: () => [sink], pool,
+      config: { ...CONFIG, decode, state_dir: join(dir, `state-v${version}-${decode}`) }, clock, log: memoryLogger().log, registry, paths: { procfs: '/proc' }, sinks: () => [sink], pool,
     });
     await svc.start();
     after(() => svc.stop(0));
@@ -100,9 +102,10 @@ for (const version of [5, 9, 10] as const) {
     await execFileP('softflowd', ['-d', '-r', pcap, '-n', `127.0.0.1:${port}`, '-v', String(version)], { timeout: 20_000 });
     for (let i = 0; i < 300 && rows < flows.length; i++) {
       await new Promise((r) => setTimeout(r, 10));
-      await clock.advance(100); // queued data sets go to the pool every 100 ms
+      await clock.advance(100); // queued data sets are decoded every 100 ms
     }
     assert.equal(rows, flows.length, 'every flow decoded');
+    assert.match(await registry.metrics(), new RegExp(`wireprobe_flow_decode_jobs_total\\{where="${decode}"\\} [1-9]`));
     await clock.advance(10_000 - (clock.monoMs() % 10_000)); // closes the top window
     const text = await registry.metrics();
     const e = 'exporter="127.0.0.1"';

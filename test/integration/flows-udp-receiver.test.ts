@@ -3,15 +3,18 @@
  * (our recvmmsg addon, built by `make build`) and the dgram fallback get the same datagrams, bytes
  * and sources; the addon reads many datagrams per batch, forces a receive buffer past
  * net.core.rmem_max (root: CAP_NET_ADMIN), counts the kernel's drops (SO_RXQ_OVFL) exactly as
- * /proc/net/udp does, refuses a port in use and frees it on close.
+ * /proc/net/udp does, counts a receive error and reads on after it, refuses a port in use and
+ * frees it on close.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { procLocalAddress, socketDrops } from '../../src/flows/proc-udp.js';
 import { openUdpReceiver, udpBatchAddon, type UdpReceiver, type UdpReceiverKind } from '../../src/net/udp-receiver.js';
 import { requireRoot } from '../lab/index.js';
+import { requireTools } from '../lab/require-tools.js';
 
 interface Got {
   datagrams: { bytes: Buffer; source: string }[];
@@ -133,4 +136,46 @@ void test('udp receiver (recvmmsg): a port in use is refused with a coded error;
   assert.equal(again.rx.kernelDrops(), 0);
   again.rx.close();
   assert.equal(again.rx.kernelDrops(), null);
+});
+
+/**
+ * Puts an error on the socket bound to 127.0.0.1:port in process pid, from outside: takes a
+ * duplicate of its descriptor (pidfd_getfd, Linux 5.6, root), turns on IP_RECVERR (so that an ICMP
+ * error sets the socket's pending error, unconnected as it is) and sends a datagram from it to a
+ * closed port; the ICMP port unreachable that comes back is ECONNREFUSED on the socket.
+ */
+const INJECT_ERROR = `
+import ctypes, os, socket, sys
+pid, port, closed = map(int, sys.argv[1:4])
+rows = [l.split() for l in open(f'/proc/{pid}/net/udp').read().splitlines()[1:]]
+inode = next(r[9] for r in rows if r[1] == '0100007F:%04X' % port)
+fdnum = next(int(f) for f in os.listdir(f'/proc/{pid}/fd') if os.readlink(f'/proc/{pid}/fd/{f}') == f'socket:[{inode}]')
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.syscall(438, os.pidfd_open(pid), fdnum, 0)  # pidfd_getfd on x86_64
+if fd < 0:
+    raise OSError(ctypes.get_errno(), 'pidfd_getfd')
+s = socket.socket(fileno=fd)
+s.setsockopt(socket.SOL_IP, 11, 1)  # IP_RECVERR
+s.sendto(b'x', ('127.0.0.1', closed))
+`;
+
+void test('udp receiver (recvmmsg): a receive error on the socket is counted, and the socket is read on after it', async (t) => {
+  requireRoot();
+  requireTools([{ bin: 'python3', pkg: 'python3' }]);
+  const { rx, got } = await open('127.0.0.1', 'recvmmsg');
+  t.after(() => rx.close());
+  assert.equal(rx.errors(), 0);
+  const closed = await sender('udp4', '127.0.0.1');
+  const closedPort = closed.address().port;
+  closed.close();
+  execFileSync('python3', ['-c', INJECT_ERROR, String(process.pid), String(rx.port), String(closedPort)]);
+  await until('the error counted', () => rx.errors() === 1);
+  assert.equal(rx.lastErrno(), 111); // ECONNREFUSED
+  const s = await sender('udp4', '127.0.0.1');
+  t.after(() => s.close());
+  await sendAll(s, rx.port, '127.0.0.1', [payload(10, 1), payload(20, 2)]);
+  await until('the datagrams sent after the error', () => got.datagrams.length === 2);
+  assert.equal(rx.errors(), 1);
+  rx.close();
+  assert.equal(rx.errors(), 1);
 });

@@ -72,17 +72,33 @@ export interface EncodedChunk {
 /** A flow's end as stored: rounded to the ms (0 when it is not a number). */
 export const chunkEndMs = (endMs: number): number => (Number.isFinite(endMs) ? Math.round(endMs) : 0);
 
-/** Flows of a chunk taken from one batch: indices into it. */
+/** Flows of a chunk taken from one batch: runs of consecutive flows, as [start, end) pairs in ascending order. */
 export interface ChunkPart {
   readonly batch: FlowBatch;
-  readonly index: readonly number[];
+  readonly runs: readonly number[];
 }
+
+/** appends flow i to runs: extends the last run when i follows it */
+export function addToRuns(runs: number[], i: number): void {
+  if (runs.length > 0 && runs[runs.length - 1] === i) runs[runs.length - 1] = i + 1;
+  else runs.push(i, i + 1);
+}
+
+/** flows in a part */
+const partFlows = (runs: readonly number[]): number => {
+  let n = 0;
+  for (let r = 0; r < runs.length; r += 2) n += runs[r + 1]! - runs[r]!;
+  return n;
+};
+
+/** runs shorter than this are copied element by element (a subarray costs an object) */
+const COPY_RUN = 8;
 
 type NumberArray = Float64Array | Uint32Array | Uint16Array | Uint8Array;
 
 const bufferOf = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
-/** The narrowest encoding of whole numbers in [0, 2^32), or null when one is not. */
+/** The narrowest encoding of whole numbers in [0, 2^32), or null when one is not. `v` may become the BLOB (as a view). */
 function encodeUints(v: NumberArray, n: number): Buffer | null {
   let max = 0;
   let equal = true;
@@ -100,43 +116,57 @@ function encodeUints(v: NumberArray, n: number): Buffer | null {
     }
   }
   if (equal && n > 4) return bufferOf(Uint32Array.of(first));
-  const out = max <= 0xff ? new Uint8Array(n) : max <= 0xffff ? new Uint16Array(n) : new Uint32Array(n);
+  const bytes = max <= 0xff ? 1 : max <= 0xffff ? 2 : 4;
+  // already the narrowest integer width: the array itself
+  if (bytes === v.BYTES_PER_ELEMENT && !(v instanceof Float64Array)) return bufferOf(v.length === n ? v : v.subarray(0, n));
+  const out = bytes === 1 ? new Uint8Array(n) : bytes === 2 ? new Uint16Array(n) : new Uint32Array(n);
   if (v.length === n) out.set(v);
   else out.set(v.subarray(0, n));
   return bufferOf(out);
 }
 
+/** `v` may become the BLOB (as a view) */
 function encodeNumbers(v: NumberArray, n: number): Buffer {
-  return encodeUints(v, n) ?? bufferOf(v.slice(0, n));
+  return encodeUints(v, n) ?? bufferOf(v.length === n ? v : v.slice(0, n));
 }
 
+/** IPv4-mapped IPv6 prefix word 2 (bytes 00 00 ff ff) as read through a Uint32Array in native order */
+const V4_MAPPED_WORD = new Uint32Array(new Uint8Array([0, 0, 0xff, 0xff]).buffer)[0]!;
+
+/** `a`: n addresses of 16 bytes */
 function encodeAddresses(a: Uint8Array, n: number): Buffer {
+  if (a.byteOffset % 4 !== 0) a = a.slice(0, n * 16);
+  const w = new Uint32Array(a.buffer, a.byteOffset, n * 4);
   let equal = true;
   let v4 = true;
-  for (let k = 0; k < n && (equal || v4); k++) {
-    const o = k * 16;
-    if (equal) for (let j = 0; j < 16; j++) if (a[o + j] !== a[j]) equal = false;
-    if (v4) {
-      for (let j = 0; j < 10; j++) if (a[o + j] !== 0) v4 = false;
-      if (a[o + 10] !== 0xff || a[o + 11] !== 0xff) v4 = false;
-    }
+  const [w0, w1, w2, w3] = [w[0], w[1], w[2], w[3]];
+  for (let k = 0; k < n * 4 && (equal || v4); k += 4) {
+    if (equal && (w[k] !== w0 || w[k + 1] !== w1 || w[k + 2] !== w2 || w[k + 3] !== w3)) equal = false;
+    if (v4 && (w[k] !== 0 || w[k + 1] !== 0 || w[k + 2] !== V4_MAPPED_WORD)) v4 = false;
   }
   if (equal && n > 4) return Buffer.from(a.slice(0, 16));
-  if (!v4) return Buffer.from(a.slice(0, n * 16));
-  const out = new Uint8Array(n * 4);
-  for (let k = 0; k < n; k++) for (let j = 0; j < 4; j++) out[k * 4 + j] = a[k * 16 + 12 + j]!;
+  if (!v4) return bufferOf(a.subarray(0, n * 16));
+  const out = new Uint32Array(n);
+  for (let k = 0; k < n; k++) out[k] = w[k * 4 + 3]!;
   return bufferOf(out);
 }
 
 type Gathered = { -readonly [K in ChunkField]: FlowBatch[K] };
 
-// one gather function per element type, so that each loop sees one typed-array type
+// one gather function per element type, so that each loop sees one typed-array type; a run of
+// consecutive flows of a batch (the usual case: one exporter, one time slice) is one copy
 function gatherF64(parts: readonly ChunkPart[], field: ChunkField, n: number): Float64Array {
   const out = new Float64Array(n);
   let k = 0;
-  for (const { batch, index } of parts) {
+  for (const { batch, runs } of parts) {
     const from = batch[field] as Float64Array;
-    for (let j = 0; j < index.length; j++) out[k++] = from[index[j]!]!;
+    for (let r = 0; r < runs.length; r += 2) {
+      const a = runs[r]!;
+      const b = runs[r + 1]!;
+      if (b - a >= COPY_RUN) out.set(from.subarray(a, b), k);
+      else for (let j = a; j < b; j++) out[k + j - a] = from[j]!;
+      k += b - a;
+    }
   }
   return out;
 }
@@ -144,9 +174,15 @@ function gatherF64(parts: readonly ChunkPart[], field: ChunkField, n: number): F
 function gatherU32(parts: readonly ChunkPart[], field: ChunkField, n: number): Uint32Array {
   const out = new Uint32Array(n);
   let k = 0;
-  for (const { batch, index } of parts) {
+  for (const { batch, runs } of parts) {
     const from = batch[field] as Uint32Array;
-    for (let j = 0; j < index.length; j++) out[k++] = from[index[j]!]!;
+    for (let r = 0; r < runs.length; r += 2) {
+      const a = runs[r]!;
+      const b = runs[r + 1]!;
+      if (b - a >= COPY_RUN) out.set(from.subarray(a, b), k);
+      else for (let j = a; j < b; j++) out[k + j - a] = from[j]!;
+      k += b - a;
+    }
   }
   return out;
 }
@@ -154,34 +190,49 @@ function gatherU32(parts: readonly ChunkPart[], field: ChunkField, n: number): U
 function gatherU16(parts: readonly ChunkPart[], field: ChunkField, n: number): Uint16Array {
   const out = new Uint16Array(n);
   let k = 0;
-  for (const { batch, index } of parts) {
+  for (const { batch, runs } of parts) {
     const from = batch[field] as Uint16Array;
-    for (let j = 0; j < index.length; j++) out[k++] = from[index[j]!]!;
-  }
-  return out;
-}
-
-function gatherU8(parts: readonly ChunkPart[], field: ChunkField, n: number, width: number): Uint8Array {
-  const out = new Uint8Array(n * width);
-  let k = 0;
-  for (const { batch, index } of parts) {
-    const from = batch[field] as Uint8Array;
-    if (width === 1) for (let j = 0; j < index.length; j++) out[k++] = from[index[j]!]!;
-    else {
-      for (let j = 0; j < index.length; j++) {
-        const o = index[j]! * width;
-        for (let b = 0; b < width; b++) out[k++] = from[o + b]!;
-      }
+    for (let r = 0; r < runs.length; r += 2) {
+      const a = runs[r]!;
+      const b = runs[r + 1]!;
+      if (b - a >= COPY_RUN) out.set(from.subarray(a, b), k);
+      else for (let j = a; j < b; j++) out[k + j - a] = from[j]!;
+      k += b - a;
     }
   }
   return out;
 }
 
-/** The chunk's columns, gathered column by column from its parts. */
+/** one byte per flow, or `width` bytes per flow (addresses: 16) */
+function gatherU8(parts: readonly ChunkPart[], field: ChunkField, n: number, width: number): Uint8Array {
+  const out = new Uint8Array(n * width);
+  let k = 0;
+  for (const { batch, runs } of parts) {
+    const from = batch[field] as Uint8Array;
+    for (let r = 0; r < runs.length; r += 2) {
+      const a = runs[r]! * width;
+      const b = runs[r + 1]! * width;
+      if (b - a >= COPY_RUN) out.set(from.subarray(a, b), k);
+      else for (let j = a; j < b; j++) out[k + j - a] = from[j]!;
+      k += b - a;
+    }
+  }
+  return out;
+}
+
+/** The chunk's columns, gathered column by column from its parts (views of the batch's when the chunk is one run of one batch: read only). */
 function gather(parts: readonly ChunkPart[], n: number): Gathered {
   const out: Record<string, NumberArray> = {};
+  const only = parts.length === 1 && parts[0]!.runs.length === 2 ? parts[0]! : null;
   for (const { field, kind } of CHUNK_COLUMNS) {
     const proto = parts[0]!.batch[field];
+    if (only !== null) {
+      // one run of one batch: views of its columns, no copy
+      const [a, b] = only.runs as [number, number];
+      const w = kind === 'addr' ? 16 : 1;
+      out[field] = proto.subarray(a * w, b * w);
+      continue;
+    }
     out[field] =
       kind === 'addr'
         ? gatherU8(parts, field, n, 16)
@@ -203,13 +254,14 @@ function sameValues(a: Float64Array, b: Float64Array, n: number): boolean {
 
 /** Encodes the flows of one chunk (at most CHUNK_MAX_FLOWS, one time slice for good pruning). */
 export function encodeChunk(exporter: number, parts: readonly ChunkPart[]): EncodedChunk {
-  const n = parts.reduce((a, p) => a + p.index.length, 0);
+  const n = parts.reduce((a, p) => a + partFlows(p.runs), 0);
   const g = gather(parts, n);
+  const ends = new Float64Array(n);
   let minEndMs = Infinity;
   let maxEndMs = -Infinity;
   for (let k = 0; k < n; k++) {
     const e = chunkEndMs(g.endMs[k]!);
-    g.endMs[k] = e;
+    ends[k] = e;
     if (e < minEndMs) minEndMs = e;
     if (e > maxEndMs) maxEndMs = e;
   }
@@ -219,11 +271,11 @@ export function encodeChunk(exporter: number, parts: readonly ChunkPart[]): Enco
     let blob: Buffer;
     if (kind === 'end') {
       const offsets = new Float64Array(n);
-      for (let k = 0; k < n; k++) offsets[k] = g.endMs[k]! - minEndMs;
+      for (let k = 0; k < n; k++) offsets[k] = ends[k]! - minEndMs;
       blob = encodeNumbers(offsets, n);
     } else if (kind === 'start') {
       const durations = new Float64Array(n);
-      for (let k = 0; k < n; k++) durations[k] = g.endMs[k]! - g.startMs[k]!;
+      for (let k = 0; k < n; k++) durations[k] = ends[k]! - g.startMs[k]!;
       blob = encodeUints(durations, n) ?? bufferOf(g.startMs);
     } else if (kind === 'addr') blob = encodeAddresses(g[field] as Uint8Array, n);
     else {
@@ -245,7 +297,7 @@ export function encodeChunk(exporter: number, parts: readonly ChunkPart[]): Enco
 export function cutChunks(batches: readonly FlowBatch[], exporterIds: (b: FlowBatch) => readonly number[], emit: (c: EncodedChunk) => void): void {
   interface Open {
     readonly exporter: number;
-    parts: { batch: FlowBatch; index: number[] }[];
+    parts: { batch: FlowBatch; runs: number[] }[];
     count: number;
     firstEnd: number;
   }
@@ -253,7 +305,7 @@ export function cutChunks(batches: readonly FlowBatch[], exporterIds: (b: FlowBa
   for (const b of batches) {
     const ids = exporterIds(b);
     let lastKey = NaN;
-    let index: number[] = [];
+    let runs: number[] = [];
     let chunk: Open | undefined;
     for (let i = 0; i < b.count; i++) {
       const exporter = ids[b.exporter[i]!] ?? 0;
@@ -267,13 +319,13 @@ export function cutChunks(batches: readonly FlowBatch[], exporterIds: (b: FlowBa
           open.set(key, chunk);
         }
         const last = chunk.parts[chunk.parts.length - 1];
-        if (last?.batch === b) index = last.index;
+        if (last?.batch === b) runs = last.runs;
         else {
-          index = [];
-          chunk.parts.push({ batch: b, index });
+          runs = [];
+          chunk.parts.push({ batch: b, runs });
         }
       }
-      index.push(i);
+      addToRuns(runs, i);
       if (++chunk.count === CHUNK_MAX_FLOWS) {
         emit(encodeChunk(chunk.exporter, chunk.parts));
         open.delete(key);

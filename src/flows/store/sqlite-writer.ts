@@ -10,7 +10,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { ErrorCodes, errorMessage } from '../../lib/errors.js';
 import type { FlowBatch } from '../../packet/flow/types.js';
-import { CHUNK_COLUMNS, cutChunks, decodeChunk, encodeChunk, type EncodedChunk } from './chunk-codec.js';
+import { addToRuns, CHUNK_COLUMNS, cutChunks, decodeChunk, encodeChunk, type EncodedChunk } from './chunk-codec.js';
 import { fileBytes } from './file-bytes.js';
 import { planSqliteRetention, type SqliteSpace } from './retention.js';
 import type { FromWorker, ToWriter, WriterInit } from './sqlite-protocol.js';
@@ -109,15 +109,20 @@ export function runWriter(init: WriterInit, db: Database.Database, port: Message
     const batch = decodeChunk(address, flows, minEndMs, blobs);
     if (batch === null) throw new Error(`flow chunk ${id} is malformed`); // uncoded-error: caught and reported as FLOWDB_ERR_STORE below
     const kept: number[] = [];
-    for (let i = 0; i < batch.count; i++) if (batch.endMs[i]! >= cutoff) kept.push(i);
+    let keptFlows = 0;
+    for (let i = 0; i < batch.count; i++) {
+      if (batch.endMs[i]! < cutoff) continue;
+      addToRuns(kept, i);
+      keptFlows++;
+    }
     storedBytes -= size;
-    if (kept.length === 0) deleteId.run(id);
+    if (keptFlows === 0) deleteId.run(id);
     else {
-      const c = encodeChunk(idOf(address), [{ batch, index: kept }]);
+      const c = encodeChunk(idOf(address), [{ batch, runs: kept }]);
       replaceChunk.run(id, c.exporter, c.minEndMs, c.maxEndMs, c.flows, c.size, ...c.blobs);
       storedBytes += c.size;
     }
-    return flows - kept.length;
+    return flows - keptFlows;
   };
   let ageBusy = false;
   /** Age: every retentionIntervalMs, a slice of chunks per turn of the event loop so batches get written in between. */

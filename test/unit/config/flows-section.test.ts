@@ -32,11 +32,12 @@ void describe('flows section: valid', () => {
   void it('is absent by default', () => {
     assert.equal(load('').config.flows, undefined);
   });
-  void it('gets its defaults: SQLite in state_dir, no PostgreSQL', () => {
+  void it('gets its defaults: decoding inline, SQLite in state_dir, no PostgreSQL', () => {
     assert.deepEqual(load('flows: {}').config.flows, {
       enabled: true,
       listen: [{ address: '0.0.0.0', port: 2055 }],
       receive_buffer_bytes: 33554432,
+      decode: 'inline',
       state_dir: '/var/lib/wireprobe/flows',
       max_exporters: 1024,
       max_templates: 4096,
@@ -53,6 +54,7 @@ void describe('flows section: valid', () => {
     assert.equal(flows.sqlite, null);
     assert.deepEqual(flows.postgres, { url: SECRET, partition_interval: 86400, retention: { max_age: 3600, max_bytes: 0 }, batch_size: 10000, flush_interval: 1 });
     assert.equal(load('flows: {sqlite: {path: db/f.sqlite}}').config.flows!.sqlite!.path, join(dir, 'db/f.sqlite'));
+    assert.equal(load('flows: {decode: pool}').config.flows!.decode, 'pool');
   });
 });
 
@@ -65,6 +67,7 @@ void describe('flows section: errors with file:line', () => {
       '8:flows.receive_buffer_bytes: must be >= 65536 (got 10)',
       '9:flows: unknown key "tpo"',
     ]);
+    assert.deepEqual(problems('flows: {decode: gpu}'), ['3:flows.decode: must be one of inline, pool (got "gpu")']);
   });
   void it('needs exactly one of url and url_file, a readable non-empty file, and never shows the URL', () => {
     assert.deepEqual(problems(`flows: {postgres: {url: "${SECRET}", url_file: pg.url}}`), ['3:flows.postgres: set exactly one of url and url_file']);

@@ -22,6 +22,7 @@ const CONFIG: FlowsConfig = {
   enabled: true,
   listen: [{ address: '127.0.0.1', port: 0 }, { address: '::1', port: 0 }],
   receive_buffer_bytes: 1 << 20,
+  decode: 'inline',
   state_dir: join(dir, 'state'),
   max_exporters: 16,
   max_templates: 64,
@@ -68,7 +69,7 @@ const IPH = { domain: 1, exportSecs: 1_700_000_000 };
 const TEMPLATE = { kind: 'template' as const, templates: [{ id: 256, fields: V4_FIELDS }] };
 
 for (const receiver of ['recvmmsg', 'dgram'] as const) void test(`flows service (${receiver}): receives on IPv4 and IPv6, feeds sinks and metrics, keeps templates across a restart`, async () => {
-  const config = { ...CONFIG, state_dir: join(dir, `state-${receiver}`) };
+  const config = { ...CONFIG, decode: 'pool' as const, state_dir: join(dir, `state-${receiver}`) };
   const clock = new FakeClock();
   const registry = new Registry();
   const sink = memorySink();
@@ -95,6 +96,7 @@ for (const receiver of ['recvmmsg', 'dgram'] as const) void test(`flows service 
   assert.match(text, /wireprobe_flow_decode_errors_total\{exporter="::1",reason="truncated"\} 1/);
   assert.match(text, /wireprobe_flow_templates\{exporter="127.0.0.1"\} 1/);
   assert.match(text, new RegExp(`wireprobe_flow_socket_kernel_drops_total\\{listen="127.0.0.1:${p4}"\\} 0`));
+  assert.match(text, new RegExp(`wireprobe_flow_socket_errors_total\\{listen="\\[::1\\]:${p6}"\\} 0`));
   assert.match(text, new RegExp(`wireprobe_flow_socket_receiver\\{listen="127.0.0.1:${p4}",receiver="${receiver}"\\} 1`));
   assert.match(text, new RegExp(`wireprobe_flow_socket_receive_buffer_bytes\\{listen="\\[::1\\]:${p6}"\\} \\d+`));
   assert.match(text, new RegExp(`wireprobe_flow_top_bytes\\{by="exporter",exporter="",key="127.0.0.1"\\} ${bytes}`));
@@ -103,13 +105,17 @@ for (const receiver of ['recvmmsg', 'dgram'] as const) void test(`flows service 
   await svc.stop(100);
   assert.ok(existsSync(join(config.state_dir, TEMPLATES_FILE)));
 
-  // a restart decodes data at once with the saved template
+  // a restart decodes data at once with the saved template; decode "inline" leaves the pool alone
   const sink2 = memorySink();
-  const svc2 = createFlowsService({ config, clock, log, registry: new Registry(), paths: { procfs: '/proc' }, sinks: () => [sink2], pool: null, receiver });
+  const registry2 = new Registry();
+  const svc2 = createFlowsService({ config: { ...config, decode: 'inline' }, clock, log, registry: registry2, paths: { procfs: '/proc' }, sinks: () => [sink2], pool, receiver });
   await svc2.start();
   after(() => svc2.stop(0));
   await send(ports(svc2)[0]!, '127.0.0.1', [ipfixDatagram({ ...IPH, seq: 60 }, [dataSet(256, V4_FIELDS, flows)])]);
   await until(clock, '30 flows after the restart', () => sink2.rows === 30);
+  const text2 = await registry2.metrics();
+  assert.match(text2, /wireprobe_flow_decode_jobs_total\{where="pool"\} 0/);
+  assert.match(text2, /wireprobe_flow_decode_jobs_total\{where="inline"\} [1-9]/);
   await svc2.stop(100);
 });
 
