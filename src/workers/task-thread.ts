@@ -7,7 +7,7 @@
  * (bench/README.md, reload-churn). Tasks run one at a time, in call order; each is bounded by its
  * timeout, which ends the thread (the next task gets a fresh one).
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { ThreadRequest, ThreadTaskTable } from './task-thread-serve.js';
 
@@ -26,6 +26,8 @@ export interface TaskThreadOptions {
   readonly entry: URL;
   /** the thread ends after this long without a task */
   readonly idleMs: number;
+  /** V8 heap limits of the thread */
+  readonly resourceLimits?: ResourceLimits;
 }
 
 interface Pending {
@@ -54,7 +56,7 @@ export function createTaskThread<M extends ThreadTaskTable>(opts: TaskThreadOpti
   };
 
   const spawn = (): Worker => {
-    const w = new Worker(opts.entry);
+    const w = new Worker(opts.entry, opts.resourceLimits === undefined ? {} : { resourceLimits: opts.resourceLimits });
     started++;
     w.on('message', (m: unknown) => {
       if (worker !== w) return;

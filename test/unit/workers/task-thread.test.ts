@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
 import { ErrorCodes } from '../../../src/lib/errors.js';
 import { createTaskThread, type TaskThread } from '../../../src/workers/task-thread.js';
 import type { TestTasks } from './task-thread-tasks.js';
@@ -15,8 +16,8 @@ import type { TestTasks } from './task-thread-tasks.js';
 const entry = new URL('./task-thread-tasks.js', import.meta.url);
 const T = 10_000;
 
-function thread(idleMs: number, t: { after: (fn: () => Promise<void>) => void }): TaskThread<TestTasks> {
-  const th = createTaskThread<TestTasks>({ entry, idleMs });
+function thread(idleMs: number, t: { after: (fn: () => Promise<void>) => void }, resourceLimits?: ResourceLimits): TaskThread<TestTasks> {
+  const th = createTaskThread<TestTasks>({ entry, idleMs, ...(resourceLimits === undefined ? {} : { resourceLimits }) });
   t.after(() => th.close());
   return th;
 }
@@ -28,6 +29,10 @@ void test('tasks in a row run in the same thread', async (t) => {
   assert.equal(new Set(ids).size, 1, `thread ids ${ids.join(',')}`);
   assert.equal(th.started(), 1);
   assert.equal(th.alive(), true);
+});
+
+void test('the thread has the heap limits asked for', async (t) => {
+  assert.equal(await thread(60_000, t, { maxYoungGenerationSizeMb: 3 }).run('youngGenerationMb', null, T), 3);
 });
 
 void test('the thread ends after idleMs without a task; the next task starts a new one', async (t) => {
