@@ -20,10 +20,12 @@ export type ThreadTaskModules<M extends ThreadTaskTable> = {
 
 export function serveTasks<M extends ThreadTaskTable>(modules: ThreadTaskModules<M>): void {
   const port = parentPort;
+  // uncoded-error: a thread entry run as a main module is a build mistake, no caller can act on it
   if (port === null) throw new Error('serveTasks: not in a worker thread');
   const handlers = modules as Readonly<Record<string, () => Promise<(input: unknown) => unknown>>>;
   port.on('message', (m: ThreadRequest) => {
     const load = handlers[m.name];
+    // uncoded-error: an uncaught error of the thread; the parent fails the task with it and ends the thread
     if (load === undefined) throw new Error(`serveTasks: no task ${JSON.stringify(m.name)}`);
     // a failed task is an uncaught error of the thread: the parent fails the task and ends the thread
     void load().then(async (handler) => port.postMessage(await handler(m.input)));
