@@ -12,8 +12,9 @@
  * bench prints the longest gap between two consecutive requests during the churn against the
  * interval, and the gaps longer than 1.5 intervals (a round missed or delayed by half an interval).
  * RSS growth: the mean over the last 10 % of the reloads against the first 10 %; also over the
- * samples taken with no worker thread alive (the thread count at its minimum: a one-shot config
- * thread or a pool worker adds its heap to the RSS while it lives). A preloaded module
+ * samples taken with no worker thread alive (the thread count at its minimum: the config thread
+ * or a pool worker adds its heap to the RSS while it lives), over those taken with one alive, and
+ * the share of samples with one alive over the first and the last 10 %. A preloaded module
  * (bench/heap-probe.ts) writes the main thread's V8 heap, read with RSS and threads into a curve
  * every `--curve-every` reloads. `--heap-snapshots DIR`: heap snapshots of the main thread (by
  * the preloaded module) at the first curve point and the last reload; a snapshot stops the event
@@ -280,6 +281,10 @@ async function main(): Promise<number> {
     // the samples with no worker thread alive: the thread count at its minimum
     const minThreads = Math.min(...r.threads);
     const quiet = r.rssKb.filter((_, i) => r.threads[i] === minThreads);
+    const busy = r.rssKb.filter((_, i) => r.threads[i]! > minThreads);
+    // the share of samples taken while a worker thread lived, over the first and the last 10 %
+    const tenth = Math.max(1, Math.floor(r.threads.length / 10));
+    const aliveShare = (ts: readonly number[]): number => Math.round((100 * ts.filter((t) => t > minThreads).length) / Math.max(1, ts.length));
     const heapFirst = r.curve[0]?.heapUsedMb ?? Number.NaN;
     const heapLast = r.curve.at(-1)?.heapUsedMb ?? Number.NaN;
     const churnS = (r.churnEndMs - r.churnStartMs) / 1000;
@@ -302,6 +307,8 @@ async function main(): Promise<number> {
       rssMb: {
         ...rss,
         noWorkerAlive: { samples: quiet.length, threads: minThreads, ...growth(quiet) },
+        workerAlive: { samples: busy.length, ...growth(busy) },
+        workerAlivePct: { first10pct: aliveShare(r.threads.slice(0, tenth)), last10pct: aliveShare(r.threads.slice(-tenth)) },
         threadsMax: Math.max(...r.threads),
       },
       mainThreadHeapUsedMb: { first: heapFirst, last: heapLast, growthPct: Math.round((10_000 * (heapLast - heapFirst)) / heapFirst) / 100 },

@@ -103,8 +103,9 @@ async function systemEngineHost(log: Logger): Promise<EngineHostDeps> {
 }
 
 async function run({ file, watchConfig }: RunArgs): Promise<void> {
-  const { loadConfigInWorker } = await import('./workers/config-loader.js');
-  const { config, warnings } = await loadConfigInWorker(file);
+  const { createConfigLoader } = await import('./workers/config-loader.js');
+  const configLoader = createConfigLoader();
+  const { config, warnings } = await configLoader.load(file);
   const log = createLogger((line) => process.stderr.write(`${line}\n`), levelFromNetprobify(config.global.logging_level));
   for (const w of warnings) log.warn(w);
   const [{ checkRawPermission }, { createApp }, { systemLookup }, { createHostPacketIo }, { execCommand, streamCommand }] = await Promise.all([
@@ -116,7 +117,7 @@ async function run({ file, watchConfig }: RunArgs): Promise<void> {
     version: version(),
     lookup: systemLookup,
     configPath: file,
-    loadConfig: loadConfigInWorker,
+    loadConfig: (path) => configLoader.load(path),
     watchConfig,
     hostIo: () => createHostPacketIo(log.child('host-io')),
     exec: execCommand,

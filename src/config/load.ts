@@ -36,7 +36,7 @@ let compiled: { schema: SchemaNode; validate: ValidateFunction } | undefined;
 export function validator(): { schema: SchemaNode; validate: ValidateFunction } {
   if (compiled === undefined) {
     const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as SchemaNode;
-    // compiled once per load (each load runs in a fresh thread): ajv's code optimizer costs more than it saves
+    // compiled once per config thread, which ends 30 s after its last load (so often once per load): ajv's code optimizer costs more than it saves
     const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true, code: { optimize: false } });
     compiled = { schema, validate: ajv.compile(schema) };
   }

@@ -37,5 +37,5 @@ export type TaskName = keyof TaskMap;
 /** the handler of one task, in the worker */
 export type TaskHandler<K extends TaskName> = (input: TaskMap[K]['in']) => TaskMap[K]['out'] | Promise<TaskMap[K]['out']>;
 
-/** the tasks run in a thread of their own (workers/oneshot.ts) */
-export type OneShotTaskName = 'loadConfig';
+/** the tasks run in a thread of their own (workers/task-thread.ts), not in the pool */
+export type ThreadTaskName = 'loadConfig';
