@@ -32,7 +32,11 @@ export interface ConfigLoaderOptions {
  */
 const YOUNG_GENERATION_MB = 3;
 
-export const CONFIG_LOADER_DEFAULTS: ConfigLoaderOptions = { timeoutMs: 60_000, idleMs: 30_000 };
+/**
+ * idleMs: reloads a few seconds apart (a churn, an operator's edits) share the thread; the thread
+ * of the start-up load is gone before the process settles (alive, it is ~27 MB of RSS).
+ */
+export const CONFIG_LOADER_DEFAULTS: ConfigLoaderOptions = { timeoutMs: 60_000, idleMs: 5_000 };
 
 export function createConfigLoader(opts: ConfigLoaderOptions = CONFIG_LOADER_DEFAULTS): ConfigLoader {
   const thread = createTaskThread<Pick<TaskMap, ThreadTaskName>>({
