@@ -106,6 +106,9 @@ async function run({ file, watchConfig }: RunArgs): Promise<void> {
   const { createConfigLoader } = await import('./workers/config-loader.js');
   const configLoader = createConfigLoader();
   const { config, warnings } = await configLoader.load(file);
+  // the start-up load's thread and its heap (85 MB at 10 000 targets) go before the targets are
+  // built, not 5 s later on top of them: with it alive, VmHWM went from ~155 to ~210 MB
+  await configLoader.close();
   const log = createLogger((line) => process.stderr.write(`${line}\n`), levelFromNetprobify(config.global.logging_level));
   for (const w of warnings) log.warn(w);
   const [{ checkRawPermission }, { createApp }, { systemLookup }, { createHostPacketIo }, { execCommand, streamCommand }] = await Promise.all([

@@ -4,6 +4,7 @@
  * error; a failed load does not spoil the next one.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../../src/config/errors.js';
@@ -31,4 +32,19 @@ void test('good, bad and missing files through the config thread', async (t) => 
     return true;
   });
   assert.deepEqual((await loader.load(`${FIXTURES}valid-minimal.yaml`)).config, good.config, 'the same config again');
+});
+
+void test('close() ends the thread at once (what the start-up load does); the next load starts a new one', async (t) => {
+  const loader = createConfigLoader({ timeoutMs: 60_000, idleMs: 60_000 });
+  t.after(() => loader.close());
+  const threadsNow = (): number => Number(/Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+  // a first load and close, so that libuv's thread pool (started by the first file read) is counted
+  const first = await loader.load(`${FIXTURES}valid-minimal.yaml`);
+  await loader.close();
+  const before = threadsNow();
+  await loader.load(`${FIXTURES}valid-minimal.yaml`);
+  assert.equal(threadsNow(), before + 1, 'the thread stays for the next load');
+  await loader.close();
+  assert.equal(threadsNow(), before, 'closed: the thread is gone');
+  assert.deepEqual((await loader.load(`${FIXTURES}valid-minimal.yaml`)).config, first.config);
 });
