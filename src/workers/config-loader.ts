@@ -12,7 +12,8 @@ import type { TaskMap, ThreadTaskName } from './protocol.js';
 import { createTaskThread } from './task-thread.js';
 
 export interface ConfigLoader {
-  load(path: string): Promise<LoadedConfig>;
+  /** `last`: the thread ends as soon as it has answered (see TaskThread.run) */
+  load(path: string, last?: boolean): Promise<LoadedConfig>;
   /** ends the thread */
   close(): Promise<void>;
 }
@@ -45,8 +46,8 @@ export function createConfigLoader(opts: ConfigLoaderOptions = CONFIG_LOADER_DEF
     resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
   });
   return {
-    async load(path) {
-      const r = await thread.run('loadConfig', { path }, opts.timeoutMs);
+    async load(path, last = false) {
+      const r = await thread.run('loadConfig', { path }, opts.timeoutMs, last);
       // the structured clone made a copy of every repeated string and small object: share them
       if (r.ok) return { config: deepFreeze(internData(r.config)), warnings: r.warnings };
       if (r.problems && r.file !== undefined) throw new ConfigError(r.code, r.file, r.problems);

@@ -11,6 +11,8 @@ export type ThreadTaskTable = Record<string, { in: unknown; out: unknown }>;
 export interface ThreadRequest {
   readonly name: string;
   readonly input: unknown;
+  /** the thread ends once it has answered (its heap goes at once, not when the parent ends it) */
+  readonly last: boolean;
 }
 
 /** per task, how to import its handler */
@@ -28,6 +30,9 @@ export function serveTasks<M extends ThreadTaskTable>(modules: ThreadTaskModules
     // uncoded-error: an uncaught error of the thread; the parent fails the task with it and ends the thread
     if (load === undefined) throw new Error(`serveTasks: no task ${JSON.stringify(m.name)}`);
     // a failed task is an uncaught error of the thread: the parent fails the task and ends the thread
-    void load().then(async (handler) => port.postMessage(await handler(m.input)));
+    void load().then(async (handler) => {
+      port.postMessage(await handler(m.input));
+      if (m.last) port.close();
+    });
   });
 }

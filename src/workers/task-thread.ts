@@ -12,7 +12,12 @@ import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { ThreadRequest, ThreadTaskTable } from './task-thread-serve.js';
 
 export interface TaskThread<M extends ThreadTaskTable> {
-  run<K extends keyof M & string>(name: K, input: M[K]['in'], timeoutMs: number): Promise<M[K]['out']>;
+  /**
+   * `last`: the thread ends as soon as it has answered, its heap with it (a task known to be
+   * alone, such as the start-up config load: the parent's own work on the result would otherwise
+   * stack on the thread's heap until the idle time runs out)
+   */
+  run<K extends keyof M & string>(name: K, input: M[K]['in'], timeoutMs: number, last?: boolean): Promise<M[K]['out']>;
   /** threads started so far */
   started(): number;
   /** a thread is alive (running a task or idle) */
@@ -69,7 +74,7 @@ export function createTaskThread<M extends ThreadTaskTable>(opts: TaskThreadOpti
     return w;
   };
 
-  const runNow = (name: string, input: unknown, timeoutMs: number): Promise<unknown> =>
+  const runNow = (name: string, input: unknown, timeoutMs: number, last: boolean): Promise<unknown> =>
     new Promise((resolve, reject) => {
       clearTimeout(idle);
       const w = worker ?? spawn();
@@ -79,6 +84,11 @@ export function createTaskThread<M extends ThreadTaskTable>(opts: TaskThreadOpti
       const settle = (): void => {
         clearTimeout(timer);
         if (worker !== w) return;
+        if (last) {
+          // it ends by itself: the next task starts a new thread
+          worker = null;
+          return;
+        }
         // an idle thread does not keep the process alive, and ends after idleMs
         w.unref();
         idle = setTimeout(() => void end(w), opts.idleMs);
@@ -88,13 +98,13 @@ export function createTaskThread<M extends ThreadTaskTable>(opts: TaskThreadOpti
         resolve: (m) => { settle(); resolve(m); },
         reject: (e) => { settle(); reject(e); },
       };
-      const request: ThreadRequest = { name, input };
+      const request: ThreadRequest = { name, input, last };
       w.postMessage(request);
     });
 
   return {
-    run(name, input, timeoutMs) {
-      const result = queue.then(() => runNow(name, input, timeoutMs));
+    run(name, input, timeoutMs, last = false) {
+      const result = queue.then(() => runNow(name, input, timeoutMs, last));
       queue = result.catch(() => undefined);
       return result;
     },

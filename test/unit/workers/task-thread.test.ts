@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +46,20 @@ void test('the thread ends after idleMs without a task; the next task starts a n
   const second = await th.run('threadId', null, T);
   assert.notEqual(second, first);
   assert.equal(th.started(), 2);
+});
+
+void test('a last task ends its thread once answered, without waiting for idleMs; the next task starts a new one', async (t) => {
+  const th = thread(60_000, t);
+  const threadsNow = (): number => Number(/Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+  const before = threadsNow();
+  const first = await th.run('threadId', null, T, true);
+  assert.equal(th.alive(), false);
+  for (let i = 0; i < 100 && threadsNow() > before; i++) await sleep(20);
+  assert.equal(threadsNow(), before, 'the thread ended by itself');
+  const second = await th.run('threadId', null, T);
+  assert.notEqual(second, first);
+  assert.equal(th.started(), 2);
+  assert.equal(await th.run('threadId', null, T), second, 'a task that is not last keeps its thread');
 });
 
 void test('an idle thread does not keep the process alive', () => {
