@@ -8,7 +8,7 @@ import { IPV4_HEADER_LENGTH, writeIpv4Header } from './ipv4.js';
 import { IPV6_HEADER_LENGTH, writeIpv6Header } from './ipv6.js';
 import { rewriteSource, type IpTemplateOptions } from './ip-template.js';
 import { fillData } from './l4-template.js';
-import { packetBytes } from './pool.js';
+import { ownBytes } from './pool.js';
 
 export const ICMP4_ECHO_REQUEST = 8;
 export const ICMP4_ECHO_REPLY = 0;
@@ -80,7 +80,7 @@ export function createEchoTemplate(o: EchoTemplateOptions): EchoTemplate {
   if ((v4 ? ipLen + size : size) > 0xffff) {
     throw encodeError(`echo packet of ${size} bytes after the IP header is too large`);
   }
-  const bytes = packetBytes(ipLen + size);
+  const bytes = (o.alloc ?? ownBytes)(ipLen + size);
   if (v4) {
     writeIpv4Header(bytes, 0, {
       src: o.src,

@@ -1,3 +1,5 @@
+import type { PacketAlloc } from './pool.js';
+
 /** The IP-level options shared by every probe packet template (ICMP echo, TCP SYN, UDP). */
 export interface IpTemplateOptions {
   family: 4 | 6;
@@ -14,6 +16,8 @@ export interface IpTemplateOptions {
   ipPayloadSize: number;
   /** Fill pattern repeated over the data after the L4 header (default 0x00..0xff repeating). */
   data?: Uint8Array;
+  /** Where the template's bytes come from (default: a Buffer of its own). */
+  alloc?: PacketAlloc;
 }
 
 /**

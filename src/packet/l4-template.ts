@@ -7,7 +7,7 @@ import { sum16 } from './checksum.js';
 import { IPV4_HEADER_LENGTH, writeIpv4Header } from './ipv4.js';
 import { IPV6_HEADER_LENGTH, writeIpv6Header } from './ipv6.js';
 import type { IpTemplateOptions } from './ip-template.js';
-import { packetBytes } from './pool.js';
+import { ownBytes } from './pool.js';
 
 /** The options of a TCP or UDP template: the IP-level ones and the destination port. */
 export interface L4TemplateOptions extends IpTemplateOptions {
@@ -65,7 +65,7 @@ export function buildIpPacket(o: L4TemplateOptions, protocol: number, minimum: n
   const ipLen = v4 ? IPV4_HEADER_LENGTH : IPV6_HEADER_LENGTH;
   // IPv4's total length field covers the header; IPv6's payload length does not.
   if ((v4 ? ipLen + size : size) > 0xffff) throw encodeError(`${what} of ${size} bytes after the IP header is too large`);
-  const bytes = packetBytes(ipLen + size);
+  const bytes = (o.alloc ?? ownBytes)(ipLen + size);
   let ipBase = 0;
   if (v4) {
     writeIpv4Header(bytes, 0, {

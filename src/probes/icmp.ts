@@ -74,6 +74,7 @@ export const icmpProbe: ProbeKind = {
       ttl: 64,
       dontFragment: target.dont_fragment,
       ipPayloadSize: icmpPayloadSize(target.ip_payload_size, group.ip_payload_size),
+      alloc: input.alloc,
     });
     return new TargetEchoProbe(input, dst, template);
   },

@@ -107,7 +107,7 @@ export const tcpSynProbe: ProbeKind = {
       throw new AppError(ErrorCodes.PKT_ERR_ENCODE, `TCPsyn ip_payload_size ${size} carries more than ${TCP_MAX_DATA} bytes of data`);
     }
     const template = createSynTemplate({
-      family, src: sourceAddress(input), dst, tos: group.dscp << 2, ttl: 64, dontFragment: target.dont_fragment, dstPort: target.dst_port ?? 0, ipPayloadSize: size,
+      family, src: sourceAddress(input), dst, tos: group.dscp << 2, ttl: 64, dontFragment: target.dont_fragment, dstPort: target.dst_port ?? 0, ipPayloadSize: size, alloc: input.alloc,
     });
     return new TargetSynProbe(input, dst, template);
   },

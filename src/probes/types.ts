@@ -7,6 +7,7 @@ import type { GroupConfig, TargetConfig } from '../config/types.js';
 import type { Engine } from '../net/engine.js';
 import type { EngineProbeType } from '../net/probe-types.js';
 import type { Family, OutcomeSink, RouteInfo } from '../net/types.js';
+import type { PacketAlloc } from '../packet/pool.js';
 import type { FrameCodec } from '../packet/probe-frame.js';
 import type { Rotation } from './rotation.js';
 
@@ -23,6 +24,8 @@ export interface PrepareInput {
   readonly kind: number;
   /** the round robins of the (target, group), shared by the probes of all its addresses */
   readonly rotation: Rotation;
+  /** where packet templates take their bytes (the target manager's slabs) */
+  readonly alloc: PacketAlloc;
 }
 
 export interface PreparedProbe {

@@ -93,6 +93,7 @@ export const udpUnreachableProbe: ProbeKind = {
       dontFragment: target.dont_fragment,
       dstPort: target.dst_port ?? 0,
       ipPayloadSize: udpPayloadSize(family, target.ip_payload_size),
+      alloc: input.alloc,
     });
     return new TargetUdpProbe(input, dst, template);
   },

@@ -14,6 +14,7 @@ import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { RouteInfo, RouteResolver } from '../net/types.js';
+import { PacketSlab } from '../packet/pool.js';
 import { probeKindOf } from '../probes/index.js';
 import type { ProbeKind } from '../probes/types.js';
 import type { ProbeLoop } from '../scheduler/loop.js';
@@ -109,7 +110,7 @@ export class TargetManager {
 
   constructor(deps: TargetManagerDeps) {
     this.#d = deps;
-    this.#prepare = { captureFor: (iface) => deps.engine.captureFor(iface), log: deps.log };
+    this.#prepare = { captureFor: (iface) => deps.engine.captureFor(iface), log: deps.log, alloc: new PacketSlab().alloc };
     this.#config = deps.config;
     this.#quarantine = new Quarantine({ log: deps.log, counter: deps.quarantined });
     for (const cfg of Object.values(deps.config.targets)) {

@@ -6,6 +6,7 @@
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { RouteInfo } from '../net/types.js';
+import type { PacketAlloc } from '../packet/pool.js';
 import type { PreparedProbe, ProbeKind } from '../probes/types.js';
 import type { TargetConfig } from '../config/types.js';
 import type { TargetTask } from './tasks.js';
@@ -14,6 +15,8 @@ export interface PrepareDeps {
   /** the engine's capture index on an interface, opened on first use (Engine.captureFor) */
   captureFor(iface: string): number;
   readonly log: Logger;
+  /** where the probes' packet templates take their bytes */
+  readonly alloc: PacketAlloc;
 }
 
 export interface TargetProbing {
@@ -45,7 +48,7 @@ export function prepareProbes(
       try {
         const capture = deps.captureFor(route.dev);
         const probe = t.kind.prepare({
-          target: t.cfg, group: task.group, address, family: t.family, route, capture, kind: t.kindNumber, rotation: task.rotation,
+          target: t.cfg, group: task.group, address, family: t.family, route, capture, kind: t.kindNumber, rotation: task.rotation, alloc: deps.alloc,
         });
         const mine = out.get(task)!;
         mine.probes.push(probe);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RouteInfo } from '../../../src/net/types.js';
+import { PacketSlab } from '../../../src/packet/pool.js';
 import { icmpProbe } from '../../../src/probes/icmp.js';
 import type { PrepareInput, ProbeKind } from '../../../src/probes/types.js';
 import { prepareProbes } from '../../../src/targets/prepare.js';
@@ -28,7 +29,7 @@ void test('one probe per (task, routed address) on the capture of its interface;
     ['198.18.0.1', { dev: 'veth1', prefsrc: null }],
     ['198.18.0.2', { dev: 'veth2', prefsrc: '198.18.0.254' }],
   ]);
-  const deps = { captureFor: (iface: string) => opened.push(iface) - 1, log };
+  const deps = { captureFor: (iface: string) => opened.push(iface) - 1, log, alloc: new PacketSlab().alloc };
   const out = prepareProbes(deps, { cfg, kind, kindNumber: 5, family: 4 }, tasks, ['198.18.0.0', '198.18.0.1', '198.18.0.2'], routes);
   assert.deepEqual(out.get(tasks[0]!)?.hosts, ['198.18.0.1', '198.18.0.2']);
   assert.deepEqual(out.get(tasks[1]!)?.hosts, ['198.18.0.1']);
