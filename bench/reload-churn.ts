@@ -11,7 +11,8 @@
  * Wire truth: tcpdump in the target namespace records every echo request; per unchanged target the
  * bench prints the longest gap between two consecutive requests during the churn against the
  * interval, and the gaps longer than 1.5 intervals (a round missed or delayed by half an interval).
- * RSS growth: the mean over the last 10 % of the reloads against the first 10 %; also over the
+ * RSS growth: the mean over the last 10 % of the reloads against the first 10 % (the PASS figure),
+ * and the drift as soak.ts reports it (last quarter against second quarter); growth also over the
  * samples taken with no worker thread alive (the thread count at its minimum: the config thread
  * or a pool worker adds its heap to the RSS while it lives), over those taken with one alive, and
  * the share of samples with one alive over the first and the last 10 %. A preloaded module
@@ -19,15 +20,17 @@
  * every `--curve-every` reloads. `--heap-snapshots DIR`: heap snapshots of the main thread (by
  * the preloaded module) at the first curve point and the last reload; a snapshot stops the event
  * loop for seconds, so the wire gaps of such a run do not count. `--main`: another build.
+ * wireprobe starts as packaged (test/lab/packaged-runtime.ts: its node flags and malloc settings);
+ * `--node-options` replaces the flags.
  *
  *   node dist/bench/reload-churn.js [--reloads 1000] [--targets 50] [--interval 1] [--pause-ms 0] [--max-minutes 20]
- *     [--curve-every 50] [--heap-snapshots DIR] [--main /other/dist/src/main.js]
+ *     [--curve-every 50] [--heap-snapshots DIR] [--main /other/dist/src/main.js] [--node-options "…"]
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createLab, labIpv4Targets, netprobifyConfig, readPcap, requireRoot, requireTools, sleep, startWireprobe, targetName, TCPDUMP } from '../test/lab/index.js';
+import { createLab, labIpv4Targets, netprobifyConfig, PACKAGED_NODE_FLAGS, packagedEnv, readPcap, requireRoot, requireTools, sleep, startWireprobe, targetName, TCPDUMP } from '../test/lab/index.js';
 import { echoInFrame } from '../test/lab/ip-packet.js';
 import { installHeapProbe, readHeapProbe, requestHeapSnapshot } from './heap-probe.js';
 import { findProcess } from './proc-stats.js';
@@ -47,6 +50,7 @@ const { values } = parseArgs({
     'curve-every': { type: 'string', default: '50' },
     'heap-snapshots': { type: 'string' },
     main: { type: 'string' },
+    'node-options': { type: 'string' },
     inner: { type: 'string' },
   },
 });
@@ -178,6 +182,19 @@ function growth(kb: readonly number[]): { first10pct: number; last10pct: number;
   return { first10pct: Math.round(first * 10) / 10, last10pct: Math.round(last * 10) / 10, growthPct: Math.round((10_000 * (last - first)) / first) / 100 };
 }
 
+/**
+ * RSS drift as soak.ts reports it: the mean of the last quarter of the samples against the second
+ * quarter, so that the warm-up (the config thread starting at the first reload, its heap and the
+ * code it compiles) is not counted as growth; growth() above counts it.
+ */
+function drift(kb: readonly number[]): { secondQuarter: number; lastQuarter: number; driftPct: number } {
+  const q = Math.max(1, Math.floor(kb.length / 4));
+  const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const early = mean(kb.slice(q, 2 * q)) / 1024;
+  const late = mean(kb.slice(-q)) / 1024;
+  return { secondQuarter: Math.round(early * 10) / 10, lastQuarter: Math.round(late * 10) / 10, driftPct: Math.round((10_000 * (late - early)) / early) / 100 };
+}
+
 interface GapStats {
   requests: number;
   silentTargets: number;
@@ -238,10 +255,10 @@ async function main(): Promise<number> {
     const probe = installHeapProbe(lab.tmpDir, 'churn');
     const snapshotDir = values['heap-snapshots'] === undefined ? undefined : resolve(values['heap-snapshots']);
     if (snapshotDir !== undefined) mkdirSync(snapshotDir, { recursive: true });
-    const nodeOptions = [process.env.NODE_OPTIONS, `--import=${probe.module}`];
+    const nodeOptions = `${values['node-options'] ?? PACKAGED_NODE_FLAGS.join(' ')} --import=${probe.module}`.trim();
     const wp = await startWireprobe(lab, configText(addresses, intervalS, 0).text, {
       readyTimeoutMs: 120_000,
-      env: { ...process.env, NODE_OPTIONS: nodeOptions.filter((x) => x !== undefined && x !== '').join(' ') },
+      env: packagedEnv(nodeOptions),
       ...(values.main === undefined ? {} : { main: resolve(values.main) }),
     });
     const pid = (await findProcess(wp.process.pid, 'node', 2000)) ?? wp.process.pid;
@@ -306,6 +323,7 @@ async function main(): Promise<number> {
       },
       rssMb: {
         ...rss,
+        ...drift(r.rssKb),
         noWorkerAlive: { samples: quiet.length, threads: minThreads, ...growth(quiet) },
         workerAlive: { samples: busy.length, ...growth(busy) },
         workerAlivePct: { first10pct: aliveShare(r.threads.slice(0, tenth)), last10pct: aliveShare(r.threads.slice(-tenth)) },
@@ -317,6 +335,7 @@ async function main(): Promise<number> {
       crashed: !alive,
       exitCode: code,
       errorLogLines: errorLines,
+      nodeOptions,
       load: { start: load0, end: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') },
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
