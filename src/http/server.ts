@@ -79,7 +79,7 @@ export function createHttpApp(deps: HttpDeps): Express {
       // streamed with backpressure, so a scrape holds a few chunks in memory, not the whole text
       // the wait for 'drain' comes only past STREAM_BUFFER_BYTES: one turn of the event loop per
       // ~1 MB, not per chunk, so a scrape takes tens of turns (each shared with the probing)
-      for (const chunk of deps.fast.chunks()) {
+      for (const chunk of deps.fast.encoded()) {
         if (res.destroyed || out.destroyed) return;
         out.write(chunk);
         if (out.writableLength > STREAM_BUFFER_BYTES) await drainOrClose(out);

@@ -10,10 +10,7 @@
  * row is dropped from the order and the arrays are compacted once enough rows are dead.
  */
 import { T4, T5, type TaskLabelNames } from './labels.js';
-import { bucketIndex, escapeHelp, formatValue, labelSet, type FastMetric, type FastRegistry, type FastType } from './fast.js';
-
-/** Lines are gathered into chunks of about this many characters before being handed on. */
-const CHUNK = 64 * 1024;
+import { bucketIndex, CHUNK, escapeHelp, formatValue, labelSet, type FastMetric, type FastRegistry, type FastType } from './fast.js';
 const INITIAL_ROWS = 64;
 
 /** A task's row; `row` is -1 once the series are removed (writes are then dropped). */
@@ -49,6 +46,10 @@ export class TaskTable {
   /** live rows plus dead ones not compacted yet */
   #n = 0;
   #dead = 0;
+  /** live rows whose label text is not ASCII */
+  #nonAscii = 0;
+  /** whether each row's label text is ASCII */
+  #ascii: boolean[] = [];
   #cap = INITIAL_ROWS;
   /** rendered T5 label text of each row, null when dead */
   #l5: (string | null)[] = [];
@@ -76,6 +77,11 @@ export class TaskTable {
 
   get size(): number {
     return this.#n - this.#dead;
+  }
+
+  /** every live row's label text is ASCII */
+  get ascii(): boolean {
+    return this.#nonAscii === 0;
   }
 
   #pctSet(ps: readonly number[]): PctSet {
@@ -107,7 +113,8 @@ export class TaskTable {
 
   /** The row of a (target, group), created at zero, or the existing one with the same labels. */
   add(owner: TaskRow, labels: TaskLabels, percentiles: readonly number[], nowWallMs: number): void {
-    const l5 = labelSet(T5, labels).rendered;
+    const ls = labelSet(T5, labels);
+    const l5 = ls.rendered;
     const existing = this.#index.get(l5);
     if (existing !== undefined) {
       owner.row = existing;
@@ -123,6 +130,8 @@ export class TaskTable {
     const r = this.#n++;
     this.#l5[r] = l5;
     this.#l4[r] = labelSet(T4, labels).rendered;
+    this.#ascii[r] = ls.ascii;
+    if (!ls.ascii) this.#nonAscii++;
     this.#pct[r] = pct;
     this.#owners[r] = [owner];
     this.#index.set(l5, r);
@@ -141,6 +150,7 @@ export class TaskTable {
     for (const o of this.#owners[r]!) o.row = -1;
     this.#index.delete(this.#l5[r]!);
     this.#l5[r] = null;
+    if (!this.#ascii[r]!) this.#nonAscii--;
     this.#owners[r] = [];
     this.#dead++;
     if (this.#dead > 64 && this.#dead * 2 > this.#n) this.#compact();
@@ -156,6 +166,7 @@ export class TaskTable {
       if (w !== r) {
         this.#l5[w] = l5;
         this.#l4[w] = this.#l4[r]!;
+        this.#ascii[w] = this.#ascii[r]!;
         this.#pct[w] = this.#pct[r]!;
         this.#owners[w] = this.#owners[r]!;
         for (const o of this.#owners[w]!) o.row = w;
@@ -167,7 +178,7 @@ export class TaskTable {
       }
       w++;
     }
-    this.#l5.length = this.#l4.length = this.#pct.length = this.#owners.length = w;
+    this.#l5.length = this.#l4.length = this.#ascii.length = this.#pct.length = this.#owners.length = w;
     this.#n = w;
     this.#dead = 0;
   }
@@ -261,6 +272,10 @@ class TableFamily implements FastMetric {
     return this.#count();
   }
 
+  get ascii(): boolean {
+    return this.#table.ascii;
+  }
+
   chunks(): Generator<string> {
     return this.#table.chunks(header(this.name, this.help, this.type), this.#line);
   }
@@ -330,6 +345,10 @@ export class TimeOooFamily implements FastMetric {
 
   get seriesCount(): number {
     return this.#tables.reduce((a, t) => a + t.size, 0);
+  }
+
+  get ascii(): boolean {
+    return this.#tables.every((t) => t.ascii);
   }
 
   *chunks(): Generator<string> {

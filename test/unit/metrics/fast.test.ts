@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FastFamily, FastHistogram, FastRegistry, formatValue, labelSet } from '../../../src/metrics/fast.js';
+import { CHUNK, FastFamily, FastHistogram, FastRegistry, formatValue, labelSet } from '../../../src/metrics/fast.js';
 
 const L = ['a', 'b'] as const;
 
@@ -51,10 +51,34 @@ void test('special values, label-set checks and duplicate names', () => {
 void test('a large exposition is handed over in bounded chunks', () => {
   const r = new FastRegistry();
   const g = new FastFamily(r, 'gauge', 'g', 'h', L);
-  for (let i = 0; i < 5000; i++) g.child(labelSet(L, { a: `target-${i}`, b: 'group' })).value = i;
+  for (let i = 0; i < 20_000; i++) g.child(labelSet(L, { a: `target-${i}`, b: 'group' })).value = i;
   const chunks: string[] = [];
   r.expose((c) => chunks.push(c));
   assert.ok(chunks.length > 1);
-  assert.ok(chunks.every((c) => c.length < 70 * 1024));
-  assert.equal(chunks.join('').split('\n').length, 5000 + 3);
+  assert.ok(chunks.every((c) => c.length < CHUNK + 1024));
+  assert.equal(chunks.join('').split('\n').length, 20_000 + 3);
+});
+
+void test('encoded chunks are the UTF-8 of the text, ASCII families copied as latin1', () => {
+  const r = new FastRegistry();
+  const g = new FastFamily(r, 'gauge', 'g', 'h', L);
+  const c = new FastFamily(r, 'counter', 'c_total', 'h', L);
+  const ascii = labelSet(L, { a: 'plain', b: 'x' });
+  const latin = labelSet(L, { a: 'café', b: 'x' });
+  const wide = labelSet(L, { a: '東京-1', b: '\u{1F600}' });
+  assert.deepEqual([ascii.ascii, latin.ascii, wide.ascii], [true, false, false]);
+  g.child(ascii).value = 1;
+  c.child(ascii).value = 2;
+  c.child(latin).value = 3;
+  c.child(wide).value = 4;
+  assert.deepEqual([g.ascii, c.ascii], [true, false]);
+  const bytes = (): Buffer => Buffer.concat([...r.encoded()]);
+  assert.equal(bytes().toString('utf8'), text(r));
+  assert.ok(text(r).includes('a="café"') && text(r).includes('a="東京-1"'));
+  c.remove(latin);
+  assert.equal(c.ascii, false, 'one non-ASCII series left');
+  c.remove(wide);
+  c.remove(wide);
+  assert.equal(c.ascii, true);
+  assert.equal(bytes().toString('utf8'), text(r));
 });

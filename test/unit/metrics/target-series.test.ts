@@ -68,3 +68,4 @@ void test('unmatched answers count for the reasons of the type only; remove() le
   series.remove();
   assert.deepEqual(seriesLines(cat), []);
 });
+
