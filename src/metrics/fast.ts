@@ -67,7 +67,7 @@ export interface FastMetric {
   readonly type: FastType;
   readonly labelNames: readonly string[];
   readonly seriesCount: number;
-  /** the family's text is ASCII (every label set of its series is) */
+  /** the family's text is ASCII (its help and every label set of its series) */
   readonly ascii: boolean;
   /** the family's text in chunks of about CHUNK characters */
   chunks(): Generator<string>;
@@ -78,12 +78,14 @@ abstract class Family<L extends string, S> implements FastMetric {
   readonly help: string;
   readonly labelNames: readonly L[];
   protected readonly series = new Map<string, S>();
+  readonly #helpAscii: boolean;
   /** series whose label text is not ASCII */
   #nonAscii = 0;
 
   constructor(registry: FastRegistry, name: string, help: string, labelNames: readonly L[]) {
     this.name = name;
     this.help = help;
+    this.#helpAscii = isAscii(help);
     this.labelNames = labelNames;
     registry.add(this);
   }
@@ -114,7 +116,7 @@ abstract class Family<L extends string, S> implements FastMetric {
   }
 
   get ascii(): boolean {
-    return this.#nonAscii === 0;
+    return this.#helpAscii && this.#nonAscii === 0;
   }
 
   get seriesCount(): number {

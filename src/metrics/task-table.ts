@@ -10,7 +10,7 @@
  * row is dropped from the order and the arrays are compacted once enough rows are dead.
  */
 import { T4, T5, type TaskLabelNames } from './labels.js';
-import { bucketIndex, CHUNK, escapeHelp, formatValue, labelSet, type FastMetric, type FastRegistry, type FastType } from './fast.js';
+import { bucketIndex, CHUNK, escapeHelp, formatValue, isAscii, labelSet, type FastMetric, type FastRegistry, type FastType } from './fast.js';
 const INITIAL_ROWS = 64;
 
 /** A task's row; `row` is -1 once the series are removed (writes are then dropped). */
@@ -273,7 +273,7 @@ class TableFamily implements FastMetric {
   }
 
   get ascii(): boolean {
-    return this.#table.ascii;
+    return isAscii(this.help) && this.#table.ascii;
   }
 
   chunks(): Generator<string> {
@@ -348,7 +348,7 @@ export class TimeOooFamily implements FastMetric {
   }
 
   get ascii(): boolean {
-    return this.#tables.every((t) => t.ascii);
+    return isAscii(this.help) && this.#tables.every((t) => t.ascii);
   }
 
   *chunks(): Generator<string> {

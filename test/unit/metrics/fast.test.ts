@@ -81,4 +81,8 @@ void test('encoded chunks are the UTF-8 of the text, ASCII families copied as la
   c.remove(wide);
   assert.equal(c.ascii, true);
   assert.equal(bytes().toString('utf8'), text(r));
+  const h = new FastFamily(r, 'gauge', 'h', 'help with an ellipsis …', L);
+  h.child(ascii).value = 5;
+  assert.equal(h.ascii, false, 'the help text counts');
+  assert.equal(bytes().toString('utf8'), text(r));
 });

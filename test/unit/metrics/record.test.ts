@@ -101,3 +101,14 @@ void test('groups of one target are accounted separately', () => {
   assert.match(text, /^icmp_loss_total\{[^}]*group="g1"\} 0$/m);
   assert.match(text, /^icmp_loss_total\{[^}]*group="g2"\} 1$/m);
 });
+
+void test('the encoded exposition is the UTF-8 of the text (some help texts are not ASCII)', () => {
+  const catalog = createCatalog(probeKinds.map((k) => k.metrics));
+  for (const kind of ['icmp', 'tcpsyn', 'udp_unreachable']) {
+    const r = new TaskRecorder(catalog.probes[kind]!, catalog, labels('web1'), [95, 50], percentile, 1_700_000_000_000);
+    r.record(round([0.001, 0.002], 1));
+  }
+  const text = exposition(catalog);
+  assert.ok(text.includes('administratively prohibited, …'));
+  assert.equal(Buffer.concat([...catalog.fast.encoded()]).toString('utf8'), text);
+});
