@@ -2,11 +2,12 @@
  * The flow stores a collector feeds, opened from its config: the PostgreSQL sink first (it copies
  * what it keeps), then the SQLite store (its write() takes the batch's buffers over), and the
  * queryable side the API reads, which answers FLOWDB_ERR_STORE while no SQLite store is open.
+ * The PostgreSQL sink (and the `pg` client with it) is imported only when the config has one, so
+ * a SQLite-only collector never loads it (the memory floor, issue 14).
  */
 import type { FlowsConfig } from '../config/types.js';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { createPostgresFlowSink } from './store/postgres.js';
 import { openSqliteFlowStore, type SqliteFlowStore } from './store/sqlite.js';
 import type { FlowQueryable, FlowSink } from './types.js';
 
@@ -22,7 +23,10 @@ export function createFlowStores(log: Logger): FlowStores {
   return {
     async open(config) {
       const sinks: FlowSink[] = [];
-      if (config.postgres !== null) sinks.push(createPostgresFlowSink({ config: config.postgres, log: log.child('postgres') }));
+      if (config.postgres !== null) {
+        const { createPostgresFlowSink } = await import('./store/postgres.js');
+        sinks.push(createPostgresFlowSink({ config: config.postgres, log: log.child('postgres') }));
+      }
       if (config.sqlite !== null) {
         sqlite = await openSqliteFlowStore({ config: config.sqlite, log: log.child('sqlite') });
         sinks.push(sqlite);

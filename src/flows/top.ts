@@ -13,7 +13,10 @@
  * (IPv4-mapped in the batch) as one 32-bit key word and an IPv4 conversation as two, in
  * open-addressing tables on one typed array each (a slot's counts and key words side by side,
  * with a hash and compare of their own for one- and two-word keys); IPv6 keys in tables of 4
- * and 8 words. Pure.
+ * and 8 words. A flow touches only its conversation's table while the conversation group has
+ * key budget left: sources and destinations get each conversation's counts when the window
+ * closes (or when the budget runs out), in the order the per-flow tally would have claimed
+ * them, so the result is the same. Pure.
  */
 import { formatIp } from '../lib/address.js';
 import type { FlowGroupKey } from './types.js';
@@ -69,6 +72,11 @@ interface Tally {
   text(slot: number): string;
 }
 
+/** what an add did: the key was not counted (the group's key budget is spent), counted, or counted as a new key */
+const UNTRACKED = 0;
+const COUNTED = 1;
+const CLAIMED = 2;
+
 /** the hash of a key's 32-bit words, folded */
 const hash1 = (k0: number): number => {
   const h = Math.imul(k0, GOLDEN);
@@ -76,6 +84,12 @@ const hash1 = (k0: number): number => {
 };
 const hash2 = (k0: number, k1: number): number => {
   const h = Math.imul(Math.imul(k0, GOLDEN) ^ k1, GOLDEN);
+  return h ^ (h >>> 15);
+};
+/** the same for `w` words at key[off..] (numbers: slots hold key words as doubles) */
+const hashN = (key: ArrayLike<number>, off: number, w: number): number => {
+  let h = 0;
+  for (let k = 0; k < w; k++) h = Math.imul(h ^ key[off + k]!, GOLDEN);
   return h ^ (h >>> 15);
 };
 
@@ -146,49 +160,75 @@ class KeyTable implements Tally {
     }
   }
 
-  /** a two-word key */
-  add2(k0: number, k1: number, bytes: number, packets: number, flows = 1): void {
+  /** a two-word key: UNTRACKED, COUNTED or CLAIMED */
+  add2(k0: number, k1: number, bytes: number, packets: number, flows = 1): number {
     for (;;) {
       const c = this.counts;
       const mask = (1 << this.bits) - 1;
       for (let i = Math.imul(hash2(k0, k1), GOLDEN) >>> (32 - this.bits); ; i = (i + 1) & mask) {
         const o = i * 5;
+        let done = COUNTED;
         if (c[o] === 0) {
           if (this.group.keysLeft > 0 && this.#full()) break;
-          if (!this.#claim()) return;
+          if (!this.#claim()) return UNTRACKED;
           c[o + 3] = k0;
           c[o + 4] = k1;
+          done = CLAIMED;
         } else if (c[o + 3] !== k0 || c[o + 4] !== k1) continue;
         this.#count(o, flows, bytes, packets);
-        return;
+        return done;
       }
       this.#grow();
     }
   }
 
-  /** a key of `width` words at key[off..] */
-  add(key: Uint32Array, off: number, bytes: number, packets: number): void {
+  /** the counts' offset of a two-word key (-1: absent) */
+  find2(k0: number, k1: number): number {
+    const c = this.counts;
+    const mask = (1 << this.bits) - 1;
+    for (let i = Math.imul(hash2(k0, k1), GOLDEN) >>> (32 - this.bits); ; i = (i + 1) & mask) {
+      const o = i * 5;
+      if (c[o] === 0) return -1;
+      if (c[o + 3] === k0 && c[o + 4] === k1) return o;
+    }
+  }
+
+  /** the counts' offset of the key of `width` words at key[off..] (-1: absent) */
+  find(key: Uint32Array, off: number): number {
+    const { width: w, stride, counts: c } = this;
+    const mask = (1 << this.bits) - 1;
+    for (let i = Math.imul(hashN(key, off, w), GOLDEN) >>> (32 - this.bits); ; i = (i + 1) & mask) {
+      const o = i * stride;
+      if (c[o] === 0) return -1;
+      let k = 0;
+      while (k < w && c[o + 3 + k] === key[off + k]) k++;
+      if (k === w) return o;
+    }
+  }
+
+  /** a key of `width` words at key[off..]: UNTRACKED, COUNTED or CLAIMED */
+  add(key: Uint32Array, off: number, bytes: number, packets: number, flows = 1): number {
     const w = this.width;
     const stride = this.stride;
-    let h = 0;
-    for (let k = 0; k < w; k++) h = Math.imul(h ^ key[off + k]!, GOLDEN);
-    h ^= h >>> 15;
+    const h = hashN(key, off, w);
     for (;;) {
       const c = this.counts;
       const mask = (1 << this.bits) - 1;
       for (let i = Math.imul(h, GOLDEN) >>> (32 - this.bits); ; i = (i + 1) & mask) {
         const o = i * stride;
+        let done = COUNTED;
         if (c[o] === 0) {
           if (this.group.keysLeft > 0 && this.#full()) break;
-          if (!this.#claim()) return;
+          if (!this.#claim()) return UNTRACKED;
           for (let k = 0; k < w; k++) c[o + 3 + k] = key[off + k]!;
+          done = CLAIMED;
         } else {
           let k = 0;
           while (k < w && c[o + 3 + k] === key[off + k]) k++;
           if (k < w) continue;
         }
-        this.#count(o, 1, bytes, packets);
-        return;
+        this.#count(o, flows, bytes, packets);
+        return done;
       }
       this.#grow();
     }
@@ -201,10 +241,7 @@ class KeyTable implements Tally {
     const mask = (1 << this.bits) - 1;
     for (let s = 0; s < counts.length; s += stride) {
       if (counts[s] === 0) continue;
-      let h = 0;
-      for (let k = 0; k < w; k++) h = Math.imul(h ^ counts[s + 3 + k]!, GOLDEN);
-      h ^= h >>> 15;
-      let i = Math.imul(h, GOLDEN) >>> (32 - this.bits);
+      let i = Math.imul(hashN(counts, s + 3, w), GOLDEN) >>> (32 - this.bits);
       while (this.counts[i * stride] !== 0) i = (i + 1) & mask;
       this.counts.set(counts.subarray(s, s + stride), i * stride);
     }
@@ -269,6 +306,15 @@ function words(col: Uint8Array, n: number): Uint32Array {
   return col.byteOffset % 4 === 0 ? new Uint32Array(col.buffer, col.byteOffset, n * AW) : new Uint32Array(col.slice(0, n * FLOW_ADDRESS_BYTES).buffer);
 }
 
+/** a flow's conversation key (its source's words, then its destination's) in `key` */
+function conversation(key: Uint32Array, src: Uint32Array, dst: Uint32Array, o: number): Uint32Array {
+  for (let k = 0; k < AW; k++) {
+    key[k] = src[o + k]!;
+    key[AW + k] = dst[o + k]!;
+  }
+  return key;
+}
+
 /** the tables of one window */
 class Window {
   readonly src: Group;
@@ -295,6 +341,17 @@ class Window {
   /** exporter address → id, for the window */
   readonly exporterIds = new Map<string, number>();
   readonly exporterNames: string[] = [];
+  /**
+   * Until the conversation group's key budget is spent, sources and destinations are not
+   * tallied per flow: each conversation's key is logged when first seen, and its counts go to its
+   * source and destination (in that order, so every key is claimed in the order the per-flow
+   * tally would have claimed it) when the window closes or when a flow's conversation is not
+   * tallied; from then on every flow counts in all three. Log entries: a tag (0: IPv4, 2 words
+   * follow; 1: IPv6, 2 * AW words follow).
+   */
+  deferred = true;
+  log = new Uint32Array(1024);
+  logUsed = 0;
 
   constructor(maxKeys: number) {
     const g = (): Group => new Group(maxKeys);
@@ -326,6 +383,58 @@ class Window {
     this.exporterT = new KeyTable(1, this.exporter, (s) => this.exporterNames[this.exporterT.word(s, 0)]!);
     this.inIf = word(2, 1, new Group(maxKeys));
     this.outIf = word(2, 1, new Group(maxKeys));
+  }
+
+  /** logs the conversation of the flow whose address words are at src[o..] and dst[o..] */
+  logConversation(src: Uint32Array, dst: Uint32Array, o: number, v4: boolean): void {
+    const words = v4 ? 2 : 2 * AW;
+    if (this.logUsed + 1 + words > this.log.length) {
+      const grown = new Uint32Array(this.log.length * 2);
+      grown.set(this.log);
+      this.log = grown;
+    }
+    const log = this.log;
+    const at = this.logUsed;
+    if (v4) {
+      log[at] = 0;
+      log[at + 1] = src[o + 3]!;
+      log[at + 2] = dst[o + 3]!;
+    } else {
+      log[at] = 1;
+      log.set(src.subarray(o, o + AW), at + 1);
+      log.set(dst.subarray(o, o + AW), at + 1 + AW);
+    }
+    this.logUsed = at + 1 + words;
+  }
+
+  /** each logged conversation's counts to its source and destination; from now on flows count in them as they come */
+  settle(): void {
+    if (!this.deferred) return;
+    this.deferred = false;
+    const log = this.log;
+    for (let i = 0; i < this.logUsed;) {
+      const v6 = log[i] === 1;
+      const t = v6 ? this.conv6 : this.conv4;
+      const o = v6 ? t.find(log, i + 1) : t.find2(log[i + 1]!, log[i + 2]!);
+      const c = t.counts;
+      const [flows, bytes, packets] = [c[o]!, c[o + 1]!, c[o + 2]!];
+      if (v6) {
+        this.addAddress(this.src4, this.src6, log, i + 1, bytes, packets, flows);
+        this.addAddress(this.dst4, this.dst6, log, i + 1 + AW, bytes, packets, flows);
+      } else {
+        this.src4.add1(log[i + 1]!, bytes, packets, flows);
+        this.dst4.add1(log[i + 2]!, bytes, packets, flows);
+      }
+      i += 1 + (v6 ? 2 * AW : 2);
+    }
+    this.log = new Uint32Array(0);
+    this.logUsed = 0;
+  }
+
+  /** an address of AW words at key[off..] into its IPv4 (mapped) or IPv6 table */
+  addAddress(t4: KeyTable, t6: KeyTable, key: Uint32Array, off: number, bytes: number, packets: number, flows: number): void {
+    if (key[off] === 0 && key[off + 1] === 0 && key[off + 2] === V4_MAPPED_WORD) t4.add1(key[off + 3]!, bytes, packets, flows);
+    else t6.add(key, off, bytes, packets, flows);
   }
 
   exporterId(e: string): number {
@@ -364,18 +473,24 @@ export class TopTalkers {
       const o = i * AW;
       const s4 = src[o] === 0 && src[o + 1] === 0 && src[o + 2] === V4_MAPPED_WORD;
       const d4 = dst[o] === 0 && dst[o + 1] === 0 && dst[o + 2] === V4_MAPPED_WORD;
+      if (w.deferred) {
+        // sources and destinations deferred (Window.deferred): the conversation is the only table
+        // the flow touches, unless it is not tallied (its group's budget is spent): then the
+        // deferred ones are settled, and this flow and every later one count in all three (the
+        // conversation again: still not tallied, so not counted twice)
+        let counted: number;
+        if (s4 && d4) counted = conv4.add2(src[o + 3]!, dst[o + 3]!, bytes, packets);
+        else counted = conv6.add(conversation(key, src, dst, o), 0, bytes, packets);
+        if (counted === CLAIMED) w.logConversation(src, dst, o, s4 && d4);
+        if (counted !== UNTRACKED) continue;
+        w.settle();
+      }
       if (s4) src4.add1(src[o + 3]!, bytes, packets);
       else src6.add(src, o, bytes, packets);
       if (d4) dst4.add1(dst[o + 3]!, bytes, packets);
       else dst6.add(dst, o, bytes, packets);
       if (s4 && d4) conv4.add2(src[o + 3]!, dst[o + 3]!, bytes, packets);
-      else {
-        for (let k = 0; k < AW; k++) {
-          key[k] = src[o + k]!;
-          key[AW + k] = dst[o + k]!;
-        }
-        conv6.add(key, 0, bytes, packets);
-      }
+      else conv6.add(conversation(key, src, dst, o), 0, bytes, packets);
     }
     // every group's total is the batch's: the sum over its exporters
     const ex = keys.exporter;
@@ -398,6 +513,7 @@ export class TopTalkers {
     let budget = this.opts.maxSeries;
     const out: TopEntry[] = [];
     const w = this.#w;
+    w.settle();
     const names = w.exporterNames;
     /** ranks the slots of one or more tables (candidate c: table c % k, slot c / k) */
     const group = (by: FlowGroupKey, exporter: string, tables: readonly Tally[], first: number | undefined, total: ArrayLike<number>): void => {

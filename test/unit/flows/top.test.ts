@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { FlowDecoder } from '../../../src/packet/flow/decoder.js';
 import { OTHERS, TopTalkers, type TopEntry } from '../../../src/flows/top.js';
 import { makeFlows, v5Datagram, type FlowSpec } from '../../fakes/flow-builder.js';
+import { flowBatch, type FlowRow } from '../../fakes/flow-batch.js';
+import { rng } from '../../fakes/rng.js';
 
 const LIMITS = { maxExporters: 8, maxTemplates: 8, earlyMaxDatagrams: 0, earlyMaxAgeMs: 0 };
 
@@ -52,4 +54,47 @@ void test('top talkers: the series cap holds; keys beyond maxKeys still count in
   assert.ok(e.length <= 20, `${e.length} entries`);
   assert.deepEqual(sumOf(e, 'src'), [100, flows.reduce((s, f) => s + f.bytes, 0), flows.reduce((s, f) => s + f.packets, 0)]);
   assert.equal(e.filter((x) => x.by === 'src').length, 4, 'three keys kept and others');
+});
+
+/** what the top-N of one group must be: keys kept in the order first seen up to maxKeys, ranked by bytes, the rest in others */
+function oracle(rows: readonly { key: string; bytes: number; packets: number }[], n: number, maxKeys: number): { key: string; flows: number; bytes: number; packets: number }[] {
+  const m = new Map<string, [number, number, number]>();
+  const total = [0, 0, 0];
+  for (const r of rows) {
+    total[0]!++;
+    total[1]! += r.bytes;
+    total[2]! += r.packets;
+    let c = m.get(r.key);
+    if (c === undefined) {
+      if (m.size >= maxKeys) continue;
+      m.set(r.key, (c = [0, 0, 0]));
+    }
+    c[0]++;
+    c[1] += r.bytes;
+    c[2] += r.packets;
+  }
+  const best = [...m].sort((a, b) => b[1][1] - a[1][1]).slice(0, n).map(([key, [flows, bytes, packets]]) => ({ key, flows, bytes, packets }));
+  const rest = best.reduce((s, e) => [s[0]! - e.flows, s[1]! - e.bytes, s[2]! - e.packets], total);
+  return [...best, { key: OTHERS, flows: rest[0]!, bytes: rest[1]!, packets: rest[2]! }];
+}
+
+void test('top talkers: sources and destinations tallied through their conversations give the per-flow result, budget spent or not', () => {
+  const r = rng(5);
+  const addr = (i: number): string => (i % 3 === 0 ? `2001:db8::${(i + 1).toString(16)}` : `198.18.0.${i}`);
+  for (const maxKeys of [12, 40, 1000]) {
+    const top = new TopTalkers({ n: 5, maxSeries: 1000, maxKeys });
+    const rows: FlowRow[] = [];
+    for (let b = 0; b < 3; b++) {
+      const batch = Array.from({ length: 300 }, () => ({ src: addr(r.int(30)), dst: addr(r.int(20)), bytes: 1 + r.int(1e9), packets: 1 + r.int(1000), endMs: 0 }));
+      rows.push(...batch);
+      top.add(flowBatch(batch));
+    }
+    top.roll();
+    const e = top.entries();
+    const got = (by: string): { key: string; flows: number; bytes: number; packets: number }[] =>
+      e.filter((x) => x.by === by).map(({ key, flows, bytes, packets }) => ({ key, flows, bytes, packets }));
+    assert.deepEqual(got('src'), oracle(rows.map((x) => ({ key: x.src, bytes: x.bytes!, packets: x.packets! })), 5, maxKeys), `src, maxKeys ${maxKeys}`);
+    assert.deepEqual(got('dst'), oracle(rows.map((x) => ({ key: x.dst, bytes: x.bytes!, packets: x.packets! })), 5, maxKeys), `dst, maxKeys ${maxKeys}`);
+    assert.deepEqual(got('conversation'), oracle(rows.map((x) => ({ key: `${x.src} -> ${x.dst}`, bytes: x.bytes!, packets: x.packets! })), 5, maxKeys), `conversation, maxKeys ${maxKeys}`);
+  }
 });
