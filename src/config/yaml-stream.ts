@@ -145,7 +145,7 @@ export function parseYamlDocument(text: string, options: YamlOptions): ParsedYam
         queue.push(...parser.end());
         return false;
       }
-      queue.push(...parser.next(lexeme.value));
+      for (const token of parser.next(lexeme.value)) queue.push(token);
       return true;
     },
   };
