@@ -13,7 +13,9 @@
  * collection has begun (a key, separator or value: the parser still moves trailing comment lines
  * into the item before, while the next has only those) or the collection is done; the item
  * whose value is a block collection still being parsed is handed over with that value, itself
- * read the same way.
+ * read the same way. This leans on how the package's Parser edits items and how its Composer
+ * reads them (yaml 2.9); test/unit/config/yaml-stream.test.ts compares the result with
+ * parseDocument()'s on the parser's corner cases, and is what an upgrade of the package must pass.
  */
 import { Composer, Lexer, LineCounter, Parser, YAMLParseError, type CST, type Document, type DocumentOptions, type ParseOptions, type SchemaOptions } from 'yaml';
 
