@@ -84,6 +84,8 @@ interface Row {
   config: string;
   readyS: number;
   rssMb: number;
+  /** VmHWM once /-/ready answered: the start-up's peak (config load, targets built) */
+  hwmReadyMb: number;
   hwmMb: number;
   anonMb: number;
   fileMb: number;
@@ -113,6 +115,7 @@ async function measure(lab: Lab, o: Options, main: string, name: string, yaml: s
     if (state === 'exited') throw new Error(`${name}: wireprobe exited with ${proc.exitCode}: ${proc.stderr.slice(-2000)}`);
     const readyS = (performance.now() - t0) / 1000;
     const pid = (await findProcess(proc.pid, 'node', 2000)) ?? proc.pid;
+    const hwmReadyMb = statusMb(pid)?.VmHWM ?? Number.NaN;
     await sleep(o.settleS * 1000);
     const samples: number[] = [];
     const t1 = performance.now();
@@ -129,7 +132,7 @@ async function measure(lab: Lab, o: Options, main: string, name: string, yaml: s
     samples.sort((a, b) => a - b);
     return {
       build: main, config: name, readyS,
-      rssMb: samples[Math.floor(samples.length / 2)] ?? Number.NaN, hwmMb: last.VmHWM, anonMb: last.RssAnon, fileMb: last.RssFile, threads: last.Threads,
+      rssMb: samples[Math.floor(samples.length / 2)] ?? Number.NaN, hwmReadyMb, hwmMb: last.VmHWM, anonMb: last.RssAnon, fileMb: last.RssFile, threads: last.Threads,
       heapUsedMb: heap.heapUsed / 1e6, heapTotalMb: heap.heapTotal / 1e6, externalMb: heap.external / 1e6,
     };
   } finally {
@@ -142,9 +145,9 @@ function table(rows: readonly Row[], fping: string | undefined, o: Options): str
   return [
     `${o.targets} targets × 1 probe / 10 s; NODE_OPTIONS "${o.nodeOptions}"; settle ${o.settleS} s, window ${o.windowS} s; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
     '',
-    '| build | config | ready (s) | steady RSS (MB, median) | VmHWM | RssAnon | RssFile | threads | heap used | heap total | external |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.build} | ${r.config} | ${f(r.readyS)} | ${f(r.rssMb)} | ${f(r.hwmMb)} | ${f(r.anonMb)} | ${f(r.fileMb)} | ${r.threads} | ${f(r.heapUsedMb)} | ${f(r.heapTotalMb)} | ${f(r.externalMb)} |`),
+    '| build | config | ready (s) | steady RSS (MB, median) | VmHWM at ready | VmHWM | RssAnon | RssFile | threads | heap used | heap total | external |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.build} | ${r.config} | ${f(r.readyS)} | ${f(r.rssMb)} | ${f(r.hwmReadyMb)} | ${f(r.hwmMb)} | ${f(r.anonMb)} | ${f(r.fileMb)} | ${r.threads} | ${f(r.heapUsedMb)} | ${f(r.heapTotalMb)} | ${f(r.externalMb)} |`),
     ...(fping === undefined ? [] : ['', fping]),
   ].join('\n');
 }
@@ -170,7 +173,7 @@ async function main(): Promise<number> {
           log(`${main}: ${name} (run ${run + 1}) …`);
           const row = await measure(lab, o, main, name, yaml, run);
           rows.push(row);
-          log(`  RSS ${row.rssMb.toFixed(1)} MB, VmHWM ${row.hwmMb.toFixed(1)} MB, heap used ${row.heapUsedMb.toFixed(1)} MB`);
+          log(`  RSS ${row.rssMb.toFixed(1)} MB, VmHWM ${row.hwmReadyMb.toFixed(1)} MB at ready, ${row.hwmMb.toFixed(1)} MB at the end, heap used ${row.heapUsedMb.toFixed(1)} MB`);
         }
       }
     }

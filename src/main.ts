@@ -105,7 +105,7 @@ async function systemEngineHost(log: Logger): Promise<EngineHostDeps> {
 async function run({ file, watchConfig }: RunArgs): Promise<void> {
   const { createConfigLoader } = await import('./workers/config-loader.js');
   const configLoader = createConfigLoader();
-  // the start-up load's thread ends as soon as it has answered: its heap (85 MB at 10 000 targets)
+  // the start-up load's thread ends as soon as it has answered: its heap (~50 MB at 10 000 targets)
   // is gone before this thread takes in the result and builds the targets (kept alive until then,
   // VmHWM went from ~150 to ~190-210 MB)
   const { config, warnings } = await configLoader.load(file, true);

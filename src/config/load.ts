@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import { LineCounter, isScalar, parseDocument, visit, type Document, type YAMLError } from 'yaml';
+import { isScalar, visit, type Document, type YAMLError } from 'yaml';
 import { AppError, ErrorCodes } from '../lib/errors.js';
 import { checkApiSection, readTokenFile } from './api.js';
 import { buildConfig, type RawConfig } from './build.js';
@@ -20,6 +20,7 @@ import { toProblem, type Issue } from './issue.js';
 import { createLocator, findFloatIntegers, type Locator } from './locate.js';
 import { groupsOfTarget } from './membership.js';
 import { schemaIssues, type SchemaNode } from './schema-issues.js';
+import { parseYamlDocument } from './yaml-stream.js';
 import type { Config } from './types.js';
 
 export interface LoadedConfig {
@@ -75,8 +76,7 @@ function duplicateKeyOffsets(doc: Document): number[] {
 }
 
 function parseYaml(text: string, file: string): Parsed {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, version: '1.1', prettyErrors: false, uniqueKeys: false });
+  const { doc, lineCounter } = parseYamlDocument(text, { version: '1.1', prettyErrors: false, uniqueKeys: false });
   const problem = (offset: number, message: string): ConfigProblem => ({
     ...lineCounter.linePos(offset),
     path: '',

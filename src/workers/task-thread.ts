@@ -1,6 +1,6 @@
 /**
  * A worker thread of its own for rare, memory-hungry tasks (parsing a config of 10 000 targets
- * peaks at ~100 MB of heap): the memory stays out of the pool workers' heaps and ours, and goes
+ * peaks at ~50 MB of heap): the memory stays out of the pool workers' heaps and ours, and goes
  * away with the thread, which ends `idleMs` after its last task. Tasks close together (reloads in
  * a row) share one thread and what it compiled once (the config schema) instead of paying a
  * thread start and a compile each, with the RSS up and down by the thread's 10–20 MB at each
