@@ -144,8 +144,12 @@ void test('a task whose probe throws leaves the loop, its owner hears why, and t
 });
 
 void test('the send grid of first packets grows as the planned rate falls, and the engine reaps on it', async () => {
-  assert.deepEqual([0, 100, 1000, 1001, 2000, 5000, 5001, 10_000, 10_001].map(quantumFor), [200, 200, 200, 100, 100, 40, 20, 20, QUANTUM_MS]);
-  assert.deepEqual([QUANTUM_MS, 20, 40, 100, 200].map(pumpMsFor), [40, 40, 40, 100, 200]);
+  const at10s = (rate: number): number => quantumFor(rate, 10);
+  assert.deepEqual([0, 100, 200, 201, 400, 401, 1000, 1001, 2000, 5000, 5001, 10_000, 10_001].map(at10s), [1000, 1000, 1000, 500, 500, 200, 200, 100, 100, 40, 20, 20, QUANTUM_MS]);
+  // quanta above 200 ms only up to a tenth of the interval
+  assert.deepEqual([1, 2, 5, 60].map((s) => quantumFor(10, s)), [200, 200, 500, 1000]);
+  assert.equal(quantumFor(1000, 1), 200);
+  assert.deepEqual([QUANTUM_MS, 20, 40, 100, 200, 500, 1000].map(pumpMsFor), [40, 40, 40, 100, 200, 500, 1000]);
   const clock = new FakeClock();
   const pumps: number[] = [];
   const loop = new ProbeLoop(
@@ -156,13 +160,14 @@ void test('the send grid of first packets grows as the planned rate falls, and t
   for (let i = 0; i < 100; i++) {
     const s: number[] = [];
     sends.push(s);
-    loop.setTask(task(`t${i}`, [fakeProbe(clock, 1, s)], 1, []));
+    // keys as the targets' (name NUL group): their phases cover the interval evenly
+    loop.setTask(task(`target-${i}\u0000default`, [fakeProbe(clock, 1, s)], 1, []));
   }
   loop.start();
   await clock.advance(19_999);
-  // 10 probes/s: the first round (rate not yet known) on the 20 ms grid, the second on 200 ms
-  assert.deepEqual(pumps, [200]);
-  assert.ok(sends.every((s) => s.length === 2 && s[0]! % 20 === 0 && s[1]! % 200 === 0), `sends on the grid: ${sends.join(' ')}`);
-  assert.ok(new Set(sends.map((s) => s[1])).size > 10, 'still spread over the interval');
+  // 10 probes/s: the first round (rate not yet known) on the 20 ms grid, the second on 1 s
+  assert.deepEqual(pumps, [1000]);
+  assert.ok(sends.every((s) => s.length === 2 && s[0]! % 20 === 0 && s[1]! % 1000 === 0), `sends on the grid: ${sends.join(' ')}`);
+  assert.ok(new Set(sends.map((s) => s[1])).size === 7, `spread over the 7 instants the round has room for (0-6 s): ${[...new Set(sends.map((s) => s[1]))].join(' ')}`);
   loop.stop();
 });
