@@ -113,7 +113,7 @@ export class ProbeLoop {
   readonly #tasks = new Map<string, TaskState>();
   /** rounds by the instant their next packet may leave (Round.at) */
   readonly #heap = new MinHeap<Round>((r) => r.at);
-  /** the quantum of rounds' first packets (see COARSE_QUANTA_MS), from the planned rate */
+  /** the quantum of rounds' first packets (see COARSE_QUANTA_MS), from the current round's rate */
   #quantum = COARSE_QUANTUM_MS;
   readonly #wallNow: () => number;
   #sendTimer: TimerHandle | null = null;
@@ -203,17 +203,22 @@ export class ProbeLoop {
     const { intervalS, intervalPacketsS } = this.#opts;
     const iteration: Iteration = { startMono: start, outstanding: 0 };
     const backlogMs = this.#backlogMs(clock.monoMs());
-    let planned = 0;
-    // what the targets ask for, admission's skips included (the capture ring is sized for it)
-    let requested = 0;
+    // what the targets ask for, admission's skips included: the capture ring is sized for it, and
+    // this round's grid follows it (never coarser than what the round sends needs)
+    const requested = this.#requestedPackets();
+    this.#d.engine.setRequestedRate(requested / intervalS);
+    const quantum = quantumFor(requested / intervalS, intervalS);
+    if (quantum !== this.#quantum) {
+      this.#quantum = quantum;
+      this.#d.engine.setPumpMs(pumpMsFor(quantum));
+    }
     // timeouts are reaped on the engine's grid: a round must settle that much before the next one
-    const reapMs = pumpMsFor(this.#quantum);
+    const reapMs = pumpMsFor(quantum);
     // a failing task leaves the map inside this loop: a Map iterator skips entries deleted ahead of it
     for (const st of this.#tasks.values()) {
       const task = st.task;
       if (task.probes.length === 0) continue;
       const total = task.probes.length * task.nbPackets;
-      requested += total;
       const prev = st.current;
       if (prev !== null && prev.next < prev.total && this.admission.holdsBack(prev.deferred, backlogMs)) {
         // its previous round is held back (admission control, or a sender behind): this one is not sent at all
@@ -229,21 +234,20 @@ export class ProbeLoop {
         continue;
       }
       iteration.outstanding++;
-      planned += total;
       st.current = round;
-      round.at = gridFloor(round.time, this.#quantum);
+      round.at = gridFloor(round.time, quantum);
       this.#heap.push(round);
-    }
-    this.#d.engine.setRequestedRate(requested / intervalS);
-    // the rate this round plans decides the next one's quantum (a reload changes it at most once)
-    const quantum = quantumFor(planned / intervalS, intervalS);
-    if (quantum !== this.#quantum) {
-      this.#quantum = quantum;
-      this.#d.engine.setPumpMs(pumpMsFor(quantum));
     }
     this.#nextRoundAt = start + intervalS * 1000;
     this.#roundTimer = clock.setTimer(this.#nextRoundAt - clock.monoMs(), () => this.#startRound());
     this.#armSend();
+  }
+
+  /** packets of one round of every task with probes */
+  #requestedPackets(): number {
+    let n = 0;
+    for (const st of this.#tasks.values()) n += st.task.probes.length * st.task.nbPackets;
+    return n;
   }
 
   /** how far (ms) the first send waiting is behind its planned time; 0 when none is waiting */

@@ -4,7 +4,7 @@ import type { Engine } from '../../../src/net/engine.js';
 import { Outcome } from '../../../src/net/types.js';
 import type { RoundResult } from '../../../src/scheduler/round.js';
 import type { PreparedProbe } from '../../../src/probes/types.js';
-import { ProbeLoop, pumpMsFor, quantumFor, QUANTUM_MS, type SchedTask } from '../../../src/scheduler/loop.js';
+import { MAX_FIRST_PER_INSTANT, ProbeLoop, pumpMsFor, quantumFor, QUANTUM_MS, type SchedTask } from '../../../src/scheduler/loop.js';
 import { FakeClock } from '../../fakes/clock.js';
 import { memoryLogger } from '../../fakes/logger.js';
 
@@ -165,9 +165,37 @@ void test('the send grid of first packets grows as the planned rate falls, and t
   }
   loop.start();
   await clock.advance(19_999);
-  // 10 probes/s: the first round (rate not yet known) on the 20 ms grid, the second on 1 s
+  // 10 probes/s: every round on the 1 s grid, the first one included (its rate is known when it starts)
   assert.deepEqual(pumps, [1000]);
-  assert.ok(sends.every((s) => s.length === 2 && s[0]! % 20 === 0 && s[1]! % 1000 === 0), `sends on the grid: ${sends.join(' ')}`);
+  assert.ok(sends.every((s) => s.length === 2 && s[0]! % 1000 === 0 && s[1]! % 1000 === 0), `sends on the grid: ${sends.join(' ')}`);
   assert.ok(new Set(sends.map((s) => s[1])).size === 7, `spread over the 7 instants the round has room for (0-6 s): ${[...new Set(sends.map((s) => s[1]))].join(' ')}`);
+  loop.stop();
+});
+
+void test('a round that plans many more probes than the last one is sent on the grid of its own rate', async () => {
+  const clock = new FakeClock();
+  const pumps: number[] = [];
+  const loop = new ProbeLoop(
+    { engine: { setPumpMs: (ms: number) => pumps.push(ms), setRequestedRate: () => undefined } as unknown as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
+    { intervalS: 10, intervalPacketsS: 0 },
+  );
+  const sends: number[] = [];
+  const add = (from: number, to: number): void => {
+    for (let i = from; i < to; i++) loop.setTask(task(`target-${i}\u0000default`, [fakeProbe(clock, 1, sends)], 1, []));
+  };
+  add(0, 10);
+  loop.start();
+  await clock.advance(5000);
+  // 5 000 targets more: 501 probes/s from the next round on, on the 200 ms grid from its start
+  add(10, 5010);
+  await clock.advance(15_000);
+  assert.deepEqual(pumps, [1000, 200]);
+  const second = sends.filter((t) => t >= 10_000 && t < 20_000);
+  assert.equal(second.length, 5010);
+  assert.ok(second.every((t) => t % 200 === 0), 'every send of the second round on its 200 ms grid');
+  assert.ok(second.some((t) => t % 1000 !== 0), 'not on the 1 s grid of the round before');
+  const perInstant = new Map<number, number>();
+  for (const t of second) perInstant.set(t, (perInstant.get(t) ?? 0) + 1);
+  assert.ok(Math.max(...perInstant.values()) <= 2 * MAX_FIRST_PER_INSTANT, `at most ~${MAX_FIRST_PER_INSTANT} first packets an instant: ${Math.max(...perInstant.values())}`);
   loop.stop();
 });
