@@ -19,16 +19,19 @@ import { Round, RttPool, type Iteration, type RoundOwner, type RoundResult } fro
  * quantum before its planned time, at the grid instant that starts its quantum. A round's first
  * packet (its place in the interval is a phase anyway) uses the loop's quantum, which follows
  * the planned rate: the coarsest of COARSE_QUANTA_MS that puts at most MAX_FIRST_PER_INSTANT
- * first packets on one instant (200 ms up to 1 000 probes/s, 20 ms at 10 000/s), so a quiet
- * prober wakes 5 to 50 times a second whatever its number of targets; QUANTUM_MS above
+ * first packets on one instant, and above SHORT_QUANTUM_MS a tenth of the interval at most (1 s up to 200 probes/s
+ * at an interval of 10 s or more, 200 ms up to 1 000 probes/s, 20 ms at 10 000/s), so a quiet
+ * prober wakes 1 to 50 times a second whatever its number of targets; QUANTUM_MS above
  * COARSE_MAX_RATE. The next packets of a round keep their spacing from the first one's
  * departure, stretched by less than QUANTUM_MS (the next instant of its grid), never shortened.
  * QUANTUM_MS divides every coarse quantum, so the instants coincide, and so do the engine's
  * reaps (pumpMsFor: a multiple of the quantum, aligned the same way): one wake-up serves them all.
  */
 export const QUANTUM_MS = 4;
-export const COARSE_QUANTA_MS: readonly number[] = [200, 100, 40, 20];
+export const COARSE_QUANTA_MS: readonly number[] = [1000, 500, 200, 100, 40, 20];
 export const COARSE_QUANTUM_MS = 20;
+/** the coarsest quantum at any interval (longer ones need rounds at least ten of them apart) */
+export const SHORT_QUANTUM_MS = 200;
 export const COARSE_MAX_RATE = 10_000;
 export const MAX_FIRST_PER_INSTANT = 200;
 /** the engine's shortest reap period (ms), a multiple of QUANTUM_MS and COARSE_QUANTUM_MS */
@@ -110,7 +113,7 @@ export class ProbeLoop {
   readonly #tasks = new Map<string, TaskState>();
   /** rounds by the instant their next packet may leave (Round.at) */
   readonly #heap = new MinHeap<Round>((r) => r.at);
-  /** the quantum of rounds' first packets (see COARSE_QUANTA_MS), from the planned rate */
+  /** the quantum of rounds' first packets (see COARSE_QUANTA_MS), from the current round's rate */
   #quantum = COARSE_QUANTUM_MS;
   readonly #wallNow: () => number;
   #sendTimer: TimerHandle | null = null;
@@ -200,17 +203,22 @@ export class ProbeLoop {
     const { intervalS, intervalPacketsS } = this.#opts;
     const iteration: Iteration = { startMono: start, outstanding: 0 };
     const backlogMs = this.#backlogMs(clock.monoMs());
-    let planned = 0;
-    // what the targets ask for, admission's skips included (the capture ring is sized for it)
-    let requested = 0;
+    // what the targets ask for, admission's skips included: the capture ring is sized for it, and
+    // this round's grid follows it (never coarser than what the round sends needs)
+    const requested = this.#requestedPackets();
+    this.#d.engine.setRequestedRate(requested / intervalS);
+    const quantum = quantumFor(requested / intervalS, intervalS);
+    if (quantum !== this.#quantum) {
+      this.#quantum = quantum;
+      this.#d.engine.setPumpMs(pumpMsFor(quantum));
+    }
     // timeouts are reaped on the engine's grid: a round must settle that much before the next one
-    const reapMs = pumpMsFor(this.#quantum);
+    const reapMs = pumpMsFor(quantum);
     // a failing task leaves the map inside this loop: a Map iterator skips entries deleted ahead of it
     for (const st of this.#tasks.values()) {
       const task = st.task;
       if (task.probes.length === 0) continue;
       const total = task.probes.length * task.nbPackets;
-      requested += total;
       const prev = st.current;
       if (prev !== null && prev.next < prev.total && this.admission.holdsBack(prev.deferred, backlogMs)) {
         // its previous round is held back (admission control, or a sender behind): this one is not sent at all
@@ -226,21 +234,20 @@ export class ProbeLoop {
         continue;
       }
       iteration.outstanding++;
-      planned += total;
       st.current = round;
-      round.at = gridFloor(round.time, this.#quantum);
+      round.at = gridFloor(round.time, quantum);
       this.#heap.push(round);
-    }
-    this.#d.engine.setRequestedRate(requested / intervalS);
-    // the rate this round plans decides the next one's quantum (a reload changes it at most once)
-    const quantum = quantumFor(planned / intervalS);
-    if (quantum !== this.#quantum) {
-      this.#quantum = quantum;
-      this.#d.engine.setPumpMs(pumpMsFor(quantum));
     }
     this.#nextRoundAt = start + intervalS * 1000;
     this.#roundTimer = clock.setTimer(this.#nextRoundAt - clock.monoMs(), () => this.#startRound());
     this.#armSend();
+  }
+
+  /** packets of one round of every task with probes */
+  #requestedPackets(): number {
+    let n = 0;
+    for (const st of this.#tasks.values()) n += st.task.probes.length * st.task.nbPackets;
+    return n;
   }
 
   /** how far (ms) the first send waiting is behind its planned time; 0 when none is waiting */
@@ -324,10 +331,13 @@ export class ProbeLoop {
   }
 }
 
-/** The quantum of rounds' first packets at `rate` planned probes/s (see COARSE_QUANTA_MS). */
-export function quantumFor(rate: number): number {
+/**
+ * The quantum of rounds' first packets at `rate` planned probes/s, rounds `intervalS` apart (see
+ * COARSE_QUANTA_MS); those above SHORT_QUANTUM_MS only up to a tenth of the interval.
+ */
+export function quantumFor(rate: number, intervalS: number): number {
   if (rate > COARSE_MAX_RATE) return QUANTUM_MS;
-  for (const q of COARSE_QUANTA_MS) if ((rate * q) / 1000 <= MAX_FIRST_PER_INSTANT) return q;
+  for (const q of COARSE_QUANTA_MS) if ((rate * q) / 1000 <= MAX_FIRST_PER_INSTANT && (q <= SHORT_QUANTUM_MS || q <= intervalS * 100)) return q;
   return COARSE_QUANTUM_MS;
 }
 

@@ -4,7 +4,7 @@ import type { Engine } from '../../../src/net/engine.js';
 import { Outcome } from '../../../src/net/types.js';
 import type { RoundResult } from '../../../src/scheduler/round.js';
 import type { PreparedProbe } from '../../../src/probes/types.js';
-import { ProbeLoop, pumpMsFor, quantumFor, QUANTUM_MS, type SchedTask } from '../../../src/scheduler/loop.js';
+import { MAX_FIRST_PER_INSTANT, ProbeLoop, pumpMsFor, quantumFor, QUANTUM_MS, type SchedTask } from '../../../src/scheduler/loop.js';
 import { FakeClock } from '../../fakes/clock.js';
 import { memoryLogger } from '../../fakes/logger.js';
 
@@ -144,8 +144,12 @@ void test('a task whose probe throws leaves the loop, its owner hears why, and t
 });
 
 void test('the send grid of first packets grows as the planned rate falls, and the engine reaps on it', async () => {
-  assert.deepEqual([0, 100, 1000, 1001, 2000, 5000, 5001, 10_000, 10_001].map(quantumFor), [200, 200, 200, 100, 100, 40, 20, 20, QUANTUM_MS]);
-  assert.deepEqual([QUANTUM_MS, 20, 40, 100, 200].map(pumpMsFor), [40, 40, 40, 100, 200]);
+  const at10s = (rate: number): number => quantumFor(rate, 10);
+  assert.deepEqual([0, 100, 200, 201, 400, 401, 1000, 1001, 2000, 5000, 5001, 10_000, 10_001].map(at10s), [1000, 1000, 1000, 500, 500, 200, 200, 100, 100, 40, 20, 20, QUANTUM_MS]);
+  // quanta above 200 ms only up to a tenth of the interval
+  assert.deepEqual([1, 2, 5, 60].map((s) => quantumFor(10, s)), [200, 200, 500, 1000]);
+  assert.equal(quantumFor(1000, 1), 200);
+  assert.deepEqual([QUANTUM_MS, 20, 40, 100, 200, 500, 1000].map(pumpMsFor), [40, 40, 40, 100, 200, 500, 1000]);
   const clock = new FakeClock();
   const pumps: number[] = [];
   const loop = new ProbeLoop(
@@ -156,13 +160,42 @@ void test('the send grid of first packets grows as the planned rate falls, and t
   for (let i = 0; i < 100; i++) {
     const s: number[] = [];
     sends.push(s);
-    loop.setTask(task(`t${i}`, [fakeProbe(clock, 1, s)], 1, []));
+    // keys as the targets' (name NUL group): their phases cover the interval evenly
+    loop.setTask(task(`target-${i}\u0000default`, [fakeProbe(clock, 1, s)], 1, []));
   }
   loop.start();
   await clock.advance(19_999);
-  // 10 probes/s: the first round (rate not yet known) on the 20 ms grid, the second on 200 ms
-  assert.deepEqual(pumps, [200]);
-  assert.ok(sends.every((s) => s.length === 2 && s[0]! % 20 === 0 && s[1]! % 200 === 0), `sends on the grid: ${sends.join(' ')}`);
-  assert.ok(new Set(sends.map((s) => s[1])).size > 10, 'still spread over the interval');
+  // 10 probes/s: every round on the 1 s grid, the first one included (its rate is known when it starts)
+  assert.deepEqual(pumps, [1000]);
+  assert.ok(sends.every((s) => s.length === 2 && s[0]! % 1000 === 0 && s[1]! % 1000 === 0), `sends on the grid: ${sends.join(' ')}`);
+  assert.ok(new Set(sends.map((s) => s[1])).size === 7, `spread over the 7 instants the round has room for (0-6 s): ${[...new Set(sends.map((s) => s[1]))].join(' ')}`);
+  loop.stop();
+});
+
+void test('a round that plans many more probes than the last one is sent on the grid of its own rate', async () => {
+  const clock = new FakeClock();
+  const pumps: number[] = [];
+  const loop = new ProbeLoop(
+    { engine: { setPumpMs: (ms: number) => pumps.push(ms), setRequestedRate: () => undefined } as unknown as Engine, clock, log: memoryLogger().log, onIteration: () => undefined, beforeRound: () => undefined },
+    { intervalS: 10, intervalPacketsS: 0 },
+  );
+  const sends: number[] = [];
+  const add = (from: number, to: number): void => {
+    for (let i = from; i < to; i++) loop.setTask(task(`target-${i}\u0000default`, [fakeProbe(clock, 1, sends)], 1, []));
+  };
+  add(0, 10);
+  loop.start();
+  await clock.advance(5000);
+  // 5 000 targets more: 501 probes/s from the next round on, on the 200 ms grid from its start
+  add(10, 5010);
+  await clock.advance(15_000);
+  assert.deepEqual(pumps, [1000, 200]);
+  const second = sends.filter((t) => t >= 10_000 && t < 20_000);
+  assert.equal(second.length, 5010);
+  assert.ok(second.every((t) => t % 200 === 0), 'every send of the second round on its 200 ms grid');
+  assert.ok(second.some((t) => t % 1000 !== 0), 'not on the 1 s grid of the round before');
+  const perInstant = new Map<number, number>();
+  for (const t of second) perInstant.set(t, (perInstant.get(t) ?? 0) + 1);
+  assert.ok(Math.max(...perInstant.values()) <= 2 * MAX_FIRST_PER_INSTANT, `at most ~${MAX_FIRST_PER_INSTANT} first packets an instant: ${Math.max(...perInstant.values())}`);
   loop.stop();
 });
