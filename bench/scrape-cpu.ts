@@ -70,20 +70,26 @@ async function main(): Promise<void> {
   process.stdout.write(`${N} ICMP targets, percentiles 50/95/99, default RTT buckets; RSS ${rss()} MB before the scrapes\n`);
   for (const gzip of [false, true]) {
     const cpu: number[] = [];
+    const sys: number[] = [];
+    const faults: number[] = [];
     const wall: number[] = [];
     let bytes = 0;
     await curl(`${base}/metrics`, gzip);
     for (let i = 0; i < REPEATS; i++) {
       const c0 = process.cpuUsage();
+      const f0 = process.resourceUsage().minorPageFault;
       const r = await curl(`${base}/metrics`, gzip);
       await new Promise((res) => setTimeout(res, 50));
       const c = process.cpuUsage(c0);
+      faults.push(process.resourceUsage().minorPageFault - f0);
       cpu.push((c.user + c.system) / 1000);
+      sys.push(c.system / 1000);
       wall.push(r.ms);
       bytes = r.bytes;
     }
     process.stdout.write(
-      `${gzip ? 'gzip ' : 'plain'}: CPU ${median(cpu).toFixed(0)} ms median (${cpu.map((x) => x.toFixed(0)).join(' ')}), wall ${median(wall).toFixed(0)} ms, ${bytes} bytes on the wire\n`,
+      `${gzip ? 'gzip ' : 'plain'}: CPU ${median(cpu).toFixed(0)} ms median (${cpu.map((x) => x.toFixed(0)).join(' ')}), of it system ${median(sys).toFixed(0)} ms, ` +
+        `${median(faults)} minor page faults, wall ${median(wall).toFixed(0)} ms, ${bytes} bytes on the wire\n`,
     );
   }
   const healthy: number[] = [];

@@ -53,13 +53,45 @@ export function labelSet<L extends string>(names: readonly L[], labels: Labels<L
 export type ChunkSink = (text: string) => void;
 
 /**
- * Lines are gathered into chunks of about this many characters before being handed on: each
- * chunk is one write to the socket or to zlib (a thread-pool task per write). Larger chunks
- * mean fewer writes but cost more to build: with the packaged 1 MB semi-spaces a 256 KB chunk
- * is promoted before it is written, and rendering 10 000 targets took 55 instead of 19 ms
- * (bench/README.md, "Scrape bytes").
+ * Lines are gathered into strings of about this many characters before being handed on (as
+ * text, or encoded into the byte buffers of a scrape, several chunks per buffer). Larger strings
+ * cost more to build: with the packaged 1 MB semi-spaces a 256 KB string is promoted before it
+ * is written, and rendering 10 000 targets took 55 instead of 19 ms (bench/README.md, "Scrape
+ * bytes").
  */
 export const CHUNK = 64 * 1024;
+
+/**
+ * Byte buffers of `size` that scrapes encode their text into, kept (up to `keep`) once their
+ * consumer has taken the bytes: a scrape then writes into the same few buffers instead of
+ * tens of MB of fresh memory, whose first touch costs page faults (bench/README.md, "Scrape
+ * buffers").
+ */
+export class ByteBuffers {
+  readonly size: number;
+  readonly #keep: number;
+  readonly #free: ArrayBuffer[] = [];
+
+  constructor(size: number, keep: number) {
+    this.size = size;
+    this.#keep = keep;
+  }
+
+  /** a buffer of `size` bytes, a kept one when there is one */
+  take(): Buffer {
+    const b = this.#free.pop();
+    return b === undefined ? Buffer.allocUnsafeSlow(this.size) : Buffer.from(b);
+  }
+
+  /**
+   * Keeps the memory of a buffer from `take` (or a view of one) for another; the caller no
+   * longer reads or writes it. Other buffers are left to the garbage collector.
+   */
+  release(bytes: Buffer): void {
+    const b = bytes.buffer;
+    if (b instanceof ArrayBuffer && b.byteLength === this.size && bytes.byteOffset === 0 && this.#free.length < this.#keep) this.#free.push(b);
+  }
+}
 
 export type FastType = 'counter' | 'gauge' | 'histogram';
 
@@ -237,14 +269,30 @@ export class FastRegistry {
   }
 
   /**
-   * The same chunks as UTF-8 bytes, for the socket or zlib: an ASCII family's text is copied
-   * as latin1, a byte per character, without the UTF-8 encoder's length pass.
+   * The same text as UTF-8 bytes, for the socket or zlib, packed into the buffers of `pool`: each
+   * yielded buffer holds up to `pool.size` bytes of whole chunks (a chunk larger than that comes
+   * as its own buffer). An ASCII family's text is copied as latin1, a byte per character, without
+   * the UTF-8 encoder's length pass. The consumer gives each buffer back (`pool.release`) once
+   * its bytes are consumed, or drops it.
    */
-  *encoded(): Generator<Buffer> {
+  *encoded(pool: ByteBuffers): Generator<Buffer> {
+    let buf = pool.take();
+    let off = 0;
     for (const m of this.#metrics) {
       const encoding = m.ascii ? 'latin1' : 'utf8';
-      for (const c of m.chunks()) yield Buffer.from(c, encoding);
+      for (const c of m.chunks()) {
+        const n = encoding === 'latin1' ? c.length : Buffer.byteLength(c, 'utf8');
+        if (off + n > buf.length && off > 0) {
+          yield buf.subarray(0, off);
+          buf = pool.take();
+          off = 0;
+        }
+        if (n > buf.length) yield Buffer.from(c, encoding);
+        else off += buf.write(c, off, encoding);
+      }
     }
+    if (off > 0) yield buf.subarray(0, off);
+    else pool.release(buf);
   }
 
   expose(out: ChunkSink): void {

@@ -78,3 +78,34 @@ void test('/metrics: gzip-encoded when asked, identical text once decompressed',
     await new Promise<void>((r) => server.close(() => r()));
   }
 });
+
+void test('/metrics: concurrent scrapes of a large exposition, one read slowly, each get the whole text while buffers are reused', async () => {
+  const registry = new Registry();
+  const fast = new FastRegistry();
+  const names = ['destination'] as const;
+  const fam = new FastFamily(fast, 'counter', 'fast_total', 'per-target', names);
+  // ~6 MB: many buffers per scrape, more than the socket buffers hold
+  for (let i = 0; i < 150_000; i++) fam.child(labelSet(names, { destination: `target-${i}.example.net` })).value = i;
+  let text = '';
+  fast.expose((c) => (text += c));
+  const app = createHttpApp({ registry, fast, ready: () => true, tokens: () => [], log: memoryLogger().log });
+  const server = await listen(app, '127.0.0.1', 0, { headerTimeoutS: 5, requestTimeoutS: 20, maxConnections: 8 });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+  const slow = new Promise<Buffer>((resolve, reject) => {
+    get(base, (res) => {
+      const parts: Buffer[] = [];
+      res.pause();
+      setTimeout(() => res.resume(), 300);
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve(Buffer.concat(parts)));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+  try {
+    const [a, gz, b, s] = await Promise.all([fetchRaw(base, {}), fetchRaw(base, { 'accept-encoding': 'gzip' }), fetchRaw(base, {}), slow]);
+    for (const body of [a.body, gunzipSync(gz.body), b.body, s]) assert.ok(body.toString('utf8').endsWith(`\n${text}`), `a body of ${body.length} bytes`);
+    assert.equal((await fetchRaw(base, {})).body.toString('utf8'), a.body.toString('utf8'));
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});

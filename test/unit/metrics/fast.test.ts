@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CHUNK, FastFamily, FastHistogram, FastRegistry, formatValue, labelSet } from '../../../src/metrics/fast.js';
+import { ByteBuffers, CHUNK, FastFamily, FastHistogram, FastRegistry, formatValue, labelSet } from '../../../src/metrics/fast.js';
 
 const L = ['a', 'b'] as const;
 
@@ -72,7 +72,7 @@ void test('encoded chunks are the UTF-8 of the text, ASCII families copied as la
   c.child(latin).value = 3;
   c.child(wide).value = 4;
   assert.deepEqual([g.ascii, c.ascii], [true, false]);
-  const bytes = (): Buffer => Buffer.concat([...r.encoded()]);
+  const bytes = (): Buffer => Buffer.concat([...r.encoded(new ByteBuffers(4096, 2))]);
   assert.equal(bytes().toString('utf8'), text(r));
   assert.ok(text(r).includes('a="café"') && text(r).includes('a="東京-1"'));
   c.remove(latin);
@@ -85,4 +85,30 @@ void test('encoded chunks are the UTF-8 of the text, ASCII families copied as la
   h.child(ascii).value = 5;
   assert.equal(h.ascii, false, 'the help text counts');
   assert.equal(bytes().toString('utf8'), text(r));
+});
+
+void test('encoded text is packed into pooled buffers, reused once given back, with larger chunks on their own', () => {
+  const r = new FastRegistry();
+  const big = new FastFamily(r, 'gauge', 'big', 'h', L);
+  for (let i = 0; i < 5_000; i++) big.child(labelSet(L, { a: `target-${i}`, b: 'group' })).value = i;
+  for (let f = 0; f < 100; f++) {
+    const small = new FastFamily(r, 'counter', `small_${f}_total`, f % 2 === 0 ? 'help' : 'help with an ellipsis …', L);
+    for (let i = 0; i < 3; i++) small.child(labelSet(L, { a: `zürich-${i}`, b: 'x' })).value = i;
+  }
+  const pool = new ByteBuffers(4096, 2);
+  const buffers = new Set<ArrayBufferLike>();
+  const parts: Buffer[] = [];
+  for (const b of r.encoded(pool)) {
+    parts.push(Buffer.from(b));
+    if (b.length <= pool.size) buffers.add(b.buffer);
+    pool.release(b);
+  }
+  assert.equal(Buffer.concat(parts).toString('utf8'), text(r));
+  assert.ok(parts.filter((p) => p.length > pool.size).length > 1, 'chunks larger than a buffer come on their own');
+  const packed = parts.filter((p) => p.length <= pool.size).length;
+  assert.ok(packed > 1 && packed < 20, `the 100 small families are packed into a few buffers (${packed})`);
+  assert.equal(buffers.size, 1, 'a given-back buffer is reused');
+  const held = [...r.encoded(pool)];
+  assert.equal(new Set(held.map((b) => b.buffer)).size, held.length, 'buffers not given back are not reused');
+  assert.equal(Buffer.concat(held).toString('utf8'), text(r));
 });

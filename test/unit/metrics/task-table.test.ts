@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FastRegistry } from '../../../src/metrics/fast.js';
+import { ByteBuffers, FastRegistry } from '../../../src/metrics/fast.js';
 import { columnFamily, TaskTable, TimeOooFamily, type TaskLabels } from '../../../src/metrics/task-table.js';
 
 const labels = (destination: string): TaskLabels => ({ probe_name: 'lab', destination, address_family: 'ipv4', state: 'None', group: 'g' });
@@ -23,14 +23,14 @@ void test('a table with non-ASCII label text is encoded as UTF-8, and is ASCII a
     return out;
   };
   assert.deepEqual([t.ascii, sent.ascii, ooo.ascii], [false, false, false]);
-  assert.equal(Buffer.concat([...r.encoded()]).toString('utf8'), text());
+  assert.equal(Buffer.concat([...r.encoded(new ByteBuffers(4096, 2))]).toString('utf8'), text());
   assert.ok(text().includes('x_sent_total{probe_name="lab",destination="東京-\u{1F600}",address_family="ipv4",state="None",group="g"} 7'));
   t.remove(rows[1]!);
   assert.equal(t.ascii, false, 'one non-ASCII row left');
   t.remove(rows[2]!);
   t.remove(rows[2]!);
   assert.deepEqual([t.ascii, sent.ascii, ooo.ascii], [true, true, true]);
-  assert.equal(Buffer.concat([...r.encoded()]).toString('utf8'), text());
+  assert.equal(Buffer.concat([...r.encoded(new ByteBuffers(4096, 2))]).toString('utf8'), text());
   assert.equal(text().split('\n').filter((l) => l.startsWith('x_sent_total{')).length, 1);
 });
 
@@ -48,6 +48,6 @@ void test('compaction keeps each row\'s ASCII flag with its row', () => {
   assert.equal(t.ascii, false);
   t.remove(owners[150]!);
   assert.equal(t.ascii, true);
-  const text = Buffer.concat([...r.encoded()]).toString('utf8');
+  const text = Buffer.concat([...r.encoded(new ByteBuffers(4096, 2))]).toString('utf8');
   assert.equal(text.split('\n').filter((l) => l.startsWith('x_sent_total{')).length, 59);
 });
