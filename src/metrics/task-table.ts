@@ -48,8 +48,6 @@ export class TaskTable {
   #dead = 0;
   /** live rows whose label text is not ASCII */
   #nonAscii = 0;
-  /** whether each row's label text is ASCII */
-  #ascii: boolean[] = [];
   #cap = INITIAL_ROWS;
   /** rendered T5 label text of each row, null when dead */
   #l5: (string | null)[] = [];
@@ -130,7 +128,6 @@ export class TaskTable {
     const r = this.#n++;
     this.#l5[r] = l5;
     this.#l4[r] = labelSet(T4, labels).rendered;
-    this.#ascii[r] = ls.ascii;
     if (!ls.ascii) this.#nonAscii++;
     this.#pct[r] = pct;
     this.#owners[r] = [owner];
@@ -148,9 +145,10 @@ export class TaskTable {
     const r = owner.row;
     if (r < 0) return;
     for (const o of this.#owners[r]!) o.row = -1;
-    this.#index.delete(this.#l5[r]!);
+    const l5 = this.#l5[r]!;
+    this.#index.delete(l5);
+    if (!isAscii(l5)) this.#nonAscii--;
     this.#l5[r] = null;
-    if (!this.#ascii[r]!) this.#nonAscii--;
     this.#owners[r] = [];
     this.#dead++;
     if (this.#dead > 64 && this.#dead * 2 > this.#n) this.#compact();
@@ -166,7 +164,6 @@ export class TaskTable {
       if (w !== r) {
         this.#l5[w] = l5;
         this.#l4[w] = this.#l4[r]!;
-        this.#ascii[w] = this.#ascii[r]!;
         this.#pct[w] = this.#pct[r]!;
         this.#owners[w] = this.#owners[r]!;
         for (const o of this.#owners[w]!) o.row = w;
@@ -178,7 +175,7 @@ export class TaskTable {
       }
       w++;
     }
-    this.#l5.length = this.#l4.length = this.#ascii.length = this.#pct.length = this.#owners.length = w;
+    this.#l5.length = this.#l4.length = this.#pct.length = this.#owners.length = w;
     this.#n = w;
     this.#dead = 0;
   }
@@ -252,6 +249,7 @@ class TableFamily implements FastMetric {
   readonly #table: TaskTable;
   readonly #line: (r: number, l5: string) => string;
   readonly #count: () => number;
+  readonly #helpAscii: boolean;
 
   constructor(
     registry: FastRegistry,
@@ -265,6 +263,7 @@ class TableFamily implements FastMetric {
     this.labelNames = spec.labelNames;
     this.#line = spec.line;
     this.#count = spec.count;
+    this.#helpAscii = isAscii(help);
     registry.add(this);
   }
 
@@ -273,7 +272,7 @@ class TableFamily implements FastMetric {
   }
 
   get ascii(): boolean {
-    return isAscii(this.help) && this.#table.ascii;
+    return this.#helpAscii && this.#table.ascii;
   }
 
   chunks(): Generator<string> {
@@ -330,12 +329,14 @@ export class TimeOooFamily implements FastMetric {
   readonly type = 'counter';
   readonly labelNames: readonly string[] = T4;
   readonly #tables: TaskTable[] = [];
+  readonly #helpAscii: boolean;
 
   constructor(
     registry: FastRegistry,
     readonly name: string,
     readonly help: string,
   ) {
+    this.#helpAscii = isAscii(help);
     registry.add(this);
   }
 
@@ -348,7 +349,7 @@ export class TimeOooFamily implements FastMetric {
   }
 
   get ascii(): boolean {
-    return isAscii(this.help) && this.#tables.every((t) => t.ascii);
+    return this.#helpAscii && this.#tables.every((t) => t.ascii);
   }
 
   *chunks(): Generator<string> {

@@ -34,7 +34,7 @@ void test('a table with non-ASCII label text is encoded as UTF-8, and is ASCII a
   assert.equal(text().split('\n').filter((l) => l.startsWith('x_sent_total{')).length, 1);
 });
 
-void test('compaction keeps each row\'s ASCII flag with its row', () => {
+void test('after compaction, removing the moved non-ASCII row makes the table ASCII again', () => {
   const r = new FastRegistry();
   const t = new TaskTable([]);
   columnFamily(r, t, 'sent', 'counter', 'x_sent_total', 'sent');
