@@ -54,7 +54,8 @@ export class TaskTable {
   /** rendered T4 label text (app_time_ooo_total) */
   #l4: string[] = [];
   #pct: PctSet[] = [];
-  #owners: TaskRow[][] = [];
+  /** the owner of each row, or its owners when several share it (no array per row for the usual one) */
+  #owners: (TaskRow | TaskRow[] | null)[] = [];
   readonly #index = new Map<string, number>();
   readonly #pctSets = new Map<string, PctSet>();
   cols: Record<Col, Float64Array>;
@@ -116,7 +117,9 @@ export class TaskTable {
     const existing = this.#index.get(l5);
     if (existing !== undefined) {
       owner.row = existing;
-      this.#owners[existing]!.push(owner);
+      const o = this.#owners[existing]!;
+      if (Array.isArray(o)) o.push(owner);
+      else this.#owners[existing] = [o, owner];
       return;
     }
     const pct = this.#pctSet(percentiles);
@@ -130,7 +133,7 @@ export class TaskTable {
     this.#l4[r] = labelSet(T4, labels).rendered;
     if (!ls.ascii) this.#nonAscii++;
     this.#pct[r] = pct;
-    this.#owners[r] = [owner];
+    this.#owners[r] = owner;
     this.#index.set(l5, r);
     for (const c of COLS) this.cols[c][r] = 0;
     this.cols.sentCreated[r] = nowWallMs / 1000;
@@ -144,14 +147,21 @@ export class TaskTable {
   remove(owner: TaskRow): void {
     const r = owner.row;
     if (r < 0) return;
-    for (const o of this.#owners[r]!) o.row = -1;
+    this.#setRow(r, -1);
     const l5 = this.#l5[r]!;
     this.#index.delete(l5);
     if (!isAscii(l5)) this.#nonAscii--;
     this.#l5[r] = null;
-    this.#owners[r] = [];
+    this.#owners[r] = null;
     this.#dead++;
     if (this.#dead > 64 && this.#dead * 2 > this.#n) this.#compact();
+  }
+
+  /** tells the owners of row r their row is now `row` */
+  #setRow(r: number, row: number): void {
+    const o = this.#owners[r];
+    if (Array.isArray(o)) for (const x of o) x.row = row;
+    else if (o) o.row = row;
   }
 
   /** Moves the live rows down, in order, and tells their owners. */
@@ -166,7 +176,7 @@ export class TaskTable {
         this.#l4[w] = this.#l4[r]!;
         this.#pct[w] = this.#pct[r]!;
         this.#owners[w] = this.#owners[r]!;
-        for (const o of this.#owners[w]!) o.row = w;
+        this.#setRow(w, w);
         this.#index.set(l5, w);
         for (const c of COLS) this.cols[c][w] = this.cols[c][r]!;
         this.flags[w] = this.flags[r]!;

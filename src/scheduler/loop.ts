@@ -12,7 +12,7 @@ import { Outcome } from '../net/types.js';
 import type { PreparedProbe } from '../probes/types.js';
 import { AdmissionController, type AdmissionOptions } from './admission.js';
 import { phaseOf, planTask } from './plan.js';
-import { Round, RttPool, type Iteration, type RoundOwner, type RoundResult } from './round.js';
+import { checkRound, Round, RttPool, type Iteration, type RoundOwner, type RoundResult } from './round.js';
 
 /**
  * Sends are made on a grid of instants (fewer timer wake-ups): a packet may leave up to one
@@ -62,11 +62,14 @@ export interface SchedTask {
   onFailure?(err: unknown): void;
 }
 
+const NO_PROBES: readonly PreparedProbe[] = [];
+
 /**
- * The loop's own state of a task: its phase and its round in flight. Settled rounds go back to
- * the loop's free list, shared by every task. A round waits in the loop's heap from the start of
- * its interval, so at low rates there is still about one Round per task; what is held only while
- * a round is answered is its RTT buffer (RttPool).
+ * The loop's own state of a task: its phase, its round planned but not started (its first
+ * packet's time, in the loop's heap itself) and its round in flight. A Round object is taken
+ * only when the round's first packet leaves, and goes back to the loop's free list, shared by
+ * every task, when it settles: at low rates there are about as many Rounds as rounds in flight,
+ * not one per task. What is held only while a round is answered is its RTT buffer (RttPool).
  */
 class TaskState implements RoundOwner {
   readonly task: SchedTask;
@@ -74,6 +77,14 @@ class TaskState implements RoundOwner {
   readonly #loop: ProbeLoop;
   /** the task's latest round while it is in flight (to skip the next one while it is held back: AdmissionController.holdsBack) */
   current: Round | null = null;
+  /** the iteration of the round planned and not started; null: none (the task is not in the heap itself) */
+  iteration: Iteration | null = null;
+  /** that round's probes, first packet's planned time and grid instant (the heap's key), spacing and count of packets */
+  probes: readonly PreparedProbe[] = NO_PROBES;
+  time = 0;
+  at = 0;
+  gapMs = 0;
+  total = 0;
 
   constructor(task: SchedTask, loop: ProbeLoop) {
     this.task = task;
@@ -111,8 +122,10 @@ export class ProbeLoop {
   readonly #d: LoopDeps;
   #opts: LoopOptions;
   readonly #tasks = new Map<string, TaskState>();
-  /** rounds by the instant their next packet may leave (Round.at) */
-  readonly #heap = new MinHeap<Round>((r) => r.at);
+  /** rounds in flight and tasks whose round is not started, by the instant their next packet may leave (`at`) */
+  readonly #heap = new MinHeap<Round | TaskState>((r) => r.at);
+  /** tasks in the heap whose round is not started */
+  #planned = 0;
   /** the quantum of rounds' first packets (see COARSE_QUANTA_MS), from the current round's rate */
   #quantum = COARSE_QUANTUM_MS;
   readonly #wallNow: () => number;
@@ -152,8 +165,8 @@ export class ProbeLoop {
     if (!st) return;
     this.#tasks.delete(key);
     const removed: Round[] = [];
-    this.#heap.removeWhere((r) => r.owner === st && removed.push(r) > 0);
-    // rounds cut short still settle, so their iteration is still timed
+    this.#heap.removeWhere((r) => (r === st || (r instanceof Round && r.owner === st)) && removed.push(r instanceof Round ? r : this.#begin(st)) > 0);
+    // rounds cut short (one not started included) still settle, so their iteration is still timed
     for (const r of removed) r.truncate();
   }
 
@@ -189,6 +202,26 @@ export class ProbeLoop {
     return round;
   }
 
+  /** The Round of a task's planned round, when its first packet leaves (or it must be a round of its own: deferred, cut short, overtaken). */
+  #begin(st: TaskState): Round {
+    const round = this.#take(st);
+    // checked when planned (checkRound): reset does not throw
+    round.reset(st.probes, st.total, st.time, st.gapMs, st.iteration!, st.task.perProbe === true);
+    round.at = st.at;
+    st.iteration = null;
+    st.probes = NO_PROBES;
+    st.current = round;
+    this.#planned--;
+    return round;
+  }
+
+  /** Every planned round becomes a Round in the heap (the next round of their tasks is due while they wait). */
+  #beginAll(): void {
+    const begun: Round[] = [];
+    this.#heap.removeWhere((r) => r instanceof TaskState && begun.push(this.#begin(r)) > 0);
+    for (const r of begun) this.#heap.push(r);
+  }
+
   iterationDone(it: Iteration): void {
     this.#d.onIteration((this.#d.clock.monoMs() - it.startMono) / 1000);
   }
@@ -214,29 +247,35 @@ export class ProbeLoop {
     }
     // timeouts are reaped on the engine's grid: a round must settle that much before the next one
     const reapMs = pumpMsFor(quantum);
+    // rounds planned and still not started are held back as well, or become rounds of their own
+    if (this.#planned > 0 && !this.admission.holdsBack(false, backlogMs)) this.#beginAll();
     // a failing task leaves the map inside this loop: a Map iterator skips entries deleted ahead of it
     for (const st of this.#tasks.values()) {
       const task = st.task;
       if (task.probes.length === 0) continue;
       const total = task.probes.length * task.nbPackets;
       const prev = st.current;
-      if (prev !== null && prev.next < prev.total && this.admission.holdsBack(prev.deferred, backlogMs)) {
+      if (st.iteration !== null || (prev !== null && prev.next < prev.total && this.admission.holdsBack(prev.deferred, backlogMs))) {
         // its previous round is held back (admission control, or a sender behind): this one is not sent at all
         this.admission.skipped += total;
         continue;
       }
       const timing = planTask(intervalS, intervalPacketsS, total, task.timeoutS, st.phase, reapMs);
-      const round = this.#take(st);
       try {
-        round.reset(task.probes, total, start + timing.offsetMs, timing.gapMs, iteration, task.perProbe === true);
+        checkRound(total, timing.gapMs);
       } catch (e) {
         this.#fail(st, e);
         continue;
       }
       iteration.outstanding++;
-      st.current = round;
-      round.at = gridFloor(round.time, quantum);
-      this.#heap.push(round);
+      st.iteration = iteration;
+      st.probes = task.probes;
+      st.time = start + timing.offsetMs;
+      st.at = gridFloor(st.time, quantum);
+      st.gapMs = timing.gapMs;
+      st.total = total;
+      this.#planned++;
+      this.#heap.push(st);
     }
     this.#nextRoundAt = start + intervalS * 1000;
     this.#roundTimer = clock.setTimer(this.#nextRoundAt - clock.monoMs(), () => this.#startRound());
@@ -280,12 +319,21 @@ export class ProbeLoop {
     admission.observeLag(now - this.#armedAt, now);
     const horizon = now + SLACK_MS;
     let budget = MAX_SENDS_PER_WAKE;
-    for (let r = this.#heap.peek(); r && r.at <= horizon; r = this.#heap.peek()) {
+    for (let top = this.#heap.peek(); top && top.at <= horizon; top = this.#heap.peek()) {
       if (budget-- === 0) {
         this.#armSend(now);
         return;
       }
-      if (!admission.tryAdmit(now)) {
+      const admitted = admission.tryAdmit(now);
+      let r: Round;
+      if (top instanceof Round) r = top;
+      else {
+        // the round's first packet is due (or waits for admission: a round of its own, deferred)
+        this.#heap.pop();
+        r = this.#begin(top);
+        if (!admitted) this.#heap.push(r);
+      }
+      if (!admitted) {
         // the heap's order is kept: rounds wait, in order, for the next token
         if (!r.deferred || r.deferredAt !== r.next) {
           admission.deferred++;
@@ -295,7 +343,7 @@ export class ProbeLoop {
         this.#armSend(now + admission.waitMs(now));
         return;
       }
-      this.#heap.pop();
+      if (r === top) this.#heap.pop();
       // behind the planned time, or behind the grid instant after it (a round's next packets)
       const lag = now - Math.max(r.time, r.at);
       if (lag > this.#lagThisRound) this.#lagThisRound = lag;

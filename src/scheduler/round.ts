@@ -62,14 +62,20 @@ export interface RoundOwner {
   roundDone(round: Round): void;
 }
 
+/** Throws SCHED_ERR_LIMIT when a round of `total` packets `gapMs` apart is outside the scheduler's limits. */
+export function checkRound(total: number, gapMs: number): void {
+  if (!Number.isSafeInteger(total) || total < 0 || total > MAX_ROUND_PACKETS || !Number.isFinite(gapMs) || gapMs < 0) {
+    throw new AppError(ErrorCodes.SCHED_ERR_LIMIT, `a round of ${total} packets ${gapMs} ms apart is outside the scheduler's limits (${MAX_ROUND_PACKETS} packets)`);
+  }
+}
+
 /** the RTTs of a round without an answer yet */
 const NO_RTTS = new Float64Array(0);
 
 /**
  * RTT buffers of settled rounds, for the next rounds that get an answer (one pool per loop): a
  * round holds one only from its first answer until it settles, so there are about as many as
- * rounds answered at once, not one per task (rounds wait in the loop's heap from the start of the
- * interval).
+ * rounds answered at once, not one per round in flight.
  */
 export class RttPool {
   readonly #spare: Float64Array[] = [];
@@ -120,11 +126,9 @@ export class Round implements OutcomeSink, RoundResult {
     this.#rttPool = rttPool;
   }
 
-  /** Throws SCHED_ERR_LIMIT, touching nothing, when `total` is not a packet count within MAX_ROUND_PACKETS. */
+  /** Throws SCHED_ERR_LIMIT, touching nothing, when `total` is not a packet count within MAX_ROUND_PACKETS (checkRound). */
   reset(probes: readonly PreparedProbe[], total: number, startMono: number, gapMs: number, iteration: Iteration, perProbe = false): void {
-    if (!Number.isSafeInteger(total) || total < 0 || total > MAX_ROUND_PACKETS || !Number.isFinite(gapMs) || gapMs < 0) {
-      throw new AppError(ErrorCodes.SCHED_ERR_LIMIT, `a round of ${total} packets ${gapMs} ms apart is outside the scheduler's limits (${MAX_ROUND_PACKETS} packets)`);
-    }
+    checkRound(total, gapMs);
     this.probes = probes;
     this.total = total;
     this.time = startMono;

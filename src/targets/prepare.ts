@@ -28,7 +28,7 @@ export interface TargetProbing {
 }
 
 /** The probes of each task, and the address of each probe, in address order. */
-export type TaskProbes = Map<TargetTask, { probes: PreparedProbe[]; hosts: string[] }>;
+export type TaskProbes = Map<TargetTask, { probes: PreparedProbe[]; hosts: readonly string[] }>;
 
 export function prepareProbes(
   deps: PrepareDeps,
@@ -37,7 +37,7 @@ export function prepareProbes(
   addresses: readonly string[],
   routes: ReadonlyMap<string, RouteInfo>,
 ): TaskProbes {
-  const out: TaskProbes = new Map(tasks.map((k) => [k, { probes: [], hosts: [] }]));
+  const out = new Map(tasks.map((k) => [k, { probes: [] as PreparedProbe[], hosts: [] as string[] }]));
   for (const address of addresses) {
     const route = routes.get(address);
     if (!route) {
@@ -58,10 +58,13 @@ export function prepareProbes(
       }
     }
   }
-  // exact-size copies: an array grown by push keeps room for 17 elements (~260 B per task kept)
-  for (const mine of out.values()) {
-    mine.probes = mine.probes.slice();
-    mine.hosts = mine.hosts.slice();
-  }
-  return out;
+  // exact-size copies: an array grown by push keeps room for 17 elements (~260 B per task kept);
+  // a task that probes every address shares the target's list of them
+  const exact: TaskProbes = new Map();
+  for (const [task, mine] of out) exact.set(task, { probes: mine.probes.slice(), hosts: sameList(mine.hosts, addresses) ? addresses : mine.hosts.slice() });
+  return exact;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -22,7 +22,8 @@ function originOrder(a: Extra, b: Extra): number {
 export class TargetSet implements TargetSources {
   #file: Config;
   readonly #extra = new Map<Extra, readonly TargetConfig[]>();
-  #owner = new Map<string, TargetOrigin>();
+  /** the origin of each target not from the file (a file target is its file config's) */
+  #owner = new Map<string, Extra>();
   #merged: Config;
   readonly #listeners = new Set<(config: Config) => void>();
   readonly #apply: (config: Config) => Promise<void>;
@@ -49,12 +50,12 @@ export class TargetSet implements TargetSources {
   }
 
   ownerOf(name: string): TargetOrigin | undefined {
-    return this.#owner.get(name);
+    return Object.hasOwn(this.#file.targets, name) ? 'file' : this.#owner.get(name);
   }
 
   *running(): Iterable<RunningTarget> {
     for (const target of Object.values(this.#merged.targets)) {
-      yield { origin: this.#owner.get(target.name) ?? 'file', target };
+      yield { origin: this.ownerOf(target.name) ?? 'file', target };
     }
   }
 
@@ -80,14 +81,19 @@ export class TargetSet implements TargetSources {
     return this.#running;
   }
 
+  /** The merged config; the file config itself while no other origin has a target (no copy of its targets). */
   #merge(): Config {
-    const owner = new Map<string, TargetOrigin>();
-    const targets: Record<string, TargetConfig> = { ...this.#file.targets };
-    for (const name of Object.keys(targets)) owner.set(name, 'file');
+    const owner = new Map<string, Extra>();
     const origins = [...this.#extra.keys()].sort(originOrder);
+    if (origins.every((o) => (this.#extra.get(o) ?? []).length === 0)) {
+      this.#owner = owner;
+      return this.#file;
+    }
+    const file = this.#file.targets;
+    const targets: Record<string, TargetConfig> = { ...file };
     for (const origin of origins) {
       for (const t of this.#extra.get(origin) ?? []) {
-        const taken = owner.get(t.name);
+        const taken = Object.hasOwn(file, t.name) ? 'file' : owner.get(t.name);
         if (taken !== undefined) {
           const key = `${origin}\u0000${t.name}`;
           if (!this.#refusedLogged.has(key)) {

@@ -51,3 +51,25 @@ void test('after compaction, removing the moved non-ASCII row makes the table AS
   const text = Buffer.concat([...r.encoded(new ByteBuffers(4096, 2))]).toString('utf8');
   assert.equal(text.split('\n').filter((l) => l.startsWith('x_sent_total{')).length, 59);
 });
+
+void test('owners with the same labels share a row: compaction moves every one, removing one removes it for all', () => {
+  const r = new FastRegistry();
+  const t = new TaskTable([]);
+  columnFamily(r, t, 'sent', 'counter', 'x_sent_total', 'sent');
+  const gone = Array.from({ length: 100 }, (_, i) => {
+    const owner = { row: -1 };
+    t.add(owner, labels(`t${i}`), [], 0);
+    return owner;
+  });
+  const shared = [{ row: -1 }, { row: -1 }, { row: -1 }];
+  for (const o of shared) t.add(o, labels('same'), [], 0);
+  const single = { row: -1 };
+  t.add(single, labels('single'), [], 0);
+  assert.deepEqual(shared.map((o) => o.row), [100, 100, 100]);
+  for (const o of gone) t.remove(o);
+  const row = shared[0]!.row;
+  assert.ok(row < 100, 'compacted');
+  assert.deepEqual([...shared.map((o) => o.row), single.row], [row, row, row, row + 1], 'moved down together');
+  t.remove(shared[1]!);
+  assert.deepEqual([...shared.map((o) => o.row), single.row, t.size], [-1, -1, -1, row + 1, 1]);
+});

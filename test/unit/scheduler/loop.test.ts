@@ -199,3 +199,47 @@ void test('a round that plans many more probes than the last one is sent on the 
   assert.ok(Math.max(...perInstant.values()) <= 2 * MAX_FIRST_PER_INSTANT, `at most ~${MAX_FIRST_PER_INSTANT} first packets an instant: ${Math.max(...perInstant.values())}`);
   loop.stop();
 });
+
+void test('a round becomes an object only when its first packet leaves: there are no more than rounds in flight at once', async () => {
+  const clock = new FakeClock();
+  const loop = makeLoop(clock, []);
+  const seen = new Set<RoundResult>();
+  let inFlight = 0;
+  let most = 0;
+  const probe: PreparedProbe = {
+    send(_engine, sink, index) {
+      most = Math.max(most, ++inFlight);
+      clock.setTimer(1, () => {
+        inFlight--;
+        sink.onOutcome(index, Outcome.OK, 0.001);
+      });
+    },
+  };
+  for (let i = 0; i < 200; i++) loop.setTask({ key: `t${i}`, nbPackets: 1, timeoutS: 1, probes: [probe], onRound: (r) => seen.add(r) });
+  loop.start();
+  await clock.advance(19999);
+  // planned all at the interval start, each round would be an object of its own (200)
+  assert.ok(most < 200 && seen.size <= most, `${seen.size} round objects, ${most} rounds in flight at most`);
+  loop.stop();
+});
+
+void test('a task removed before its first packet sends nothing, and its iteration still settles', async () => {
+  const clock = new FakeClock();
+  const rounds: RoundResult[][] = [];
+  const iterations: number[] = [];
+  const loop = makeLoop(clock, iterations);
+  const sends: number[][] = [[], []];
+  loop.setTask(task('a', [fakeProbe(clock, 1, sends[0]!)], 1, rounds));
+  loop.setTask(task('b', [fakeProbe(clock, 1, sends[1]!)], 1, rounds));
+  loop.start();
+  // the task whose first packet is the later one goes before it leaves
+  await clock.advance(0);
+  assert.deepEqual(sends.map((s) => s.length), [0, 0]);
+  loop.removeTask('b');
+  await clock.advance(9999);
+  assert.deepEqual(sends.map((s) => s.length), [1, 0]);
+  assert.equal(rounds[1]!.length, 1);
+  assert.equal(rounds[1]![0]!.sent, 0);
+  assert.equal(iterations.length, 1);
+  loop.stop();
+});

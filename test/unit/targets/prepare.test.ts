@@ -41,3 +41,15 @@ void test('one probe per (task, routed address) on the capture of its interface;
   assert.ok(lines.some((l) => l.includes('no route to destination address') && l.includes('198.18.0.0')));
   assert.ok(lines.some((l) => l.includes('cannot probe destination address') && l.includes('refused')));
 });
+
+void test('a task that probes every address shares the list of addresses as its hosts', () => {
+  const { log } = memoryLogger();
+  const tasks = [createTask(cfg, c.groups.a!, 4)];
+  const routes = new Map<string, RouteInfo>([['198.18.0.1', { dev: 'veth1', prefsrc: null }]]);
+  const deps = { captureFor: () => 0, log, alloc: new PacketSlab().alloc };
+  const kind: ProbeKind = { ...icmpProbe, prepare: () => noProbe };
+  const addresses = ['198.18.0.1'];
+  assert.equal(prepareProbes(deps, { cfg, kind, kindNumber: 5, family: 4 }, tasks, addresses, routes).get(tasks[0]!)?.hosts, addresses);
+  const unrouted = ['198.18.0.1', '198.18.0.2'];
+  assert.deepEqual(prepareProbes(deps, { cfg, kind, kindNumber: 5, family: 4 }, tasks, unrouted, routes).get(tasks[0]!)?.hosts, ['198.18.0.1']);
+});
