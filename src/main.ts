@@ -14,9 +14,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import type { HopAnnotator } from './operations/annotate.js';
 import type { OperationKind } from './operations/types.js';
 import { isAppError, ErrorCodes, errorMessage } from './lib/errors.js';
+import { limitHeapGrowth } from './lib/heap-growth.js';
 import { createLogger, levelFromNetprobify, type Logger } from './lib/logger.js';
 import type { EngineHostDeps } from './net/types.js';
 
@@ -103,6 +105,7 @@ async function systemEngineHost(log: Logger): Promise<EngineHostDeps> {
 }
 
 async function run({ file, watchConfig }: RunArgs): Promise<void> {
+  limitHeapGrowth(process.execArgv, setFlagsFromString);
   const { createConfigLoader } = await import('./workers/config-loader.js');
   const configLoader = createConfigLoader();
   // the start-up load's thread ends as soon as it has answered: its heap (~50 MB at 10 000 targets)

@@ -4,7 +4,7 @@
  * so the page stays small at 10 000 targets.
  */
 import type { TaskStatus } from '../targets/manager.js';
-import type { LastRound } from '../targets/tasks.js';
+import type { RoundSummary } from '../targets/tasks.js';
 
 export type TargetState = 'up' | 'degraded' | 'down' | 'pending' | 'inactive';
 export const STATES: readonly TargetState[] = ['up', 'degraded', 'down', 'pending', 'inactive'];
@@ -44,7 +44,7 @@ export interface ListQuery {
 export const PAGE_SIZES = [50, 100, 500] as const;
 const MAX_FILTER = 200;
 
-function stateOf(active: boolean, last: LastRound | null): TargetState {
+function stateOf(active: boolean, last: RoundSummary | null): TargetState {
   if (!active) return 'inactive';
   if (last === null || last.sent === 0) return 'pending';
   if (last.lost === 0) return 'up';

@@ -24,7 +24,7 @@ import { prepareProbes, type PrepareDeps, type TargetProbing } from './prepare.j
 import { lookupRoutes } from './routes.js';
 import { Quarantine, type QuarantineDeps } from './quarantine.js';
 import type { SeriesFactory, TargetSeriesHandle } from './series-handle.js';
-import { createTask, type LastRound, type TargetTask, type TaskOwner } from './tasks.js';
+import { createTask, type RoundSummary, type TargetTask, type TaskOwner } from './tasks.js';
 
 /** A target at run time; the owner of its tasks (a class: no closure per task or target). */
 class TargetRt implements TargetProbing, TaskOwner {
@@ -70,7 +70,8 @@ export interface TaskStatus {
   readonly family: 4 | 6;
   /** probing (its destination resolved); false: waiting for or failing resolution */
   readonly active: boolean;
-  readonly last: LastRound | null;
+  /** the task's own summary, updated in place at each round: read it before the next turn of the event loop */
+  readonly last: RoundSummary | null;
 }
 
 export interface ApplySummary {

@@ -10,8 +10,8 @@ import type { SchedTask } from '../scheduler/loop.js';
 import type { RoundResult } from '../scheduler/round.js';
 import { percentile } from '../stats/percentile.js';
 
-/** What the status page shows of a task's last round (a few numbers, kept per task). */
-export interface LastRound {
+/** What the status page shows of a task's last round. */
+export interface RoundSummary {
   readonly sent: number;
   readonly lost: number;
   /** seconds; NaN when nothing answered */
@@ -24,18 +24,32 @@ export interface LastRound {
   readonly lastSuccessWallMs: number;
 }
 
-/** The summary of round `r` after `before`. */
-export function lastRoundOf(r: RoundResult, before: LastRound | null): LastRound {
-  const answered = r.sent > r.lost + r.icmpErrors;
-  return {
-    sent: r.sent,
-    lost: r.lost,
-    rttP50: percentile(r.rtts, 50, r.rttCount),
-    rttP95: percentile(r.rtts, 95, r.rttCount),
-    rttMax: r.rttCount === 0 ? NaN : r.rtts[r.rttCount - 1]!,
-    endWallMs: r.endWallMs,
-    lastSuccessWallMs: answered ? r.endWallMs : (before?.lastSuccessWallMs ?? 0),
-  };
+/**
+ * A task's RoundSummary, updated in place at each round. A new object per round lived for one
+ * interval, so V8 promoted it to the old generation with its boxed numbers: at 10 000 targets that
+ * was ~70 % of the bytes promoted, and the old generation grew by ~0.2 MB/s between full
+ * collections (0.07 MB/s without it).
+ */
+export class LastRound implements RoundSummary {
+  sent = 0;
+  lost = 0;
+  rttP50 = NaN;
+  rttP95 = NaN;
+  rttMax = NaN;
+  endWallMs = 0;
+  lastSuccessWallMs = 0;
+
+  /** Takes in round `r`, the one after those taken in before. */
+  update(r: RoundResult): this {
+    this.sent = r.sent;
+    this.lost = r.lost;
+    this.rttP50 = percentile(r.rtts, 50, r.rttCount);
+    this.rttP95 = percentile(r.rtts, 95, r.rttCount);
+    this.rttMax = r.rttCount === 0 ? NaN : r.rtts[r.rttCount - 1]!;
+    this.endWallMs = r.endWallMs;
+    if (r.sent > r.lost + r.icmpErrors) this.lastSuccessWallMs = r.endWallMs;
+    return this;
+  }
 }
 
 /**
@@ -90,7 +104,7 @@ export class TargetTask implements SchedTask {
   }
 
   onRound(r: RoundResult): void {
-    this.last = lastRoundOf(r, this.last);
+    (this.last ??= new LastRound()).update(r);
     this.recorder?.record(r);
     this.hostRecorder?.record(r);
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RoundResult } from '../../../src/scheduler/round.js';
-import { createTask, lastRoundOf } from '../../../src/targets/tasks.js';
+import { createTask, LastRound } from '../../../src/targets/tasks.js';
 import { configOf } from './fixtures.js';
 
 const c = configOf(
@@ -48,9 +48,12 @@ void test('each round leaves its summary for the status page: loss, RTT p50/p95/
   assert.equal(task.last, null);
   const rtts = new Float64Array([0.01, 0.02, 0.03, 0.04, 0]);
   task.onRound({ sent: 5, lost: 1, indeterminate: 0, sendErrors: 0, icmpErrors: 0, rtts, rttCount: 4, endWallMs: 1000, perProbe: null });
-  assert.deepEqual(task.last, { sent: 5, lost: 1, rttP50: 0.025, rttP95: 0.0385, rttMax: 0.04, endWallMs: 1000, lastSuccessWallMs: 1000 });
-  const silent = lastRoundOf({ sent: 5, lost: 5, indeterminate: 0, sendErrors: 0, icmpErrors: 0, rtts, rttCount: 0, endWallMs: 2000, perProbe: null }, task.last);
-  assert.deepEqual([silent.lastSuccessWallMs, Number.isNaN(silent.rttP50), Number.isNaN(silent.rttMax)], [1000, true, true]);
-  const unreachable = lastRoundOf({ sent: 2, lost: 0, indeterminate: 0, sendErrors: 0, icmpErrors: 2, rtts, rttCount: 0, endWallMs: 3000, perProbe: null }, null);
+  assert.deepEqual({ ...task.last! }, { sent: 5, lost: 1, rttP50: 0.025, rttP95: 0.0385, rttMax: 0.04, endWallMs: 1000, lastSuccessWallMs: 1000 });
+  const first = task.last;
+  task.onRound({ sent: 5, lost: 5, indeterminate: 0, sendErrors: 0, icmpErrors: 0, rtts, rttCount: 0, endWallMs: 2000, perProbe: null });
+  assert.equal(task.last, first, 'updated in place: no object per round');
+  const silent = task.last!;
+  assert.deepEqual([silent.endWallMs, silent.lastSuccessWallMs, Number.isNaN(silent.rttP50), Number.isNaN(silent.rttMax)], [2000, 1000, true, true]);
+  const unreachable = new LastRound().update({ sent: 2, lost: 0, indeterminate: 0, sendErrors: 0, icmpErrors: 2, rtts, rttCount: 0, endWallMs: 3000, perProbe: null });
   assert.equal(unreachable.lastSuccessWallMs, 0, 'ICMP errors are no success');
 });
