@@ -12,7 +12,7 @@ import { runFpingLowRate } from './fping-runner.js';
 import { installHeapProbe, readHeapProbe, requestHeapSnapshot } from './heap-probe.js';
 import { commandLine, positiveNumber, runMain, withLab } from './options.js';
 import { BENCH_TYPES, installWitness, parseBenchTypes, witnessFor, type BenchType } from './probe-types.js';
-import { clockTicksPerSecond, cpuTicks, findProcess, peakRssKb, rssKb, rssSplitKb } from './proc-stats.js';
+import { clockTicksPerSecond, cpuTicks, findProcess, peakRssKb, rssKb, rssSplitKb, threadCount } from './proc-stats.js';
 import { scrapeToFile } from './scrape.js';
 import { measureScrapeCost, wireprobeConfig } from './wireprobe-runner.js';
 
@@ -88,6 +88,10 @@ interface Row {
   /** the main thread's V8 heap at the window end (the preloaded heap probe's last sample) */
   heapUsedMb: number;
   heapTotalMb: number;
+  /** threads at the window end (a worker thread of the pool shows here) */
+  threads: number;
+  /** the machine's 1-minute load average at the window end */
+  load: number;
   note: string;
 }
 
@@ -163,7 +167,7 @@ async function runWireprobe(lab: Lab, o: Options, run: { main: string; type: Ben
     rows.push({
       tool: main, type, steadyMb: mb(median(win.rssKb)), maxMb: mb(Math.max(...all)), peakMb: mb(peak), corePct: win.corePct,
       anonMb: mb(split?.anon ?? Number.NaN), fileMb: mb(split?.file ?? Number.NaN),
-      heapUsedMb: (heap?.heapUsed ?? Number.NaN) / 1e6, heapTotalMb: (heap?.heapTotal ?? Number.NaN) / 1e6,
+      heapUsedMb: (heap?.heapUsed ?? Number.NaN) / 1e6, heapTotalMb: (heap?.heapTotal ?? Number.NaN) / 1e6, threads: threadCount(pid) ?? Number.NaN, load: loadavg()[0]!,
       note: o.nodeOptions === '' ? 'no NODE_OPTIONS' : o.nodeOptions,
     });
     log(`wireprobe ${type}: steady ${mb(median(win.rssKb)).toFixed(1)} MB, VmHWM ${mb(peak).toFixed(1)} MB, heap used ${((heap?.heapUsed ?? Number.NaN) / 1e6).toFixed(1)} MB, ${win.corePct.toFixed(2)} % core`);
@@ -177,7 +181,8 @@ async function runWireprobe(lab: Lab, o: Options, run: { main: string; type: Ben
       const after = readHeapProbe(probe.file);
       rows.push({
         tool: main, type: `${type} after scrapes`, steadyMb: mb(rssKb(pid) ?? Number.NaN), maxMb: Number.NaN, peakMb: mb(peakRssKb(pid) ?? Number.NaN), corePct: Number.NaN,
-        anonMb: Number.NaN, fileMb: Number.NaN, heapUsedMb: (after?.heapUsed ?? Number.NaN) / 1e6, heapTotalMb: (after?.heapTotal ?? Number.NaN) / 1e6, note: 'VmRSS / VmHWM after 7 scrapes',
+        anonMb: Number.NaN, fileMb: Number.NaN, heapUsedMb: (after?.heapUsed ?? Number.NaN) / 1e6, heapTotalMb: (after?.heapTotal ?? Number.NaN) / 1e6, threads: threadCount(pid) ?? Number.NaN, load: loadavg()[0]!,
+        note: 'VmRSS / VmHWM after 7 scrapes',
       });
     }
     if (o.snapshotDir !== undefined) {
@@ -195,9 +200,9 @@ function table(rows: readonly Row[], scrapes: readonly ScrapeRow[], o: Options):
   const lines = [
     `${o.targets} targets × 1 probe / 10 s; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
     '',
-    '| tool | type | steady RSS (MB, median) | max sampled RSS | VmHWM (peak since start) | RssAnon / RssFile | heap used / total | CPU (% core) | note |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.tool} | ${r.type} | ${f(r.steadyMb)} | ${f(r.maxMb)} | ${f(r.peakMb)} | ${f(r.anonMb)} / ${f(r.fileMb)} | ${f(r.heapUsedMb)} / ${f(r.heapTotalMb)} | ${f(r.corePct, 2)} | ${r.note} |`),
+    '| tool | type | steady RSS (MB, median) | max sampled RSS | VmHWM (peak since start) | RssAnon / RssFile | heap used / total | threads | CPU (% core) | load | note |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.tool} | ${r.type} | ${f(r.steadyMb)} | ${f(r.maxMb)} | ${f(r.peakMb)} | ${f(r.anonMb)} / ${f(r.fileMb)} | ${f(r.heapUsedMb)} / ${f(r.heapTotalMb)} | ${f(r.threads, 0)} | ${f(r.corePct, 2)} | ${f(r.load, 2)} | ${r.note} |`),
   ];
   if (scrapes.length > 0) {
     lines.push(
@@ -229,7 +234,7 @@ async function main(): Promise<number> {
       const r = await runFpingLowRate(lab, addresses, { warmupS: o.warmupS, windowS: o.windowS, wire: witnessFor(lab, 'ICMPping'), log });
       rows.push({
         tool: 'fping', type: BENCH_TYPES.ICMPping.name, steadyMb: r.rssEndMb, maxMb: Number.NaN, peakMb: r.peakSinceStartMb, corePct: r.corePct,
-        anonMb: Number.NaN, fileMb: Number.NaN, heapUsedMb: Number.NaN, heapTotalMb: Number.NaN, note: r.params,
+        anonMb: Number.NaN, fileMb: Number.NaN, heapUsedMb: Number.NaN, heapTotalMb: Number.NaN, threads: Number.NaN, load: loadavg()[0]!, note: r.params,
       });
     }
   });
