@@ -2,15 +2,17 @@
 // in one throw-away namespace lab, fping on the same targets in the same run (see bench/README.md,
 // "Memory").
 //   node dist/bench/memory-bench.js [--types ICMPping,TCPsyn,UDPunreachable] [--targets 10000] [--node-options "…"]
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+//     [--main /other/dist/src/main.js,dist/src/main.js --repeat 2]
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { labIpv4Targets, PACKAGED_NODE_FLAGS, packagedEnv, requireRoot, requireTools, sleep, startWireprobe, type Lab, type WireprobeHandle } from '../test/lab/index.js';
+import { labIpv4Targets, PACKAGED_NODE_FLAGS, packagedEnv, requireRoot, requireTools, sleep, startWireprobe, WIREPROBE_MAIN, type Lab, type WireprobeHandle } from '../test/lab/index.js';
 import { runFpingLowRate } from './fping-runner.js';
+import { installHeapProbe, readHeapProbe, requestHeapSnapshot } from './heap-probe.js';
 import { commandLine, positiveNumber, runMain, withLab } from './options.js';
 import { BENCH_TYPES, installWitness, parseBenchTypes, witnessFor, type BenchType } from './probe-types.js';
-import { clockTicksPerSecond, cpuTicks, findProcess, peakRssKb, rssKb } from './proc-stats.js';
+import { clockTicksPerSecond, cpuTicks, findProcess, peakRssKb, rssKb, rssSplitKb, threadCount } from './proc-stats.js';
 import { scrapeToFile } from './scrape.js';
 import { measureScrapeCost, wireprobeConfig } from './wireprobe-runner.js';
 
@@ -18,11 +20,13 @@ import { measureScrapeCost, wireprobeConfig } from './wireprobe-runner.js';
 
 const USAGE = `usage: node dist/bench/memory-bench.js [options]   (root; creates namespaces wpt…)
   --types LIST         probe types (default ICMPping,TCPsyn,UDPunreachable)
+  --main LIST          comma-separated wireprobe entry points (main.js) to compare (default: this build's)
+  --repeat N           runs of each build × type, the builds alternating (default 1)
   --targets N          targets per type, 1 probe / 10 s each (default 10000)
   --warmup S           seconds from start before the steady window (default 30)
   --window S           steady window: RSS sampled every 500 ms, CPU over it (default 60)
   --node-options=TEXT  NODE_OPTIONS of wireprobe (default: the packaged flags, "${PACKAGED_NODE_FLAGS.join(' ')}")
-  --snapshot-dir DIR   write a heap snapshot of each wireprobe at the window end (SIGUSR2) into DIR
+  --snapshot-dir DIR   write a heap snapshot of each wireprobe's main thread at the window end into DIR
   --skip LIST          any of: fping, scrape
   --max-minutes M      hard bound of the whole run (default 15)`;
 
@@ -35,6 +39,8 @@ const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[
 
 interface Options {
   types: BenchType[];
+  mains: string[];
+  repeat: number;
   targets: number;
   warmupS: number;
   windowS: number;
@@ -48,7 +54,7 @@ function parseOptions(argv: string[]): Options | undefined {
   const { values } = parseArgs({
     args: argv,
     options: {
-      types: { type: 'string' }, targets: { type: 'string' }, warmup: { type: 'string' }, window: { type: 'string' },
+      types: { type: 'string' }, main: { type: 'string' }, repeat: { type: 'string' }, targets: { type: 'string' }, warmup: { type: 'string' }, window: { type: 'string' },
       'node-options': { type: 'string' }, 'snapshot-dir': { type: 'string' }, skip: { type: 'string' }, 'max-minutes': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -57,6 +63,8 @@ function parseOptions(argv: string[]): Options | undefined {
   const num = positiveNumber;
   return {
     types: parseBenchTypes(values.types ?? 'ICMPping,TCPsyn,UDPunreachable'),
+    mains: (values.main ?? WIREPROBE_MAIN).split(',').filter((s) => s !== '').map((m) => resolve(m)),
+    repeat: Math.floor(num(values.repeat, 1, 'repeat')),
     targets: Math.floor(num(values.targets, 10_000, 'targets')),
     warmupS: num(values.warmup, 30, 'warmup'),
     windowS: num(values.window, 60, 'window'),
@@ -74,6 +82,16 @@ interface Row {
   maxMb: number;
   peakMb: number;
   corePct: number;
+  /** RssAnon / RssFile at the window end */
+  anonMb: number;
+  fileMb: number;
+  /** the main thread's V8 heap at the window end (the preloaded heap probe's last sample) */
+  heapUsedMb: number;
+  heapTotalMb: number;
+  /** threads at the window end (a worker thread of the pool shows here) */
+  threads: number;
+  /** the machine's 1-minute load average at the window end */
+  load: number;
   note: string;
 }
 
@@ -116,36 +134,43 @@ async function healthyDuringScrape(lab: Lab, wp: WireprobeHandle): Promise<{ hea
   return { healthyMs, metricsWallMs: s.wallMs };
 }
 
-async function waitForSnapshot(dir: string, before: ReadonlySet<string>): Promise<string | undefined> {
+/** Waits until `path` exists and its size stopped growing. */
+async function waitForSnapshot(path: string): Promise<boolean> {
   const deadline = performance.now() + 120_000;
   let last = -1;
   while (performance.now() < deadline) {
     await sleep(1000);
-    const f = readdirSync(dir).find((n) => n.endsWith('.heapsnapshot') && !before.has(n));
-    if (f === undefined) continue;
-    const size = statSync(join(dir, f)).size;
-    if (size > 0 && size === last) return f;
+    if (!existsSync(path)) continue;
+    const size = statSync(path).size;
+    if (size > 0 && size === last) return true;
     last = size;
   }
-  return undefined;
+  return false;
 }
 
-async function runWireprobe(lab: Lab, o: Options, type: BenchType, addresses: readonly string[], rows: Row[], scrapes: ScrapeRow[]): Promise<void> {
-  const nodeOptions = [o.nodeOptions, ...(o.snapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${o.snapshotDir}`])].join(' ').trim();
+async function runWireprobe(lab: Lab, o: Options, run: { main: string; type: BenchType; n: number }, addresses: readonly string[], rows: Row[], scrapes: ScrapeRow[]): Promise<void> {
+  const { main, type } = run;
+  const base = `${type}-${o.mains.indexOf(main)}-${run.n}`;
+  const probe = installHeapProbe(lab.tmpDir, base);
+  const nodeOptions = `${o.nodeOptions} --import=${probe.module}`.trim();
   const config = wireprobeConfig(addresses, { nbPackets: 1, intervalS: 10, requested: addresses.length / 10 }, type);
-  log(`wireprobe ${type}, ${addresses.length} targets × 1 / 10 s, NODE_OPTIONS "${nodeOptions}" …`);
-  const wp = await startWireprobe(lab, config, { readyTimeoutMs: 180_000, env: packagedEnv(nodeOptions) });
+  log(`${main}: wireprobe ${type}, ${addresses.length} targets × 1 / 10 s (run ${run.n + 1}), NODE_OPTIONS "${o.nodeOptions}" …`);
+  const wp = await startWireprobe(lab, config, { main, readyTimeoutMs: 180_000, env: packagedEnv(nodeOptions) });
   try {
     const pid = (await findProcess(wp.process.pid, 'node', 2000)) ?? wp.process.pid;
     const warm = await sampleWindow(pid, o.warmupS);
     const win = await sampleWindow(pid, o.windowS);
     const peak = peakRssKb(pid) ?? Number.NaN;
+    const split = rssSplitKb(pid);
+    const heap = readHeapProbe(probe.file);
     const all = [...warm.rssKb, ...win.rssKb];
     rows.push({
-      tool: 'wireprobe', type, steadyMb: mb(median(win.rssKb)), maxMb: mb(Math.max(...all)), peakMb: mb(peak), corePct: win.corePct,
-      note: nodeOptions === '' ? 'no NODE_OPTIONS' : nodeOptions,
+      tool: main, type, steadyMb: mb(median(win.rssKb)), maxMb: mb(Math.max(...all)), peakMb: mb(peak), corePct: win.corePct,
+      anonMb: mb(split?.anon ?? Number.NaN), fileMb: mb(split?.file ?? Number.NaN),
+      heapUsedMb: (heap?.heapUsed ?? Number.NaN) / 1e6, heapTotalMb: (heap?.heapTotal ?? Number.NaN) / 1e6, threads: threadCount(pid) ?? Number.NaN, load: loadavg()[0]!,
+      note: o.nodeOptions === '' ? 'no NODE_OPTIONS' : o.nodeOptions,
     });
-    log(`wireprobe ${type}: steady ${mb(median(win.rssKb)).toFixed(1)} MB, VmHWM ${mb(peak).toFixed(1)} MB, ${win.corePct.toFixed(2)} % core`);
+    log(`wireprobe ${type}: steady ${mb(median(win.rssKb)).toFixed(1)} MB, VmHWM ${mb(peak).toFixed(1)} MB, heap used ${((heap?.heapUsed ?? Number.NaN) / 1e6).toFixed(1)} MB, ${win.corePct.toFixed(2)} % core`);
     if (!o.skip.has('scrape')) {
       const cost = await measureScrapeCost(lab, wp, pid, win.corePct / 100, addresses.length);
       const hz = await healthyDuringScrape(lab, wp);
@@ -153,13 +178,17 @@ async function runWireprobe(lab: Lab, o: Options, type: BenchType, addresses: re
         type, plainCpuMs: cost.plain.cpuSeconds * 1000, gzipCpuMs: cost.gzip.cpuSeconds * 1000, bytes: cost.plain.bytes, gzipBytes: cost.gzip.wireBytes, ...hz,
       });
       log(`scrape ${type}: plain ${(cost.plain.cpuSeconds * 1000).toFixed(0)} CPU ms (${cost.plain.samples.map((s) => (s * 1000).toFixed(0)).join('/')}), gzip ${(cost.gzip.cpuSeconds * 1000).toFixed(0)} CPU ms; /-/healthy ${hz.healthyMs.toFixed(0)} ms during a scrape`);
-      rows.push({ tool: 'wireprobe', type: `${type} after scrapes`, steadyMb: mb(rssKb(pid) ?? Number.NaN), maxMb: Number.NaN, peakMb: mb(peakRssKb(pid) ?? Number.NaN), corePct: Number.NaN, note: 'VmRSS / VmHWM after 7 scrapes' });
+      const after = readHeapProbe(probe.file);
+      rows.push({
+        tool: main, type: `${type} after scrapes`, steadyMb: mb(rssKb(pid) ?? Number.NaN), maxMb: Number.NaN, peakMb: mb(peakRssKb(pid) ?? Number.NaN), corePct: Number.NaN,
+        anonMb: Number.NaN, fileMb: Number.NaN, heapUsedMb: (after?.heapUsed ?? Number.NaN) / 1e6, heapTotalMb: (after?.heapTotal ?? Number.NaN) / 1e6, threads: threadCount(pid) ?? Number.NaN, load: loadavg()[0]!,
+        note: 'VmRSS / VmHWM after 7 scrapes',
+      });
     }
     if (o.snapshotDir !== undefined) {
-      const before = new Set(readdirSync(o.snapshotDir));
-      process.kill(pid, 'SIGUSR2');
-      const f = await waitForSnapshot(o.snapshotDir, before);
-      log(f === undefined ? 'heap snapshot: none written within 120 s' : `heap snapshot: ${join(o.snapshotDir, f)}`);
+      const path = join(resolve(o.snapshotDir), `${base}.heapsnapshot`);
+      requestHeapSnapshot(probe.file, path);
+      log(await waitForSnapshot(path) ? `heap snapshot: ${path}` : 'heap snapshot: none written within 120 s');
     }
   } finally {
     await wp.stop();
@@ -171,9 +200,9 @@ function table(rows: readonly Row[], scrapes: readonly ScrapeRow[], o: Options):
   const lines = [
     `${o.targets} targets × 1 probe / 10 s; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
     '',
-    '| tool | type | steady RSS (MB, median) | max sampled RSS | VmHWM (peak since start) | CPU (% core) | note |',
-    '|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.tool} | ${r.type} | ${f(r.steadyMb)} | ${f(r.maxMb)} | ${f(r.peakMb)} | ${f(r.corePct, 2)} | ${r.note} |`),
+    '| tool | type | steady RSS (MB, median) | max sampled RSS | VmHWM (peak since start) | RssAnon / RssFile | heap used / total | threads | CPU (% core) | load | note |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.tool} | ${r.type} | ${f(r.steadyMb)} | ${f(r.maxMb)} | ${f(r.peakMb)} | ${f(r.anonMb)} / ${f(r.fileMb)} | ${f(r.heapUsedMb)} / ${f(r.heapTotalMb)} | ${f(r.threads, 0)} | ${f(r.corePct, 2)} | ${f(r.load, 2)} | ${r.note} |`),
   ];
   if (scrapes.length > 0) {
     lines.push(
@@ -197,11 +226,16 @@ async function main(): Promise<number> {
   await withLab('memory-bench', o.maxMinutes, log, async (lab) => {
     await installWitness(lab);
     const addresses = labIpv4Targets(o.targets);
-    for (const type of o.types) await runWireprobe(lab, o, type, addresses, rows, scrapes);
+    for (let n = 0; n < o.repeat; n++) {
+      for (const type of o.types) for (const main of o.mains) await runWireprobe(lab, o, { main, type, n }, addresses, rows, scrapes);
+    }
     if (!o.skip.has('fping')) {
       log(`fping ${o.targets} targets, -l -p 10000 …`);
       const r = await runFpingLowRate(lab, addresses, { warmupS: o.warmupS, windowS: o.windowS, wire: witnessFor(lab, 'ICMPping'), log });
-      rows.push({ tool: 'fping', type: BENCH_TYPES.ICMPping.name, steadyMb: r.rssEndMb, maxMb: Number.NaN, peakMb: r.peakSinceStartMb, corePct: r.corePct, note: r.params });
+      rows.push({
+        tool: 'fping', type: BENCH_TYPES.ICMPping.name, steadyMb: r.rssEndMb, maxMb: Number.NaN, peakMb: r.peakSinceStartMb, corePct: r.corePct,
+        anonMb: Number.NaN, fileMb: Number.NaN, heapUsedMb: Number.NaN, heapTotalMb: Number.NaN, threads: Number.NaN, load: loadavg()[0]!, note: r.params,
+      });
     }
   });
   process.stdout.write(`${table(rows, scrapes, o)}\n`);

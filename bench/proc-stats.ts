@@ -53,6 +53,12 @@ export function rssKb(pid: number): number | undefined {
   return statusKb(pid, 'VmRSS');
 }
 
+/** The process's threads (main, libuv pool, V8 platform, worker threads); undefined once gone. */
+export function threadCount(pid: number): number | undefined {
+  const m = /^Threads:\s+(\d+)/m.exec(readText(`/proc/${pid}/status`) ?? '');
+  return m === null ? undefined : Number(m[1]);
+}
+
 /** RssAnon (heap, stacks, anonymous mappings) and RssFile (mapped files: code, libraries) in kB; undefined once gone. */
 export function rssSplitKb(pid: number): { anon: number; file: number } | undefined {
   const anon = statusKb(pid, 'RssAnon');

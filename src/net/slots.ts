@@ -5,6 +5,19 @@
  */
 export const SlotState = { FREE: 0, PENDING: 1, DONE: 2 } as const;
 
+/**
+ * The slots handed out before the table first grows. The cursor goes round all of them (at 1 000
+ * probes/s, in 65 s), so a per-slot JS array kept beside the table (its owners, a probe type's
+ * probes) is best made this long at once: grown by writes as the cursor advances, it is copied
+ * at every growth step, each old copy left to the old generation as garbage.
+ */
+export const INITIAL_SLOT_WINDOW = 65536;
+
+/** A per-slot array of `capacity` slots, made as long as the slots first handed out (see INITIAL_SLOT_WINDOW). */
+export function perSlotArray<T>(capacity: number): (T | undefined)[] {
+  return new Array<T | undefined>(Math.min(INITIAL_SLOT_WINDOW, capacity));
+}
+
 export class SlotTable {
   readonly capacity: number;
   /** slots in use are < window; it doubles when the cursor runs into a busy slot */
@@ -25,7 +38,7 @@ export class SlotTable {
    */
   readonly reusableAt: Float64Array;
 
-  constructor(capacity: number, initialWindow = 65536) {
+  constructor(capacity: number, initialWindow = INITIAL_SLOT_WINDOW) {
     this.capacity = capacity;
     this.window = Math.min(initialWindow, capacity);
     this.state = new Uint8Array(capacity);
@@ -36,7 +49,7 @@ export class SlotTable {
     this.capture = new Uint16Array(capacity);
     this.index = new Int32Array(capacity);
     this.reusableAt = new Float64Array(capacity);
-    this.owner = [];
+    this.owner = perSlotArray(this.window);
   }
 
   #usable(s: number, nowMono: number): boolean {

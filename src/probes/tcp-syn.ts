@@ -13,6 +13,7 @@ import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { MatchContext, ProbeMatcher, WireProbe } from '../net/probe-types.js';
 import { Outcome, type OutcomeSink } from '../net/types.js';
 import { TCP_MAX_DATA, TcpIds } from '../net/l4-ids.js';
+import { perSlotArray } from '../net/slots.js';
 import type { Engine } from '../net/engine.js';
 import { readAddresses } from '../packet/ip-template.js';
 import type { Rotation } from './rotation.js';
@@ -40,7 +41,7 @@ export interface TcpProbe extends WireProbe {
 function synMatcher(ctx: MatchContext): ProbeMatcher<TcpProbe> {
   const ids = new TcpIds(ctx.capacity, ctx.seqBase);
   /** per slot: the probe, for the RST after its SYN-ACK */
-  const probeOf: (TcpProbe | undefined)[] = [];
+  const probeOf = perSlotArray<TcpProbe>(ctx.capacity);
   /** source number of the SYN in slot s, for probes with a source round robin */
   const srcOf: number[] = [];
   const rstBuf = Buffer.alloc(128);
