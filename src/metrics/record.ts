@@ -4,10 +4,10 @@
  * into typed arrays.
  */
 import type { Catalog, ProbeTypeMetrics } from './catalog.js';
-import type { TaskLabels } from './task-table.js';
+import type { TaskRowLabels } from './task-table.js';
 import type { RoundResult } from '../scheduler/round.js';
 
-export type { TaskLabels } from './task-table.js';
+export type { TaskLabels, TaskRowLabels } from './task-table.js';
 
 export type PercentileFn = (sorted: Float64Array, p: number, n: number) => number;
 
@@ -19,7 +19,7 @@ export class TaskRecorder {
   row = -1;
 
   /** `catalog`: the catalog `m` belongs to (the shared families, e.g. app_time_ooo_total, follow the table) */
-  constructor(m: ProbeTypeMetrics, _catalog: Catalog, labels: TaskLabels, percentiles: readonly number[], pct: PercentileFn, nowWallMs: number) {
+  constructor(m: ProbeTypeMetrics, _catalog: Catalog, labels: TaskRowLabels, percentiles: readonly number[], pct: PercentileFn, nowWallMs: number) {
     this.#m = m;
     this.#percentile = pct;
     m.tasks.add(this, labels, percentiles, nowWallMs);

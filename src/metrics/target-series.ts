@@ -13,7 +13,7 @@ import type { TargetTask } from '../targets/tasks.js';
 import { T3, TH, type Catalog } from './catalog.js';
 import { labelSet, type LabelSet } from './fast.js';
 import { HostRecorder } from './host-record.js';
-import { TaskRecorder, type TaskLabels } from './record.js';
+import { TaskRecorder } from './record.js';
 
 export interface SeriesDeps {
   readonly catalog: Catalog;
@@ -84,12 +84,13 @@ export class TargetSeries implements TargetSeriesHandle {
   /** The recorders of an active task: its per-address series follow its hosts, its per-task series stay. */
   attach(task: TargetTask): void {
     const m = this.#d.catalog.probes[this.#kind.metrics.prefix]!;
-    const labels: TaskLabels = { ...this.#labels3(), state: this.#cfg.state ?? 'None', group: task.group.name };
+    const state = this.#cfg.state ?? 'None';
+    const group = task.group.name;
     if (this.#cfg.per_host_metrics) {
       task.hostRecorder?.remove();
-      task.hostRecorder = new HostRecorder(m, labels, task.hosts);
+      task.hostRecorder = new HostRecorder(m, { ...this.#labels3(), state, group }, task.hosts);
     }
-    task.recorder ??= new TaskRecorder(m, this.#d.catalog, labels, this.#d.percentiles, percentile, this.#d.clock.wallMs());
+    task.recorder ??= new TaskRecorder(m, this.#d.catalog, { t3: this.#ls3, state, group }, this.#d.percentiles, percentile, this.#d.clock.wallMs());
   }
 
   /** Removes the series of a task that stops (its target inactive or gone). */

@@ -1,16 +1,17 @@
 /**
  * The per-(target, group) series of one probe type, as one table: a row per task, a typed-array
- * column per value, the label text of each row rendered once. A task costs two strings, a map
- * entry and a few dozen doubles, instead of an object, a map entry and a label set per series
- * (about 8 KB per target with prom-client-like children, see bench/README.md, "Memory").
+ * column per value. A row keeps its target's rendered T3 text (the string its other series use)
+ * and the (state, group) text its tasks share; a scrape joins them. A task costs two references,
+ * a map entry and a few dozen doubles, instead of an object, a map entry and a label set per
+ * series (about 8 KB per target with prom-client-like children, see bench/README.md, "Memory").
  *
  * Each family of the table (sent, loss, loss ratio, percentiles, created, histogram, …) is a view
  * registered on the FastRegistry in its exposition place; its text is the same as a FastFamily
  * or FastHistogram with the same series would render. Rows keep their creation order: a removed
  * row is dropped from the order and the arrays are compacted once enough rows are dead.
  */
-import { T4, T5, type TaskLabelNames } from './labels.js';
-import { bucketIndex, CHUNK, escapeHelp, formatValue, isAscii, labelSet, type FastMetric, type FastRegistry, type FastType } from './fast.js';
+import { T3, T4, T5, type TaskLabelNames } from './labels.js';
+import { bucketIndex, CHUNK, escapeHelp, formatValue, isAscii, labelSet, type FastMetric, type FastRegistry, type FastType, type LabelSet } from './fast.js';
 const INITIAL_ROWS = 64;
 
 /** A task's row; `row` is -1 once the series are removed (writes are then dropped). */
@@ -26,6 +27,27 @@ interface PctSet {
 }
 
 export type TaskLabels = Readonly<Record<TaskLabelNames, string>>;
+
+/** A row's labels: its target's T3 label set (shared with the target's other series), state and group. */
+export interface TaskRowLabels {
+  readonly t3: LabelSet<(typeof T3)[number]>;
+  readonly state: string;
+  readonly group: string;
+}
+
+/** The row labels of a full label set (T3 rendered here, not shared). */
+export function taskRowLabels(labels: TaskLabels): TaskRowLabels {
+  return { t3: labelSet(T3, labels), state: labels.state, group: labels.group };
+}
+
+/** The text after a row's T3 text, shared by the rows of one (state, group). */
+interface Tail {
+  /** `,state="…",group="…"` (T5) */
+  readonly t5: string;
+  /** `,group="…"` (T4) */
+  readonly t4: string;
+  readonly ascii: boolean;
+}
 
 type Col = 'sent' | 'loss' | 'indet' | 'sendErr' | 'icmpErr' | 'ratio' | 'last' | 'sentCreated' | 'lossCreated' | 'sum' | 'count';
 const COLS: readonly Col[] = ['sent', 'loss', 'indet', 'sendErr', 'icmpErr', 'ratio', 'last', 'sentCreated', 'lossCreated', 'sum', 'count'];
@@ -49,14 +71,17 @@ export class TaskTable {
   /** live rows whose label text is not ASCII */
   #nonAscii = 0;
   #cap = INITIAL_ROWS;
-  /** rendered T5 label text of each row, null when dead */
-  #l5: (string | null)[] = [];
-  /** rendered T4 label text (app_time_ooo_total) */
-  #l4: string[] = [];
+  /** the rendered T3 label text of each row, null when dead */
+  #l3: (string | null)[] = [];
+  #tail: Tail[] = [];
   #pct: PctSet[] = [];
   /** the owner of each row, or its owners when several share it (no array per row for the usual one) */
   #owners: (TaskRow | TaskRow[] | null)[] = [];
+  /** T3 text → the last added live row with it; the others with it follow through `#next` */
   readonly #index = new Map<string, number>();
+  /** the next live row with the same T3 text, -1 at the end */
+  #next: Int32Array;
+  readonly #tails = new Map<string, Tail>();
   readonly #pctSets = new Map<string, PctSet>();
   cols: Record<Col, Float64Array>;
   flags: Uint8Array;
@@ -70,6 +95,7 @@ export class TaskTable {
     this.bounds = bounds;
     this.cols = Object.fromEntries(COLS.map((c) => [c, new Float64Array(this.#cap)])) as Record<Col, Float64Array>;
     this.flags = new Uint8Array(this.#cap);
+    this.#next = new Int32Array(this.#cap);
     this.rt = new Float64Array(this.#cap * this.rtStride);
     this.hist = new Float64Array(this.#cap * (bounds.length + 1));
   }
@@ -104,22 +130,36 @@ export class TaskTable {
     const f = new Uint8Array(cap);
     f.set(this.flags.subarray(0, Math.min(this.flags.length, cap)));
     this.flags = f;
+    const next = new Int32Array(cap);
+    next.set(this.#next.subarray(0, Math.min(this.#next.length, cap)));
+    this.#next = next;
     this.rt = grow(this.rt, stride, this.rtStride);
     this.rtStride = stride;
     this.hist = grow(this.hist, this.bounds.length + 1);
     this.#cap = cap;
   }
 
+  #tailOf(state: string, group: string): Tail {
+    const t5 = `,${labelSet(['state', 'group'] as const, { state, group }).rendered}`;
+    let t = this.#tails.get(t5);
+    if (t === undefined) {
+      t = { t5, t4: `,${labelSet(['group'] as const, { group }).rendered}`, ascii: isAscii(t5) };
+      this.#tails.set(t5, t);
+    }
+    return t;
+  }
+
   /** The row of a (target, group), created at zero, or the existing one with the same labels. */
-  add(owner: TaskRow, labels: TaskLabels, percentiles: readonly number[], nowWallMs: number): void {
-    const ls = labelSet(T5, labels);
-    const l5 = ls.rendered;
-    const existing = this.#index.get(l5);
-    if (existing !== undefined) {
-      owner.row = existing;
-      const o = this.#owners[existing]!;
+  add(owner: TaskRow, labels: TaskRowLabels, percentiles: readonly number[], nowWallMs: number): void {
+    const l3 = labels.t3.rendered;
+    const tail = this.#tailOf(labels.state, labels.group);
+    const head = this.#index.get(l3) ?? -1;
+    for (let r = head; r >= 0; r = this.#next[r]!) {
+      if (this.#tail[r] !== tail) continue;
+      owner.row = r;
+      const o = this.#owners[r]!;
       if (Array.isArray(o)) o.push(owner);
-      else this.#owners[existing] = [o, owner];
+      else this.#owners[r] = [o, owner];
       return;
     }
     const pct = this.#pctSet(percentiles);
@@ -129,12 +169,13 @@ export class TaskTable {
       this.#resize(cap, Math.max(this.rtStride, pct.ps.length));
     }
     const r = this.#n++;
-    this.#l5[r] = l5;
-    this.#l4[r] = labelSet(T4, labels).rendered;
-    if (!ls.ascii) this.#nonAscii++;
+    this.#l3[r] = l3;
+    this.#tail[r] = tail;
+    if (!labels.t3.ascii || !tail.ascii) this.#nonAscii++;
     this.#pct[r] = pct;
     this.#owners[r] = owner;
-    this.#index.set(l5, r);
+    this.#next[r] = head;
+    this.#index.set(l3, r);
     for (const c of COLS) this.cols[c][r] = 0;
     this.cols.sentCreated[r] = nowWallMs / 1000;
     this.cols.lossCreated[r] = nowWallMs / 1000;
@@ -148,13 +189,27 @@ export class TaskTable {
     const r = owner.row;
     if (r < 0) return;
     this.#setRow(r, -1);
-    const l5 = this.#l5[r]!;
-    this.#index.delete(l5);
-    if (!isAscii(l5)) this.#nonAscii--;
-    this.#l5[r] = null;
+    const l3 = this.#l3[r]!;
+    this.#unlink(l3, r);
+    if (!this.#tail[r]!.ascii || !isAscii(l3)) this.#nonAscii--;
+    this.#l3[r] = null;
     this.#owners[r] = null;
     this.#dead++;
     if (this.#dead > 64 && this.#dead * 2 > this.#n) this.#compact();
+  }
+
+  /** takes row r out of the rows with T3 text l3 */
+  #unlink(l3: string, r: number): void {
+    const next = this.#next[r]!;
+    const head = this.#index.get(l3)!;
+    if (head === r) {
+      if (next < 0) this.#index.delete(l3);
+      else this.#index.set(l3, next);
+      return;
+    }
+    let p = head;
+    while (this.#next[p] !== r) p = this.#next[p]!;
+    this.#next[p] = next;
   }
 
   /** tells the owners of row r their row is now `row` */
@@ -167,17 +222,23 @@ export class TaskTable {
   /** Moves the live rows down, in order, and tells their owners. */
   #compact(): void {
     const hw = this.bounds.length + 1;
+    // where each live row goes (the T3 links point to live rows only)
+    const to = new Int32Array(this.#n);
     let w = 0;
+    for (let r = 0; r < this.#n; r++) to[r] = this.#l3[r] == null ? -1 : w++;
+    w = 0;
     for (let r = 0; r < this.#n; r++) {
-      const l5 = this.#l5[r];
-      if (l5 === null || l5 === undefined) continue;
+      const l3 = this.#l3[r];
+      if (l3 === null || l3 === undefined) continue;
+      const next = this.#next[r]!;
+      this.#next[w] = next < 0 ? -1 : to[next]!;
+      if (this.#index.get(l3) === r) this.#index.set(l3, w);
       if (w !== r) {
-        this.#l5[w] = l5;
-        this.#l4[w] = this.#l4[r]!;
+        this.#l3[w] = l3;
+        this.#tail[w] = this.#tail[r]!;
         this.#pct[w] = this.#pct[r]!;
         this.#owners[w] = this.#owners[r]!;
         this.#setRow(w, w);
-        this.#index.set(l5, w);
         for (const c of COLS) this.cols[c][w] = this.cols[c][r]!;
         this.flags[w] = this.flags[r]!;
         this.rt.copyWithin(w * this.rtStride, r * this.rtStride, (r + 1) * this.rtStride);
@@ -185,7 +246,7 @@ export class TaskTable {
       }
       w++;
     }
-    this.#l5.length = this.#l4.length = this.#pct.length = this.#owners.length = w;
+    this.#l3.length = this.#tail.length = this.#pct.length = this.#owners.length = w;
     this.#n = w;
     this.#dead = 0;
   }
@@ -212,14 +273,14 @@ export class TaskTable {
 
   /**
    * The text of a family of this table in chunks: `line(r, l5)` gives the lines of row r (empty
-   * for a row without that series).
+   * for a row without that series) from its T5 label text.
    */
   *chunks(head: string, line: (r: number, l5: string) => string): Generator<string> {
     let buf = head;
     for (let r = 0; r < this.#n; r++) {
-      const l5 = this.#l5[r];
-      if (l5 === null || l5 === undefined) continue;
-      buf += line(r, l5);
+      const l3 = this.#l3[r];
+      if (l3 === null || l3 === undefined) continue;
+      buf += line(r, l3 + this.#tail[r]!.t5);
       if (buf.length >= CHUNK) {
         yield buf;
         buf = '';
@@ -231,14 +292,14 @@ export class TaskTable {
   /** rows with the flag bit set (the lazily created series) */
   count(bit: number): number {
     let n = 0;
-    for (let r = 0; r < this.#n; r++) if (this.#l5[r] != null && (this.flags[r]! & bit) !== 0) n++;
+    for (let r = 0; r < this.#n; r++) if (this.#l3[r] != null && (this.flags[r]! & bit) !== 0) n++;
     return n;
   }
 
   /** live rows' percentile count, summed over rows with percentiles */
   percentileSeries(): number {
     let n = 0;
-    for (let r = 0; r < this.#n; r++) if (this.#l5[r] != null && (this.flags[r]! & HAS_RT) !== 0) n += this.#pct[r]!.ps.length;
+    for (let r = 0; r < this.#n; r++) if (this.#l3[r] != null && (this.flags[r]! & HAS_RT) !== 0) n += this.#pct[r]!.ps.length;
     return n;
   }
 
@@ -246,8 +307,9 @@ export class TaskTable {
     return this.#pct[r]!.labels;
   }
 
+  /** the T4 label text of row r (app_time_ooo_total) */
   l4(r: number): string {
-    return this.#l4[r]!;
+    return this.#l3[r]! + this.#tail[r]!.t4;
   }
 }
 

@@ -6,6 +6,7 @@ import { parseConfig } from '../../../src/config/load.js';
 import { createCatalog, DEFAULT_RTT_BUCKETS } from '../../../src/metrics/catalog.js';
 import { FastRegistry } from '../../../src/metrics/fast.js';
 import { TaskRecorder } from '../../../src/metrics/record.js';
+import { taskRowLabels } from '../../../src/metrics/task-table.js';
 import { probeKinds } from '../../../src/probes/index.js';
 import { percentile } from '../../../src/stats/percentile.js';
 import { Registry } from 'prom-client';
@@ -47,7 +48,7 @@ void test('global.rtt_buckets: bounds must be positive, bounded, strictly ascend
 void test('the catalog exposes the configured buckets, +Inf added', () => {
   const fast = new FastRegistry();
   const catalog = createCatalog(probeKinds.map((k) => k.metrics), new Registry(), fast, [0.001, 0.5]);
-  const labels = { probe_name: 'p', destination: 'd', address_family: 'ipv4', state: 'None', group: 'g' };
+  const labels = taskRowLabels({ probe_name: 'p', destination: 'd', address_family: 'ipv4', state: 'None', group: 'g' });
   const r = new TaskRecorder(catalog.probes.icmp!, catalog, labels, [50], percentile, 0);
   r.record({ sent: 2, lost: 0, indeterminate: 0, sendErrors: 0, icmpErrors: 0, rtts: Float64Array.of(0.0002, 0.7), rttCount: 2, endWallMs: 0, perProbe: null });
   let text = '';

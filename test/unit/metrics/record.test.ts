@@ -4,6 +4,7 @@ import { probeKinds } from '../../../src/probes/index.js';
 import { createCatalog, DEFAULT_RTT_BUCKETS, FINE_RTT_BUCKETS } from '../../../src/metrics/catalog.js';
 import { ByteBuffers } from '../../../src/metrics/fast.js';
 import { TaskRecorder } from '../../../src/metrics/record.js';
+import { taskRowLabels } from '../../../src/metrics/task-table.js';
 import type { RoundResult } from '../../../src/scheduler/round.js';
 import { percentile } from '../../../src/stats/percentile.js';
 
@@ -13,13 +14,14 @@ function exposition(catalog: ReturnType<typeof createCatalog>): string {
   return out;
 }
 
-const labels = (destination: string, group = 'g1') => ({
-  probe_name: 'lab',
-  destination,
-  address_family: 'ipv4',
-  state: 'None',
-  group,
-});
+const labels = (destination: string, group = 'g1') =>
+  taskRowLabels({
+    probe_name: 'lab',
+    destination,
+    address_family: 'ipv4',
+    state: 'None',
+    group,
+  });
 
 const round = (rtts: number[], lost: number): RoundResult => ({
   sent: rtts.length + lost,

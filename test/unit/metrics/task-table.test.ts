@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ByteBuffers, FastRegistry } from '../../../src/metrics/fast.js';
-import { columnFamily, TaskTable, TimeOooFamily, type TaskLabels } from '../../../src/metrics/task-table.js';
+import { columnFamily, TaskTable, taskRowLabels, TimeOooFamily, type TaskRowLabels } from '../../../src/metrics/task-table.js';
 
-const labels = (destination: string): TaskLabels => ({ probe_name: 'lab', destination, address_family: 'ipv4', state: 'None', group: 'g' });
+const labels = (destination: string, group = 'g'): TaskRowLabels => taskRowLabels({ probe_name: 'lab', destination, address_family: 'ipv4', state: 'None', group });
 
 void test('a table with non-ASCII label text is encoded as UTF-8, and is ASCII again once those rows are gone', () => {
   const r = new FastRegistry();
@@ -72,4 +72,63 @@ void test('owners with the same labels share a row: compaction moves every one, 
   assert.deepEqual([...shared.map((o) => o.row), single.row], [row, row, row, row + 1], 'moved down together');
   t.remove(shared[1]!);
   assert.deepEqual([...shared.map((o) => o.row), single.row, t.size], [-1, -1, -1, row + 1, 1]);
+});
+
+void test('rows of one target in several groups: T5 and T4 text per row, found again after removals and compaction', () => {
+  const r = new FastRegistry();
+  const t = new TaskTable([]);
+  columnFamily(r, t, 'sent', 'counter', 'x_sent_total', 'sent');
+  const ooo = new TimeOooFamily(r, 'app_time_ooo_total', 'ooo');
+  ooo.add(t);
+  const filler = Array.from({ length: 100 }, (_, i) => {
+    const owner = { row: -1 };
+    t.add(owner, labels(`f${i}`), [], 0);
+    return owner;
+  });
+  const groups = ['g1', 'g2', 'g3', 'g4'].map((g) => {
+    const owner = { row: -1 };
+    t.add(owner, labels('multi', g), [], 0);
+    t.cols.sent[owner.row] = Number(g.slice(1));
+    return owner;
+  });
+  assert.deepEqual(groups.map((o) => o.row), [100, 101, 102, 103]);
+  t.remove(groups[2]!); // in the middle of the rows sharing the T3 text
+  t.remove(groups[3]!); // the last added of them
+  for (const o of filler) t.remove(o);
+  const [g1, g2] = groups.map((o) => o.row);
+  assert.ok(g1! < 100, 'compacted');
+  assert.deepEqual(groups.map((o) => o.row), [g1, g1! + 1, -1, -1]);
+  for (const [i, g] of ['g1', 'g2'].entries()) {
+    const again = { row: -1 };
+    t.add(again, labels('multi', g), [], 0);
+    assert.equal(again.row, i === 0 ? g1 : g2, `${g} shares its row`);
+  }
+  const g3 = { row: -1 };
+  t.add(g3, labels('multi', 'g3'), [], 0);
+  assert.ok(g3.row > g2!, 'a new row');
+  let text = '';
+  r.expose((c) => (text += c));
+  assert.equal(
+    text,
+    [
+      '# HELP x_sent_total sent',
+      '# TYPE x_sent_total counter',
+      'x_sent_total{probe_name="lab",destination="multi",address_family="ipv4",state="None",group="g1"} 1',
+      'x_sent_total{probe_name="lab",destination="multi",address_family="ipv4",state="None",group="g2"} 2',
+      'x_sent_total{probe_name="lab",destination="multi",address_family="ipv4",state="None",group="g3"} 0',
+      '# HELP app_time_ooo_total ooo',
+      '# TYPE app_time_ooo_total counter',
+      'app_time_ooo_total{probe_name="lab",destination="multi",address_family="ipv4",group="g1"} 0',
+      'app_time_ooo_total{probe_name="lab",destination="multi",address_family="ipv4",group="g2"} 0',
+      'app_time_ooo_total{probe_name="lab",destination="multi",address_family="ipv4",group="g3"} 0',
+      '',
+    ].join('\n'),
+  );
+  t.remove(groups[0]!);
+  t.remove(groups[1]!);
+  t.remove(g3);
+  assert.equal(t.size, 0);
+  const fresh = { row: -1 };
+  t.add(fresh, labels('multi', 'g2'), [], 0);
+  assert.equal(t.size, 1, 'no stale row found for the removed labels');
 });
