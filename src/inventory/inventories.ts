@@ -7,6 +7,9 @@
  * - other settings (interval, timeout, defaults): restarted with the last good list, which is
  *   re-converted at once with the new defaults;
  * - unchanged: its last good list is re-validated against the new groups and global.
+ * The supervisor, the plugins and the document validator (ajv, yaml, the config's entry checks)
+ * are imported and built at the first inventory: a config without one never loads them (the
+ * process's memory floor, issue 14).
  */
 import type { Registry } from 'prom-client';
 import type { Config, InventoryConfig } from '../config/types.js';
@@ -15,10 +18,10 @@ import type { ExecFn } from '../lib/exec.js';
 import type { Logger } from '../lib/logger.js';
 import type { Service } from '../lib/service.js';
 import type { TargetSources } from '../targets/sources.js';
-import { createDocumentValidator } from './document.js';
+import type { DocumentValidator } from './document.js';
 import { createInventoryMetrics } from './metrics.js';
-import { createPlugin, type PluginFactory } from './plugins.js';
-import { InventorySupervisor, type Handover } from './supervisor.js';
+import type { PluginFactory } from './plugins.js';
+import type { Handover, InventorySupervisor } from './supervisor.js';
 import type { SharedInventorySource } from './types.js';
 
 export interface InventoriesDeps {
@@ -51,19 +54,34 @@ interface Running {
 const sameSource = (a: InventoryConfig, b: InventoryConfig): boolean =>
   a.plugin === b.plugin && JSON.stringify(a.options) === JSON.stringify(b.options);
 
+/** What running an inventory takes, loaded at the first one. */
+interface Runtime {
+  readonly validator: DocumentValidator;
+  readonly makePlugin: PluginFactory;
+  readonly Supervisor: typeof InventorySupervisor;
+}
+
+async function loadRuntime(plugins: PluginFactory | undefined): Promise<Runtime> {
+  const [{ createDocumentValidator }, { InventorySupervisor }, makePlugin] = await Promise.all([
+    import('./document.js'),
+    import('./supervisor.js'),
+    plugins ?? import('./plugins.js').then((m) => m.createPlugin),
+  ]);
+  return { validator: createDocumentValidator(), makePlugin, Supervisor: InventorySupervisor };
+}
+
 export function createInventories(deps: InventoriesDeps): Inventories {
   const { sources, clock, registry } = deps;
   const log = deps.log.child('inventory');
-  const validator = createDocumentValidator();
   const metrics = createInventoryMetrics(registry);
-  const makePlugin = deps.plugins ?? createPlugin;
+  let runtime: Runtime | null = null;
   const running = new Map<string, Running>();
   let chain: Promise<void> = Promise.resolve();
   let unsubscribe: (() => void) | null = null;
 
-  const launch = (inv: InventoryConfig, config: Config, handover?: Handover): void => {
+  const launch = ({ makePlugin, Supervisor, validator }: Runtime, inv: InventoryConfig, config: Config, handover?: Handover): void => {
     const plugin = makePlugin(inv, { configFile: config.file, exec: deps.exec, clock, log, version: deps.version, shared: deps.shared ?? null });
-    const supervisor = new InventorySupervisor({
+    const supervisor = new Supervisor({
       name: inv.name,
       plugin,
       intervalMs: inv.interval * 1000,
@@ -99,19 +117,21 @@ export function createInventories(deps: InventoriesDeps): Inventories {
         log.info('inventory stopped', { inventory: name, why: disabled.has(name) ? 'disabled' : 'removed' });
       }
     }
+    if (wanted.size === 0) return;
+    const rt = (runtime ??= await loadRuntime(deps.plugins));
     for (const inv of wanted.values()) {
       const r = running.get(inv.name);
       if (r === undefined) {
         metrics.add(inv.name);
-        launch(inv, config);
+        launch(rt, inv, config);
       } else if (JSON.stringify(r.config) === JSON.stringify(inv)) {
         r.supervisor.configChanged(config);
       } else if (sameSource(r.config, inv)) {
         running.delete(inv.name);
-        launch(inv, config, await r.supervisor.stop());
+        launch(rt, inv, config, await r.supervisor.stop());
       } else {
         await retire(inv.name, true);
-        launch(inv, config);
+        launch(rt, inv, config);
       }
     }
   };

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { Registry } from 'prom-client';
 import { createInventories } from '../../../src/inventory/inventories.js';
 import { execCommand } from '../../../src/lib/exec.js';
@@ -9,6 +12,11 @@ import { BASE_CONFIG, FakeSources, loadConfig } from './fake-sources.js';
 
 const withInventories = (yaml: string, disabled = '[]') =>
   loadConfig(`${BASE_CONFIG.replace('prometheus_port: 8000', `prometheus_port: 8000, disable_dynamic_inventories: ${disabled}`)}\ninventories:\n${yaml}`);
+
+/** the first inventory imports the supervisor and the plugins: advance until the config is applied */
+async function applied(clock: FakeClock, done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await clock.advance(0);
+}
 
 async function seriesOf(registry: Registry): Promise<string[]> {
   const text = await registry.metrics();
@@ -46,7 +54,7 @@ void test('inventories follow the config: disabled, removed, re-sourced and re-s
     }),
   });
   inventories.start();
-  await clock.advance(0);
+  await applied(clock, () => sources.names('inventory:a').length > 0);
   assert.deepEqual(sources.names('inventory:a'), ['a_h1']);
   assert.deepEqual(sources.names('inventory:b'), ['b_h2']);
   assert.equal(sources.current.has('inventory:c'), false, 'disabled');
@@ -77,4 +85,26 @@ void test('inventories follow the config: disabled, removed, re-sourced and re-s
   await clock.advance(3_600_000);
   assert.equal(listings.length, before, 'stopped');
   assert.equal(clock.pendingTimers, 0);
+});
+
+void test('without an inventory, neither the supervisor, the plugins nor ajv and yaml are loaded', () => {
+  const require = createRequire(import.meta.url);
+  const url = (p: string): string => pathToFileURL(p).href;
+  const script = `
+    import { createRequire } from 'node:module';
+    const { createInventories } = await import(${JSON.stringify(url(require.resolve('../../../src/inventory/inventories.js')))});
+    const { Registry } = await import(${JSON.stringify(url(require.resolve('prom-client')))});
+    const config = { global: { disable_dynamic_inventories: [] }, inventories: [] };
+    const inventories = createInventories({
+      sources: { config: () => config, onConfig: () => () => {} }, clock: {}, log: { child: () => ({}) }, registry: new Registry(), exec: null, version: 't',
+    });
+    inventories.start();
+    await new Promise((r) => setTimeout(r, 50));
+    await inventories.stop();
+    const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => /node_modules[\\/](ajv|yaml)[\\/]/.test(k));
+    process.stdout.write(String(loaded.length));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '0');
 });
