@@ -11,7 +11,7 @@ import { runFpingLowRate } from './fping-runner.js';
 import { installHeapProbe, readHeapProbe } from './heap-probe.js';
 import { commandLine, positiveNumber, runMain, withLab } from './options.js';
 import { installWitness, witnessFor } from './probe-types.js';
-import { findProcess } from './proc-stats.js';
+import { clockTicksPerSecond, cpuTicks, findProcess } from './proc-stats.js';
 import { wireprobeConfig } from './wireprobe-runner.js';
 
 /** the V8 flags of the packaged service (packaging/wireprobe.service, Dockerfile, `make run`) */
@@ -91,6 +91,8 @@ interface Row {
   fileMb: number;
   /** threads of the process at the window end (main, libuv pool, V8 platform, worker threads) */
   threads: number;
+  /** CPU of the process over the window, % of one core */
+  cpuPct: number;
   heapUsedMb: number;
   heapTotalMb: number;
   externalMb: number;
@@ -118,6 +120,7 @@ async function measure(lab: Lab, o: Options, main: string, name: string, yaml: s
     const hwmReadyMb = statusMb(pid)?.VmHWM ?? Number.NaN;
     await sleep(o.settleS * 1000);
     const samples: number[] = [];
+    const ticks0 = cpuTicks(pid) ?? Number.NaN;
     const t1 = performance.now();
     while (performance.now() - t1 < o.windowS * 1000) {
       const s = statusMb(pid);
@@ -127,12 +130,13 @@ async function measure(lab: Lab, o: Options, main: string, name: string, yaml: s
     }
     const last = statusMb(pid);
     if (last === undefined) throw new Error(`${name}: wireprobe is gone`);
+    const cpuPct = (((cpuTicks(pid) ?? Number.NaN) - ticks0) / clockTicksPerSecond() / ((performance.now() - t1) / 1000)) * 100;
     const heap = readHeapProbe(probe.file);
     if (heap === undefined) throw new Error(`${name}: no heap sample from the preloaded module`);
     samples.sort((a, b) => a - b);
     return {
       build: main, config: name, readyS,
-      rssMb: samples[Math.floor(samples.length / 2)] ?? Number.NaN, hwmReadyMb, hwmMb: last.VmHWM, anonMb: last.RssAnon, fileMb: last.RssFile, threads: last.Threads,
+      rssMb: samples[Math.floor(samples.length / 2)] ?? Number.NaN, hwmReadyMb, hwmMb: last.VmHWM, anonMb: last.RssAnon, fileMb: last.RssFile, threads: last.Threads, cpuPct,
       heapUsedMb: heap.heapUsed / 1e6, heapTotalMb: heap.heapTotal / 1e6, externalMb: heap.external / 1e6,
     };
   } finally {
@@ -145,9 +149,9 @@ function table(rows: readonly Row[], fping: string | undefined, o: Options): str
   return [
     `${o.targets} targets × 1 probe / 10 s; NODE_OPTIONS "${o.nodeOptions}"; settle ${o.settleS} s, window ${o.windowS} s; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
     '',
-    '| build | config | ready (s) | steady RSS (MB, median) | VmHWM at ready | VmHWM | RssAnon | RssFile | threads | heap used | heap total | external |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.build} | ${r.config} | ${f(r.readyS)} | ${f(r.rssMb)} | ${f(r.hwmReadyMb)} | ${f(r.hwmMb)} | ${f(r.anonMb)} | ${f(r.fileMb)} | ${r.threads} | ${f(r.heapUsedMb)} | ${f(r.heapTotalMb)} | ${f(r.externalMb)} |`),
+    '| build | config | ready (s) | steady RSS (MB, median) | VmHWM at ready | VmHWM | RssAnon | RssFile | threads | CPU % | heap used | heap total | external |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.build} | ${r.config} | ${f(r.readyS)} | ${f(r.rssMb)} | ${f(r.hwmReadyMb)} | ${f(r.hwmMb)} | ${f(r.anonMb)} | ${f(r.fileMb)} | ${r.threads} | ${f(r.cpuPct, 2)} | ${f(r.heapUsedMb)} | ${f(r.heapTotalMb)} | ${f(r.externalMb)} |`),
     ...(fping === undefined ? [] : ['', fping]),
   ].join('\n');
 }
@@ -173,7 +177,7 @@ async function main(): Promise<number> {
           log(`${main}: ${name} (run ${run + 1}) …`);
           const row = await measure(lab, o, main, name, yaml, run);
           rows.push(row);
-          log(`  RSS ${row.rssMb.toFixed(1)} MB, VmHWM ${row.hwmReadyMb.toFixed(1)} MB at ready, ${row.hwmMb.toFixed(1)} MB at the end, heap used ${row.heapUsedMb.toFixed(1)} MB`);
+          log(`  RSS ${row.rssMb.toFixed(1)} MB, VmHWM ${row.hwmReadyMb.toFixed(1)} MB at ready, ${row.hwmMb.toFixed(1)} MB at the end, heap used ${row.heapUsedMb.toFixed(1)} MB, CPU ${row.cpuPct.toFixed(2)} %, load ${loadavg()[0]!.toFixed(2)}`);
         }
       }
     }
