@@ -6,6 +6,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { FastFamily, FastRegistry } from './fast.js';
 import { T3, TH, TP } from './labels.js';
+import { TargetFamily, TargetTable } from './target-table.js';
 import { columnFamily, histogramFamily, percentileFamily, ratioFamily, TaskTable, TimeOooFamily } from './task-table.js';
 import type { ProbeMetricsInput } from '../probes/types.js';
 
@@ -74,14 +75,16 @@ export interface Catalog {
   /** the per-target families of each probe type, by metric prefix */
   readonly probes: Readonly<Record<string, ProbeTypeMetrics>>;
   readonly threshold: FastFamily<(typeof TH)[number]>;
-  readonly resolutionStatus: FastFamily<(typeof T3)[number]>;
-  readonly resolutionChange: FastFamily<(typeof T3)[number]>;
-  readonly resolutionChangeCreated: FastFamily<(typeof T3)[number]>;
+  /** the three resolution families' table (target-table.ts) */
+  readonly resolutionStatus: TargetFamily;
+  readonly resolutionChange: TargetFamily;
+  readonly resolutionChangeCreated: TargetFamily;
   /**
    * netprobify's diagnostic "counts" of answers matching none of our probes, by the reason the
-   * probe type's matcher gives: gauges that only grow (names kept for compatibility)
+   * probe type's matcher gives: gauges that only grow (names kept for compatibility); the
+   * families of one probe type share a table
    */
-  readonly unmatched: Readonly<Record<string, FastFamily<(typeof T3)[number]>>>;
+  readonly unmatched: Readonly<Record<string, TargetFamily>>;
   readonly iterationTime: Gauge<'probe_name'>;
   readonly interval: Gauge<'probe_name'>;
   readonly targetNameDup: Counter<'target_name'>;
@@ -109,11 +112,15 @@ export function createCatalog(
   // registration order is exposition order: per-type families, per-target health, diagnostics
   const perType = Object.fromEntries(probes.map((p) => [p.prefix, probeTypeMetrics(fast, p.prefix, p.human, p.icmpErrors, rttBuckets)]));
   const threshold = new FastFamily(fast, 'gauge', 'threshold', 'Configured alerting threshold of a target per group (latency in seconds, loss as a 0..1 ratio)', TH);
-  const resolutionStatus = new FastFamily(fast, 'gauge', 'app_host_resolution_status', 'Whether the target destination resolves (1) or not (0)', T3);
-  const resolutionChange = new FastFamily(fast, 'counter', 'app_host_resolution_change_total', 'Changes of the resolved address of a target, the first resolution included', T3);
-  const resolutionChangeCreated = new FastFamily(fast, 'gauge', 'app_host_resolution_change_created', 'Unix time the app_host_resolution_change_total series was created', T3);
+  const resolution = new TargetTable(3);
+  const resolutionStatus = new TargetFamily(fast, resolution, 0, 'gauge', 'app_host_resolution_status', 'Whether the target destination resolves (1) or not (0)', T3);
+  const resolutionChange = new TargetFamily(fast, resolution, 1, 'counter', 'app_host_resolution_change_total', 'Changes of the resolved address of a target, the first resolution included', T3);
+  const resolutionChangeCreated = new TargetFamily(fast, resolution, 2, 'gauge', 'app_host_resolution_change_created', 'Unix time the app_host_resolution_change_total series was created', T3);
   const unmatched = Object.fromEntries(
-    probes.flatMap((p) => p.unmatched).map((u) => [u.what, new FastFamily(fast, 'gauge', u.name, u.help, T3)]),
+    probes.flatMap((p) => {
+      const table = new TargetTable(p.unmatched.length);
+      return p.unmatched.map((u, i) => [u.what, new TargetFamily(fast, table, i, 'gauge', u.name, u.help, T3)] as const);
+    }),
   );
   const timeOoo = new TimeOooFamily(fast, 'app_time_ooo_total', 'RTT samples discarded because the reply timestamp preceded the request (always 0 with kernel timestamps; kept for netprobify compatibility)');
   for (const m of Object.values(perType)) timeOoo.add(m.tasks);

@@ -47,21 +47,21 @@ export class TargetSeries implements TargetSeriesHandle {
   /** Registers every series known before the first round, so scrapes never miss the target. */
   prime(): void {
     const { catalog, clock } = this.#d;
-    catalog.resolutionChange.child(this.#ls3);
-    catalog.resolutionChangeCreated.child(this.#ls3).value = clock.wallMs() / 1000;
-    for (const u of this.#kind.metrics.unmatched) catalog.unmatched[u.what]!.child(this.#ls3);
+    catalog.resolutionChange.ensure(this.#ls3);
+    catalog.resolutionChangeCreated.set(this.#ls3, clock.wallMs() / 1000);
+    for (const u of this.#kind.metrics.unmatched) catalog.unmatched[u.what]!.ensure(this.#ls3);
   }
 
   /** The destination resolves; `changed`: to other addresses than before (or for the first time). */
   resolved(changed: boolean): void {
     const { catalog } = this.#d;
-    catalog.resolutionStatus.child(this.#ls3).value = 1;
-    if (changed) catalog.resolutionChange.child(this.#ls3).value++;
+    catalog.resolutionStatus.set(this.#ls3, 1);
+    if (changed) catalog.resolutionChange.add(this.#ls3, 1);
   }
 
   /** The destination does not resolve (any more). */
   unresolved(): void {
-    this.#d.catalog.resolutionStatus.child(this.#ls3).value = 0;
+    this.#d.catalog.resolutionStatus.set(this.#ls3, 0);
   }
 
   /** One threshold series per configured threshold and group; those set before are removed. */
@@ -104,15 +104,14 @@ export class TargetSeries implements TargetSeriesHandle {
   /** one more answer from the target's address that matched none of our probes, for `what` */
   countUnmatched(what: string): void {
     if (!this.#kind.metrics.unmatched.some((u) => u.what === what)) return;
-    this.#d.catalog.unmatched[what]!.child(this.#ls3).value++;
+    this.#d.catalog.unmatched[what]!.add(this.#ls3, 1);
   }
 
   /** Removes every series of the target but its tasks' (see detach). */
   remove(): void {
     const { catalog } = this.#d;
-    for (const f of [catalog.resolutionStatus, catalog.resolutionChange, catalog.resolutionChangeCreated, ...Object.values(catalog.unmatched)]) {
-      f.remove(this.#ls3);
-    }
+    catalog.resolutionStatus.table.remove(this.#ls3); // the three resolution families' table
+    for (const f of Object.values(catalog.unmatched)) f.table.remove(this.#ls3);
     for (const ls of this.#thresholds) catalog.threshold.remove(ls);
     this.#thresholds = NO_THRESHOLDS;
   }
