@@ -1,8 +1,12 @@
 /**
  * The one piscina pool of the process. Created in app.ts, passed to whoever needs CPU work.
+ * piscina is imported and its pool made at the first task: a probing-only config may never hand
+ * one over (frame batches decode inline up to 64 KB), and the pool's module and its two run/wait
+ * histograms (~0.7 MB of native memory) count in the process's floor (issue 14).
  */
 import type { Worker } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
+import { AppError, ErrorCodes } from '../lib/errors.js';
 import type { TaskMap, TaskName } from './protocol.js';
 
 export interface WorkerPool {
@@ -37,24 +41,44 @@ function loaded(workers: readonly Worker[]): Promise<void> {
   ).then(() => undefined);
 }
 
+interface Opened {
+  readonly piscina: Piscina;
+  /** the first workers have loaded their task module (see loaded) */
+  readonly ready: Promise<void>;
+}
+
 export function createWorkerPool(opts: PoolOptions): WorkerPool {
-  const piscina = new Piscina({
-    filename: new URL('./tasks.js', import.meta.url).href,
-    minThreads: opts.minThreads,
-    maxThreads: opts.maxThreads,
-    idleTimeout: 60_000,
-  });
-  const ready = loaded(piscina.threads);
+  let opening: Promise<Opened> | null = null;
+  let opened: Opened | null = null;
+  let closed = false;
+  const open = (): Promise<Opened> => {
+    if (closed) return Promise.reject(new AppError(ErrorCodes.SVC_ERR_STATE, 'worker pool closed'));
+    return (opening ??= import('piscina').then(({ Piscina }) => {
+      const piscina = new Piscina({
+        filename: new URL('./tasks.js', import.meta.url).href,
+        minThreads: opts.minThreads,
+        maxThreads: opts.maxThreads,
+        idleTimeout: 60_000,
+      });
+      opened = { piscina, ready: loaded(piscina.threads) };
+      return opened;
+    }));
+  };
+  if (opts.minThreads > 0) void open();
   return {
     threads: opts.maxThreads,
-    run(name, input, transfer) {
+    async run(name, input, transfer) {
+      const { piscina } = await open();
       return piscina.run(input, {
         name,
         ...(transfer ? { transferList: transfer as ArrayBuffer[] } : {}),
       }) as Promise<TaskMap[typeof name]['out']>;
     },
-    completed: () => piscina.completed,
+    completed: () => opened?.piscina.completed ?? 0,
     async close() {
+      closed = true;
+      if (opening === null) return;
+      const { piscina, ready } = await opening;
       let timer: NodeJS.Timeout | undefined;
       const bound = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, LOAD_WAIT_MS);
