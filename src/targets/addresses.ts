@@ -7,10 +7,16 @@ import { expandDestination, MAX_SUBNET_ADDRESSES } from '../config/subnet.js';
 import type { LookupFn } from '../dns/resolver.js';
 import { formatIp, parseIp } from '../lib/address.js';
 
-/** the canonical text of an IP address, or null when `ip` is not one */
+/**
+ * The canonical text of an IP address, or null when `ip` is not one. `ip` itself when it is
+ * canonical already: a target keeps its config's string instead of a second one (formatIp's
+ * concatenations, ~100 bytes per target; bench/README.md, "file pages, label text").
+ */
 export function canonicalIp(ip: string): string | null {
   const b = parseIp(ip);
-  return b ? formatIp(b) : null;
+  if (!b) return null;
+  const text = formatIp(b);
+  return text === ip ? ip : text;
 }
 
 /** The destination is a hostname (resolved and re-resolved), not a literal or a subnet. */
