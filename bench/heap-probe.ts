@@ -1,26 +1,42 @@
 // A module preloaded into wireprobe (NODE_OPTIONS --import) that writes the main thread's memory
-// to a file every 500 ms: process.memoryUsage() and v8.getHeapStatistics(), no heap snapshot
-// needed. --import also runs in every worker thread; only the main thread writes, so the file
+// to a file every 500 ms: process.memoryUsage(), v8.getHeapStatistics() and the heap's spaces, no
+// heap snapshot needed. --import also runs in every worker thread: each worker writes its own
+// heap to `<file>.thread-<id>` (while it is idle: a task holds its event loop), so the file
 // never holds a worker's heap. On request it also writes a heap snapshot of the main thread: the
 // bench writes the snapshot's path into `<file>.snapshot` (not a signal: --heapsnapshot-signal
 // killed wireprobe after a snapshot, the worker threads' exit resetting the handler).
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/** per heap space (v8.getHeapSpaceStatistics(), name without `_space`): [committed, used] bytes */
+export type HeapSpaces = Record<string, [number, number]>;
 
 export interface MainThreadHeap extends NodeJS.MemoryUsage {
   /** v8.getHeapStatistics() of the main isolate */
   v8: { total_heap_size: number; used_heap_size: number; malloced_memory: number; number_of_native_contexts: number; number_of_detached_contexts: number };
+  spaces: HeapSpaces;
+}
+
+/** A worker thread's heap, as it last wrote it. */
+export interface WorkerThreadHeap {
+  /** when it wrote it (Unix ms) */
+  at: number;
+  v8: MainThreadHeap['v8'];
+  spaces: HeapSpaces;
 }
 
 /** The text of the preloaded module, writing to `out`. */
 export function heapProbeScript(out: string): string {
   const ask = JSON.stringify(`${out}.snapshot`);
   return `import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
-import { isMainThread } from 'node:worker_threads';
-if (isMainThread) {
+import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
+import { isMainThread, threadId } from 'node:worker_threads';
+const spaces = () => Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name.replace(/_space$/, ''), [s.space_size, s.space_used_size]]));
+if (!isMainThread) {
+  setInterval(() => writeFileSync(${JSON.stringify(out)} + '.thread-' + threadId, JSON.stringify({ at: Date.now(), v8: getHeapStatistics(), spaces: spaces() })), 500).unref();
+} else {
   setInterval(() => {
-    writeFileSync(${JSON.stringify(out)}, JSON.stringify({ ...process.memoryUsage(), v8: getHeapStatistics() }));
+    writeFileSync(${JSON.stringify(out)}, JSON.stringify({ ...process.memoryUsage(), v8: getHeapStatistics(), spaces: spaces() }));
     let path;
     try { path = readFileSync(${ask}, 'utf8'); } catch { return; }
     rmSync(${ask}, { force: true });
@@ -50,4 +66,20 @@ export function readHeapProbe(file: string): MainThreadHeap | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The worker threads that wrote their heap within the last `maxAgeMs` (the live ones, idle). */
+export function readWorkerHeaps(file: string, maxAgeMs: number, now = Date.now()): WorkerThreadHeap[] {
+  const prefix = `${basename(file)}.thread-`;
+  const heaps: WorkerThreadHeap[] = [];
+  for (const name of readdirSync(dirname(file))) {
+    if (!name.startsWith(prefix)) continue;
+    try {
+      const h = JSON.parse(readFileSync(join(dirname(file), name), 'utf8')) as WorkerThreadHeap;
+      if (now - h.at <= maxAgeMs) heaps.push(h);
+    } catch {
+      // being written: skipped
+    }
+  }
+  return heaps;
 }

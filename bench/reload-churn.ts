@@ -16,15 +16,16 @@
  * samples taken with no worker thread alive (the thread count at its minimum: the config thread
  * or a pool worker adds its heap to the RSS while it lives), over those taken with one alive, and
  * the share of samples with one alive over the first and the last 10 %. A preloaded module
- * (bench/heap-probe.ts) writes the main thread's V8 heap, read with RSS and threads into a curve
- * every `--curve-every` reloads. `--heap-snapshots DIR`: heap snapshots of the main thread (by
+ * (bench/heap-probe.ts) writes the main thread's V8 heap (with its old and code spaces) and each
+ * live worker thread's, read with RSS and threads into a curve every `--curve-every` reloads.
+ * `--after-s`: RSS and main heap once more that long after the churn (is the growth given back?). `--heap-snapshots DIR`: heap snapshots of the main thread (by
  * the preloaded module) at the first curve point and the last reload; a snapshot stops the event
  * loop for seconds, so the wire gaps of such a run do not count. `--main`: another build.
  * wireprobe starts as packaged (test/lab/packaged-runtime.ts: its node flags and malloc settings);
  * `--node-options` replaces the flags.
  *
  *   node dist/bench/reload-churn.js [--reloads 1000] [--targets 50] [--interval 1] [--pause-ms 0] [--max-minutes 20]
- *     [--curve-every 50] [--heap-snapshots DIR] [--main /other/dist/src/main.js] [--node-options "…"]
+ *     [--after-s 20] [--curve-every 50] [--heap-snapshots DIR] [--main /other/dist/src/main.js] [--node-options "…"]
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -32,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLab, labIpv4Targets, netprobifyConfig, PACKAGED_NODE_FLAGS, packagedEnv, readPcap, requireRoot, requireTools, sleep, startWireprobe, targetName, TCPDUMP } from '../test/lab/index.js';
 import { echoInFrame } from '../test/lab/ip-packet.js';
-import { installHeapProbe, readHeapProbe, requestHeapSnapshot } from './heap-probe.js';
+import { installHeapProbe, readHeapProbe, readWorkerHeaps, requestHeapSnapshot, type HeapSpaces } from './heap-probe.js';
 import { findProcess } from './proc-stats.js';
 
 const READ = 'bench-churn-read-token-0123456789';
@@ -47,6 +48,7 @@ const { values } = parseArgs({
     'pause-ms': { type: 'string', default: '0' },
     baseline: { type: 'string', default: '30' },
     'max-minutes': { type: 'string', default: '20' },
+    'after-s': { type: 'string', default: '20' },
     'curve-every': { type: 'string', default: '50' },
     'heap-snapshots': { type: 'string' },
     main: { type: 'string' },
@@ -109,7 +111,19 @@ interface CurvePoint {
   externalMb: number;
   mallocedMb: number;
   detachedContexts: number;
+  /** the main thread's old and code spaces, committed */
+  mainOldMb: number;
+  mainCodeMb: number;
+  /** the live worker threads (the config thread, idle between reloads): their heaps, committed */
+  workers: number;
+  workerHeapTotalMb: number;
+  workerOldMb: number;
+  workerCodeMb: number;
 }
+
+/** the committed bytes of heap space `name` (code: with its large objects) */
+const spaceBytes = (s: HeapSpaces | undefined, name: 'old' | 'code'): number =>
+  s === undefined ? Number.NaN : (s[name]?.[0] ?? 0) + (name === 'code' ? (s.code_large_object?.[0] ?? 0) : 0);
 
 function statusOf(pid: number): { rssKb: number; threads: number } {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -157,10 +171,14 @@ async function inner(arg: string): Promise<void> {
     const last = k === o.reloads || Date.now() >= o.deadlineMs;
     if (o.curveEvery > 0 && (k % o.curveEvery === 0 || last)) {
       const h = readHeapProbe(o.heapFile);
+      const ws = readWorkerHeaps(o.heapFile, 1500);
+      const sum = (f: (w: (typeof ws)[number]) => number): number => mb1(ws.reduce((a, w) => a + f(w), 0));
       r.curve.push({
         reload: k, rssMb: Math.round(st.rssKb / 102.4) / 10, threads: st.threads,
         heapUsedMb: mb1(h?.heapUsed ?? Number.NaN), heapTotalMb: mb1(h?.heapTotal ?? Number.NaN), externalMb: mb1(h?.external ?? Number.NaN),
         mallocedMb: mb1(h?.v8.malloced_memory ?? Number.NaN), detachedContexts: h?.v8.number_of_detached_contexts ?? Number.NaN,
+        mainOldMb: mb1(spaceBytes(h?.spaces, 'old')), mainCodeMb: mb1(spaceBytes(h?.spaces, 'code')),
+        workers: ws.length, workerHeapTotalMb: sum((w) => w.v8.total_heap_size), workerOldMb: sum((w) => spaceBytes(w.spaces, 'old')), workerCodeMb: sum((w) => spaceBytes(w.spaces, 'code')),
       });
     }
     if (o.snapshotDir !== null && (k === o.curveEvery || last)) requestHeapSnapshot(o.heapFile, join(o.snapshotDir, `reload-${k}.heapsnapshot`));
@@ -276,6 +294,11 @@ async function main(): Promise<number> {
     if (!last.startsWith('{')) throw new Error(`the reload client failed (exit ${ex.code}): ${ex.stderr.slice(-2000)}`);
     const r = JSON.parse(last) as InnerResult;
     await sleep(2 * intervalS * 1000);
+    // what the churn left once it is over: the config thread's idle time and V8's memory reducer
+    // (a few seconds of low allocation) have passed
+    await sleep(num('after-s') * 1000);
+    const afterSt = wp.process.exitCode === undefined ? statusOf(pid) : undefined;
+    const afterHeap = readHeapProbe(probe.file);
     const alive = wp.process.exitCode === undefined;
     const errorLines = wp.logs().split('\n').filter((l) => l.includes('level=error') && !l.includes('reload')).length;
     await tcpdump.stop('SIGINT', 10_000);
@@ -328,6 +351,10 @@ async function main(): Promise<number> {
         workerAlive: { samples: busy.length, ...growth(busy) },
         workerAlivePct: { first10pct: aliveShare(r.threads.slice(0, tenth)), last10pct: aliveShare(r.threads.slice(-tenth)) },
         threadsMax: Math.max(...r.threads),
+        afterChurn: {
+          seconds: num('after-s'), rssMb: Math.round((afterSt?.rssKb ?? Number.NaN) / 102.4) / 10, threads: afterSt?.threads ?? Number.NaN,
+          mainHeapUsedMb: mb1(afterHeap?.heapUsed ?? Number.NaN), mainHeapTotalMb: mb1(afterHeap?.heapTotal ?? Number.NaN), mainOldMb: mb1(spaceBytes(afterHeap?.spaces, 'old')),
+        },
       },
       mainThreadHeapUsedMb: { first: heapFirst, last: heapLast, growthPct: Math.round((10_000 * (heapLast - heapFirst)) / heapFirst) / 100 },
       curve: r.curve,
