@@ -162,10 +162,17 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
     if (buf instanceof ArrayBuffer && buf.byteLength > 0 && spares.length < MAX_SPARES) spares.push(buf);
   };
 
+  /** a spent batch's buffer: one of ours, or one a sink that transferred it away is done with */
+  const takeSpare = (): ArrayBuffer | undefined => {
+    let spare = spares.pop();
+    for (let i = 0; spare === undefined && i < sinks.length; i++) spare = sinks[i]!.takeSpare?.();
+    return spare;
+  };
+
   /** the next queued job, with a spare buffer to decode into when there is one */
   const takeJob = (): DataJob | null => {
     const job = decoder.takeJob();
-    const spare = job === null ? undefined : spares.pop();
+    const spare = job === null ? undefined : takeSpare();
     return job === null || spare === undefined ? job : { ...job, spare };
   };
 
