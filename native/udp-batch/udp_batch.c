@@ -18,7 +18,8 @@
  *
  * Holding (holdMs > 0): once a readable event has drained the socket, the poll is stopped and
  * the socket is read again holdMs later by a timer, which keeps reading every holdMs while it
- * finds datagrams and goes back to the poll when it finds none. At tens of thousands of
+ * finds datagrams and drains the socket, and goes back to the poll when it finds none or leaves
+ * some. At tens of thousands of
  * datagrams per second the thread then wakes a few hundred times per second with tens of
  * datagrams each, instead of once for every few datagrams (each wake-up costs a context switch,
  * epoll and a call into JS); a datagram waits at most about holdMs in the socket's buffer.
@@ -271,12 +272,17 @@ static int drain(rx_t *rx) {
   return state;
 }
 
+/*
+ * Found datagrams and drained: read again holdMs later. Found none, or left some: back to the
+ * poll (with datagrams left it fires in the loop's next poll phase; a 0 ms timer instead would
+ * run again in the same timers phase, before the loop's other I/O, such as worker messages).
+ */
 static void on_hold(uv_timer_t *t) {
   rx_t *rx = t->data;
   int state = drain(rx);
   if (rx->closing) return;
-  if (state == 0) uv_poll_start(&rx->poll, UV_READABLE, on_readable);
-  else uv_timer_start(&rx->hold, on_hold, state == 2 ? 0 : rx->hold_ms, 0);
+  if (state == 1) uv_timer_start(&rx->hold, on_hold, rx->hold_ms, 0);
+  else uv_poll_start(&rx->poll, UV_READABLE, on_readable);
 }
 
 static void on_readable(uv_poll_t *h, int status, int events) {
