@@ -7,7 +7,9 @@
  * (packet/flow/data-job.ts): here (flows.decode "inline", the default) or in the worker pool
  * ("pool", the job's buffer transferred). The batch goes to the top-talker window and to every
  * sink, and its tallies to the per-exporter counters; its buffer, unless a sink transferred it
- * away, is decoded into again by a later job (a few kept), instead of a new one per batch.
+ * away, is decoded into again by a later job (a few kept), instead of a new one per batch; a
+ * sink that transferred it hands it back once done (FlowSink.takeSpare: the SQLite store, after
+ * its transaction).
  * With the pool, batches may reach the sinks out of order; the per-exporter counters and the
  * top-N totals do not depend on order.
  *

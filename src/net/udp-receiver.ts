@@ -70,7 +70,7 @@ export const BATCH = 64;
  * once a wake-up has drained the socket, ms before it is read again (by a timer, while it keeps
  * finding datagrams; then the poll again): at 20 000 datagrams/s the thread woke about 3 400
  * times a second with 6 datagrams each, and wake-ups were about a sixth of the collector's CPU
- * (bench/README.md, "flowcpu2 branch, 2026-12-07"); 2 ms holds 40 datagrams at that rate.
+ * (bench/README.md, "flowcpu2 branch (second)"); 2 ms holds 40 datagrams at that rate.
  */
 export const HOLD_MS = 2;
 
