@@ -7,7 +7,9 @@
  * (packet/flow/data-job.ts): here (flows.decode "inline", the default) or in the worker pool
  * ("pool", the job's buffer transferred). The batch goes to the top-talker window and to every
  * sink, and its tallies to the per-exporter counters; its buffer, unless a sink transferred it
- * away, is decoded into again by a later job (a few kept), instead of a new one per batch.
+ * away, is decoded into again by a later job (a few kept), instead of a new one per batch; a
+ * sink that transferred it hands it back once done (FlowSink.takeSpare: the SQLite store, after
+ * its transaction).
  * With the pool, batches may reach the sinks out of order; the per-exporter counters and the
  * top-N totals do not depend on order.
  *
@@ -162,10 +164,17 @@ export function createFlowsService(deps: FlowsServiceDeps): FlowsService {
     if (buf instanceof ArrayBuffer && buf.byteLength > 0 && spares.length < MAX_SPARES) spares.push(buf);
   };
 
+  /** a spent batch's buffer: one of ours, or one a sink that transferred it away is done with */
+  const takeSpare = (): ArrayBuffer | undefined => {
+    let spare = spares.pop();
+    for (let i = 0; spare === undefined && i < sinks.length; i++) spare = sinks[i]!.takeSpare?.();
+    return spare;
+  };
+
   /** the next queued job, with a spare buffer to decode into when there is one */
   const takeJob = (): DataJob | null => {
     const job = decoder.takeJob();
-    const spare = job === null ? undefined : spares.pop();
+    const spare = job === null ? undefined : takeSpare();
     return job === null || spare === undefined ? job : { ...job, spare };
   };
 

@@ -29,6 +29,11 @@ export interface FlowSink {
   flush(timeoutMs: number): Promise<void>;
   close(timeoutMs: number): Promise<void>;
   stats(): FlowSinkStats;
+  /**
+   * a buffer of a batch this sink took by transfer and is done with, to decode a later batch
+   * into (the collector would otherwise allocate a new one per batch); undefined: none
+   */
+  takeSpare?(): ArrayBuffer | undefined;
 }
 
 /** Keys flows are grouped by, in the top-N metrics, the query API and the CLI. */

@@ -59,13 +59,20 @@ interface AddonSocket {
 }
 
 interface UdpBatchAddon {
-  open(address: string, port: number, receiveBufferBytes: number, batch: number, onBatch: (count: number, fresh: string[] | undefined, base: number) => void): AddonSocket;
+  open(address: string, port: number, receiveBufferBytes: number, batch: number, onBatch: (count: number, fresh: string[] | undefined, base: number) => void, holdMs: number): AddonSocket;
   stats(handle: object): { drops: number; datagrams: number; batches: number; errors: number; errno: number };
   close(handle: object): void;
 }
 
 /** datagrams per recvmmsg call (and per JS call) */
 export const BATCH = 64;
+/**
+ * once a wake-up has drained the socket, ms before it is read again (by a timer, while it keeps
+ * finding datagrams; then the poll again): at 20 000 datagrams/s the thread woke about 3 400
+ * times a second with 6 datagrams each, and wake-ups were about a sixth of the collector's CPU
+ * (bench/README.md, "flowcpu2 branch (second)"); 2 ms holds 40 datagrams at that rate.
+ */
+export const HOLD_MS = 2;
 
 const ADDON_PATH = fileURLToPath(new URL('../../../native/udp-batch/build/Release/udp_batch.node', import.meta.url));
 
@@ -105,7 +112,7 @@ function openBatched(addon: UdpBatchAddon, o: UdpReceiverOptions): UdpReceiver {
   };
   let s: AddonSocket;
   try {
-    s = addon.open(o.address, o.port, o.receiveBufferBytes, BATCH, onBatch);
+    s = addon.open(o.address, o.port, o.receiveBufferBytes, BATCH, onBatch, HOLD_MS);
   } catch (e) {
     throw new AppError(ErrorCodes.NET_ERR_SOCKET, `flows: cannot listen on ${where(o.address, o.port)}: ${errorMessage(e)}`, { cause: e });
   }

@@ -70,6 +70,13 @@ void describe('sqlite flow store: writes and queries', () => {
 
   const span = (over: Partial<FlowQuerySpec>): FlowQuerySpec => ({ fromMs: now - 3_600_000, toMs: now + 1, filter: {}, orderBy: 'bytes', limit: 10, ...over });
 
+  void test('the written batches\' buffers come back for the collector to decode into, a few at most', () => {
+    const spares: ArrayBuffer[] = [];
+    for (let b = store.takeSpare(); b !== undefined; b = store.takeSpare()) spares.push(b);
+    assert.equal(spares.length, 4);
+    for (const b of spares) assert.ok(b.byteLength > 0, 'not detached');
+  });
+
   void test('every row is written; the totals equal the sum of what was written', async () => {
     assert.equal(store.stats().written, 100_001);
     assert.equal(store.stats().queued, 0);

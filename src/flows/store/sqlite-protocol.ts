@@ -29,9 +29,10 @@ export type ToReader = { readonly type: 'query'; readonly id: number; readonly s
 
 export type FromWorker =
   | { readonly type: 'ready'; readonly sizeBytes: number }
-  | { readonly type: 'written'; readonly rows: number; readonly sizeBytes: number }
+  /** spent: the written batches' buffers, transferred back for the collector to decode into */
+  | { readonly type: 'written'; readonly rows: number; readonly sizeBytes: number; readonly spent: ArrayBuffer[] }
   /** rows the writer received but could not store (a failed transaction) */
-  | { readonly type: 'failed'; readonly rows: number; readonly message: string }
+  | { readonly type: 'failed'; readonly rows: number; readonly message: string; readonly spent: ArrayBuffer[] }
   | { readonly type: 'expired'; readonly rows: number; readonly sizeBytes: number; readonly vacuumedPages: number }
   | { readonly type: 'flushed'; readonly id: number }
   | { readonly type: 'result'; readonly id: number; readonly result: FlowQueryResult }

@@ -9,6 +9,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { ErrorCodes, errorMessage } from '../../lib/errors.js';
+import { flowBatchBuffers } from '../../packet/flow/batch.js';
 import type { FlowBatch } from '../../packet/flow/types.js';
 import { addToRuns, CHUNK_COLUMNS, cutChunks, decodeChunk, encodeChunk, type EncodedChunk } from './chunk-codec.js';
 import { fileBytes } from './file-bytes.js';
@@ -18,9 +19,11 @@ import { INSERT_CHUNK_SQL, REPLACE_CHUNK_SQL } from './sqlite-sql.js';
 
 /** chunks one retention statement deletes or trims before letting inserts in */
 const RETENTION_SLICE = 64;
+/** written batches' buffers sent back per transaction at most (the collector keeps a few) */
+const MAX_SPENT = 4;
 
 export function runWriter(init: WriterInit, db: Database.Database, port: MessagePort): void {
-  const send = (m: FromWorker): void => port.postMessage(m);
+  const send = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
   // the WAL counts towards max_bytes: checkpoint and truncate it at an eighth of the limit
   const walBytes = init.retention.max_bytes > 0 ? Math.max(256 << 10, Math.floor(init.retention.max_bytes / 8)) : 64 << 20;
   const pageSize = db.pragma('page_size', { simple: true }) as number;
@@ -170,14 +173,18 @@ export function runWriter(init: WriterInit, db: Database.Database, port: Message
     pending = [];
     pendingRows = 0;
     const before = storedBytes;
+    // SQLite copied what it stored (bound BLOBs are copied): the batches' buffers can go back
+    const spent = (): ArrayBuffer[] => [...new Set(batches.flatMap(flowBatchBuffers))].slice(0, MAX_SPENT);
     try {
       writeAll(batches);
-      send({ type: 'written', rows, sizeBytes: fileBytes(init.path) });
+      const buffers = spent();
+      send({ type: 'written', rows, sizeBytes: fileBytes(init.path), spent: buffers }, buffers);
       sizeRetention();
     } catch (e) {
       exporterIds.clear(); // the transaction may have rolled back new exporters
       storedBytes = before;
-      send({ type: 'failed', rows, message: errorMessage(e) });
+      const buffers = spent();
+      send({ type: 'failed', rows, message: errorMessage(e), spent: buffers }, buffers);
     }
   };
 

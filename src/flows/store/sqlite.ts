@@ -15,6 +15,8 @@ import type { FlowQueryable, FlowQueryResult, FlowQuerySpec, FlowSink, FlowSinkS
 import type { FromWorker, ReaderInit, ToReader, ToWriter, WorkerInit, WriterInit } from './sqlite-protocol.js';
 
 const WORKER_URL = new URL('./sqlite-worker.js', import.meta.url);
+/** batch buffers the writer sent back, kept for the collector to decode into */
+const MAX_SPARES = 4;
 /** how long after its deadline a query may stay unanswered before its worker is replaced */
 const QUERY_GRACE_MS = 1000;
 
@@ -43,6 +45,8 @@ export interface SqliteFlowStoreOptions {
 
 export interface SqliteFlowStore extends FlowSink, FlowQueryable {
   stats(): FlowStoreStats;
+  /** a written batch's buffer, sent back by the writer (at most MAX_SPARES kept) */
+  takeSpare(): ArrayBuffer | undefined;
 }
 
 export interface FlowReader extends FlowQueryable {
@@ -210,6 +214,10 @@ export async function openSqliteFlowStore(opts: SqliteFlowStoreOptions): Promise
   let sizeBytes = size0;
   let state: 'open' | 'closing' | 'dead' = 'open';
   let nextFlush = 1;
+  const spares: ArrayBuffer[] = [];
+  const keep = (spent: readonly ArrayBuffer[]): void => {
+    for (const b of spent) if (spares.length < MAX_SPARES) spares.push(b);
+  };
   const flushes = new Map<number, () => void>();
   let closed: (() => void) | null = null;
 
@@ -219,10 +227,12 @@ export async function openSqliteFlowStore(opts: SqliteFlowStoreOptions): Promise
         written += m.rows;
         queued -= m.rows;
         sizeBytes = m.sizeBytes;
+        keep(m.spent);
         return;
       case 'failed':
         failed += m.rows;
         queued -= m.rows;
+        keep(m.spent);
         log.error('flow store: a batch could not be written', { rows: m.rows, reason: m.message });
         return;
       case 'expired':
@@ -304,6 +314,7 @@ export async function openSqliteFlowStore(opts: SqliteFlowStoreOptions): Promise
       }
     },
     stats: () => ({ written, dropped, expired, queued, sizeBytes, failed }),
+    takeSpare: () => spares.pop(),
     query: (spec, timeoutMs) => reader.query(spec, timeoutMs),
   };
 }

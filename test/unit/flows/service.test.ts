@@ -128,3 +128,37 @@ void test('flows service: a port in use fails the start with a coded error', asy
   await svc.stop(0);
   blocker.close();
 });
+
+void test('flows service: decodes into the buffers a transferring sink hands back', async () => {
+  const clock = new FakeClock();
+  const spare = new ArrayBuffer(1 << 16);
+  const seen: ArrayBuffer[] = [];
+  let offered = false;
+  const sink: FlowSink = {
+    ...memorySink(),
+    name: 'transfer',
+    write(b: FlowBatch) {
+      const buf = b.bytes.buffer as ArrayBuffer;
+      seen.push(buf === spare ? spare : structuredClone(buf, { transfer: [buf] }));
+      offered = true;
+    },
+    takeSpare: () => {
+      if (!offered) return undefined;
+      offered = false;
+      return spare;
+    },
+  };
+  const config = { ...CONFIG, listen: [{ address: '127.0.0.1', port: 0 }], state_dir: join(dir, 'state-spare') };
+  const svc = createFlowsService({ config, clock, log: memoryLogger().log, registry: new Registry(), paths: { procfs: '/proc' }, sinks: () => [sink], pool: null });
+  await svc.start();
+  after(() => svc.stop(0));
+  const flows = makeFlows(30);
+  await send(ports(svc)[0]!, '127.0.0.1', [ipfixDatagram({ ...IPH, seq: 0 }, [TEMPLATE, dataSet(256, V4_FIELDS, flows)])]);
+  await until(clock, 'the first batch', () => seen.length === 1);
+  assert.notEqual(seen[0], spare);
+  await send(ports(svc)[0]!, '127.0.0.1', [ipfixDatagram({ ...IPH, seq: 30 }, [dataSet(256, V4_FIELDS, flows)])]);
+  await until(clock, 'the second batch', () => seen.length === 2);
+  assert.equal(seen[1], spare, 'the second batch was decoded into the sink\'s spare');
+  assert.equal(svc.flowsHandedOver(), 60);
+  await svc.stop(100);
+});
