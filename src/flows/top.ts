@@ -22,6 +22,7 @@ import { formatIp } from '../lib/address.js';
 import type { FlowGroupKey } from './types.js';
 import { KEY_FIELDS, tallySmallKeys, type SmallKeyTally } from '../packet/flow/key-tally.js';
 import { FLOW_ADDRESS_BYTES, type FlowBatch } from '../packet/flow/types.js';
+import { fibHome, fibMix } from '../lib/fib-hash.js';
 
 export interface TopEntry {
   readonly by: FlowGroupKey;
@@ -45,7 +46,6 @@ export interface TopOptions {
   readonly maxKeys: number;
 }
 
-const GOLDEN = 0x9e3779b1;
 /** interface keys of a SmallKeyTally: exporter index * IF_KEY + ifIndex */
 const IF_KEY = 0x1_0000_0000;
 /** 32-bit words per address */
@@ -79,17 +79,17 @@ const CLAIMED = 2;
 
 /** the hash of a key's 32-bit words, folded */
 const hash1 = (k0: number): number => {
-  const h = Math.imul(k0, GOLDEN);
+  const h = fibMix(0, k0);
   return h ^ (h >>> 15);
 };
 const hash2 = (k0: number, k1: number): number => {
-  const h = Math.imul(Math.imul(k0, GOLDEN) ^ k1, GOLDEN);
+  const h = fibMix(fibMix(0, k0), k1);
   return h ^ (h >>> 15);
 };
 /** the same for `w` words at key[off..] (numbers: slots hold key words as doubles) */
 const hashN = (key: ArrayLike<number>, off: number, w: number): number => {
   let h = 0;
-  for (let k = 0; k < w; k++) h = Math.imul(h ^ key[off + k]!, GOLDEN);
+  for (let k = 0; k < w; k++) h = fibMix(h, key[off + k]!);
   return h ^ (h >>> 15);
 };
 
@@ -146,7 +146,7 @@ class KeyTable implements Tally {
     for (;;) {
       const c = this.counts;
       const mask = (1 << this.bits) - 1;
-      for (let i = Math.imul(hash1(k0), GOLDEN) >>> (32 - this.bits); ; i = (i + 1) & mask) {
+      for (let i = fibHome(hash1(k0), 32 - this.bits); ; i = (i + 1) & mask) {
         const o = i * 4;
         if (c[o] === 0) {
           if (this.group.keysLeft > 0 && this.#full()) break; // grow, then retry
@@ -165,7 +165,7 @@ class KeyTable implements Tally {
     for (;;) {
       const c = this.counts;
       const mask = (1 << this.bits) - 1;
-      for (let i = Math.imul(hash2(k0, k1), GOLDEN) >>> (32 - this.bits); ; i = (i + 1) & mask) {
+      for (let i = fibHome(hash2(k0, k1), 32 - this.bits); ; i = (i + 1) & mask) {
         const o = i * 5;
         let done = COUNTED;
         if (c[o] === 0) {
@@ -186,7 +186,7 @@ class KeyTable implements Tally {
   find2(k0: number, k1: number): number {
     const c = this.counts;
     const mask = (1 << this.bits) - 1;
-    for (let i = Math.imul(hash2(k0, k1), GOLDEN) >>> (32 - this.bits); ; i = (i + 1) & mask) {
+    for (let i = fibHome(hash2(k0, k1), 32 - this.bits); ; i = (i + 1) & mask) {
       const o = i * 5;
       if (c[o] === 0) return -1;
       if (c[o + 3] === k0 && c[o + 4] === k1) return o;
@@ -197,7 +197,7 @@ class KeyTable implements Tally {
   find(key: Uint32Array, off: number): number {
     const { width: w, stride, counts: c } = this;
     const mask = (1 << this.bits) - 1;
-    for (let i = Math.imul(hashN(key, off, w), GOLDEN) >>> (32 - this.bits); ; i = (i + 1) & mask) {
+    for (let i = fibHome(hashN(key, off, w), 32 - this.bits); ; i = (i + 1) & mask) {
       const o = i * stride;
       if (c[o] === 0) return -1;
       let k = 0;
@@ -214,7 +214,7 @@ class KeyTable implements Tally {
     for (;;) {
       const c = this.counts;
       const mask = (1 << this.bits) - 1;
-      for (let i = Math.imul(h, GOLDEN) >>> (32 - this.bits); ; i = (i + 1) & mask) {
+      for (let i = fibHome(h, 32 - this.bits); ; i = (i + 1) & mask) {
         const o = i * stride;
         let done = COUNTED;
         if (c[o] === 0) {
@@ -241,7 +241,7 @@ class KeyTable implements Tally {
     const mask = (1 << this.bits) - 1;
     for (let s = 0; s < counts.length; s += stride) {
       if (counts[s] === 0) continue;
-      let i = Math.imul(hashN(counts, s + 3, w), GOLDEN) >>> (32 - this.bits);
+      let i = fibHome(hashN(counts, s + 3, w), 32 - this.bits);
       while (this.counts[i * stride] !== 0) i = (i + 1) & mask;
       this.counts.set(counts.subarray(s, s + stride), i * stride);
     }

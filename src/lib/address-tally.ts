@@ -6,6 +6,7 @@
  * `merge()` adds them up; `top()` ranks and formats only the winners. Pure.
  */
 import { formatIp, formatIPv4, parseIPv6Into } from './address.js';
+import { fibMix } from './fib-hash.js';
 
 /** Structured-cloneable form: counts are interleaved (flows, bytes, packets) per address. */
 export interface TallyData {
@@ -26,7 +27,6 @@ export interface Ranked {
 }
 
 const OFFSET: Readonly<Record<TallyKey, number>> = { flows: 0, bytes: 1, packets: 2 };
-const GOLDEN = 0x9e3779b1;
 
 /** Family rank for ties: IPv4, then IPv6, then anything else. */
 const V4 = 0;
@@ -90,7 +90,7 @@ class KeyTable {
 
   #slot(key: ArrayLike<number>, off: number): number {
     let h = 0;
-    for (let k = 0; k < this.width; k++) h = Math.imul(h ^ (key[off + k] ?? 0), GOLDEN);
+    for (let k = 0; k < this.width; k++) h = fibMix(h, key[off + k] ?? 0);
     return h >>> (32 - this.bits);
   }
 

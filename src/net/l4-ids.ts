@@ -8,6 +8,7 @@
  * Pure bookkeeping: no I/O.
  */
 import { udpTagChecksum } from '../packet/udp.js';
+import { fibHome } from '../lib/fib-hash.js';
 
 export const TCP_SEQ_SHIFT = 12;
 export const TCP_MAX_DATA = (1 << TCP_SEQ_SHIFT) - 2;
@@ -74,7 +75,7 @@ export class SlotByKey {
   }
 
   #home(key: number): number {
-    return Math.imul(key, 0x9e3779b1) >>> this.#shift;
+    return fibHome(key, this.#shift);
   }
 
   /** the entry index of `key`, or -1 */

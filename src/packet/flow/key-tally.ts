@@ -5,6 +5,7 @@
  * where the batch is decoded (the worker pool, see data-job.ts). Pure.
  */
 import type { FlowBatch } from './types.js';
+import { fibHome } from '../../lib/fib-hash.js';
 
 /** Entries of KEY_FIELDS numbers: key, flows, bytes, packets. */
 export const KEY_FIELDS = 4;
@@ -88,7 +89,7 @@ class Ports extends Entries {
   add(key: number, bytes: number, packets: number): void {
     const slot = this.#slot;
     const mask = slot.length - 1;
-    let i = Math.imul(key, 0x9e3779b1) >>> this.#shift;
+    let i = fibHome(key, this.#shift);
     for (;;) {
       const s = slot[i]! - 1;
       if (s < 0) {
