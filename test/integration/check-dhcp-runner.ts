@@ -16,8 +16,13 @@ import { createWorkerPool } from '../../src/workers/pool.js';
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 
 async function main(): Promise<void> {
+  // The stdio streams are made before the first count: libuv opens a reserve descriptor
+  // (/dev/null, for running out of descriptors) with the process's first stream handle, which
+  // would otherwise count as the second run's if its log line or the result came first.
+  const out = process.stdout;
+  const err = process.stderr;
   const options = JSON.parse(process.argv[2] ?? '') as DhcpCheckOptions;
-  const log = createLogger((line) => process.stderr.write(`${line}\n`), 'debug');
+  const log = createLogger((line) => err.write(`${line}\n`), 'debug');
   const pool = createWorkerPool({ minThreads: 0, maxThreads: 1 });
   try {
     const instance = dhcpCheck.create(options, {
@@ -35,7 +40,7 @@ async function main(): Promise<void> {
     const result = await instance.run({ signal: AbortSignal.timeout(options.timeout * 1000) });
     const durationMs = performance.now() - started;
     await instance.close?.();
-    process.stdout.write(`${JSON.stringify({ result, durationMs, fdsFirst, fdsAfter: openFds() })}\n`);
+    out.write(`${JSON.stringify({ result, durationMs, fdsFirst, fdsAfter: openFds() })}\n`);
   } finally {
     await pool.close();
   }
