@@ -27,6 +27,9 @@ const USAGE = `usage: node dist/bench/memory-bench.js [options]   (root; creates
   --window S           steady window: RSS sampled every 500 ms, CPU over it (default 60)
   --node-options=TEXT  NODE_OPTIONS of wireprobe (default: the packaged flags, "${PACKAGED_NODE_FLAGS.join(' ')}")
   --snapshot-dir DIR   write a heap snapshot of each wireprobe's main thread at the window end into DIR
+  --scraped-window S   after the scrape cost: RSS sampled every 500 ms over S seconds while a gzip
+                       scrape runs every --scrape-every seconds, as Prometheus would (default 90; 0: off)
+  --scrape-every S     (default 15)
   --skip LIST          any of: fping, scrape
   --max-minutes M      hard bound of the whole run (default 15)`;
 
@@ -46,6 +49,8 @@ interface Options {
   windowS: number;
   nodeOptions: string;
   snapshotDir: string | undefined;
+  scrapedWindowS: number;
+  scrapeEveryS: number;
   skip: Set<string>;
   maxMinutes: number;
 }
@@ -55,7 +60,7 @@ function parseOptions(argv: string[]): Options | undefined {
     args: argv,
     options: {
       types: { type: 'string' }, main: { type: 'string' }, repeat: { type: 'string' }, targets: { type: 'string' }, warmup: { type: 'string' }, window: { type: 'string' },
-      'node-options': { type: 'string' }, 'snapshot-dir': { type: 'string' }, skip: { type: 'string' }, 'max-minutes': { type: 'string' },
+      'node-options': { type: 'string' }, 'snapshot-dir': { type: 'string' }, 'scraped-window': { type: 'string' }, 'scrape-every': { type: 'string' }, skip: { type: 'string' }, 'max-minutes': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -70,6 +75,8 @@ function parseOptions(argv: string[]): Options | undefined {
     windowS: num(values.window, 60, 'window'),
     nodeOptions: values['node-options'] ?? PACKAGED_NODE_FLAGS.join(' '),
     snapshotDir: values['snapshot-dir'],
+    scrapedWindowS: values['scraped-window'] === '0' ? 0 : num(values['scraped-window'], 90, 'scraped-window'),
+    scrapeEveryS: num(values['scrape-every'], 15, 'scrape-every'),
     skip: new Set((values.skip ?? '').split(',').filter((s) => s !== '')),
     maxMinutes: num(values['max-minutes'], 15, 'max-minutes'),
   };
@@ -120,6 +127,26 @@ async function sampleWindow(pid: number, seconds: number): Promise<{ rssKb: numb
   const c1 = cpuTicks(pid);
   const s = (performance.now() - t0) / 1000;
   return { rssKb: out, corePct: c0 === undefined || c1 === undefined ? Number.NaN : (100 * (c1 - c0)) / hz / s };
+}
+
+/** RSS every 500 ms over `seconds` while a gzip scrape starts every `everyS` seconds (the first at once); CPU over the window. */
+async function scrapedWindow(lab: Lab, wp: WireprobeHandle, pid: number, seconds: number, everyS: number): Promise<{ rssKb: number[]; corePct: number }> {
+  let stop = false;
+  const failed: { error?: Error } = {};
+  const t0 = performance.now();
+  const scraper = (async (): Promise<void> => {
+    for (let k = 1; !stop; k++) {
+      await scrapeToFile(lab, wp, 20_000, 'gzip');
+      while (!stop && performance.now() - t0 < k * everyS * 1000) await sleep(100);
+    }
+  })().catch((e: unknown) => {
+    failed.error = e instanceof Error ? e : new Error(String(e));
+  });
+  const window = await sampleWindow(pid, seconds);
+  stop = true;
+  await scraper;
+  if (failed.error !== undefined) throw failed.error;
+  return window;
 }
 
 /** GET /-/healthy while a plain /metrics scrape runs: the wall time of each, as seen from the probe namespace. */
@@ -184,6 +211,16 @@ async function runWireprobe(lab: Lab, o: Options, run: { main: string; type: Ben
         anonMb: Number.NaN, fileMb: Number.NaN, heapUsedMb: (after?.heapUsed ?? Number.NaN) / 1e6, heapTotalMb: (after?.heapTotal ?? Number.NaN) / 1e6, threads: threadCount(pid) ?? Number.NaN, load: loadavg()[0]!,
         note: 'VmRSS / VmHWM after 7 scrapes',
       });
+      if (o.scrapedWindowS > 0) {
+        const sw = await scrapedWindow(lab, wp, pid, o.scrapedWindowS, o.scrapeEveryS);
+        const h = readHeapProbe(probe.file);
+        rows.push({
+          tool: main, type: `${type} scraped`, steadyMb: mb(median(sw.rssKb)), maxMb: mb(Math.max(...sw.rssKb)), peakMb: mb(peakRssKb(pid) ?? Number.NaN), corePct: sw.corePct,
+          anonMb: Number.NaN, fileMb: Number.NaN, heapUsedMb: (h?.heapUsed ?? Number.NaN) / 1e6, heapTotalMb: (h?.heapTotal ?? Number.NaN) / 1e6, threads: threadCount(pid) ?? Number.NaN, load: loadavg()[0]!,
+          note: `RSS over ${o.scrapedWindowS} s with a gzip scrape every ${o.scrapeEveryS} s (median, max)`,
+        });
+        log(`wireprobe ${type} scraped every ${o.scrapeEveryS} s: RSS median ${mb(median(sw.rssKb)).toFixed(1)} MB, max ${mb(Math.max(...sw.rssKb)).toFixed(1)} MB, ${sw.corePct.toFixed(2)} % core`);
+      }
     }
     if (o.snapshotDir !== undefined) {
       const path = join(resolve(o.snapshotDir), `${base}.heapsnapshot`);

@@ -85,6 +85,8 @@ export interface Catalog {
    * families of one probe type share a table
    */
   readonly unmatched: Readonly<Record<string, TargetFamily>>;
+  /** every table of the families above (a row per target): removing a target removes its row from each */
+  readonly targetTables: readonly TargetTable[];
   readonly iterationTime: Gauge<'probe_name'>;
   readonly interval: Gauge<'probe_name'>;
   readonly targetNameDup: Counter<'target_name'>;
@@ -116,9 +118,11 @@ export function createCatalog(
   const resolutionStatus = new TargetFamily(fast, resolution, 0, 'gauge', 'app_host_resolution_status', 'Whether the target destination resolves (1) or not (0)', T3);
   const resolutionChange = new TargetFamily(fast, resolution, 1, 'counter', 'app_host_resolution_change_total', 'Changes of the resolved address of a target, the first resolution included', T3);
   const resolutionChangeCreated = new TargetFamily(fast, resolution, 2, 'gauge', 'app_host_resolution_change_created', 'Unix time the app_host_resolution_change_total series was created', T3);
+  const targetTables = [resolution];
   const unmatched = Object.fromEntries(
     probes.flatMap((p) => {
       const table = new TargetTable(p.unmatched.length);
+      targetTables.push(table);
       return p.unmatched.map((u, i) => [u.what, new TargetFamily(fast, table, i, 'gauge', u.name, u.help, T3)] as const);
     }),
   );
@@ -133,6 +137,7 @@ export function createCatalog(
     resolutionChange,
     resolutionChangeCreated,
     unmatched,
+    targetTables,
     iterationTime: new Gauge({ name: 'app_iteration_time_seconds', help: 'Duration of the last complete probing round, from its start to its last settled probe', labelNames: ['probe_name'], registers: r }),
     interval: new Gauge({ name: 'wireprobe_interval_seconds', help: 'Configured seconds between the starts of two probing rounds (global.interval), to compare app_iteration_time_seconds with', labelNames: ['probe_name'], registers: r }),
     targetNameDup: new Counter({ name: 'app_target_name_dup_total', help: 'Duplicate target names met while loading targets', labelNames: ['target_name'], registers: r }),

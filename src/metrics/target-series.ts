@@ -110,8 +110,7 @@ export class TargetSeries implements TargetSeriesHandle {
   /** Removes every series of the target but its tasks' (see detach). */
   remove(): void {
     const { catalog } = this.#d;
-    catalog.resolutionStatus.table.remove(this.#ls3); // the three resolution families' table
-    for (const f of Object.values(catalog.unmatched)) f.table.remove(this.#ls3);
+    for (const t of catalog.targetTables) t.remove(this.#ls3);
     for (const ls of this.#thresholds) catalog.threshold.remove(ls);
     this.#thresholds = NO_THRESHOLDS;
   }

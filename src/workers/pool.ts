@@ -21,6 +21,8 @@ export interface WorkerPool {
 export interface PoolOptions {
   readonly minThreads: number;
   readonly maxThreads: number;
+  /** loads piscina's module (injected by tests; the default imports the package) */
+  readonly loadPiscina?: () => Promise<{ readonly Piscina: typeof Piscina }>;
 }
 
 /** how long close() waits for the first workers to finish loading */
@@ -53,8 +55,8 @@ export function createWorkerPool(opts: PoolOptions): WorkerPool {
   let closed = false;
   const open = (): Promise<Opened> => {
     if (closed) return Promise.reject(new AppError(ErrorCodes.SVC_ERR_STATE, 'worker pool closed'));
-    return (opening ??= import('piscina').then(({ Piscina }) => {
-      const piscina = new Piscina({
+    return (opening ??= (opts.loadPiscina ?? (() => import('piscina')))().then(({ Piscina: Pool }) => {
+      const piscina = new Pool({
         filename: new URL('./tasks.js', import.meta.url).href,
         minThreads: opts.minThreads,
         maxThreads: opts.maxThreads,
@@ -62,9 +64,13 @@ export function createWorkerPool(opts: PoolOptions): WorkerPool {
       });
       opened = { piscina, ready: loaded(piscina.threads) };
       return opened;
+    }, (e: unknown) => {
+      // kept: a pool that cannot load fails every task the same way, and close() has nothing to stop
+      throw new AppError(ErrorCodes.SVC_ERR_START, `worker pool could not start: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }));
   };
-  if (opts.minThreads > 0) void open();
+  // an eager start that fails surfaces at the first task, not as an unhandled rejection
+  if (opts.minThreads > 0) open().catch(() => undefined);
   return {
     threads: opts.maxThreads,
     async run(name, input, transfer) {
@@ -78,7 +84,9 @@ export function createWorkerPool(opts: PoolOptions): WorkerPool {
     async close() {
       closed = true;
       if (opening === null) return;
-      const { piscina, ready } = await opening;
+      const started = await opening.catch(() => null);
+      if (started === null) return;
+      const { piscina, ready } = started;
       let timer: NodeJS.Timeout | undefined;
       const bound = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, LOAD_WAIT_MS);

@@ -24,3 +24,33 @@ void test('a pool without a task loads no piscina; a closed pool refuses tasks',
   await pool.close();
   await assert.rejects(pool.run('decodeBatch', { batch: new Uint8Array(0), used: 0 }), (e: unknown) => e instanceof AppError && e.code === 'SVC_ERR_STATE');
 });
+
+void test('a pool whose module cannot load fails each task with a coded error, not an unhandled rejection', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown): void => {
+    unhandled.push(e);
+  };
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    let loads = 0;
+    const pool = createWorkerPool({
+      minThreads: 1,
+      maxThreads: 1,
+      loadPiscina: () => {
+        loads++;
+        return Promise.reject(new Error('no such module'));
+      },
+    });
+    // the eager start has failed by now; give a rejection without a handler the turns it needs to be reported
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(unhandled, []);
+    const isStartError = (e: unknown): boolean => e instanceof AppError && e.code === 'SVC_ERR_START' && /no such module/.test(e.message);
+    await assert.rejects(pool.run('decodeBatch', { batch: new Uint8Array(0), used: 0 }), isStartError);
+    await assert.rejects(pool.run('decodeBatch', { batch: new Uint8Array(0), used: 0 }), isStartError);
+    assert.equal(loads, 1);
+    assert.equal(pool.completed(), 0);
+    await pool.close();
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
