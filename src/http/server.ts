@@ -101,8 +101,9 @@ export function createHttpApp(deps: HttpDeps): Express {
    * CPU for 10 000 targets (bench/README.md, "Scrape gzip").
    */
   const sendGzip = async (res: Response, head: string): Promise<void> => {
-    res.set('Content-Encoding', 'gzip');
+    // before the header: a failure here is a 500 with a plain JSON body
     const gz = new SyncGzip(METRICS_GZIP_LEVEL, (bytes) => res.write(bytes));
+    res.set('Content-Encoding', 'gzip');
     try {
       gz.write(Buffer.from(head, 'utf8'));
       let sinceTurn = 0;
