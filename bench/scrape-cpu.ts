@@ -1,7 +1,7 @@
 // CPU of one GET /metrics at N targets, in isolation: the real catalog and HTTP app in this process
 // with N ICMP targets whose series have seen rounds, scraped by curl (another process) on loopback,
 // plain and gzip; this process's CPU (process.cpuUsage) is measured around each scrape, and
-// GET /-/healthy is timed while a scrape runs. No probing runs, so nothing else shares the CPU.
+// GET /-/healthy is timed while a scrape runs (plain, then gzip). No probing runs, so nothing else shares the CPU.
 //   node dist/bench/scrape-cpu.js [--targets 10000] [--repeats 7]
 import { execFile } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -92,14 +92,17 @@ async function main(): Promise<void> {
         `${median(faults)} minor page faults, wall ${median(wall).toFixed(0)} ms, ${bytes} bytes on the wire\n`,
     );
   }
-  const healthy: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const scrape = curl(`${base}/metrics`, false);
-    await new Promise((res) => setTimeout(res, 20));
-    healthy.push((await curl(`${base}/-/healthy`, false)).ms);
-    await scrape;
+  for (const gzip of [false, true]) {
+    const healthy: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const scrape = curl(`${base}/metrics`, gzip);
+      await new Promise((res) => setTimeout(res, 20));
+      healthy.push((await curl(`${base}/-/healthy`, false)).ms);
+      await scrape;
+    }
+    process.stdout.write(`/-/healthy during a ${gzip ? 'gzip' : 'plain'} scrape: ${median(healthy).toFixed(0)} ms median (${healthy.map((x) => x.toFixed(0)).join(' ')}), curl start included\n`);
   }
-  process.stdout.write(`/-/healthy during a plain scrape: ${median(healthy).toFixed(0)} ms median (${healthy.map((x) => x.toFixed(0)).join(' ')}), curl start included; RSS ${rss()} MB after\n`);
+  process.stdout.write(`RSS ${rss()} MB after\n`);
   server.close();
 }
 

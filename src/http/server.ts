@@ -2,10 +2,10 @@
  * The HTTP surface: /metrics (Prometheus text exposition), /-/healthy, /-/ready, POST /-/reload. Built by a
  * factory so tests can start it on port 0.
  */
-import express, { type Express, type RequestHandler, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Response, type Router } from 'express';
 import { createServer, type Server } from 'node:http';
 import type { Writable } from 'node:stream';
-import { createGzip } from 'node:zlib';
+import { setImmediate } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import { authorize } from '../api/auth.js';
 import { ApiHttpError } from '../api/errors.js';
@@ -15,6 +15,7 @@ import type { Logger } from '../lib/logger.js';
 import { ByteBuffers, type FastRegistry } from '../metrics/fast.js';
 import { negotiateEncoding } from './encoding.js';
 import { checkPercentEncoding, jsonErrorHandler, notFoundHandler, onClientError } from './errors.js';
+import { SyncGzip } from './sync-gzip.js';
 
 export interface HttpDeps {
   readonly registry: Registry;
@@ -39,10 +40,14 @@ export const RELOAD_REFUSED_MESSAGE = 'the configuration file is invalid; the ru
 
 /** zlib level of gzip-encoded scrapes */
 const METRICS_GZIP_LEVEL = 1;
-/** text a scrape may have queued before it waits for the socket (or zlib) to take it */
+/**
+ * bytes a scrape may have queued before it waits for the socket to take them; also the text a
+ * gzip scrape compresses between two turns of the event loop
+ */
 const STREAM_BUFFER_BYTES = 1024 * 1024;
 /**
- * The buffers a scrape's text is packed into, reused once the socket or zlib has taken them:
+ * The buffers a scrape's text is packed into, reused once the socket has taken them (or once
+ * they are compressed):
  * with fresh buffers, 10 000 targets cost 270-320 ms of CPU per plain scrape under the packaged
  * 1 MB semi-spaces, with these 90-140 (bench/README.md, "Scrape buffers"). A scrape has about
  * STREAM_BUFFER_BYTES of them in flight; as many are kept between scrapes (1.5 MB).
@@ -67,37 +72,70 @@ export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   const buffers = new ByteBuffers(SCRAPE_BUFFER_BYTES, SCRAPE_BUFFERS_KEPT);
+
+  /**
+   * The per-target families (~35 MB with 10 000 targets) are streamed with backpressure, so a
+   * scrape holds a few buffers in memory, not the whole text. The wait for 'drain' comes only
+   * past STREAM_BUFFER_BYTES: one turn of the event loop per ~1 MB, not per buffer, so a scrape
+   * takes tens of turns (each shared with the probing). A buffer goes back to the pool once the
+   * socket has taken its bytes (the write's callback); after a failed write it is left to the
+   * garbage collector.
+   */
+  const sendPlain = async (res: Response, head: string): Promise<void> => {
+    res.write(head);
+    for (const chunk of deps.fast.encoded(buffers)) {
+      if (res.destroyed) return;
+      res.write(chunk, (err) => {
+        if (err == null) buffers.release(chunk);
+      });
+      if (res.writableLength > STREAM_BUFFER_BYTES) await drainOrClose(res);
+    }
+    res.end();
+  };
+
+  /**
+   * gzip at level 1 (~38x smaller at a third of level 6's CPU) on the event loop, one buffer at a
+   * time, each back in the pool as soon as it is compressed: the compressed bytes are ~3 % of
+   * the text, so the socket rarely pushes back, and the scrape yields to the event loop after each
+   * STREAM_BUFFER_BYTES of text instead. zlib's stream API, on the thread pool, cost ~45 ms more
+   * CPU for 10 000 targets (bench/README.md, "Scrape gzip").
+   */
+  const sendGzip = async (res: Response, head: string): Promise<void> => {
+    // before the header: a failure here is a 500 with a plain JSON body
+    const gz = new SyncGzip(METRICS_GZIP_LEVEL, (bytes) => res.write(bytes));
+    res.set('Content-Encoding', 'gzip');
+    try {
+      gz.write(Buffer.from(head, 'utf8'));
+      let sinceTurn = 0;
+      for (const chunk of deps.fast.encoded(buffers)) {
+        if (res.destroyed) return;
+        gz.write(chunk);
+        buffers.release(chunk);
+        sinceTurn += chunk.length;
+        if (res.writableLength > STREAM_BUFFER_BYTES) {
+          await drainOrClose(res);
+          sinceTurn = 0;
+        } else if (sinceTurn >= STREAM_BUFFER_BYTES) {
+          await setImmediate();
+          sinceTurn = 0;
+        }
+      }
+      gz.end();
+      res.end();
+    } finally {
+      gz.close();
+    }
+  };
+
   app.use(checkPercentEncoding);
   if (deps.api !== undefined) app.use(deps.api);
   app.get('/metrics', (req, res, next) => {
     const send = async (): Promise<void> => {
       const text = await deps.registry.metrics();
+      const head = text.endsWith('\n') ? text : `${text}\n`;
       res.status(200).set('Content-Type', deps.registry.contentType).vary('Accept-Encoding');
-      let out: Writable = res;
-      if (negotiateEncoding(req.headers['accept-encoding']) === 'gzip') {
-        // level 1: ~30× smaller at a third of level 6's CPU; zlib runs off the event loop
-        const gz = createGzip({ level: METRICS_GZIP_LEVEL });
-        res.set('Content-Encoding', 'gzip');
-        gz.pipe(res);
-        res.once('close', () => gz.destroy());
-        gz.once('error', () => res.destroy());
-        out = gz;
-      }
-      out.write(text.endsWith('\n') ? text : `${text}\n`);
-      // the per-target families (~40 MB with 10 000 targets and the fine RTT buckets) are
-      // streamed with backpressure, so a scrape holds a few chunks in memory, not the whole text
-      // the wait for 'drain' comes only past STREAM_BUFFER_BYTES: one turn of the event loop per
-      // ~1 MB, not per chunk, so a scrape takes tens of turns (each shared with the probing)
-      // a buffer goes back to the pool once the socket or zlib has taken its bytes (the write's
-      // callback); after a failed write it is left to the garbage collector
-      for (const chunk of deps.fast.encoded(buffers)) {
-        if (res.destroyed || out.destroyed) return;
-        out.write(chunk, (err) => {
-          if (err == null) buffers.release(chunk);
-        });
-        if (out.writableLength > STREAM_BUFFER_BYTES) await drainOrClose(out);
-      }
-      out.end();
+      if (negotiateEncoding(req.headers['accept-encoding']) === 'gzip') await sendGzip(res, head);
+      else await sendPlain(res, head);
     };
     send().catch(next);
   });

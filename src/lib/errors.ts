@@ -24,6 +24,7 @@ export const ErrorCodes = {
   CHK_ERR_PARSE: 'CHK_ERR_PARSE',
   INV_ERR_LIST: 'INV_ERR_LIST',
   MET_ERR_REGISTRY: 'MET_ERR_REGISTRY',
+  MET_ERR_GZIP: 'MET_ERR_GZIP',
   SVC_ERR_START: 'SVC_ERR_START',
   SVC_ERR_STATE: 'SVC_ERR_STATE',
   SVC_ERR_RELOAD: 'SVC_ERR_RELOAD',
@@ -122,6 +123,8 @@ export const ErrorMeanings: { readonly [C in ErrorCode]: string } = {
     'A dynamic inventory could not produce its target list (plugin failure, bad document, HTTP error); the last good list is kept.',
   MET_ERR_REGISTRY:
     'A metric family was registered twice, or a series was used with label names other than its family\'s: a bug in wireprobe.',
+  MET_ERR_GZIP:
+    'A gzip-encoded scrape could not be compressed: zlib failed, or this Node.js lacks the zlib stream internals wireprobe compresses with (a bug in wireprobe, or a Node.js it does not support).',
   SVC_ERR_START:
     'A service of the app (http, engine, probing, a subsystem) failed to start or did not start in time; the message names it, and the services already started were stopped in reverse order.',
   SVC_ERR_STATE: 'The app was asked to start or reload while it is not in a state that allows it (already started, stopping, stopped).',
