@@ -39,13 +39,18 @@ export interface CompactionPolicy {
  */
 export const threadHeap: HeapControl = {
   committedBytes: () => getHeapStatistics().total_heap_size,
-  compact: () => {
+  // async: a node built without the inspector throws at connect(), which must reject
+  compact: async () => {
     const session = new Session();
     session.connect();
-    // disconnecting inside the answer's callback hangs the session: after it
-    return new Promise<void>((resolve, reject) => {
-      session.post('HeapProfiler.collectGarbage', (err) => (err === null ? resolve() : reject(err)));
-    }).finally(() => session.disconnect());
+    try {
+      await new Promise<void>((resolve, reject) => {
+        session.post('HeapProfiler.collectGarbage', (err) => (err === null ? resolve() : reject(err)));
+      });
+    } finally {
+      // not inside the answer's callback: disconnecting there hangs the thread
+      session.disconnect();
+    }
   },
 };
 
