@@ -20,6 +20,7 @@ import { TargetSet } from './targets/target-set.js';
 import { TimerWheel } from './lib/timer-wheel.js';
 import type { ExecFn, StreamFn } from './lib/exec.js';
 import type { LogFields } from './lib/logger.js';
+import { HeapCompactor, RELOAD_COMPACTION, type HeapControl } from './lib/heap-compaction.js';
 import { createLifecycle, type ReloadOutcome, type Service } from './lib/service.js';
 import { createCatalog, type Catalog } from './metrics/catalog.js';
 import { registerEngineMetrics } from './metrics/engine-metrics.js';
@@ -56,6 +57,8 @@ export interface AppDeps extends EngineHostDeps {
   readonly paths: CheckDeps['paths'];
   /** reverse DNS and AS numbers of the hops of on-demand traces; absent: none */
   readonly annotator?: HopAnnotator;
+  /** the main thread's heap, compacted after reloads (lib/heap-compaction.ts); absent: never */
+  readonly heap?: HeapControl;
 }
 
 export interface App {
@@ -188,6 +191,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     if (sub !== null) subs.push(sub);
   }
   const routers = subs.flatMap((s) => (s.router === undefined ? [] : [s.router]));
+  const compactor = deps.heap === undefined ? null : new HeapCompactor(deps.heap, RELOAD_COMPACTION, clock, log.child('heap'));
   const reloader = new ConfigReloader({
     path: deps.configPath,
     load: (path) => deps.loadConfig(path),
@@ -201,6 +205,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     setLastSuccess: (s) => catalog.reloadLastSuccess.set(s),
     countReload: (result) => catalog.reloads.labels({ result }).inc(),
     watchFile: deps.watchConfig,
+    loaded: () => compactor?.afterReload(),
   });
   let ready = false;
   let server: Server | null = null;
@@ -270,7 +275,14 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
       },
     },
     ...subs,
-    { name: 'reloader', start: () => reloader.start(), stop: () => reloader.stop() },
+    {
+      name: 'reloader',
+      start: () => reloader.start(),
+      stop: () => {
+        reloader.stop();
+        compactor?.stop();
+      },
+    },
     {
       name: 'ready',
       start: () => {

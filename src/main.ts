@@ -18,6 +18,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { HopAnnotator } from './operations/annotate.js';
 import type { OperationKind } from './operations/types.js';
 import { isAppError, ErrorCodes, errorMessage } from './lib/errors.js';
+import { threadHeap } from './lib/heap-compaction.js';
 import { limitHeapGrowth } from './lib/heap-growth.js';
 import { createLogger, levelFromNetprobify, type Logger } from './lib/logger.js';
 import type { EngineHostDeps } from './net/types.js';
@@ -130,6 +131,7 @@ async function run({ file, watchConfig }: RunArgs): Promise<void> {
     stream: streamCommand,
     paths: { procfs: '/proc', sysfs: '/sys' },
     annotator: await annotator(),
+    heap: threadHeap,
   });
   let stopping = false;
   const shutdown = (signal: string): void => {

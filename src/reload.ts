@@ -40,6 +40,8 @@ export interface ReloaderDeps {
   countReload(result: 'ok' | 'failed' | 'unchanged'): void;
   /** also watch the file for changes */
   readonly watchFile: boolean;
+  /** after each reload that read the file, applied or refused */
+  loaded(): void;
 }
 
 /** One reload as the status page lists it (unchanged periodic and watch reloads are not kept). */
@@ -102,10 +104,12 @@ export class ConfigReloader {
     return [...this.#history].reverse();
   }
 
-  #remember(trigger: ReloadTrigger, r: ReloadResult): ReloadResult {
+  /** A reload that read the file goes into the history and is reported to `loaded`. */
+  #settle(trigger: ReloadTrigger, r: ReloadResult): ReloadResult {
     if (r.ok && !r.applied) return r;
     this.#history.push({ wallMs: this.#d.clock.wallMs(), trigger, ok: r.ok, message: r.message });
     if (this.#history.length > HISTORY) this.#history.shift();
+    this.#d.loaded();
     return r;
   }
 
@@ -127,7 +131,7 @@ export class ConfigReloader {
     const run = this.#chain
       .then(() => {
         if (this.#waiting?.run === run) this.#waiting = null;
-        return this.#reload(trigger).then((r) => this.#remember(trigger, r));
+        return this.#reload(trigger).then((r) => this.#settle(trigger, r));
       })
       .finally(() => this.#schedule());
     this.#waiting = { trigger, run };

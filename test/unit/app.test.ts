@@ -71,6 +71,8 @@ interface Harness {
   readonly captures: FakeCaptureFactory;
   /** commands run through the fake exec */
   readonly commands: string[];
+  /** how often the app read the (fake) heap's size: after reloads only */
+  readonly heapReads: () => number;
 }
 
 /** createApp with fakes at every edge; `ip -json -4 route show table main` answers the fixture. */
@@ -90,6 +92,7 @@ async function harness(file: string): Promise<Harness> {
   const hostIo = (): HostPacketIo => {
     throw new Error('no host packet I/O in this test');
   };
+  let heapReads = 0;
   const app = await createApp(config, {
     clock,
     log,
@@ -108,8 +111,15 @@ async function harness(file: string): Promise<Harness> {
     exec,
     stream,
     paths: { procfs: PROCFS, sysfs: join(FIXTURES, 'no-sysfs') },
+    heap: {
+      committedBytes: () => {
+        heapReads++;
+        return 20 * 1024 * 1024;
+      },
+      compact: () => Promise.resolve(),
+    },
   });
-  return { app, clock, lines, sender, captures, commands };
+  return { app, clock, lines, sender, captures, commands, heapReads: () => heapReads };
 }
 
 void describe('app end to end, with fakes at every edge', { timeout: 60_000 }, () => {
@@ -121,7 +131,7 @@ void describe('app end to end, with fakes at every edge', { timeout: 60_000 }, (
     const base = `http://127.0.0.1:${port}`;
     const file = join(dir, 'config.yaml');
     writeFileSync(file, configYaml(port, CHECKS_BEFORE));
-    const { app, clock, lines, sender, captures, commands } = await harness(file);
+    const { app, clock, lines, sender, captures, commands, heapReads } = await harness(file);
     const scrape = async (): Promise<string> => {
       const r = await fetch(`${base}/metrics`);
       assert.equal(r.status, 200);
@@ -159,8 +169,10 @@ void describe('app end to end, with fakes at every edge', { timeout: 60_000 }, (
       assert.deepEqual(captures.opened.map((c) => c.iface), ['wpt0']);
 
       writeFileSync(file, configYaml(port, CHECKS_AFTER));
+      assert.equal(heapReads(), 0, 'the heap is looked at after reloads only');
       assert.equal((await app.reload('signal')).applied, true);
       text = await until('the new check ran', (t) => value(t, 'wireprobe_process_instances', { name: 'kernel' }) === 1);
+      assert.equal(heapReads(), 1, 'the reload had the heap checked');
       assert.equal(value(text, 'wireprobe_process_instances', { name: 'sleepers' }), undefined, 'series of the removed instance');
       assert.equal(value(text, 'wireprobe_check_success', { check: 'routes', name: 'main4' }), undefined, 'series of the removed instance');
       assert.equal(value(text, 'app_reload_conf_failed_status', { probe_name: 'e2e' }), 0);

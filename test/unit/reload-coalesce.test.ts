@@ -32,6 +32,7 @@ void test('a burst of reload requests runs one reload and queues at most one mor
       setLastSuccess: () => undefined,
       countReload: () => undefined,
       watchFile: false,
+      loaded: () => undefined,
     });
     const first = reloader.reload('http');
     for (let i = 0; i < 1000 && loads === 0; i++) await new Promise((r) => setImmediate(r));
@@ -48,7 +49,7 @@ void test('a burst of reload requests runs one reload and queues at most one mor
   }
 });
 
-void test('the status page history keeps applied and refused reloads, newest first, at most 10; an unchanged periodic one is not kept', async () => {
+void test('the status page history keeps applied and refused reloads, newest first, at most 10; an unchanged periodic one is not kept nor reported as loaded', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wpt-reload-'));
   try {
     const path = join(dir, 'c.yaml');
@@ -56,6 +57,7 @@ void test('the status page history keeps applied and refused reloads, newest fir
     writeFileSync(path, text);
     const loaded = parseConfig(text, path);
     let fail = false;
+    let loadedCalls = 0;
     const clock = new FakeClock();
     const reloader = new ConfigReloader({
       path,
@@ -68,13 +70,16 @@ void test('the status page history keeps applied and refused reloads, newest fir
       setLastSuccess: () => undefined,
       countReload: () => undefined,
       watchFile: false,
+      loaded: () => void loadedCalls++,
     });
     await reloader.start();
     await reloader.reload('interval');
     assert.deepEqual(reloader.history(), [], 'unchanged file, periodic trigger');
+    assert.equal(loadedCalls, 0);
     for (let i = 0; i < 11; i++) await reloader.reload('http');
     fail = true;
     await reloader.reload('signal');
+    assert.equal(loadedCalls, 12, '11 applied and 1 refused');
     const h = reloader.history();
     assert.equal(h.length, 10);
     assert.deepEqual(h[0], { wallMs: clock.wallMs(), trigger: 'signal', ok: false, message: 'groups.g: bad <key>' });
