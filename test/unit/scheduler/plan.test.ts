@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AUTO_GAP_MAX_MS, phaseOf, planTask } from '../../../src/scheduler/plan.js';
+import { AUTO_GAP_MAX_MS, phaseHashOf, phaseOf, phaseOfHash, planTask } from '../../../src/scheduler/plan.js';
 
 void test('phases are stable per key and spread over [0, 1)', () => {
   assert.equal(phaseOf('web1\u0000g1'), phaseOf('web1\u0000g1'));
@@ -38,4 +38,12 @@ void test('a round longer than the interval is still spread, not burst at the ro
   const a = planTask(1, 0, 5, 1, 0.25);
   const b = planTask(1, 0, 5, 1, 0.75);
   assert.ok(b.offsetMs - a.offsetMs > 400);
+});
+
+void test('a phase kept as its hash is the same fraction', () => {
+  for (const key of ['web1\u0000g1', '', 't9999\u0000g', '\u00e9t\u0000groupe']) {
+    const h = phaseHashOf(key);
+    assert.equal(h, h | 0, 'a signed 32-bit integer');
+    assert.equal(phaseOfHash(h), phaseOf(key));
+  }
 });
