@@ -4,7 +4,7 @@
  * so the page stays small at 10 000 targets.
  */
 import type { TaskStatus } from '../targets/manager.js';
-import type { RoundSummary } from '../targets/summaries.js';
+import type { RoundSummary } from '../targets/tasks.js';
 
 export type TargetState = 'up' | 'degraded' | 'down' | 'pending' | 'inactive';
 export const STATES: readonly TargetState[] = ['up', 'degraded', 'down', 'pending', 'inactive'];

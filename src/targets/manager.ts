@@ -24,8 +24,7 @@ import { prepareProbes, type PrepareDeps, type TargetProbing } from './prepare.j
 import { lookupRoutes } from './routes.js';
 import { Quarantine, type QuarantineDeps } from './quarantine.js';
 import type { SeriesFactory, TargetSeriesHandle } from './series-handle.js';
-import { RoundSummaries, type RoundSummary } from './summaries.js';
-import { createTask, type TargetTask, type TaskOwner } from './tasks.js';
+import { createTask, type RoundSummary, type TargetTask, type TaskOwner } from './tasks.js';
 
 /** A target at run time; the owner of its tasks (a class: no closure per task or target). */
 class TargetRt implements TargetProbing, TaskOwner {
@@ -46,20 +45,13 @@ class TargetRt implements TargetProbing, TaskOwner {
   /** the manager's handler of a task that cannot run (shared by every target) */
   readonly #failed: (t: TargetRt, err: unknown) => void;
 
-  constructor(
-    cfg: TargetConfig,
-    found: { kind: ProbeKind; number: number },
-    groups: readonly GroupConfig[],
-    series: TargetSeriesHandle,
-    failed: (t: TargetRt, err: unknown) => void,
-    summaries: RoundSummaries,
-  ) {
+  constructor(cfg: TargetConfig, found: { kind: ProbeKind; number: number }, groups: readonly GroupConfig[], series: TargetSeriesHandle, failed: (t: TargetRt, err: unknown) => void) {
     this.cfg = cfg;
     this.kind = found.kind;
     this.kindNumber = found.number;
     this.family = cfg.address_family === 'ipv6' ? 6 : 4;
     this.isHostname = isHostname(cfg);
-    this.tasks = groups.map((g) => createTask(cfg, g, this.family, summaries, this, found.kind.usesPorts));
+    this.tasks = groups.map((g) => createTask(cfg, g, this.family, this, found.kind.usesPorts));
     this.series = series;
     this.#failed = failed;
   }
@@ -78,7 +70,7 @@ export interface TaskStatus {
   readonly family: 4 | 6;
   /** probing (its destination resolved); false: waiting for or failing resolution */
   readonly active: boolean;
-  /** the task's last round, a copy; null before the first */
+  /** the task's own summary, updated in place at each round: read it before the next turn of the event loop */
   readonly last: RoundSummary | null;
 }
 
@@ -114,8 +106,6 @@ export class TargetManager {
   readonly #byPeer = new PeerIndex<TargetRt>();
   /** entries that failed to build or to run: left out until they change (targets/quarantine.ts) */
   readonly #quarantine: Quarantine;
-  /** the last round of every task (status page) */
-  readonly #summaries = new RoundSummaries();
   /** what every target does when one of its tasks cannot run */
   readonly #failed = (t: TargetRt, e: unknown): void => this.#quarantineRunning(t, e);
 
@@ -144,7 +134,7 @@ export class TargetManager {
     const groups = this.#groupsOf(cfg);
     if (groups.length === 0) log.warn('target belongs to no group: not probed', { target: cfg.name });
     const { probe_name: probeName, percentile: percentiles } = this.#config.global;
-    return new TargetRt(cfg, found, groups, this.#d.series(cfg, found.kind, { probeName, percentiles }), this.#failed, this.#summaries);
+    return new TargetRt(cfg, found, groups, this.#d.series(cfg, found.kind, { probeName, percentiles }), this.#failed);
   }
 
   /** A target whose rounds cannot run: quarantined, retired (its series removed), left out of the set. */
@@ -205,14 +195,13 @@ export class TargetManager {
     this.#deactivate(t);
     t.series.remove();
     this.#byPeer.move(t, t.addresses, []);
-    for (const task of t.tasks) task.retire();
   }
 
   get targetCount(): number {
     return this.#targets.length;
   }
 
-  /** Every probed (target, group) with its last round, in target order (a snapshot; each last round a copy of its row). */
+  /** Every probed (target, group) with its last round, in target order (a snapshot; no copies of the rounds). */
   *tasks(): Iterable<TaskStatus> {
     for (const t of this.#targets) {
       for (const task of t.tasks) {

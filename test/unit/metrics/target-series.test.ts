@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tcpSynProbe } from '../../../src/probes/tcp-syn.js';
 import { TargetSeries } from '../../../src/metrics/target-series.js';
-import { RoundSummaries } from '../../../src/targets/summaries.js';
 import { createTask } from '../../../src/targets/tasks.js';
 import { FakeClock } from '../../fakes/clock.js';
 import { catalog, configOf, seriesLines, valueOf } from '../targets/fixtures.js';
@@ -44,7 +43,7 @@ void test('resolution status and changes; thresholds per group, replaced as a wh
 
 void test('attach and detach: a task\'s series exist exactly while it is active', () => {
   const { cat, series } = setup();
-  const task = createTask(c.targets.web!, c.groups.a!, 4, new RoundSummaries());
+  const task = createTask(c.targets.web!, c.groups.a!, 4);
   series.attach(task);
   const recorder = task.recorder;
   series.attach(task);

@@ -5,7 +5,6 @@ import { PacketSlab } from '../../../src/packet/pool.js';
 import { icmpProbe } from '../../../src/probes/icmp.js';
 import type { PrepareInput, ProbeKind } from '../../../src/probes/types.js';
 import { prepareProbes } from '../../../src/targets/prepare.js';
-import { RoundSummaries } from '../../../src/targets/summaries.js';
 import { createTask } from '../../../src/targets/tasks.js';
 import { memoryLogger } from '../../fakes/logger.js';
 import { configOf, noProbe } from './fixtures.js';
@@ -25,7 +24,7 @@ void test('one probe per (task, routed address) on the capture of its interface;
       return noProbe;
     },
   };
-  const tasks = [createTask(cfg, c.groups.a!, 4, new RoundSummaries()), createTask(cfg, c.groups.b!, 4, new RoundSummaries())];
+  const tasks = [createTask(cfg, c.groups.a!, 4), createTask(cfg, c.groups.b!, 4)];
   const routes = new Map<string, RouteInfo>([
     ['198.18.0.1', { dev: 'veth1', prefsrc: null }],
     ['198.18.0.2', { dev: 'veth2', prefsrc: '198.18.0.254' }],
@@ -45,7 +44,7 @@ void test('one probe per (task, routed address) on the capture of its interface;
 
 void test('a task that probes every address shares the list of addresses as its hosts', () => {
   const { log } = memoryLogger();
-  const tasks = [createTask(cfg, c.groups.a!, 4, new RoundSummaries())];
+  const tasks = [createTask(cfg, c.groups.a!, 4)];
   const routes = new Map<string, RouteInfo>([['198.18.0.1', { dev: 'veth1', prefsrc: null }]]);
   const deps = { captureFor: () => 0, log, alloc: new PacketSlab().alloc };
   const kind: ProbeKind = { ...icmpProbe, prepare: () => noProbe };
