@@ -28,14 +28,9 @@ export function phaseHashOf(key: string): number {
   return h | 0;
 }
 
-/** The phase of a phaseHashOf() hash: a stable fraction in [0, 1). */
+/** A task's phase from its phaseHashOf() hash: a stable fraction in [0, 1), so a task keeps its phase across rounds. */
 export function phaseOfHash(hash: number): number {
   return (hash >>> 0) / 4294967296;
-}
-
-/** A stable fraction in [0, 1) for a task key (FNV-1a), so a task keeps its phase across rounds. */
-export function phaseOf(key: string): number {
-  return phaseOfHash(phaseHashOf(key));
 }
 
 /**
