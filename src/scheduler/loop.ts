@@ -11,7 +11,7 @@ import type { Engine } from '../net/engine.js';
 import { Outcome } from '../net/types.js';
 import type { PreparedProbe } from '../probes/types.js';
 import { AdmissionController, type AdmissionOptions } from './admission.js';
-import { phaseOf, planTask } from './plan.js';
+import { phaseHashOf, phaseOfHash, planTask } from './plan.js';
 import { checkRound, Round, RttPool, type Iteration, type RoundOwner, type RoundResult } from './round.js';
 
 /**
@@ -73,7 +73,8 @@ const NO_PROBES: readonly PreparedProbe[] = [];
  */
 class TaskState implements RoundOwner {
   readonly task: SchedTask;
-  readonly phase: number;
+  /** the task's phase as phaseHashOf() gives it (phaseOfHash: the fraction) */
+  readonly phaseHash: number;
   readonly #loop: ProbeLoop;
   /** the task's latest round while it is in flight (to skip the next one while it is held back: AdmissionController.holdsBack) */
   current: Round | null = null;
@@ -88,7 +89,7 @@ class TaskState implements RoundOwner {
 
   constructor(task: SchedTask, loop: ProbeLoop) {
     this.task = task;
-    this.phase = phaseOf(task.key);
+    this.phaseHash = phaseHashOf(task.key);
     this.#loop = loop;
   }
 
@@ -260,7 +261,7 @@ export class ProbeLoop {
         this.admission.skipped += total;
         continue;
       }
-      const timing = planTask(intervalS, intervalPacketsS, total, task.timeoutS, st.phase, reapMs);
+      const timing = planTask(intervalS, intervalPacketsS, total, task.timeoutS, phaseOfHash(st.phaseHash), reapMs);
       try {
         checkRound(total, timing.gapMs);
       } catch (e) {

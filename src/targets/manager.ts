@@ -51,7 +51,7 @@ class TargetRt implements TargetProbing, TaskOwner {
     this.kindNumber = found.number;
     this.family = cfg.address_family === 'ipv6' ? 6 : 4;
     this.isHostname = isHostname(cfg);
-    this.tasks = groups.map((g) => createTask(cfg, g, this.family, this));
+    this.tasks = groups.map((g) => createTask(cfg, g, this.family, this, found.kind.usesPorts));
     this.series = series;
     this.#failed = failed;
   }

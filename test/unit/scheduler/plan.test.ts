@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AUTO_GAP_MAX_MS, phaseOf, planTask } from '../../../src/scheduler/plan.js';
+import { AUTO_GAP_MAX_MS, phaseHashOf, phaseOfHash, planTask } from '../../../src/scheduler/plan.js';
+
+const phaseOf = (key: string): number => phaseOfHash(phaseHashOf(key));
 
 void test('phases are stable per key and spread over [0, 1)', () => {
   assert.equal(phaseOf('web1\u0000g1'), phaseOf('web1\u0000g1'));
@@ -38,4 +40,18 @@ void test('a round longer than the interval is still spread, not burst at the ro
   const a = planTask(1, 0, 5, 1, 0.25);
   const b = planTask(1, 0, 5, 1, 0.75);
   assert.ok(b.offsetMs - a.offsetMs > 400);
+});
+
+void test('a phase kept as its hash is the fraction the unsigned FNV-1a hash gives', () => {
+  // the phase as it was computed before tasks kept the hash: the fraction straight from the key
+  const fraction = (key: string): number => {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    return (h >>> 0) / 4294967296;
+  };
+  for (const key of ['web1\u0000g1', '', '\u00e9t\u0000groupe', ...Array.from({ length: 1000 }, (_, i) => `t${i}\u0000g`)]) {
+    const h = phaseHashOf(key);
+    assert.equal(h, h | 0, 'a signed 32-bit integer');
+    assert.equal(phaseOfHash(h), fraction(key), key);
+  }
 });

@@ -57,3 +57,13 @@ void test('each round leaves its summary for the status page: loss, RTT p50/p95/
   const unreachable = new LastRound().update({ sent: 2, lost: 0, indeterminate: 0, sendErrors: 0, icmpErrors: 2, rtts, rttCount: 0, endWallMs: 3000, perProbe: null });
   assert.equal(unreachable.lastSuccessWallMs, 0, 'ICMP errors are no success');
 });
+
+void test('tasks whose type uses no ports and whose group has no subnet for their family share their group rotation', () => {
+  const icmp = (group: 'plain' | 'pooled', family: 4 | 6) => createTask(c.targets.web!, c.groups[group]!, family, null, false).rotation;
+  assert.equal(icmp('plain', 4), icmp('plain', 4));
+  assert.equal(icmp('pooled', 6), icmp('pooled', 6), 'the group has no subnet for IPv6');
+  assert.equal(icmp('plain', 6) === icmp('pooled', 6), false, 'one per group');
+  assert.equal(icmp('pooled', 4) === icmp('pooled', 4), false, 'a source round robin turns: one each');
+  assert.equal(createTask(c.targets.web!, c.groups.plain!, 4).rotation === createTask(c.targets.web!, c.groups.plain!, 4).rotation, false, 'ports turn: one each');
+  assert.deepEqual([icmp('plain', 4).portA, icmp('plain', 4).portZ], [c.groups.plain!.src_port_a, c.groups.plain!.src_port_z]);
+});
