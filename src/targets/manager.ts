@@ -24,7 +24,7 @@ import { prepareProbes, type PrepareDeps, type TargetProbing } from './prepare.j
 import { lookupRoutes } from './routes.js';
 import { Quarantine, type QuarantineDeps } from './quarantine.js';
 import type { SeriesFactory, TargetSeriesHandle } from './series-handle.js';
-import { createTask, type RoundSummary, type TargetTask, type TaskOwner } from './tasks.js';
+import { createTask, TaskRotations, type RoundSummary, type TargetTask, type TaskOwner } from './tasks.js';
 
 /** A target at run time; the owner of its tasks (a class: no closure per task or target). */
 class TargetRt implements TargetProbing, TaskOwner {
@@ -45,13 +45,20 @@ class TargetRt implements TargetProbing, TaskOwner {
   /** the manager's handler of a task that cannot run (shared by every target) */
   readonly #failed: (t: TargetRt, err: unknown) => void;
 
-  constructor(cfg: TargetConfig, found: { kind: ProbeKind; number: number }, groups: readonly GroupConfig[], series: TargetSeriesHandle, failed: (t: TargetRt, err: unknown) => void) {
+  constructor(
+    cfg: TargetConfig,
+    found: { kind: ProbeKind; number: number },
+    groups: readonly GroupConfig[],
+    rotations: TaskRotations,
+    series: TargetSeriesHandle,
+    failed: (t: TargetRt, err: unknown) => void,
+  ) {
     this.cfg = cfg;
     this.kind = found.kind;
     this.kindNumber = found.number;
     this.family = cfg.address_family === 'ipv6' ? 6 : 4;
     this.isHostname = isHostname(cfg);
-    this.tasks = groups.map((g) => createTask(cfg, g, this.family, this, found.kind.usesPorts));
+    this.tasks = groups.map((g) => createTask(cfg, g, this.family, this, rotations.of(g, this.family, found.kind.usesPorts)));
     this.series = series;
     this.#failed = failed;
   }
@@ -106,6 +113,7 @@ export class TargetManager {
   readonly #byPeer = new PeerIndex<TargetRt>();
   /** entries that failed to build or to run: left out until they change (targets/quarantine.ts) */
   readonly #quarantine: Quarantine;
+  readonly #rotations = new TaskRotations();
   /** what every target does when one of its tasks cannot run */
   readonly #failed = (t: TargetRt, e: unknown): void => this.#quarantineRunning(t, e);
 
@@ -134,7 +142,7 @@ export class TargetManager {
     const groups = this.#groupsOf(cfg);
     if (groups.length === 0) log.warn('target belongs to no group: not probed', { target: cfg.name });
     const { probe_name: probeName, percentile: percentiles } = this.#config.global;
-    return new TargetRt(cfg, found, groups, this.#d.series(cfg, found.kind, { probeName, percentiles }), this.#failed);
+    return new TargetRt(cfg, found, groups, this.#rotations, this.#d.series(cfg, found.kind, { probeName, percentiles }), this.#failed);
   }
 
   /** A target whose rounds cannot run: quarantined, retired (its series removed), left out of the set. */

@@ -80,7 +80,7 @@ export class TargetTask implements SchedTask {
   /** one prepared probe per destination address; empty while unresolved */
   probes: readonly PreparedProbe[] = [];
   readonly group: GroupConfig;
-  /** the round robins (source ports, source addresses) of the task's probes; shared by the group's tasks that never turn them (rotationOf) */
+  /** the round robins (source ports, source addresses) of the task's probes; shared by the group's tasks that never turn them (TaskRotations) */
   readonly rotation: Rotation;
   /** present while the target is active; its series exist only then */
   recorder: RoundRecorder | null = null;
@@ -93,13 +93,13 @@ export class TargetTask implements SchedTask {
   /** hears of a failure of the task (the loop has removed it); none: the failure is only the loop's */
   owner: TaskOwner | null;
 
-  constructor(cfg: TargetConfig, group: GroupConfig, family: 4 | 6, owner: TaskOwner | null, usesPorts: boolean) {
+  constructor(cfg: TargetConfig, group: GroupConfig, owner: TaskOwner | null, rotation: Rotation) {
     this.key = `${cfg.name}\u0000${group.name}`;
     this.nbPackets = cfg.nb_packets;
     this.timeoutS = cfg.timeout;
     this.perProbe = cfg.per_host_metrics;
     this.group = group;
-    this.rotation = rotationOf(group, family, usesPorts);
+    this.rotation = rotation;
     this.owner = owner;
   }
 
@@ -119,29 +119,38 @@ function sourcePoolOf(group: GroupConfig, family: 4 | 6): SourcePool | null {
   return subnet === null ? null : createSourcePool(subnet);
 }
 
-/** the round robins nothing turns, one per group (see rotationOf) */
-const stillRotations = new WeakMap<GroupConfig, Rotation>();
-
 /**
- * The round robins of a (target, group). A task whose probe type uses no source ports (ICMP)
- * and whose group has no source subnet for its family never turns them: it shares one object
- * with every such task of its group (64 bytes less per task: 0.6 MB at 10 000 ICMP targets).
+ * The round robins of the tasks of one target manager. A task whose probe type uses no source
+ * ports (ICMP) and whose group has no source subnet for its family never turns them: it shares one
+ * object with every such task of its group (64 bytes less per task: 0.6 MB at 10 000 ICMP targets).
  */
-function rotationOf(group: GroupConfig, family: 4 | 6, usesPorts: boolean): Rotation {
-  const sources = sourcePoolOf(group, family);
-  if (usesPorts || sources !== null) return new Rotation(group.src_port_a, group.src_port_z, sources);
-  let still = stillRotations.get(group);
-  if (still === undefined) {
-    still = new Rotation(group.src_port_a, group.src_port_z, null);
-    stillRotations.set(group, still);
+export class TaskRotations {
+  /** the round robins nothing turns, one per group */
+  readonly #still = new WeakMap<GroupConfig, Rotation>();
+
+  /** `usesPorts`: the task's probe type takes source ports from the rotation (ProbeKind.usesPorts) */
+  of(group: GroupConfig, family: 4 | 6, usesPorts: boolean): Rotation {
+    const sources = sourcePoolOf(group, family);
+    if (usesPorts || sources !== null) return new Rotation(group.src_port_a, group.src_port_z, sources);
+    let still = this.#still.get(group);
+    if (still === undefined) {
+      still = new Rotation(group.src_port_a, group.src_port_z, null);
+      this.#still.set(group, still);
+    }
+    return still;
   }
-  return still;
 }
 
 /**
  * A new task of (target, group): no probes yet, no recorders; its rounds go to the recorders it
- * will have. `usesPorts`: its probe type takes source ports from the rotation (ProbeKind.usesPorts).
+ * will have. `rotation`: from the manager's TaskRotations; by default one of its own.
  */
-export function createTask(cfg: TargetConfig, group: GroupConfig, family: 4 | 6, owner: TaskOwner | null = null, usesPorts = true): TargetTask {
-  return new TargetTask(cfg, group, family, owner, usesPorts);
+export function createTask(
+  cfg: TargetConfig,
+  group: GroupConfig,
+  family: 4 | 6,
+  owner: TaskOwner | null = null,
+  rotation: Rotation = new TaskRotations().of(group, family, true),
+): TargetTask {
+  return new TargetTask(cfg, group, owner, rotation);
 }

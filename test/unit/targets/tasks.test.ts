@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RoundResult } from '../../../src/scheduler/round.js';
-import { createTask, LastRound } from '../../../src/targets/tasks.js';
+import { createTask, LastRound, TaskRotations } from '../../../src/targets/tasks.js';
 import { configOf } from './fixtures.js';
 
 const c = configOf(
@@ -59,11 +59,13 @@ void test('each round leaves its summary for the status page: loss, RTT p50/p95/
 });
 
 void test('tasks whose type uses no ports and whose group has no subnet for their family share their group rotation', () => {
-  const icmp = (group: 'plain' | 'pooled', family: 4 | 6) => createTask(c.targets.web!, c.groups[group]!, family, null, false).rotation;
+  const rotations = new TaskRotations();
+  const icmp = (group: 'plain' | 'pooled', family: 4 | 6) => createTask(c.targets.web!, c.groups[group]!, family, null, rotations.of(c.groups[group]!, family, false)).rotation;
   assert.equal(icmp('plain', 4), icmp('plain', 4));
   assert.equal(icmp('pooled', 6), icmp('pooled', 6), 'the group has no subnet for IPv6');
   assert.equal(icmp('plain', 6) === icmp('pooled', 6), false, 'one per group');
   assert.equal(icmp('pooled', 4) === icmp('pooled', 4), false, 'a source round robin turns: one each');
   assert.equal(createTask(c.targets.web!, c.groups.plain!, 4).rotation === createTask(c.targets.web!, c.groups.plain!, 4).rotation, false, 'ports turn: one each');
   assert.deepEqual([icmp('plain', 4).portA, icmp('plain', 4).portZ], [c.groups.plain!.src_port_a, c.groups.plain!.src_port_z]);
+  assert.equal(icmp('plain', 4) === new TaskRotations().of(c.groups.plain!, 4, false), false, 'shared within one set of rotations (a manager\'s), not across');
 });
