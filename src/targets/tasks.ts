@@ -114,9 +114,16 @@ export class TargetTask implements SchedTask {
   }
 }
 
+const subnetOf = (group: GroupConfig, family: 4 | 6): string | null => (family === 4 ? group.src_subnet_ipv4 : group.src_subnet_ipv6);
+
 function sourcePoolOf(group: GroupConfig, family: 4 | 6): SourcePool | null {
-  const subnet = family === 4 ? group.src_subnet_ipv4 : group.src_subnet_ipv6;
+  const subnet = subnetOf(group, family);
   return subnet === null ? null : createSourcePool(subnet);
+}
+
+/** round robins of a task's own */
+function ownRotation(group: GroupConfig, family: 4 | 6): Rotation {
+  return new Rotation(group.src_port_a, group.src_port_z, sourcePoolOf(group, family));
 }
 
 /**
@@ -130,8 +137,7 @@ export class TaskRotations {
 
   /** `usesPorts`: the task's probe type takes source ports from the rotation (ProbeKind.usesPorts) */
   of(group: GroupConfig, family: 4 | 6, usesPorts: boolean): Rotation {
-    const sources = sourcePoolOf(group, family);
-    if (usesPorts || sources !== null) return new Rotation(group.src_port_a, group.src_port_z, sources);
+    if (usesPorts || subnetOf(group, family) !== null) return ownRotation(group, family);
     let still = this.#still.get(group);
     if (still === undefined) {
       still = new Rotation(group.src_port_a, group.src_port_z, null);
@@ -150,7 +156,7 @@ export function createTask(
   group: GroupConfig,
   family: 4 | 6,
   owner: TaskOwner | null = null,
-  rotation: Rotation = new TaskRotations().of(group, family, true),
+  rotation: Rotation = ownRotation(group, family),
 ): TargetTask {
   return new TargetTask(cfg, group, owner, rotation);
 }
