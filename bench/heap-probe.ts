@@ -2,7 +2,9 @@
 // to a file every 500 ms: process.memoryUsage(), v8.getHeapStatistics() and the heap's spaces, no
 // heap snapshot needed. --import also runs in every worker thread: each worker writes its own
 // heap to `<file>.thread-<id>` (while it is idle: a task holds its event loop), so the file
-// never holds a worker's heap. On request it also writes a heap snapshot of the main thread: the
+// never holds a worker's heap. The main thread's file also lists its last 2 000 full (mark-compact)
+// collections, each as [end Unix ms, duration ms] (perf_hooks 'gc' entries). On request it also
+// writes a heap snapshot of the main thread: the
 // bench writes the snapshot's path into `<file>.snapshot` (not a signal: --heapsnapshot-signal
 // killed wireprobe after a snapshot, the worker threads' exit resetting the handler).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,8 @@ export interface MainThreadHeap extends NodeJS.MemoryUsage {
   /** v8.getHeapStatistics() of the main isolate */
   v8: { total_heap_size: number; used_heap_size: number; malloced_memory: number; number_of_native_contexts: number; number_of_detached_contexts: number };
   spaces: HeapSpaces;
+  /** the main thread's last full collections: [end Unix ms, duration ms] */
+  majorGcs: [number, number][];
 }
 
 /** A worker thread's heap, as it last wrote it. */
@@ -29,14 +33,23 @@ export interface WorkerThreadHeap {
 export function heapProbeScript(out: string): string {
   const ask = JSON.stringify(`${out}.snapshot`);
   return `import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
 const spaces = () => Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name.replace(/_space$/, ''), [s.space_size, s.space_used_size]]));
 if (!isMainThread) {
   setInterval(() => writeFileSync(${JSON.stringify(out)} + '.thread-' + threadId, JSON.stringify({ at: Date.now(), v8: getHeapStatistics(), spaces: spaces() })), 500).unref();
 } else {
+  const majorGcs = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (e.detail?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
+      majorGcs.push([Math.round(performance.timeOrigin + e.startTime + e.duration), Math.round(e.duration * 100) / 100]);
+      if (majorGcs.length > 2000) majorGcs.shift();
+    }
+  }).observe({ entryTypes: ['gc'] });
   setInterval(() => {
-    writeFileSync(${JSON.stringify(out)}, JSON.stringify({ ...process.memoryUsage(), v8: getHeapStatistics(), spaces: spaces() }));
+    writeFileSync(${JSON.stringify(out)}, JSON.stringify({ ...process.memoryUsage(), v8: getHeapStatistics(), spaces: spaces(), majorGcs }));
     let path;
     try { path = readFileSync(${ask}, 'utf8'); } catch { return; }
     rmSync(${ask}, { force: true });

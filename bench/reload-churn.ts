@@ -17,7 +17,9 @@
  * or a pool worker adds its heap to the RSS while it lives), over those taken with one alive, and
  * the share of samples with one alive over the first and the last 10 %. A preloaded module
  * (bench/heap-probe.ts) writes the main thread's V8 heap (with its old and code spaces) and each
- * live worker thread's, read with RSS and threads into a curve every `--curve-every` reloads.
+ * live worker thread's, read with RSS and threads into a curve every `--curve-every` reloads, and
+ * the main thread's full collections (the heap compactions after reloads among them): how many
+ * ended during the churn, their total and longest pause.
  * `--after-s`: RSS and main heap once more that long after the churn (is the growth given back?). `--heap-snapshots DIR`: heap snapshots of the main thread (by
  * the preloaded module) at the first curve point and the last reload; a snapshot stops the event
  * loop for seconds, so the wire gaps of such a run do not count. `--main`: another build.
@@ -299,6 +301,7 @@ async function main(): Promise<number> {
     await sleep(num('after-s') * 1000);
     const afterSt = wp.process.exitCode === undefined ? statusOf(pid) : undefined;
     const afterHeap = readHeapProbe(probe.file);
+    const majors = (afterHeap?.majorGcs ?? []).filter(([at]) => at >= r.churnStartMs && at <= r.churnEndMs).map(([, ms]) => ms);
     const alive = wp.process.exitCode === undefined;
     const errorLines = wp.logs().split('\n').filter((l) => l.includes('level=error') && !l.includes('reload')).length;
     await tcpdump.stop('SIGINT', 10_000);
@@ -355,6 +358,10 @@ async function main(): Promise<number> {
           seconds: num('after-s'), rssMb: Math.round((afterSt?.rssKb ?? Number.NaN) / 102.4) / 10, threads: afterSt?.threads ?? Number.NaN,
           mainHeapUsedMb: mb1(afterHeap?.heapUsed ?? Number.NaN), mainHeapTotalMb: mb1(afterHeap?.heapTotal ?? Number.NaN), mainOldMb: mb1(spaceBytes(afterHeap?.spaces, 'old')),
         },
+      },
+      mainThreadFullGcsDuringChurn: {
+        count: majors.length, totalMs: Math.round(majors.reduce((a, b) => a + b, 0)), maxMs: Math.max(0, ...majors),
+        sharePct: Math.round((10_000 * majors.reduce((a, b) => a + b, 0)) / Math.max(1, r.churnEndMs - r.churnStartMs)) / 100,
       },
       mainThreadHeapUsedMb: { first: heapFirst, last: heapLast, growthPct: Math.round((10_000 * (heapLast - heapFirst)) / heapFirst) / 100 },
       curve: r.curve,
