@@ -135,8 +135,9 @@ function statusOf(pid: number): { rssKb: number; threads: number } {
 const mb1 = (bytes: number): number => Math.round(bytes / 1e5) / 10;
 
 /** The reload loop, inside the probe namespace. */
-async function inner(arg: string): Promise<void> {
-  const o = JSON.parse(arg) as {
+/** `file`: the JSON of the client's task (a file: with 10 000 targets it is over the kernel's limit for one argument) */
+async function inner(file: string): Promise<void> {
+  const o = JSON.parse(readFileSync(file, 'utf8')) as {
     file: string; baseUrl: string; pid: number; reloads: number; addresses: string[]; intervalS: number; pauseMs: number; deadlineMs: number;
     heapFile: string; curveEvery: number; snapshotDir: string | null;
   };
@@ -291,7 +292,9 @@ async function main(): Promise<number> {
     const arg = JSON.stringify({ file: wp.configFile, baseUrl: wp.baseUrl, pid, reloads, addresses, intervalS, pauseMs: num('pause-ms'), deadlineMs: Date.now() + maxMinutes * 60_000,
       heapFile: probe.file, curveEvery: num('curve-every'), snapshotDir: snapshotDir ?? null,
     });
-    const ex = await lab.exec('probe', [process.execPath, self, '--inner', arg], { timeoutMs: (maxMinutes + 2) * 60_000 });
+    const argFile = join(lab.tmpDir, 'churn-client.json');
+    writeFileSync(argFile, arg);
+    const ex = await lab.exec('probe', [process.execPath, self, '--inner', argFile], { timeoutMs: (maxMinutes + 2) * 60_000 });
     const last = ex.stdout.trim().split('\n').at(-1) ?? '';
     if (!last.startsWith('{')) throw new Error(`the reload client failed (exit ${ex.code}): ${ex.stderr.slice(-2000)}`);
     const r = JSON.parse(last) as InnerResult;
