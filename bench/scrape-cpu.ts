@@ -2,8 +2,11 @@
 // with N ICMP targets whose series have seen rounds, scraped by curl (another process) on loopback,
 // plain and gzip; this process's CPU (process.cpuUsage) is measured around each scrape, and
 // GET /-/healthy is timed while a scrape runs (plain, then gzip). No probing runs, so nothing else shares the CPU.
+// First, the render alone in process: the exposition encoded into 256 KB pooled buffers (as
+// /metrics does), its CPU and the scavenges that ran during it (count, total pause).
 //   node dist/bench/scrape-cpu.js [--targets 10000] [--repeats 7]
 import { execFile } from 'node:child_process';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import type { GroupConfig, TargetConfig } from '../src/config/types.js';
@@ -11,6 +14,7 @@ import { createHttpApp, listen } from '../src/http/server.js';
 import { systemClock } from '../src/lib/clock.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createCatalog } from '../src/metrics/catalog.js';
+import { ByteBuffers, type FastRegistry } from '../src/metrics/fast.js';
 import { registerProcessMetrics } from '../src/metrics/process-metrics.js';
 import { targetSeriesFactory } from '../src/metrics/target-series.js';
 import { probeKinds } from '../src/probes/index.js';
@@ -34,6 +38,32 @@ function curl(url: string, gzip: boolean): Promise<{ ms: number; bytes: number }
 }
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+/** REPEATS renders of the exposition into pooled buffers: CPU ms, and the scavenges within each */
+async function renderInProcess(fast: FastRegistry): Promise<string> {
+  const scavenges: PerformanceEntry[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges.push(e);
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  const pool = new ByteBuffers(256 * 1024, 6);
+  const runs: { cpu: number; t0: number; t1: number }[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    for (const b of fast.encoded(pool)) pool.release(b);
+    const c = process.cpuUsage(c0);
+    runs.push({ cpu: (c.user + c.system) / 1000, t0, t1: performance.now() });
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  obs.disconnect();
+  const within = runs.map((r) => scavenges.filter((e) => e.startTime >= r.t0 && e.startTime < r.t1));
+  const pause = within.map((es) => es.reduce((a, e) => a + e.duration, 0));
+  return (
+    `render in process: CPU ${median(runs.map((r) => r.cpu)).toFixed(1)} ms median (${runs.map((r) => r.cpu.toFixed(0)).join(' ')}), ` +
+    `${median(within.map((es) => es.length))} scavenges of ${median(pause).toFixed(1)} ms in all (median)\n`
+  );
+}
 
 async function main(): Promise<void> {
   const registry = new Registry();
@@ -68,6 +98,7 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   process.stdout.write(`${N} ICMP targets, percentiles 50/95/99, default RTT buckets; RSS ${rss()} MB before the scrapes\n`);
+  process.stdout.write(await renderInProcess(catalog.fast));
   for (const gzip of [false, true]) {
     const cpu: number[] = [];
     const sys: number[] = [];

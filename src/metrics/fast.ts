@@ -54,12 +54,13 @@ export type ChunkSink = (text: string) => void;
 
 /**
  * Lines are gathered into strings of about this many characters before being handed on (as
- * text, or encoded into the byte buffers of a scrape, several chunks per buffer). Larger strings
- * cost more to build: with the packaged 1 MB semi-spaces a 256 KB string is promoted before it
- * is written, and rendering 10 000 targets took 55 instead of 19 ms (bench/README.md, "Scrape
- * bytes").
+ * text, or encoded into the byte buffers of a scrape, many chunks per buffer). A chunk being
+ * built is what each scavenge of a scrape copies (with the packaged 1 MB semi-spaces, ~90 a
+ * scrape at 10 000 targets): 4 K characters took those scavenges from ~11 to 3-8 ms and the
+ * render of 10 000 targets from 38-43 to 31-35 ms; a 256 KB string is even promoted before it is
+ * written (bench/README.md, "Scrape bytes", "Scrape chunks").
  */
-export const CHUNK = 64 * 1024;
+export const CHUNK = 4 * 1024;
 
 /**
  * Byte buffers of `size` that scrapes encode their text into, kept (up to `keep`) once their
