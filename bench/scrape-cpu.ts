@@ -14,7 +14,7 @@ import type { GroupConfig, TargetConfig } from '../src/config/types.js';
 import { createHttpApp, listen } from '../src/http/server.js';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { systemClock } from '../src/lib/clock.js';
-import { HeapCompactor, RELOAD_COMPACTION, threadHeap } from '../src/lib/heap-compaction.js';
+import { HeapCompactor, HEAP_COMPACTION, threadHeap } from '../src/lib/heap-compaction.js';
 import { loadMallocTrim } from '../src/lib/malloc-trim.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createCatalog } from '../src/metrics/catalog.js';
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     for (let k = 0; k < 3; k++) task.recorder!.record(round);
   }
   const log = createLogger((line) => process.stdout.write(`  ${line}\n`), 'debug');
-  const compactor = new HeapCompactor(threadHeap, RELOAD_COMPACTION, systemClock, log, loadMallocTrim().trim);
+  const compactor = new HeapCompactor(threadHeap, HEAP_COMPACTION, systemClock, log, loadMallocTrim().trim);
   const scrapes = { started: () => compactor.scrapeStarted(), answered: () => compactor.scrapeAnswered() };
   const app = createHttpApp({ registry, fast: catalog.fast, ready: () => true, tokens: () => [], log: createLogger(() => undefined, 'error'), scrapes });
   const majorGcs: number[] = [];

@@ -20,7 +20,7 @@ import { TargetSet } from './targets/target-set.js';
 import { TimerWheel } from './lib/timer-wheel.js';
 import type { ExecFn, StreamFn } from './lib/exec.js';
 import type { LogFields } from './lib/logger.js';
-import { HeapCompactor, RELOAD_COMPACTION, type HeapControl } from './lib/heap-compaction.js';
+import { HeapCompactor, HEAP_COMPACTION, type HeapControl } from './lib/heap-compaction.js';
 import type { MallocTrim } from './lib/malloc-trim.js';
 import { createLifecycle, type ReloadOutcome, type Service } from './lib/service.js';
 import { createCatalog, type Catalog } from './metrics/catalog.js';
@@ -194,7 +194,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     if (sub !== null) subs.push(sub);
   }
   const routers = subs.flatMap((s) => (s.router === undefined ? [] : [s.router]));
-  const compactor = deps.heap === undefined ? null : new HeapCompactor(deps.heap, RELOAD_COMPACTION, clock, log.child('heap'), deps.mallocTrim ?? null);
+  const compactor = deps.heap === undefined ? null : new HeapCompactor(deps.heap, HEAP_COMPACTION, clock, log.child('heap'), deps.mallocTrim ?? null);
   const reloader = new ConfigReloader({
     path: deps.configPath,
     load: (path) => deps.loadConfig(path),

@@ -6,7 +6,7 @@ import { FakeClock } from '../../fakes/clock.js';
 import { memoryLogger } from '../../fakes/logger.js';
 
 const MB = 1024 * 1024;
-const POLICY: CompactionPolicy = { minGrowthBytes: 2 * MB, minGrowthRatio: 0.1, maxTimeShare: 0.05 };
+const POLICY: CompactionPolicy = { minGrowthBytes: 2 * MB, minGrowthRatio: 0.1, scrapeMinGrowthBytes: 1 * MB, maxTimeShare: 0.05 };
 
 type FakeHeap = HeapControl & { size: number; live: number; compactions: number; fail: boolean };
 
@@ -154,19 +154,20 @@ void test('scrapes: the heap before the first scrape is the base, and the check 
   assert.equal(heap.size, 28 * MB);
 });
 
-void test('scrapes: the least heap seen at a scrape start since the last compaction is the base', async () => {
-  const { heap, scrape } = await rig({ sizeMb: 30, liveMb: 28, primed: false });
-  await scrape(1 * MB);
-  await scrape(1.5 * MB);
-  assert.equal(heap.compactions, 0, '32.5 MB: 2.5 MB over 30, under 10 %');
-  // probing between scrapes grows it too: measured from the 30 MB, not the 32.5 seen at this start
-  await scrape(0.6 * MB);
-  assert.equal(heap.compactions, 1);
-  // from the size after the compaction
-  await scrape(2.7 * MB);
-  assert.equal(heap.compactions, 1, '30.7 MB is 2.7 MB over 28, under 2.8');
+void test('scrapes: the least heap seen at a scrape start since the last compaction is the base, and their threshold is their own', async () => {
+  const { clock, heap, reload, scrape } = await rig({ sizeMb: 30, liveMb: 28, primed: false });
+  await scrape(0.5 * MB);
+  await scrape(0.4 * MB);
+  assert.equal(heap.compactions, 0, '30.9 MB: 0.9 MB over 30');
+  // probing between scrapes grows it too: measured from the 30 MB, not the 30.9 seen at this start
   await scrape(0.2 * MB);
-  assert.equal(heap.compactions, 2);
+  assert.equal(heap.compactions, 1);
+  // from the size after the compaction; a reload needs 2 MB and 10 %, a scrape 1 MB
+  await clock.advance(2_000);
+  await reload(1.5 * MB);
+  assert.equal(heap.compactions, 1, '29.5 MB: 1.5 MB over 28 is not enough after a reload');
+  await scrape(0);
+  assert.equal(heap.compactions, 2, 'but is after a scrape');
 });
 
 void test('scrapes and reloads share one base and one time budget', async () => {
@@ -185,7 +186,7 @@ void test('scrapes and reloads share one base and one time budget', async () => 
 
 void test('malloc is trimmed after each compaction, and only then', async () => {
   const { clock, heap, lines, trims, scrape, reload } = await rig({ sizeMb: 30, liveMb: 28, primed: false, malloc: true });
-  await scrape(1 * MB);
+  await scrape(0.5 * MB);
   assert.equal(trims.count, 0, 'no compaction, no trim');
   await scrape(6 * MB);
   assert.equal(heap.compactions, 1);
