@@ -51,6 +51,7 @@ WORKDIR /opt/wireprobe
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
 COPY --from=build /src/native/udp-batch/build/Release/udp_batch.node ./native/udp-batch/build/Release/udp_batch.node
+COPY --from=build /src/native/malloc-trim/build/Release/malloc_trim.node ./native/malloc-trim/build/Release/malloc_trim.node
 COPY package.json README.md ./
 COPY schema ./schema
 COPY examples ./examples

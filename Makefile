@@ -12,7 +12,9 @@ deps-test:
 	@scripts/install-deps.sh test
 
 # native/udp-batch: the flow collector's batched UDP receiver (when it does not build, the
-# collector receives with Node's dgram and says so)
+# collector receives with Node's dgram and says so); native/malloc-trim: glibc's malloc_trim after
+# heap compactions (when it does not build, freed malloc memory is not given back, and wireprobe
+# says so at start)
 build: deps
 	@rm -rf dist
 	@npm run --silent build:native

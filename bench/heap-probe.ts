@@ -2,9 +2,7 @@
 // to a file every 500 ms: process.memoryUsage(), v8.getHeapStatistics() and the heap's spaces, no
 // heap snapshot needed. --import also runs in every worker thread: each worker writes its own
 // heap to `<file>.thread-<id>` (while it is idle: a task holds its event loop), so the file
-// never holds a worker's heap. The main thread's file also lists its last 2 000 full (mark-compact)
-// collections, each as [end Unix ms, duration ms] (perf_hooks 'gc' entries). On request it also
-// writes a heap snapshot of the main thread: the
+// never holds a worker's heap. On request it also writes a heap snapshot of the main thread: the
 // bench writes the snapshot's path into `<file>.snapshot` (not a signal: --heapsnapshot-signal
 // killed wireprobe after a snapshot, the worker threads' exit resetting the handler).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,11 +12,13 @@ import { basename, dirname, join } from 'node:path';
 export type HeapSpaces = Record<string, [number, number]>;
 
 export interface MainThreadHeap extends NodeJS.MemoryUsage {
+  /** performance.now() in wireprobe when this was written */
+  now: number;
+  /** the last MAJOR_GCS_KEPT full collections: [start (performance.now()), duration] ms */
+  majorGcs: [number, number][];
   /** v8.getHeapStatistics() of the main isolate */
   v8: { total_heap_size: number; used_heap_size: number; malloced_memory: number; number_of_native_contexts: number; number_of_detached_contexts: number };
   spaces: HeapSpaces;
-  /** the main thread's last full collections: [end Unix ms, duration ms] */
-  majorGcs: [number, number][];
 }
 
 /** A worker thread's heap, as it last wrote it. */
@@ -29,11 +29,23 @@ export interface WorkerThreadHeap {
   spaces: HeapSpaces;
 }
 
+/** full collections of the main thread remembered by the probe (a reload burst at 10 000 targets runs ~2 a second) */
+const MAJOR_GCS_KEPT = 2000;
+
+/** The full collections of the main thread between two samples: count, total and largest ms, and each as "ms@s" (s: seconds into the window). */
+export function majorGcsBetween(from: MainThreadHeap | undefined, to: MainThreadHeap | undefined): string {
+  if (from === undefined || to === undefined) return 'major GCs: not known';
+  const within = to.majorGcs.filter(([at]) => at >= from.now && at <= to.now);
+  const total = within.reduce((a, [, ms]) => a + ms, 0);
+  const max = within.reduce((a, [, ms]) => Math.max(a, ms), 0);
+  return `${within.length} major GCs, ${total.toFixed(0)} ms in all, largest ${max.toFixed(1)} ms: ${within.map(([at, ms]) => `${ms}@${((at - from.now) / 1000).toFixed(1)}`).join(' ')}`;
+}
+
 /** The text of the preloaded module, writing to `out`. */
 export function heapProbeScript(out: string): string {
   const ask = JSON.stringify(`${out}.snapshot`);
   return `import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
 const spaces = () => Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name.replace(/_space$/, ''), [s.space_size, s.space_used_size]]));
@@ -42,14 +54,11 @@ if (!isMainThread) {
 } else {
   const majorGcs = [];
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      if (e.detail?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
-      majorGcs.push([Math.round(performance.timeOrigin + e.startTime + e.duration), Math.round(e.duration * 100) / 100]);
-      if (majorGcs.length > 2000) majorGcs.shift();
-    }
+    for (const e of list.getEntries()) if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majorGcs.push([Math.round(e.startTime), Math.round(e.duration * 10) / 10]);
+    if (majorGcs.length > ${MAJOR_GCS_KEPT}) majorGcs.splice(0, majorGcs.length - ${MAJOR_GCS_KEPT});
   }).observe({ entryTypes: ['gc'] });
   setInterval(() => {
-    writeFileSync(${JSON.stringify(out)}, JSON.stringify({ ...process.memoryUsage(), v8: getHeapStatistics(), spaces: spaces(), majorGcs }));
+    writeFileSync(${JSON.stringify(out)}, JSON.stringify({ ...process.memoryUsage(), now: performance.now(), majorGcs, v8: getHeapStatistics(), spaces: spaces() }));
     let path;
     try { path = readFileSync(${ask}, 'utf8'); } catch { return; }
     rmSync(${ask}, { force: true });

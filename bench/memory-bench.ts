@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { labIpv4Targets, PACKAGED_NODE_FLAGS, packagedEnv, requireRoot, requireTools, sleep, startWireprobe, WIREPROBE_MAIN, type Lab, type WireprobeHandle } from '../test/lab/index.js';
 import { runFpingLowRate } from './fping-runner.js';
-import { installHeapProbe, readHeapProbe, requestHeapSnapshot } from './heap-probe.js';
+import { installHeapProbe, majorGcsBetween, readHeapProbe, requestHeapSnapshot } from './heap-probe.js';
 import { commandLine, positiveNumber, runMain, withLab } from './options.js';
 import { BENCH_TYPES, installWitness, parseBenchTypes, witnessFor, type BenchType } from './probe-types.js';
 import { clockTicksPerSecond, cpuTicks, findProcess, peakRssKb, rssKb, rssSplitKb, threadCount } from './proc-stats.js';
@@ -212,8 +212,10 @@ async function runWireprobe(lab: Lab, o: Options, run: { main: string; type: Ben
         note: 'VmRSS / VmHWM after 7 scrapes',
       });
       if (o.scrapedWindowS > 0) {
+        const h0 = readHeapProbe(probe.file);
         const sw = await scrapedWindow(lab, wp, pid, o.scrapedWindowS, o.scrapeEveryS);
         const h = readHeapProbe(probe.file);
+        log(`wireprobe ${type} scraped window: ${majorGcsBetween(h0, h)}`);
         rows.push({
           tool: main, type: `${type} scraped`, steadyMb: mb(median(sw.rssKb)), maxMb: mb(Math.max(...sw.rssKb)), peakMb: mb(peakRssKb(pid) ?? Number.NaN), corePct: sw.corePct,
           anonMb: Number.NaN, fileMb: Number.NaN, heapUsedMb: (h?.heapUsed ?? Number.NaN) / 1e6, heapTotalMb: (h?.heapTotal ?? Number.NaN) / 1e6, threads: threadCount(pid) ?? Number.NaN, load: loadavg()[0]!,

@@ -296,7 +296,10 @@ async function main(): Promise<number> {
     });
     const argFile = join(lab.tmpDir, 'churn-client.json');
     writeFileSync(argFile, arg);
+    // the heap probe's samples around the churn bound its full collections (wireprobe's clock)
+    const heapAtStart = readHeapProbe(probe.file);
     const ex = await lab.exec('probe', [process.execPath, self, '--inner', argFile], { timeoutMs: (maxMinutes + 2) * 60_000 });
+    const heapAtEnd = readHeapProbe(probe.file);
     const last = ex.stdout.trim().split('\n').at(-1) ?? '';
     if (!last.startsWith('{')) throw new Error(`the reload client failed (exit ${ex.code}): ${ex.stderr.slice(-2000)}`);
     const r = JSON.parse(last) as InnerResult;
@@ -306,7 +309,9 @@ async function main(): Promise<number> {
     await sleep(num('after-s') * 1000);
     const afterSt = wp.process.exitCode === undefined ? statusOf(pid) : undefined;
     const afterHeap = readHeapProbe(probe.file);
-    const majors = (afterHeap?.majorGcs ?? []).filter(([at]) => at >= r.churnStartMs && at <= r.churnEndMs).map(([, ms]) => ms);
+    const from = heapAtStart?.now ?? Number.NaN;
+    const to = heapAtEnd?.now ?? Number.NaN;
+    const majors = (afterHeap?.majorGcs ?? []).filter(([at]) => at >= from && at <= to).map(([, ms]) => ms);
     const alive = wp.process.exitCode === undefined;
     const errorLines = wp.logs().split('\n').filter((l) => l.includes('level=error') && !l.includes('reload')).length;
     await tcpdump.stop('SIGINT', 10_000);
@@ -366,7 +371,7 @@ async function main(): Promise<number> {
       },
       mainThreadFullGcsDuringChurn: {
         count: majors.length, totalMs: Math.round(majors.reduce((a, b) => a + b, 0)), maxMs: Math.max(0, ...majors),
-        sharePct: Math.round((10_000 * majors.reduce((a, b) => a + b, 0)) / Math.max(1, r.churnEndMs - r.churnStartMs)) / 100,
+        sharePct: Math.round((10_000 * majors.reduce((a, b) => a + b, 0)) / Math.max(1, to - from)) / 100,
       },
       mainThreadHeapUsedMb: { first: heapFirst, last: heapLast, growthPct: Math.round((10_000 * (heapLast - heapFirst)) / heapFirst) / 100 },
       curve: r.curve,

@@ -4,6 +4,10 @@
 // GET /-/healthy is timed while a scrape runs (plain, then gzip). No probing runs, so nothing else shares the CPU.
 // First, the render alone in process: the exposition encoded into 256 KB pooled buffers (as
 // /metrics does), its CPU and the scavenges that ran during it (count, total pause).
+// The heap compactor is told of the scrapes as in wireprobe (app.ts): a compaction it runs (a
+// second after a scrape's answer, so during the next scrape) counts in that scrape's CPU; the full
+// collections within each measured scrape are listed. To compare with another build, run that
+// build's dist/bench/scrape-cpu.js.
 //   node dist/bench/scrape-cpu.js [--targets 10000] [--repeats 7]
 import { execFile } from 'node:child_process';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
@@ -12,6 +16,8 @@ import { Registry } from 'prom-client';
 import type { GroupConfig, TargetConfig } from '../src/config/types.js';
 import { createHttpApp, listen } from '../src/http/server.js';
 import { systemClock } from '../src/lib/clock.js';
+import { HeapCompactor, HEAP_COMPACTION, threadHeap } from '../src/lib/heap-compaction.js';
+import { loadMallocTrim } from '../src/lib/malloc-trim.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createCatalog } from '../src/metrics/catalog.js';
 import { ByteBuffers, type FastRegistry } from '../src/metrics/fast.js';
@@ -84,8 +90,15 @@ async function main(): Promise<void> {
     s.attach(task);
     for (let k = 0; k < 3; k++) task.recorder!.record(round);
   }
-  const log = createLogger(() => undefined, 'error');
-  const app = createHttpApp({ registry, fast: catalog.fast, ready: () => true, tokens: () => [], log });
+  const log = createLogger((line) => process.stdout.write(`  ${line}\n`), 'debug');
+  const compactor = new HeapCompactor(threadHeap, HEAP_COMPACTION, systemClock, log, loadMallocTrim().trim);
+  const scrapes = { started: () => compactor.scrapeStarted(), answered: () => compactor.scrapeAnswered() };
+  const app = createHttpApp({ registry, fast: catalog.fast, ready: () => true, tokens: () => [], log: createLogger(() => undefined, 'error'), scrapes });
+  const majorGcs: number[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majorGcs.push(e.duration);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const server = await listen(app, '127.0.0.1', 0, { headerTimeoutS: 10, requestTimeoutS: 60, maxConnections: 64 });
   const addr = server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
@@ -104,9 +117,11 @@ async function main(): Promise<void> {
     const sys: number[] = [];
     const faults: number[] = [];
     const wall: number[] = [];
+    const gcs: string[] = [];
     let bytes = 0;
     await curl(`${base}/metrics`, gzip);
     for (let i = 0; i < REPEATS; i++) {
+      majorGcs.length = 0;
       const c0 = process.cpuUsage();
       const f0 = process.resourceUsage().minorPageFault;
       const r = await curl(`${base}/metrics`, gzip);
@@ -117,10 +132,11 @@ async function main(): Promise<void> {
       sys.push(c.system / 1000);
       wall.push(r.ms);
       bytes = r.bytes;
+      gcs.push(majorGcs.length === 0 ? '-' : majorGcs.map((ms) => ms.toFixed(0)).join('+'));
     }
     process.stdout.write(
       `${gzip ? 'gzip ' : 'plain'}: CPU ${median(cpu).toFixed(0)} ms median (${cpu.map((x) => x.toFixed(0)).join(' ')}), of it system ${median(sys).toFixed(0)} ms, ` +
-        `${median(faults)} minor page faults, wall ${median(wall).toFixed(0)} ms, ${bytes} bytes on the wire\n`,
+        `${median(faults)} minor page faults, wall ${median(wall).toFixed(0)} ms, ${bytes} bytes on the wire; full GCs (ms) in each: ${gcs.join(' ')}\n`,
     );
   }
   for (const gzip of [false, true]) {
@@ -134,6 +150,8 @@ async function main(): Promise<void> {
     process.stdout.write(`/-/healthy during a ${gzip ? 'gzip' : 'plain'} scrape: ${median(healthy).toFixed(0)} ms median (${healthy.map((x) => x.toFixed(0)).join(' ')}), curl start included\n`);
   }
   process.stdout.write(`RSS ${rss()} MB after\n`);
+  gcObserver.disconnect();
+  compactor.stop();
   server.close();
 }
 

@@ -20,7 +20,8 @@ import { TargetSet } from './targets/target-set.js';
 import { TimerWheel } from './lib/timer-wheel.js';
 import type { ExecFn, StreamFn } from './lib/exec.js';
 import type { LogFields } from './lib/logger.js';
-import { HeapCompactor, RELOAD_COMPACTION, type HeapControl } from './lib/heap-compaction.js';
+import { HeapCompactor, HEAP_COMPACTION, type HeapControl } from './lib/heap-compaction.js';
+import type { MallocTrim } from './lib/malloc-trim.js';
 import { createLifecycle, type ReloadOutcome, type Service } from './lib/service.js';
 import { createCatalog, type Catalog } from './metrics/catalog.js';
 import { registerEngineMetrics } from './metrics/engine-metrics.js';
@@ -57,8 +58,10 @@ export interface AppDeps extends EngineHostDeps {
   readonly paths: CheckDeps['paths'];
   /** reverse DNS and AS numbers of the hops of on-demand traces; absent: none */
   readonly annotator?: HopAnnotator;
-  /** the main thread's heap, compacted after reloads (lib/heap-compaction.ts); absent: never */
+  /** the main thread's heap, compacted after reloads and scrapes (lib/heap-compaction.ts); absent: never */
   readonly heap?: HeapControl;
+  /** glibc's malloc_trim, run after each compaction (lib/malloc-trim.ts); absent: never */
+  readonly mallocTrim?: MallocTrim;
 }
 
 export interface App {
@@ -191,7 +194,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     if (sub !== null) subs.push(sub);
   }
   const routers = subs.flatMap((s) => (s.router === undefined ? [] : [s.router]));
-  const compactor = deps.heap === undefined ? null : new HeapCompactor(deps.heap, RELOAD_COMPACTION, clock, log.child('heap'));
+  const compactor = deps.heap === undefined ? null : new HeapCompactor(deps.heap, HEAP_COMPACTION, clock, log.child('heap'), deps.mallocTrim ?? null);
   const reloader = new ConfigReloader({
     path: deps.configPath,
     load: (path) => deps.loadConfig(path),
@@ -243,6 +246,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
           ...(routers.length > 0 ? { api: express.Router().use(...routers) } : {}),
           tokens: () => targets.config().api?.tokens ?? [],
           log: log.child('http'),
+          ...(compactor === null ? {} : { scrapes: { started: () => compactor.scrapeStarted(), answered: () => compactor.scrapeAnswered() } }),
           status: statusRouter({
             identity: () => ({ probeName, version: deps.version, configFile: deps.configPath, startedWallMs, nowWallMs: clock.wallMs() }),
             tasks: () => manager.tasks(),

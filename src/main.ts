@@ -19,6 +19,7 @@ import type { HopAnnotator } from './operations/annotate.js';
 import type { OperationKind } from './operations/types.js';
 import { isAppError, ErrorCodes, errorMessage } from './lib/errors.js';
 import { threadHeap } from './lib/heap-compaction.js';
+import { loadMallocTrim } from './lib/malloc-trim.js';
 import { limitHeapGrowth } from './lib/heap-growth.js';
 import { createLogger, levelFromNetprobify, type Logger } from './lib/logger.js';
 import type { EngineHostDeps } from './net/types.js';
@@ -119,6 +120,8 @@ async function run({ file, watchConfig }: RunArgs): Promise<void> {
     import('./net/raw-transport.js'), import('./app.js'), import('./dns/resolver.js'), import('./net/host-io.js'), import('./lib/exec.js'),
   ]);
   checkRawPermission();
+  const malloc = loadMallocTrim();
+  if (malloc.trim === null) log.info('freed malloc memory is not given back after heap compactions', { reason: malloc.reason });
   const app = await createApp(config, {
     ...(await systemEngineHost(log)),
     version: version(),
@@ -132,6 +135,7 @@ async function run({ file, watchConfig }: RunArgs): Promise<void> {
     paths: { procfs: '/proc', sysfs: '/sys' },
     annotator: await annotator(),
     heap: threadHeap,
+    ...(malloc.trim === null ? {} : { mallocTrim: malloc.trim }),
   });
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -33,6 +33,15 @@ export interface HttpDeps {
   readonly log: Logger;
   /** the status page (status/router.ts) at `/`; without it `/` is a plain link to /metrics */
   readonly status?: Router;
+  /** told of each /metrics request (the heap compactor, lib/heap-compaction.ts) */
+  readonly scrapes?: ScrapeHooks;
+}
+
+export interface ScrapeHooks {
+  /** before the scrape's text is made */
+  started(): void;
+  /** once the scrape has been answered (or failed) */
+  answered(): void;
 }
 
 /** What an unauthenticated client learns of a refused reload; the details are in the log. */
@@ -137,7 +146,10 @@ export function createHttpApp(deps: HttpDeps): Express {
       if (negotiateEncoding(req.headers['accept-encoding']) === 'gzip') await sendGzip(res, head);
       else await sendPlain(res, head);
     };
-    send().catch(next);
+    deps.scrapes?.started();
+    send()
+      .catch(next)
+      .finally(() => deps.scrapes?.answered());
   });
   app.get('/-/healthy', (_req, res) => {
     res.type('text/plain').send('wireprobe is healthy\n');

@@ -12,11 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { ErrorCodes, isAppError } from '../../src/lib/errors.js';
+import { SCRAPE_SETTLE_MS } from '../../src/lib/heap-compaction.js';
 import type { ExecFn, StreamFn } from '../../src/lib/exec.js';
 import type { HostPacketIo, RouteInfo } from '../../src/net/types.js';
 import { FakeClock } from '../fakes/clock.js';
 import { memoryLogger } from '../fakes/logger.js';
 import { FakeCaptureFactory, FakeSender } from '../fakes/net.js';
+
+const MB = 1024 * 1024;
 
 // Compiled to dist/test/unit/: the repository root is three levels up.
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
@@ -71,8 +74,8 @@ interface Harness {
   readonly captures: FakeCaptureFactory;
   /** commands run through the fake exec */
   readonly commands: string[];
-  /** how often the app read the (fake) heap's size: after reloads only */
-  readonly heapReads: () => number;
+  /** the (fake) heap: grown by the test, back to 20 MB by each compaction */
+  readonly heap: { grow(bytes: number): void; compactions(): number };
 }
 
 /** createApp with fakes at every edge; `ip -json -4 route show table main` answers the fixture. */
@@ -92,7 +95,8 @@ async function harness(file: string): Promise<Harness> {
   const hostIo = (): HostPacketIo => {
     throw new Error('no host packet I/O in this test');
   };
-  let heapReads = 0;
+  let heapBytes = 20 * MB;
+  let compactions = 0;
   const app = await createApp(config, {
     clock,
     log,
@@ -112,14 +116,16 @@ async function harness(file: string): Promise<Harness> {
     stream,
     paths: { procfs: PROCFS, sysfs: join(FIXTURES, 'no-sysfs') },
     heap: {
-      committedBytes: () => {
-        heapReads++;
-        return 20 * 1024 * 1024;
+      committedBytes: () => heapBytes,
+      compact: () => {
+        compactions++;
+        heapBytes = 20 * MB;
+        return Promise.resolve();
       },
-      compact: () => Promise.resolve(),
     },
   });
-  return { app, clock, lines, sender, captures, commands, heapReads: () => heapReads };
+  const heap = { grow: (bytes: number) => void (heapBytes += bytes), compactions: () => compactions };
+  return { app, clock, lines, sender, captures, commands, heap };
 }
 
 void describe('app end to end, with fakes at every edge', { timeout: 60_000 }, () => {
@@ -131,7 +137,7 @@ void describe('app end to end, with fakes at every edge', { timeout: 60_000 }, (
     const base = `http://127.0.0.1:${port}`;
     const file = join(dir, 'config.yaml');
     writeFileSync(file, configYaml(port, CHECKS_BEFORE));
-    const { app, clock, lines, sender, captures, commands, heapReads } = await harness(file);
+    const { app, clock, lines, sender, captures, commands, heap } = await harness(file);
     const scrape = async (): Promise<string> => {
       const r = await fetch(`${base}/metrics`);
       assert.equal(r.status, 200);
@@ -168,11 +174,17 @@ void describe('app end to end, with fakes at every edge', { timeout: 60_000 }, (
       assert.ok(sender.sent.length >= 2 && sender.sent.every((p) => p.dst === TARGET));
       assert.deepEqual(captures.opened.map((c) => c.iface), ['wpt0']);
 
+      assert.equal(heap.compactions(), 0, 'the heap kept its size through the scrapes');
+      heap.grow(6 * MB);
+      await scrape();
+      await clock.advance(SCRAPE_SETTLE_MS);
+      assert.equal(heap.compactions(), 1, 'a scrape had the heap checked a while after its answer');
+      heap.grow(6 * MB);
       writeFileSync(file, configYaml(port, CHECKS_AFTER));
-      assert.equal(heapReads(), 0, 'the heap is looked at after reloads only');
       assert.equal((await app.reload('signal')).applied, true);
+      await clock.advance(0);
+      assert.equal(heap.compactions(), 2, 'the reload had the heap checked');
       text = await until('the new check ran', (t) => value(t, 'wireprobe_process_instances', { name: 'kernel' }) === 1);
-      assert.equal(heapReads(), 1, 'the reload had the heap checked');
       assert.equal(value(text, 'wireprobe_process_instances', { name: 'sleepers' }), undefined, 'series of the removed instance');
       assert.equal(value(text, 'wireprobe_check_success', { check: 'routes', name: 'main4' }), undefined, 'series of the removed instance');
       assert.equal(value(text, 'app_reload_conf_failed_status', { probe_name: 'e2e' }), 0);

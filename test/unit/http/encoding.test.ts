@@ -109,3 +109,32 @@ void test('/metrics: concurrent scrapes of a large exposition, one read slowly, 
     await new Promise<void>((r) => server.close(() => r()));
   }
 });
+
+void test('/metrics: the scrape hooks hear each scrape start before its text is made and its answer, failed or not; other paths are not scrapes', async () => {
+  const events: string[] = [];
+  let failing = false;
+  const registry = new Registry();
+  new Gauge({
+    name: 'hooked_gauge', help: 'h', registers: [registry],
+    collect() {
+      events.push('collect');
+      if (failing) throw new Error('collect failed');
+      this.set(1);
+    },
+  });
+  const scrapes = { started: () => events.push('started'), answered: () => events.push('answered') };
+  const app = createHttpApp({ registry, fast: new FastRegistry(), ready: () => true, tokens: () => [], log: memoryLogger().log, scrapes });
+  const server = await listen(app, '127.0.0.1', 0, { headerTimeoutS: 5, requestTimeoutS: 10, maxConnections: 8 });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    assert.match((await fetchRaw(`${base}/metrics`, {})).body.toString('utf8'), /^hooked_gauge 1$/m);
+    assert.deepEqual(events, ['started', 'collect', 'answered']);
+    await fetchRaw(`${base}/metrics`, { 'accept-encoding': 'gzip' });
+    await fetchRaw(`${base}/-/healthy`, {});
+    failing = true;
+    await fetchRaw(`${base}/metrics`, {});
+    assert.deepEqual(events, ['started', 'collect', 'answered', 'started', 'collect', 'answered', 'started', 'collect', 'answered']);
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { HeapCompactor, type CompactionPolicy, type HeapControl } from '../../../src/lib/heap-compaction.js';
+import { HeapCompactor, SCRAPE_SETTLE_MS, type CompactionPolicy, type HeapControl } from '../../../src/lib/heap-compaction.js';
 import { FakeClock } from '../../fakes/clock.js';
 import { memoryLogger } from '../../fakes/logger.js';
 
 const MB = 1024 * 1024;
-const POLICY: CompactionPolicy = { minGrowthBytes: 2 * MB, minGrowthRatio: 0.1, maxTimeShare: 0.05 };
+const POLICY: CompactionPolicy = { minGrowthBytes: 2 * MB, minGrowthRatio: 0.1, scrapeMinGrowthBytes: 1 * MB, maxTimeShare: 0.05 };
 
 type FakeHeap = HeapControl & { size: number; live: number; compactions: number; fail: boolean };
 
@@ -15,15 +15,29 @@ interface Rig {
   readonly heap: FakeHeap;
   readonly compactor: HeapCompactor;
   readonly lines: string[];
+  /** malloc trims so far */
+  readonly trims: { count: number };
   /** the heap grows by `growth` bytes, a reload ends, its check runs */
   readonly reload: (growth: number) => Promise<void>;
+  /** a scrape starts, grows the heap by `growth` bytes and is answered; its check runs */
+  readonly scrape: (growth: number) => Promise<void>;
+}
+
+interface RigOptions {
+  readonly sizeMb?: number;
+  readonly liveMb?: number;
+  readonly fail?: boolean;
+  /** a first reload done (which only takes the heap as it is) */
+  readonly primed?: boolean;
+  /** a malloc trim given to the compactor */
+  readonly malloc?: boolean;
 }
 
 /**
  * A compactor on a heap of `sizeMb` of which `liveMb` is live (what a compaction leaves), each
- * compaction taking 100 ms of the clock; the first reload (which only takes the heap as it is) done.
+ * compaction taking 100 ms of the clock and each malloc trim 2 ms.
  */
-async function rig(sizeMb = 20, liveMb = 15, fail = false): Promise<Rig> {
+async function rig({ sizeMb = 20, liveMb = 15, fail = false, primed = true, malloc = false }: RigOptions = {}): Promise<Rig> {
   const clock = new FakeClock();
   const heap: FakeHeap = {
     size: sizeMb * MB,
@@ -39,16 +53,26 @@ async function rig(sizeMb = 20, liveMb = 15, fail = false): Promise<Rig> {
       return Promise.resolve();
     },
   };
+  const trims = { count: 0 };
+  const trim = { trim: (): boolean => (clock.spend(2), trims.count++, true) };
   const { log, lines } = memoryLogger();
-  const compactor = new HeapCompactor(heap, POLICY, clock, log);
+  const compactor = new HeapCompactor(heap, POLICY, clock, log, malloc ? trim : null);
   const reload = async (growth: number): Promise<void> => {
     heap.size += growth;
     compactor.afterReload();
     await clock.advance(0);
   };
-  await reload(0);
-  assert.equal(heap.compactions, 0, 'the first reload only takes the heap as it is');
-  return { clock, heap, compactor, lines, reload };
+  const scrape = async (growth: number): Promise<void> => {
+    compactor.scrapeStarted();
+    heap.size += growth;
+    compactor.scrapeAnswered();
+    await clock.advance(SCRAPE_SETTLE_MS);
+  };
+  if (primed) {
+    await reload(0);
+    assert.equal(heap.compactions, 0, 'the first reload only takes the heap as it is');
+  }
+  return { clock, heap, compactor, lines, trims, reload, scrape };
 }
 
 void test('compacts once the heap has grown by the threshold since the last compaction, not before', async () => {
@@ -66,7 +90,7 @@ void test('compacts once the heap has grown by the threshold since the last comp
 });
 
 void test('on a large heap the threshold is a share of its size', async () => {
-  const { heap, reload } = await rig(100, 90);
+  const { heap, reload } = await rig({ sizeMb: 100, liveMb: 90 });
   await reload(9 * MB);
   assert.equal(heap.compactions, 0, '9 MB is below 10 % of 100 MB');
   await reload(1 * MB);
@@ -109,13 +133,70 @@ void test('one check per turn however many reloads ask, and none after stop', as
 });
 
 void test('a failed compaction is logged and still counts against the time budget', async () => {
-  const { clock, heap, lines, reload } = await rig(20, 15, true);
+  const { clock, heap, lines, reload } = await rig({ fail: true });
   await reload(6 * MB);
   assert.equal(heap.compactions, 1);
   assert.ok(lines.some((l) => l.includes('heap compaction failed') && l.includes('no inspector')), lines.join('\n'));
   await clock.advance(1_000);
   await reload(6 * MB);
   assert.equal(heap.compactions, 1);
+});
+
+void test('scrapes: the heap before the first scrape is the base, and the check runs a while after the answer', async () => {
+  const { clock, heap, compactor } = await rig({ sizeMb: 30, liveMb: 28, primed: false });
+  compactor.scrapeStarted();
+  heap.size += 6 * MB;
+  compactor.scrapeAnswered();
+  await clock.advance(SCRAPE_SETTLE_MS - 1);
+  assert.equal(heap.compactions, 0, 'not before the settle time');
+  await clock.advance(1);
+  assert.equal(heap.compactions, 1, '36 MB is 6 MB over the 30 MB seen before the scrape');
+  assert.equal(heap.size, 28 * MB);
+});
+
+void test('scrapes: the least heap seen at a scrape start since the last compaction is the base, and their threshold is their own', async () => {
+  const { clock, heap, reload, scrape } = await rig({ sizeMb: 30, liveMb: 28, primed: false });
+  await scrape(0.5 * MB);
+  await scrape(0.4 * MB);
+  assert.equal(heap.compactions, 0, '30.9 MB: 0.9 MB over 30');
+  // probing between scrapes grows it too: measured from the 30 MB, not the 30.9 seen at this start
+  await scrape(0.2 * MB);
+  assert.equal(heap.compactions, 1);
+  // from the size after the compaction; a reload needs 2 MB and 10 %, a scrape 1 MB
+  await clock.advance(2_000);
+  await reload(1.5 * MB);
+  assert.equal(heap.compactions, 1, '29.5 MB: 1.5 MB over 28 is not enough after a reload');
+  await scrape(0);
+  assert.equal(heap.compactions, 2, 'but is after a scrape');
+});
+
+void test('scrapes and reloads share one base and one time budget', async () => {
+  const { clock, heap, reload, scrape } = await rig({ sizeMb: 30, liveMb: 28 });
+  await scrape(6 * MB);
+  assert.equal(heap.compactions, 1);
+  // 100 ms at 5 %: none within 1 900 ms of its end
+  await reload(6 * MB);
+  await clock.advance(1_800);
+  await reload(0);
+  assert.equal(heap.compactions, 1, 'within the budget window');
+  await clock.advance(100);
+  await reload(0);
+  assert.equal(heap.compactions, 2, 'the reload measured from the scrape compaction\'s 28 MB');
+});
+
+void test('malloc is trimmed after each compaction, and only then', async () => {
+  const { clock, heap, lines, trims, scrape, reload } = await rig({ sizeMb: 30, liveMb: 28, primed: false, malloc: true });
+  await scrape(0.5 * MB);
+  assert.equal(trims.count, 0, 'no compaction, no trim');
+  await scrape(6 * MB);
+  assert.equal(heap.compactions, 1);
+  assert.equal(trims.count, 1);
+  assert.ok(lines.some((l) => l.includes('heap compacted after scrapes') && l.includes('mallocTrimmed')), lines.join('\n'));
+  heap.fail = true;
+  await clock.advance(60_000);
+  await reload(60 * MB);
+  assert.equal(heap.compactions, 2);
+  assert.equal(trims.count, 1, 'not after a failed compaction');
 });
 
 // A child keeps ~14 MB live among ~15 MB of garbage that reached the old generation (as reloads
