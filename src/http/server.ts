@@ -49,11 +49,14 @@ export const RELOAD_REFUSED_MESSAGE = 'the configuration file is invalid; the ru
 
 /** zlib level of gzip-encoded scrapes */
 const METRICS_GZIP_LEVEL = 1;
-/**
- * bytes a scrape may have queued before it waits for the socket to take them; also the text a
- * gzip scrape compresses between two turns of the event loop
- */
+/** bytes a scrape may have queued before it waits for the socket to take them */
 const STREAM_BUFFER_BYTES = 1024 * 1024;
+/**
+ * text a gzip scrape renders and compresses between two turns of the event loop (~20 ms of CPU
+ * here): under probe overload each turn also carries the engine's work, so a 35 MB scrape in
+ * 1 MB turns took 1.1-2.1 s to answer (bench/README.md, "Scrape turns")
+ */
+const GZIP_TURN_BYTES = 8 * 1024 * 1024;
 /**
  * The buffers a scrape's text is packed into, reused once the socket has taken them (or once
  * they are compressed):
@@ -106,7 +109,7 @@ export function createHttpApp(deps: HttpDeps): Express {
    * gzip at level 1 (~38x smaller at a third of level 6's CPU) on the event loop, one buffer at a
    * time, each back in the pool as soon as it is compressed: the compressed bytes are ~3 % of
    * the text, so the socket rarely pushes back, and the scrape yields to the event loop after each
-   * STREAM_BUFFER_BYTES of text instead. zlib's stream API, on the thread pool, cost ~45 ms more
+   * GZIP_TURN_BYTES of text instead. zlib's stream API, on the thread pool, cost ~45 ms more
    * CPU for 10 000 targets (bench/README.md, "Scrape gzip").
    */
   const sendGzip = async (res: Response, head: string): Promise<void> => {
@@ -124,7 +127,7 @@ export function createHttpApp(deps: HttpDeps): Express {
         if (res.writableLength > STREAM_BUFFER_BYTES) {
           await drainOrClose(res);
           sinceTurn = 0;
-        } else if (sinceTurn >= STREAM_BUFFER_BYTES) {
+        } else if (sinceTurn >= GZIP_TURN_BYTES) {
           await setImmediate();
           sinceTurn = 0;
         }
