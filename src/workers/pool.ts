@@ -6,7 +6,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import { AppError, ErrorCodes } from '../lib/errors.js';
+import { AppError, ErrorCodes, errorMessage } from '../lib/errors.js';
 import type { TaskMap, TaskName } from './protocol.js';
 
 export interface WorkerPool {
@@ -66,7 +66,7 @@ export function createWorkerPool(opts: PoolOptions): WorkerPool {
       return opened;
     }, (e: unknown) => {
       // kept: a pool that cannot load fails every task the same way, and close() has nothing to stop
-      throw new AppError(ErrorCodes.SVC_ERR_START, `worker pool could not start: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new AppError(ErrorCodes.SVC_ERR_START, `worker pool could not start: ${errorMessage(e)}`, { cause: e });
     }));
   };
   // an eager start that fails surfaces at the first task, not as an unhandled rejection
